@@ -1,0 +1,70 @@
+"""gitpet: versions of Python classes in a plain bare git repository.
+
+Example:
+    >>> import tempfile
+    >>> from gitpet import GitStore, PetClassManager
+    >>> pcm = PetClassManager(GitStore(tempfile.mkdtemp() + "/store"))
+    >>> class Adder:
+    ...     def add(self, a, b):
+    ...         return a + b
+    >>> version = pcm.push(Adder)
+    >>> pcm.pull("Adder", version[:7])().add(2, 3)
+    5
+"""
+
+from gitpet._codec import LoadedVersion, loaded_version
+from gitpet._container import Container, PetContainer
+from gitpet._errors import (
+    AmbiguousVersionError,
+    ClassNotFoundError,
+    GitpetError,
+    IncompatiblePythonError,
+    IntegrityError,
+    InvalidDumpError,
+    InvalidNameError,
+    MissingDependencyError,
+    NotAGitRepositoryError,
+    StaleSourceError,
+    StoreBusyError,
+    UnpicklableClassError,
+    UnsupportedClassError,
+    VersionNotFoundError,
+    WrongClassVersionError,
+)
+from gitpet._factory import BaseFactory, PetFactory
+from gitpet._manager import PetClassManager
+from gitpet._modpolicy import ModulePolicy
+from gitpet._plugin import BasePlugin
+from gitpet._store import GitStore, PushResult, VersionInfo
+
+__all__ = [
+    "AmbiguousVersionError",
+    "BaseFactory",
+    "BasePlugin",
+    "ClassNotFoundError",
+    "Container",
+    "GitStore",
+    "GitpetError",
+    "IncompatiblePythonError",
+    "IntegrityError",
+    "InvalidDumpError",
+    "InvalidNameError",
+    "LoadedVersion",
+    "MissingDependencyError",
+    "ModulePolicy",
+    "NotAGitRepositoryError",
+    "PetClassManager",
+    "PetContainer",
+    "PetFactory",
+    "PushResult",
+    "StaleSourceError",
+    "StoreBusyError",
+    "UnpicklableClassError",
+    "UnsupportedClassError",
+    "VersionInfo",
+    "VersionNotFoundError",
+    "WrongClassVersionError",
+    "loaded_version",
+]
+
+__version__ = "0.1.0"

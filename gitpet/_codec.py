@@ -1,0 +1,206 @@
+"""The class codec: a class <-> the three files of one version.
+
+``encode`` turns a class into ``source.py``, a deterministic by-value
+``class.pkl`` and ``meta.json``; ``decode`` loads a stored version back into a
+class, once per process per pickle.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import linecache
+import pickle
+import sys
+import threading
+import weakref
+from dataclasses import dataclass
+from typing import Any
+
+import cloudpickle
+
+from gitpet._errors import (
+    IncompatiblePythonError,
+    IntegrityError,
+    MissingDependencyError,
+    UnsupportedClassError,
+)
+from gitpet._modpolicy import ModulePolicy
+from gitpet._objects import VersionFiles, VersionTree
+from gitpet._pickler import canonical_filename, dumps_class
+from gitpet._source import SourceFinder, missing_source_text
+from gitpet._store import StoredVersion
+
+__all__ = ["FORMAT_VERSION", "ClassCodec", "LoadedVersion", "loaded_version", "running_python"]
+
+FORMAT_VERSION = 1
+_HEAPTYPE = 1 << 9
+
+
+def running_python() -> str:
+    return f"{sys.version_info.major}.{sys.version_info.minor}"
+
+
+@dataclass(frozen=True)
+class LoadedVersion:
+    """What gitpet knows about a class it loaded from a store."""
+
+    name: str
+    version_id: str
+    module: str
+    qualname: str
+    source: str
+
+
+class _LoadedClasses:
+    """The classes this process loaded, by pickle digest and by class.
+
+    Process-wide on purpose: cloudpickle's class tracker is process-wide, and
+    unpickling a payload whose classes are already live makes cloudpickle
+    re-apply their state (replacing methods of a class in use). Every store
+    and manager must therefore share one answer to "is this pickle loaded?".
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.RLock()
+        self._by_digest: weakref.WeakValueDictionary[bytes, type] = weakref.WeakValueDictionary()
+        self._info: weakref.WeakKeyDictionary[type, LoadedVersion] = weakref.WeakKeyDictionary()
+
+    def get(self, digest: bytes) -> type | None:
+        return self._by_digest.get(digest)
+
+    def add(self, digest: bytes, cls: type, info: LoadedVersion) -> None:
+        self._by_digest[digest] = cls
+        self._info.setdefault(cls, info)
+
+    def info(self, cls: type) -> LoadedVersion | None:
+        try:
+            return self._info.get(cls)
+        except TypeError:
+            return None
+
+
+_LOADED = _LoadedClasses()
+
+
+def loaded_version(cls: object) -> LoadedVersion | None:
+    """If ``cls`` was loaded from a gitpet store in this process, where from.
+
+    Example:
+        >>> loaded_version(int) is None
+        True
+    """
+    return _LOADED.info(cls) if isinstance(cls, type) else None
+
+
+def _check_versionable(cls: object) -> type:
+    if not isinstance(cls, type):
+        raise UnsupportedClassError(cls, f"it is a {type(cls).__name__}, not a class")
+    if not cls.__flags__ & _HEAPTYPE or cls.__module__ == "builtins":
+        raise UnsupportedClassError(
+            cls, "it is a builtin or C-extension type; only classes written in Python can be versioned"
+        )
+    return cls
+
+
+class ClassCodec:
+    """Encodes classes into version trees and decodes stored versions.
+
+    Args:
+        policy: which modules are captured by value; default :class:`ModulePolicy`.
+
+    Example:
+        >>> codec = ClassCodec()
+        >>> class Greeter:
+        ...     def hello(self):
+        ...         return "hi"
+        >>> version = codec.encode(Greeter, "Greeter")
+        >>> version.id == codec.encode(Greeter, "Greeter").id
+        True
+    """
+
+    def __init__(self, policy: ModulePolicy | None = None) -> None:
+        self._policy = policy or ModulePolicy()
+        self._sources = SourceFinder()
+
+    @property
+    def policy(self) -> ModulePolicy:
+        return self._policy
+
+    def encode(self, cls: object, name: str) -> VersionTree:
+        """The version tree of ``cls`` registered as ``name`` (nothing is written)."""
+        klass = _check_versionable(cls)
+        loaded = _LOADED.info(klass)
+        if loaded is not None and (loaded.module, loaded.qualname) == (
+            klass.__module__,
+            klass.__qualname__,
+        ):
+            text = loaded.source
+            filename: str | None = canonical_filename(loaded.module, loaded.qualname, text)
+            first, last = 1, text.count("\n") + 1
+            source_found = True
+        else:
+            found = self._sources.find(klass)
+            if found.missing_reason is None:
+                text, filename = found.text, found.filename
+                first, last = found.first_line, found.last_line
+                source_found = True
+            else:
+                text = missing_source_text(klass.__module__, klass.__qualname__, found.missing_reason)
+                filename, first, last = None, 0, 0
+                source_found = False
+        pickled = dumps_class(
+            klass, self._policy, source_text=text, filename=filename, first_line=first, last_line=last
+        )
+        meta = {
+            "format": FORMAT_VERSION,
+            "name": name,
+            "module": klass.__module__,
+            "qualname": klass.__qualname__,
+            "python": running_python(),
+            "cloudpickle": cloudpickle.__version__,
+            "bases": [f"{b.__module__}.{b.__qualname__}" for b in klass.__bases__],
+            "by_value": list(pickled.by_value_modules),
+            "source": "file" if source_found else "missing",
+        }
+        meta_bytes = (json.dumps(meta, sort_keys=True, indent=2) + "\n").encode("utf-8")
+        return VersionTree.build(VersionFiles(text.encode("utf-8"), pickled.data, meta_bytes))
+
+    def decode(self, stored: StoredVersion) -> type:
+        """Load a stored version; the same pickle loads once per process."""
+        meta = stored.meta
+        where = f"{stored.name}@{stored.id[:12]}"
+        if meta.get("format") != FORMAT_VERSION:
+            raise IntegrityError(where, f"unknown format {meta.get('format')!r} (this gitpet reads {FORMAT_VERSION})")
+        if meta.get("name") != stored.name:
+            raise IntegrityError(where, f"meta.json names class {meta.get('name')!r}")
+        stored_python = meta.get("python")
+        if stored_python != running_python():
+            raise IncompatiblePythonError(stored.name, stored.id, str(stored_python), running_python())
+        module, qualname = meta.get("module"), meta.get("qualname")
+        if not isinstance(module, str) or not isinstance(qualname, str):
+            raise IntegrityError(where, "meta.json lacks module/qualname")
+        digest = hashlib.sha256(stored.files.pickle).digest()
+        with _LOADED._lock:
+            cached = _LOADED.get(digest)
+            if cached is not None:
+                return cached
+            source = stored.files.source.decode("utf-8", "replace")
+            filename = canonical_filename(module, qualname, source)
+            lines = source.splitlines(keepends=True)
+            # mtime None: linecache.checkcache() keeps entries it cannot stat.
+            linecache.cache[filename] = (len(source), None, lines, filename)
+            cls = self._unpickle(stored, where)
+            if not isinstance(cls, type) or cls.__qualname__ != qualname:
+                raise IntegrityError(where, f"class.pkl does not hold class {qualname}")
+            _LOADED.add(digest, cls, LoadedVersion(stored.name, stored.id, module, qualname, source))
+            return cls
+
+    @staticmethod
+    def _unpickle(stored: StoredVersion, where: str) -> Any:
+        try:
+            return pickle.loads(stored.files.pickle)
+        except ImportError as err:
+            raise MissingDependencyError(stored.name, stored.id, err) from err
+        except (pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError, KeyError, IndexError) as err:
+            raise IntegrityError(where, f"class.pkl cannot be loaded: {type(err).__name__}: {err}") from err

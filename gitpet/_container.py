@@ -1,0 +1,130 @@
+"""The container: one store, its manager, and the two factories (labchain's ``Container``)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from typing import TypeVar
+
+from gitpet._errors import GitpetError
+from gitpet._factory import BaseFactory, PetFactory
+from gitpet._manager import PetClassManager
+from gitpet._modpolicy import ModulePolicy
+from gitpet._names import check_class_name
+from gitpet._store import GitStore
+
+__all__ = ["Container", "PetContainer"]
+
+C = TypeVar("C", bound=type)
+
+
+class PetContainer:
+    """A store, a :class:`PetClassManager`, ``pif`` (plain) and ``ppif`` (persistent).
+
+    :data:`gitpet.Container` is the ready default instance; build your own
+    for a second store. Nothing touches the disk until a class is pushed or
+    loaded.
+
+    Args:
+        store: a :class:`GitStore` or a path; default ``$GITPET_STORE`` or ``./.gitpet``.
+        remote: reserved for sharing through a git remote (not supported yet).
+        policy: which modules are captured by value.
+
+    Example:
+        >>> import tempfile
+        >>> container = PetContainer(tempfile.mkdtemp() + "/store")
+        >>> @container.bind(persist=True)
+        ... class Clip:
+        ...     def __call__(self, x):
+        ...         return min(x, 1.0)
+        >>> "Clip" in container.ppif
+        True
+    """
+
+    def __init__(
+        self,
+        store: GitStore | str | os.PathLike[str] | None = None,
+        remote: str | None = None,
+        *,
+        policy: ModulePolicy | None = None,
+    ) -> None:
+        self._store_arg = store
+        self._policy = policy
+        self._pif = BaseFactory()
+        self._pcm: PetClassManager | None = None
+        self._ppif: PetFactory | None = None
+        self._set_remote(remote)
+
+    def __repr__(self) -> str:
+        where = self._pcm.store if self._pcm else self._store_arg or "default store"
+        return f"PetContainer({where!r})"
+
+    def _set_remote(self, remote: str | None) -> None:
+        if remote is not None:
+            raise GitpetError(
+                f"remote {remote!r}: sharing through git remotes is not available in "
+                "this version of gitpet; share the store path or clone it with git"
+            )
+
+    def configure(
+        self,
+        store: GitStore | str | os.PathLike[str] | None = None,
+        remote: str | None = None,
+    ) -> None:
+        """Use another store (registrations are kept); ``None`` means the default."""
+        self._set_remote(remote)
+        self._store_arg = store
+        if self._pcm is not None:
+            self._pcm = None
+            if self._ppif is not None:
+                self._ppif.use_manager(self.pcm)
+
+    @property
+    def pcm(self) -> PetClassManager:
+        if self._pcm is None:
+            self._pcm = PetClassManager(self._store_arg, policy=self._policy)
+        return self._pcm
+
+    @property
+    def store(self) -> GitStore:
+        return self.pcm.store
+
+    @property
+    def pif(self) -> BaseFactory:
+        """Plain factory: framework classes, not versioned."""
+        return self._pif
+
+    @property
+    def ppif(self) -> PetFactory:
+        """Persistent factory: versioned classes, falling back to :attr:`pif`."""
+        if self._ppif is None:
+            self._ppif = PetFactory(self.pcm, self._pif)
+        return self._ppif
+
+    def bind(
+        self, persist: bool = False, auto_push: bool = False, name: str | None = None
+    ) -> Callable[[C], C]:
+        """Class decorator: register in ``pif``, or with ``persist=True`` in ``ppif``.
+
+        ``auto_push=True`` also pushes the class right away. The class itself
+        is returned unchanged.
+        """
+        if auto_push and not persist:
+            raise GitpetError("bind(auto_push=True) needs persist=True")
+
+        def register(cls: C) -> C:
+            registered = name or cls.__name__
+            if persist:
+                check_class_name(registered)
+                self.ppif[registered] = cls
+                if auto_push:
+                    self.pcm.push(cls, registered)
+            else:
+                self.pif[registered] = cls
+            return cls
+
+        return register
+
+
+Container = PetContainer()
+"""The default container, over ``$GITPET_STORE`` or ``./.gitpet``."""

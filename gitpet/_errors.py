@@ -1,0 +1,190 @@
+"""The exception hierarchy: one root, subclasses that also inherit a builtin.
+
+Every error raised on purpose by gitpet is a :class:`GitpetError`. Each
+subclass also inherits the builtin a caller would naturally catch
+(``KeyError`` for a missing thing, ``ValueError`` for a bad value, ...), so
+code written against labchain's ``PetFactory`` keeps working.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "AmbiguousVersionError",
+    "ClassNotFoundError",
+    "GitpetError",
+    "IncompatiblePythonError",
+    "IntegrityError",
+    "InvalidNameError",
+    "NotAGitRepositoryError",
+    "StaleSourceError",
+    "UnpicklableClassError",
+    "UnsupportedClassError",
+    "VersionNotFoundError",
+    "WrongClassVersionError",
+    "InvalidDumpError",
+    "MissingDependencyError",
+    "StoreBusyError",
+]
+
+
+class GitpetError(Exception):
+    """Root of every error gitpet raises on purpose.
+
+    Example:
+        >>> try:
+        ...     raise InvalidNameError("a b", "contains a space")
+        ... except GitpetError as err:
+        ...     print(err)
+        invalid class name 'a b': contains a space
+    """
+
+
+class InvalidNameError(GitpetError, ValueError):
+    """A class, tag or pipeline name git would reject, or a reserved one."""
+
+    def __init__(self, name: object, reason: str) -> None:
+        self.name = name
+        self.reason = reason
+        super().__init__(f"invalid class name {name!r}: {reason}")
+
+
+class UnsupportedClassError(GitpetError, TypeError):
+    """The object cannot be versioned: not a class, a builtin, a C type..."""
+
+    def __init__(self, obj: object, reason: str) -> None:
+        self.obj = obj
+        self.reason = reason
+        super().__init__(f"cannot version {obj!r}: {reason}")
+
+
+class UnpicklableClassError(GitpetError, TypeError):
+    """The class references something that would not load on another machine."""
+
+    def __init__(self, qualname: str, offender: str, reason: str) -> None:
+        self.qualname = qualname
+        self.offender = offender
+        self.reason = reason
+        super().__init__(f"cannot store {qualname} by value: {offender}: {reason}")
+
+
+class StaleSourceError(GitpetError, ValueError):
+    """The source file on disk no longer matches the class that is running."""
+
+    def __init__(self, qualname: str, filename: str, detail: str) -> None:
+        self.qualname = qualname
+        self.filename = filename
+        super().__init__(
+            f"the source of {qualname} in {filename} changed after it was imported "
+            f"({detail}); reload the module (importlib.reload) before pushing"
+        )
+
+
+class ClassNotFoundError(GitpetError, KeyError, AttributeError):
+    """No class of that name in memory, in the store or in the fallback."""
+
+    def __init__(self, name: str, where: str = "the store") -> None:
+        self.name = name
+        # KeyError.__str__ would repr() the whole message: store it plainly.
+        self.message = f"no class named {name!r} in {where}"
+        super().__init__(self.message)
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class VersionNotFoundError(GitpetError, KeyError, ValueError):
+    """No version of the class matches the given id, prefix or spec."""
+
+    def __init__(self, name: str, version: str, detail: str = "") -> None:
+        self.name = name
+        self.version = version
+        self.message = f"no version {version!r} of class {name!r}" + (
+            f": {detail}" if detail else ""
+        )
+        super().__init__(self.message)
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class AmbiguousVersionError(VersionNotFoundError):
+    """A version prefix matches more than one version of the class."""
+
+    def __init__(self, name: str, version: str, candidates: list[str]) -> None:
+        self.candidates = candidates
+        shown = ", ".join(c[:12] for c in candidates[:5])
+        super().__init__(name, version, f"prefix is ambiguous ({shown})")
+
+
+class WrongClassVersionError(VersionNotFoundError):
+    """The version id exists in the store but belongs to another class."""
+
+    def __init__(self, name: str, version: str, owner: str) -> None:
+        self.owner = owner
+        super().__init__(name, version, f"that version belongs to class {owner!r}")
+
+
+class IncompatiblePythonError(GitpetError, RuntimeError):
+    """The stored pickle was made by another Python minor version."""
+
+    def __init__(self, name: str, version: str, stored: str, running: str) -> None:
+        self.name = name
+        self.version = version
+        self.stored = stored
+        self.running = running
+        super().__init__(
+            f"version {version[:12]} of {name!r} was pickled by Python {stored}, "
+            f"this is Python {running}: load it with Python {stored}, or push the "
+            f"class again from Python {running}"
+        )
+
+
+class IntegrityError(GitpetError, ValueError):
+    """A stored object is missing, malformed or not what was asked for."""
+
+    def __init__(self, what: str, detail: str) -> None:
+        self.what = what
+        self.detail = detail
+        super().__init__(f"store integrity: {what}: {detail}")
+
+
+class NotAGitRepositoryError(GitpetError, ValueError):
+    """The store path exists but is not a bare git repository."""
+
+    def __init__(self, path: str, detail: str) -> None:
+        self.path = path
+        super().__init__(f"store path {path!r} is not a git repository: {detail}")
+
+
+class StoreBusyError(GitpetError, TimeoutError):
+    """A ref stayed locked by another writer for longer than the retry budget."""
+
+    def __init__(self, ref: str, waited: float) -> None:
+        self.ref = ref
+        self.waited = waited
+        super().__init__(
+            f"ref {ref} stayed locked for {waited:.1f}s; if no other gitpet process "
+            f"is writing, a crashed writer left {ref}.lock behind"
+        )
+
+
+class InvalidDumpError(GitpetError, ValueError):
+    """A pipeline dump given to ``build_from_dump`` is malformed."""
+
+    def __init__(self, path: str, detail: str) -> None:
+        self.path = path
+        super().__init__(f"invalid dump at {path}: {detail}")
+
+
+class MissingDependencyError(GitpetError, ImportError):
+    """A stored class needs a package this process cannot import."""
+
+    def __init__(self, name: str, version: str, cause: ImportError) -> None:
+        self.class_name = name
+        self.version = version
+        missing = getattr(cause, "name", None) or str(cause)
+        super().__init__(
+            f"version {version[:12]} of {name!r} needs module {missing!r}, which is "
+            f"not installed here: install it (classes from installed packages are "
+            f"stored by reference)"
+        )

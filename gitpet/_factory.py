@@ -1,0 +1,188 @@
+"""Factories: a plain class registry, and the persistent one (labchain's PetFactory)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from types import MappingProxyType
+from typing import Generic, TypeVar, overload
+
+from gitpet._codec import loaded_version
+from gitpet._errors import ClassNotFoundError, InvalidNameError, UnsupportedClassError
+from gitpet._manager import PetClassManager
+from gitpet._names import check_class_name, normalize_version_id
+from gitpet._store import PushResult
+
+__all__ = ["BaseFactory", "PetFactory"]
+
+T = TypeVar("T")
+
+
+class BaseFactory:
+    """A registry of classes by name (labchain's ``BaseFactory``).
+
+    Example:
+        >>> factory = BaseFactory()
+        >>> factory["Dict"] = dict
+        >>> factory["Dict"] is dict
+        True
+        >>> factory.get("Missing") is None
+        True
+    """
+
+    def __init__(self) -> None:
+        self._foundry: dict[str, type] = {}
+
+    def __setitem__(self, name: str, cls: type) -> None:
+        if not isinstance(name, str) or not name:
+            raise InvalidNameError(name, "a registered name is a non-empty str")
+        if not isinstance(cls, type):
+            raise UnsupportedClassError(cls, "only classes can be registered")
+        self._foundry[name] = cls
+
+    def __getitem__(self, name: str) -> type:
+        try:
+            return self._foundry[name]
+        except (KeyError, TypeError) as err:
+            raise ClassNotFoundError(str(name), "this factory") from err
+
+    @overload
+    def get(self, name: str) -> type | None: ...
+    @overload
+    def get(self, name: str, default: T) -> type | T: ...
+
+    def get(self, name: str, default: object = None) -> object:
+        """The class registered as ``name``, or ``default``."""
+        try:
+            return self[name]
+        except ClassNotFoundError:
+            return default
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._foundry
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(list(self._foundry))
+
+    def __len__(self) -> int:
+        return len(self._foundry)
+
+    @property
+    def classes(self) -> Mapping[str, type]:
+        """Read-only view of the registered classes."""
+        return MappingProxyType(self._foundry)
+
+    def name_of(self, cls: type) -> str | None:
+        """The name ``cls`` is registered under here, if any."""
+        for name, registered in self._foundry.items():
+            if registered is cls:
+                return name
+        return None
+
+
+class PetFactory(BaseFactory):
+    """A factory whose classes are versioned in a git store.
+
+    ``factory[name]`` looks in memory, then the store's latest version, then
+    the fallback factory; ``get_version`` loads an exact version without
+    registering it; ``push_all`` pushes every registered class in one batch.
+
+    Args:
+        class_manager: the :class:`PetClassManager` that reads and writes.
+        fallback_factory: consulted for names the store does not know
+            (framework classes); ``None`` for none.
+
+    Example:
+        >>> import tempfile
+        >>> factory = PetFactory(PetClassManager(tempfile.mkdtemp() + "/s"), BaseFactory())
+        >>> class Scale:
+        ...     def __call__(self, x):
+        ...         return 3 * x
+        >>> factory["Scale"] = Scale
+        >>> [r.created for r in factory.push_all()]
+        [True]
+        >>> factory.get_version("Scale", factory.version_control["Scale"]) is Scale
+        True
+    """
+
+    def __init__(
+        self, class_manager: PetClassManager, fallback_factory: BaseFactory | None = None
+    ) -> None:
+        super().__init__()
+        self._manager = class_manager
+        self._fallback_factory = fallback_factory
+        self._version_control: dict[str, str] = {}
+
+    @property
+    def manager(self) -> PetClassManager:
+        return self._manager
+
+    def use_manager(self, class_manager: PetClassManager) -> None:
+        """Point this factory at another store; registrations are kept."""
+        self._manager = class_manager
+
+    @property
+    def version_control(self) -> Mapping[str, str]:
+        """Read-only view: registered name -> version id."""
+        return MappingProxyType(self._version_control)
+
+    def __setitem__(self, name: str, cls: type) -> None:
+        check_class_name(name)
+        version = self._manager.get_class_hash(cls, name)
+        super().__setitem__(name, cls)
+        self._version_control[name] = version
+
+    def __getitem__(self, name: str) -> type:
+        if name in self._foundry:
+            return self._foundry[name]
+        cls = self._from_store(name)
+        if cls is not None:
+            return cls
+        if self._fallback_factory is not None:
+            fallback = self._fallback_factory.get(name)
+            if fallback is not None:
+                return fallback
+        raise ClassNotFoundError(str(name), f"memory, {self._manager.store} or the fallback factory")
+
+    def _from_store(self, name: str) -> type | None:
+        try:
+            check_class_name(name)
+        except InvalidNameError:
+            return None  # cannot be a stored class; may still be a framework class
+        if self._manager.store.latest_commit(name) is None:
+            return None
+        cls = self._manager.pull(name)
+        self._foundry[name] = cls
+        info = loaded_version(cls)
+        self._version_control[name] = info.version_id if info else self._manager.get_class_hash(cls, name)
+        return cls
+
+    def get_version(self, name: str, version: str) -> type:
+        """The exact version ``version`` (id or unique 7+ hex prefix) of ``name``.
+
+        It is not registered as the latest. A registered class whose id matches
+        is returned as is (it may not have been pushed yet).
+        """
+        check_class_name(name)
+        prefix = normalize_version_id(name, version)
+        registered = self._foundry.get(name)
+        if registered is not None and self.hash_of(registered, name).startswith(prefix):
+            return registered
+        return self._manager.pull(name, prefix)
+
+    def hash_of(self, cls: type, name: str | None = None) -> str:
+        """Current version id of ``cls`` as registered here (recomputed if it changed)."""
+        info = loaded_version(cls)
+        registered_name = name or self.name_of(cls) or (info.name if info else cls.__name__)
+        if info is not None and info.name == registered_name:
+            return info.version_id
+        version = self._manager.get_class_hash(cls, registered_name)
+        if registered_name in self._version_control:
+            self._version_control[registered_name] = version
+        return version
+
+    def push_all(self) -> list[PushResult]:
+        """Push every registered class in one batch; unchanged ones write nothing."""
+        results = self._manager.push_many(self._foundry.items())
+        for result in results:
+            self._version_control[result.name] = result.id
+        return results

@@ -1,0 +1,60 @@
+"""The git objects of one version: three blobs and the tree that holds them.
+
+Pure: builds dulwich objects in memory and never touches a repository, so the
+codec can compute a version id without a store.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from dulwich.objects import Blob, Tree
+
+__all__ = ["CLASS_PICKLE", "META", "SOURCE", "VersionFiles", "VersionTree"]
+
+SOURCE = b"source.py"
+CLASS_PICKLE = b"class.pkl"
+META = b"meta.json"
+_FILE_MODE = 0o100644
+
+
+@dataclass(frozen=True)
+class VersionFiles:
+    """The three files of one version, as bytes."""
+
+    source: bytes
+    pickle: bytes
+    meta: bytes
+
+
+@dataclass(frozen=True)
+class VersionTree:
+    """A version's blobs and tree; ``id`` is the version id (the tree's sha).
+
+    Example:
+        >>> vt = VersionTree.build(VersionFiles(b"class A: pass\\n", b"x", b"{}"))
+        >>> len(vt.id)
+        40
+    """
+
+    files: VersionFiles
+    tree: Tree = field(repr=False)
+    blobs: tuple[Blob, Blob, Blob] = field(repr=False)
+
+    @classmethod
+    def build(cls, files: VersionFiles) -> VersionTree:
+        source = Blob.from_string(files.source)
+        pickle = Blob.from_string(files.pickle)
+        meta = Blob.from_string(files.meta)
+        tree = Tree()
+        for name, blob in ((SOURCE, source), (CLASS_PICKLE, pickle), (META, meta)):
+            tree.add(name, _FILE_MODE, blob.id)
+        return cls(files, tree, (source, pickle, meta))
+
+    @property
+    def id(self) -> str:
+        return self.tree.id.decode("ascii")
+
+    @property
+    def pickle_id(self) -> str:
+        return self.blobs[1].id.decode("ascii")
