@@ -1,0 +1,5 @@
+import sys
+
+from gitpet._cli import main
+
+sys.exit(main())

@@ -1,0 +1,105 @@
+"""Shared fixtures: real bare repositories, user modules on disk, other processes."""
+
+from __future__ import annotations
+
+import importlib
+import os
+import subprocess
+import sys
+import textwrap
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+from hypothesis import HealthCheck, settings
+
+import gitpet
+
+settings.register_profile(
+    "ci",
+    derandomize=True,
+    deadline=None,
+    max_examples=40,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+    print_blob=True,
+)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def git(store: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    """Run the real git binary against a bare store."""
+    return subprocess.run(
+        ["git", f"--git-dir={store}", *args], capture_output=True, text=True, check=check
+    )
+
+
+def store_snapshot(store: Path) -> tuple[dict[str, str], frozenset[str]]:
+    """Every ref and every object file of a store: equal snapshots = unchanged store."""
+    if not store.exists():
+        return {}, frozenset()
+    refs = {}
+    if (store / "refs").exists():
+        out = git(store, "for-each-ref", "--format=%(refname) %(objectname)").stdout
+        refs = dict(line.split(" ", 1) for line in out.splitlines())
+    objects = frozenset(
+        str(p.relative_to(store)) for p in (store / "objects").rglob("*") if p.is_file()
+    ) if (store / "objects").exists() else frozenset()
+    return refs, objects
+
+
+@pytest.fixture
+def store_path(tmp_path: Path) -> Path:
+    return tmp_path / "store.git"
+
+
+@pytest.fixture
+def pcm(store_path: Path) -> Iterator[gitpet.PetClassManager]:
+    manager = gitpet.PetClassManager(store_path)
+    yield manager
+    manager.store.close()
+
+
+ModuleWriter = Callable[..., ModuleType]
+
+
+@pytest.fixture
+def user_module(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> ModuleWriter:
+    """Write source to a uniquely named module in tmp and import it (user code)."""
+    moddir = tmp_path / "usercode"
+    moddir.mkdir()
+    monkeypatch.syspath_prepend(str(moddir))
+    created: list[str] = []
+
+    def write(source: str, name: str | None = None) -> ModuleType:
+        modname = name or f"usermod_{uuid.uuid4().hex[:10]}"
+        (moddir / f"{modname}.py").write_text(textwrap.dedent(source))
+        importlib.invalidate_caches()
+        if modname in sys.modules:
+            module = importlib.reload(sys.modules[modname])
+        else:
+            module = importlib.import_module(modname)
+        created.append(modname)
+        return module
+
+    yield write  # type: ignore[misc]
+    for modname in created:
+        sys.modules.pop(modname, None)
+
+
+def run_python(code: str, *args: str, cwd: Path, env: dict[str, str] | None = None,
+               pythonpath: list[str] | None = None) -> str:
+    """Run code in a fresh interpreter ('another machine'); return stdout, raise on failure."""
+    full_env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "GITPET_STORE")}
+    full_env["PYTHONPATH"] = os.pathsep.join([str(REPO_ROOT), *(pythonpath or [])])
+    full_env.update(env or {})
+    proc = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code), *args],
+        capture_output=True, text=True, cwd=cwd, env=full_env, timeout=120,
+    )
+    if proc.returncode != 0:
+        raise AssertionError(f"subprocess failed ({proc.returncode}):\n{proc.stderr}\n{proc.stdout}")
+    return proc.stdout
