@@ -51,7 +51,7 @@ class ModulePolicy:
         >>> policy = ModulePolicy()
         >>> policy.is_by_value("json")
         False
-        >>> policy.is_by_value("__main__")
+        >>> ModulePolicy(by_value=["mylib"]).is_by_value("mylib.filters")
         True
     """
 
