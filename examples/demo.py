@@ -49,7 +49,7 @@ class Clipper(BasePlugin):
 # Version 2 changes one method of Scaler; Clipper is untouched.
 PLUGINS_V2 = PLUGINS_V1.replace("return shift(x) * self.factor", "return shift(x) * self.factor + 100")
 
-LOADER = textwrap.dedent('''
+LOADER = textwrap.dedent("""
     import sys
     from gitpet import PetClassManager
     store, old_id = sys.argv[1], sys.argv[2]
@@ -65,7 +65,7 @@ LOADER = textwrap.dedent('''
     print(f"  latest Scaler(3).apply(4) = {latest(3).apply(4)}")
     print(f"  old    Scaler(3).apply(4) = {older(3).apply(4)}   (version {old_id[:12]})")
     print(f"  Clipper(5).apply(9)       = {clipper(5).apply(9)}")
-''')
+""")
 
 
 def main() -> None:

@@ -34,11 +34,21 @@ def _cmd_ls(store: GitStore, args: argparse.Namespace) -> int:
 def _cmd_log(store: GitStore, args: argparse.Namespace) -> int:
     history = store.versions(args.name)
     if args.json:
-        print(json.dumps(
-            [{"id": v.id, "commit": v.commit, "time": v.time.isoformat(),
-              "author": v.author, "message": v.message} for v in history],
-            indent=2,
-        ))
+        print(
+            json.dumps(
+                [
+                    {
+                        "id": v.id,
+                        "commit": v.commit,
+                        "time": v.time.isoformat(),
+                        "author": v.author,
+                        "message": v.message,
+                    }
+                    for v in history
+                ],
+                indent=2,
+            )
+        )
     else:
         for v in history:
             print(f"{v.id[:12]}  {v.commit[:12]}  {v.time.isoformat()}  {v.message.strip()}")
@@ -49,8 +59,16 @@ def _cmd_show(store: GitStore, args: argparse.Namespace) -> int:
     name, version = _split_spec(args.spec)
     stored = store.read_version(name, version)  # reads files only: nothing is unpickled
     if args.json:
-        print(json.dumps({"id": stored.id, "meta": stored.meta,
-                          "source": stored.files.source.decode("utf-8", "replace")}, indent=2))
+        print(
+            json.dumps(
+                {
+                    "id": stored.id,
+                    "meta": stored.meta,
+                    "source": stored.files.source.decode("utf-8", "replace"),
+                },
+                indent=2,
+            )
+        )
     else:
         print(f"# version {stored.id}")
         print(stored.files.meta.decode("utf-8", "replace"))

@@ -171,7 +171,9 @@ class ClassCodec:
         meta = stored.meta
         where = f"{stored.name}@{stored.id[:12]}"
         if meta.get("format") != FORMAT_VERSION:
-            raise IntegrityError(where, f"unknown format {meta.get('format')!r} (this gitpet reads {FORMAT_VERSION})")
+            raise IntegrityError(
+                where, f"unknown format {meta.get('format')!r} (this gitpet reads {FORMAT_VERSION})"
+            )
         if meta.get("name") != stored.name:
             raise IntegrityError(where, f"meta.json names class {meta.get('name')!r}")
         stored_python = meta.get("python")
@@ -202,5 +204,13 @@ class ClassCodec:
             return pickle.loads(stored.files.pickle)
         except ImportError as err:
             raise MissingDependencyError(stored.name, stored.id, err) from err
-        except (pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError, KeyError, IndexError) as err:
+        except (
+            pickle.UnpicklingError,
+            EOFError,
+            ValueError,
+            TypeError,
+            AttributeError,
+            KeyError,
+            IndexError,
+        ) as err:
             raise IntegrityError(where, f"class.pkl cannot be loaded: {type(err).__name__}: {err}") from err

@@ -98,9 +98,7 @@ class VersionNotFoundError(GitpetError, KeyError, ValueError):
     def __init__(self, name: str, version: str, detail: str = "") -> None:
         self.name = name
         self.version = version
-        self.message = f"no version {version!r} of class {name!r}" + (
-            f": {detail}" if detail else ""
-        )
+        self.message = f"no version {version!r} of class {name!r}" + (f": {detail}" if detail else "")
         super().__init__(self.message)
 
     def __str__(self) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from types import MappingProxyType
-from typing import Generic, TypeVar, overload
+from typing import TypeVar, overload
 
 from gitpet._codec import loaded_version
 from gitpet._errors import ClassNotFoundError, InvalidNameError, UnsupportedClassError
@@ -104,9 +104,7 @@ class PetFactory(BaseFactory):
         True
     """
 
-    def __init__(
-        self, class_manager: PetClassManager, fallback_factory: BaseFactory | None = None
-    ) -> None:
+    def __init__(self, class_manager: PetClassManager, fallback_factory: BaseFactory | None = None) -> None:
         super().__init__()
         self._manager = class_manager
         self._fallback_factory = fallback_factory

@@ -21,9 +21,7 @@ _Fingerprint = tuple[tuple[str, int], ...]
 def _fingerprint(cls: type) -> _Fingerprint:
     # Identity of every class attribute and base: rebinding a method or an
     # attribute after registration changes it, so the cached id is recomputed.
-    return tuple((k, id(v)) for k, v in vars(cls).items()) + tuple(
-        ("__base__", id(b)) for b in cls.__bases__
-    )
+    return tuple((k, id(v)) for k, v in vars(cls).items()) + tuple(("__base__", id(b)) for b in cls.__bases__)
 
 
 class PetClassManager:
@@ -55,9 +53,9 @@ class PetClassManager:
         self._store = store if isinstance(store, GitStore) else GitStore(store)
         self._codec = ClassCodec(policy)
         self._lock = threading.Lock()
-        self._encoded: weakref.WeakKeyDictionary[
-            type, dict[str, tuple[_Fingerprint, VersionTree]]
-        ] = weakref.WeakKeyDictionary()
+        self._encoded: weakref.WeakKeyDictionary[type, dict[str, tuple[_Fingerprint, VersionTree]]] = (
+            weakref.WeakKeyDictionary()
+        )
 
     def __repr__(self) -> str:
         return f"PetClassManager({self._store!r})"

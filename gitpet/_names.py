@@ -49,12 +49,8 @@ def check_class_name(name: object) -> str:
     if bad:
         char = bad.group()
         if char == "/":
-            raise InvalidNameError(
-                name, "contains '/', which would nest refs; use a flat name"
-            )
-        raise InvalidNameError(
-            name, f"contains {char!r}, which git does not allow in a ref name"
-        )
+            raise InvalidNameError(name, "contains '/', which would nest refs; use a flat name")
+        raise InvalidNameError(name, f"contains {char!r}, which git does not allow in a ref name")
     if name in _RESERVED:
         raise InvalidNameError(name, "is reserved by gitpet or git")
     if name.startswith((".", "-")):

@@ -102,7 +102,7 @@ def _fresh(value: Any) -> Any:
 class _SortedSet:
     """Stands in for a set while pickling: it unpickles as the set, sorted."""
 
-    __slots__ = ("kind", "items")
+    __slots__ = ("items", "kind")
 
     def __init__(self, kind: type, items: list[Any]) -> None:
         self.kind = kind
@@ -112,7 +112,7 @@ class _SortedSet:
         return (self.kind, (self.items,))
 
 
-class DeterministicPickler(cloudpickle.Pickler):
+class DeterministicPickler(cloudpickle.Pickler):  # type: ignore[misc]
     """Pickles a class by value, byte-for-byte the same for the same code."""
 
     def __init__(self, file: io.BytesIO, policy: ModulePolicy, root: type, span: _RootSpan) -> None:
@@ -153,11 +153,11 @@ class DeterministicPickler(cloudpickle.Pickler):
             result = _SortedSet(value_type, [self._canon(e) for e in items])
         elif value_type is tuple:
             items = [self._canon(e) for e in value]
-            if any(a is not b for a, b in zip(items, value)):
+            if any(a is not b for a, b in zip(items, value, strict=True)):
                 result = tuple(items)
         elif value_type is list:
             items = [self._canon(e) for e in value]
-            if any(a is not b for a, b in zip(items, value)):
+            if any(a is not b for a, b in zip(items, value, strict=True)):
                 result = items
         elif value_type is dict:
             pairs = {k: self._canon(v) for k, v in value.items()}
@@ -219,9 +219,7 @@ class DeterministicPickler(cloudpickle.Pickler):
             return self._module_reduce(obj)
         if obj_type is typing.TypeVar:
             return self._typevar_reduce(obj)
-        if isinstance(obj, functools._lru_cache_wrapper) and self._by_value(
-            getattr(obj, "__module__", None)
-        ):
+        if isinstance(obj, functools._lru_cache_wrapper) and self._by_value(getattr(obj, "__module__", None)):
             params = obj.cache_parameters()
             return (_rebuild.lru_cached, (obj.__wrapped__, params["maxsize"], params["typed"]))
         if obj_type not in self.dispatch_table:
@@ -257,16 +255,20 @@ class DeterministicPickler(cloudpickle.Pickler):
         getstate = _cp._enum_getstate if is_enum else _cp._class_getstate
         clsdict, slotstate = getstate(obj)
         if "_abc_impl" in clsdict and isinstance(clsdict["_abc_impl"], list):
-            clsdict["_abc_impl"] = sorted(
-                clsdict["_abc_impl"], key=lambda c: (c.__module__, c.__qualname__)
-            )
+            clsdict["_abc_impl"] = sorted(clsdict["_abc_impl"], key=lambda c: (c.__module__, c.__qualname__))
         if "__firstlineno__" in clsdict:
             clsdict["__firstlineno__"] = 1
         clsdict = self._canon_dict(clsdict)
         if is_enum:
             members = {e.name: e.value for e in obj}  # type: ignore[attr-defined]
             newargs: tuple[Any, ...] = (
-                obj.__bases__, obj.__name__, obj.__qualname__, members, obj.__module__, tracker, None,
+                obj.__bases__,
+                obj.__name__,
+                obj.__qualname__,
+                members,
+                obj.__module__,
+                tracker,
+                None,
             )
             return (_cp._make_skeleton_enum, newargs, (clsdict, slotstate), None, None, _cp._class_setstate)
         type_kwargs: dict[str, Any] = {}
@@ -300,15 +302,13 @@ class DeterministicPickler(cloudpickle.Pickler):
     def _dynamic_function_reduce(self, func: types.FunctionType) -> Any:
         newargs = self._function_getnewargs(func)
         state, slotstate = _cp._function_getstate(func)
-        slotstate["__globals__"] = {
-            _fresh(k): self._canon(v) for k, v in slotstate["__globals__"].items()
-        }
+        slotstate["__globals__"] = {_fresh(k): self._canon(v) for k, v in slotstate["__globals__"].items()}
         slotstate["__defaults__"] = self._canon(slotstate["__defaults__"])
         slotstate["__kwdefaults__"] = self._canon(slotstate["__kwdefaults__"])
         return (_cp._make_function, newargs, (state, slotstate), None, None, _cp._function_setstate)
 
     def _function_getnewargs(self, func: types.FunctionType) -> Any:
-        code, base_globals, name, argdefs, closure = super()._function_getnewargs(func)
+        _code, base_globals, name, argdefs, closure = super()._function_getnewargs(func)
         # The module's location must not leak into the payload.
         base_globals.pop("__file__", None)
         base_globals.pop("__path__", None)
@@ -335,8 +335,7 @@ class DeterministicPickler(cloudpickle.Pickler):
 
 def _relocate(code: types.CodeType, filename: str, offset: int) -> types.CodeType:
     consts = tuple(
-        _relocate(c, filename, offset) if isinstance(c, types.CodeType) else c
-        for c in code.co_consts
+        _relocate(c, filename, offset) if isinstance(c, types.CodeType) else c for c in code.co_consts
     )
     return code.replace(
         co_filename=filename,
@@ -384,4 +383,3 @@ def dumps_class(
         data = data.replace(placeholder.encode("ascii"), final.encode("ascii"))
     modules = tuple(sorted(m for m in pickler.by_value_modules if isinstance(m, str)))
     return PickledClass(data, modules)
-

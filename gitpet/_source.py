@@ -65,8 +65,6 @@ class _ClassSpans(ast.NodeVisitor):
         self._visit_scope(node, node.name, is_function=False)
 
 
-
-
 def _class_functions(cls: type) -> Iterator[types.FunctionType]:
     for value in vars(cls).values():
         candidates: tuple[object, ...]
@@ -91,7 +89,8 @@ def _check_fresh(cls: type, filename: str, lines: list[str], first: int, last: i
         line_no = code.co_firstlineno
         if not first <= line_no <= last:
             raise StaleSourceError(
-                cls.__qualname__, filename,
+                cls.__qualname__,
+                filename,
                 f"{func.__name__} was compiled at line {line_no}, outside the class",
             )
         text = lines[line_no - 1].lstrip()
@@ -103,7 +102,8 @@ def _check_fresh(cls: type, filename: str, lines: list[str], first: int, last: i
             )
         if not ok:
             raise StaleSourceError(
-                cls.__qualname__, filename,
+                cls.__qualname__,
+                filename,
                 f"line {line_no} no longer defines {func.__name__}",
             )
 
@@ -130,9 +130,7 @@ class SourceFinder:
         return _find(cls, self._spans)
 
 
-def _find(
-    cls: type, spans_of: Callable[[str, list[str]], dict[str, list[tuple[int, int]]]]
-) -> ClassSource:
+def _find(cls: type, spans_of: Callable[[str, list[str]], dict[str, list[tuple[int, int]]]]) -> ClassSource:
     module = sys.modules.get(cls.__module__)
     try:
         filename = inspect.getsourcefile(cls) if module is not None else None
@@ -151,16 +149,12 @@ def _find(
     except SyntaxError:
         spans = []
     if not spans:
-        return ClassSource(
-            "", filename, 0, 0, f"no class {cls.__qualname__} in {filename}"
-        )
+        return ClassSource("", filename, 0, 0, f"no class {cls.__qualname__} in {filename}")
     # Several definitions under one qualname: the running one is the one its
     # methods were compiled from; without methods, the last one wins (as at import).
     first, last = spans[-1]
     code_lines = {
-        f.__code__.co_firstlineno
-        for f in _class_functions(cls)
-        if f.__code__.co_filename == filename
+        f.__code__.co_firstlineno for f in _class_functions(cls) if f.__code__.co_filename == filename
     }
     for span in spans:
         if any(span[0] <= n <= span[1] for n in code_lines):

@@ -26,7 +26,8 @@ from typing import Any
 
 from dulwich.errors import NotGitRepository
 from dulwich.file import FileLocked
-from dulwich.objects import Blob, Commit, ShaFile, Tree
+from dulwich.objects import Blob, Commit, ObjectID, ShaFile, Tree
+from dulwich.refs import Ref
 from dulwich.repo import Repo
 
 from gitpet._errors import (
@@ -206,7 +207,7 @@ class GitStore:
         if repo is None:
             return []
         names = []
-        for key in repo.refs.keys(base=CLASS_REF_PREFIX):
+        for key in repo.refs.keys(base=Ref(CLASS_REF_PREFIX)):
             name = key.decode("utf-8")
             if "/" not in name and name != PIPELINE_NAMESPACE:
                 names.append(name)
@@ -246,7 +247,7 @@ class GitStore:
         if repo is None:
             raise VersionNotFoundError(name, version, f"store {self._path} is empty")
         if len(prefix) == FULL_ID:
-            candidates = [prefix.encode("ascii")]
+            candidates = [ObjectID(prefix.encode("ascii"))]
         else:
             candidates = sorted(set(repo.object_store.iter_prefix(prefix.encode("ascii"))))
         owned: list[bytes] = []
@@ -301,13 +302,13 @@ class GitStore:
 
     def _read_ref(self, repo: Repo, ref: bytes) -> bytes | None:
         try:
-            return repo.refs[ref]
+            return repo.refs[Ref(ref)]
         except KeyError:
             return None
 
     def _read_commit(self, repo: Repo, sha: bytes) -> Commit:
         try:
-            obj = repo.object_store[sha]
+            obj = repo.object_store[ObjectID(sha)]
         except KeyError as err:
             raise IntegrityError(sha.decode("ascii"), "commit is missing") from err
         if not isinstance(obj, Commit):
@@ -327,7 +328,7 @@ class GitStore:
         if cached is not None:
             return cached.name
         try:
-            obj = repo.object_store[sha]
+            obj = repo.object_store[ObjectID(sha)]
         except KeyError:
             return None
         if not isinstance(obj, Tree) or META not in obj:
@@ -353,7 +354,7 @@ class GitStore:
         except KeyError as err:
             raise IntegrityError(where, f"version has no {entry.decode()}") from err
         try:
-            blob = repo.object_store[blob_sha]
+            blob = repo.object_store[ObjectID(blob_sha)]
         except KeyError as err:
             raise IntegrityError(where, f"{entry.decode()} blob is missing") from err
         if not isinstance(blob, Blob):
@@ -362,7 +363,7 @@ class GitStore:
         return data
 
     def _load_version(self, repo: Repo, name: str, version_id: bytes) -> StoredVersion:
-        tree = repo.object_store[version_id]
+        tree = repo.object_store[ObjectID(version_id)]
         assert isinstance(tree, Tree)  # resolve() checked it is a version tree
         meta = self._parse_meta(repo, version_id, tree)
         files = VersionFiles(
@@ -431,9 +432,7 @@ class GitStore:
             commit = self._make_commit(name, version, parent, author, int(time.time()))
             self._add_objects(repo, [commit])
 
-    def _compare_and_swap(
-        self, repo: Repo, ref: bytes, old: bytes | None, new: Commit
-    ) -> bool:
+    def _compare_and_swap(self, repo: Repo, ref: bytes, old: bytes | None, new: Commit) -> bool:
         message = b"gitpet: push " + new.tree[:12]
         waited = 0.0
         delay = 0.001
@@ -441,11 +440,11 @@ class GitStore:
             try:
                 if old is None:
                     return bool(
-                        repo.refs.add_if_new(ref, new.id, committer=new.committer, message=message)
+                        repo.refs.add_if_new(Ref(ref), new.id, committer=new.committer, message=message)
                     )
                 return bool(
                     repo.refs.set_if_equals(
-                        ref, old, new.id, committer=new.committer, message=message
+                        Ref(ref), ObjectID(old), new.id, committer=new.committer, message=message
                     )
                 )
             except FileLocked as err:
@@ -488,7 +487,7 @@ class GitStore:
     ) -> Commit:
         commit = Commit()
         commit.tree = version.tree.id
-        commit.parents = [parent] if parent is not None else []
+        commit.parents = [ObjectID(parent)] if parent is not None else []
         commit.author = commit.committer = author
         commit.author_time = commit.commit_time = when
         commit.author_timezone = commit.commit_timezone = 0

@@ -32,9 +32,7 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 
 def git(store: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
     """Run the real git binary against a bare store."""
-    return subprocess.run(
-        ["git", f"--git-dir={store}", *args], capture_output=True, text=True, check=check
-    )
+    return subprocess.run(["git", f"--git-dir={store}", *args], capture_output=True, text=True, check=check)
 
 
 def store_snapshot(store: Path) -> tuple[dict[str, str], frozenset[str]]:
@@ -45,9 +43,11 @@ def store_snapshot(store: Path) -> tuple[dict[str, str], frozenset[str]]:
     if (store / "refs").exists():
         out = git(store, "for-each-ref", "--format=%(refname) %(objectname)").stdout
         refs = dict(line.split(" ", 1) for line in out.splitlines())
-    objects = frozenset(
-        str(p.relative_to(store)) for p in (store / "objects").rglob("*") if p.is_file()
-    ) if (store / "objects").exists() else frozenset()
+    objects = (
+        frozenset(str(p.relative_to(store)) for p in (store / "objects").rglob("*") if p.is_file())
+        if (store / "objects").exists()
+        else frozenset()
+    )
     return refs, objects
 
 
@@ -90,15 +90,20 @@ def user_module(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> ModuleWriter
         sys.modules.pop(modname, None)
 
 
-def run_python(code: str, *args: str, cwd: Path, env: dict[str, str] | None = None,
-               pythonpath: list[str] | None = None) -> str:
+def run_python(
+    code: str, *args: str, cwd: Path, env: dict[str, str] | None = None, pythonpath: list[str] | None = None
+) -> str:
     """Run code in a fresh interpreter ('another machine'); return stdout, raise on failure."""
     full_env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "GITPET_STORE")}
     full_env["PYTHONPATH"] = os.pathsep.join([str(REPO_ROOT), *(pythonpath or [])])
     full_env.update(env or {})
     proc = subprocess.run(
         [sys.executable, "-c", textwrap.dedent(code), *args],
-        capture_output=True, text=True, cwd=cwd, env=full_env, timeout=120,
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env=full_env,
+        timeout=120,
     )
     if proc.returncode != 0:
         raise AssertionError(f"subprocess failed ({proc.returncode}):\n{proc.stderr}\n{proc.stdout}")

@@ -25,7 +25,7 @@ from gitpet import (
 from gitpet._names import check_class_name
 from tests.conftest import ModuleWriter, store_snapshot
 
-GOOD = '''
+GOOD = """
 class Good:
     def ok(self):
         return "ok"
@@ -33,7 +33,7 @@ class Good:
 
 class Other:
     pass
-'''
+"""
 
 
 @pytest.fixture
@@ -55,9 +55,28 @@ def _unchanged(pcm: PetClassManager, action: Callable[[], object], error: type[E
 
 @pytest.mark.parametrize(
     "name",
-    ["", "a/b", "pipelines", "HEAD", "has space", "ends.lock", ".hidden", "-flag", "a..b",
-     "a@{1}", "tab\there", "star*", "colon:", "tilde~1", "caret^", "q?", "brack[", "back\\slash",
-     "x" * 201, "trailing."],
+    [
+        "",
+        "a/b",
+        "pipelines",
+        "HEAD",
+        "has space",
+        "ends.lock",
+        ".hidden",
+        "-flag",
+        "a..b",
+        "a@{1}",
+        "tab\there",
+        "star*",
+        "colon:",
+        "tilde~1",
+        "caret^",
+        "q?",
+        "brack[",
+        "back\\slash",
+        "x" * 201,
+        "trailing.",
+    ],
 )
 def test_invalid_or_reserved_names(populated: tuple[PetClassManager, Any], name: str) -> None:
     pcm, mod = populated

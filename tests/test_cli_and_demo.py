@@ -43,12 +43,18 @@ def test_demo_runs_against_the_default_store(tmp_path: Path) -> None:
     env["PYTHONPATH"] = str(REPO_ROOT)
     proc = subprocess.run(
         [sys.executable, str(REPO_ROOT / "examples" / "demo.py")],
-        capture_output=True, text=True, cwd=tmp_path, env=env, timeout=120,
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=env,
+        timeout=120,
     )
     assert proc.returncode == 0, proc.stderr
     assert "latest Scaler(3).apply(4) = 115" in proc.stdout
     assert "old    Scaler(3).apply(4) = 15" in proc.stdout
     assert "Clipper(5).apply(9)       = 5" in proc.stdout
     assert (tmp_path / ".gitpet" / "refs" / "heads" / "Scaler").exists()
-    fsck = subprocess.run(["git", f"--git-dir={tmp_path / '.gitpet'}", "fsck", "--strict"], capture_output=True)
+    fsck = subprocess.run(
+        ["git", f"--git-dir={tmp_path / '.gitpet'}", "fsck", "--strict"], capture_output=True
+    )
     assert fsck.returncode == 0

@@ -29,18 +29,27 @@ def class_sources(draw: st.DrawFn) -> str:
     const_name = draw(st.sampled_from(["LIMIT", "TABLE", "WORDS"]))
     const_value = draw(constants)
     n_methods = draw(st.integers(1, 4))
-    lines = [f"{const_name} = {const_value!r}", "", "", "def _size(c):",
-             "    return len(repr(c if isinstance(c, (int, str)) else sorted(c, key=repr)))", "", "",
-             "def helper(v):",
-             f"    return v {draw(operators)} {draw(st.integers(1, 9))}", "", "",
-             "class Generated:", f"    attr = {draw(st.integers(-50, 50))}"]
+    lines = [
+        f"{const_name} = {const_value!r}",
+        "",
+        "",
+        "def _size(c):",
+        "    return len(repr(c if isinstance(c, (int, str)) else sorted(c, key=repr)))",
+        "",
+        "",
+        "def helper(v):",
+        f"    return v {draw(operators)} {draw(st.integers(1, 9))}",
+        "",
+        "",
+        "class Generated:",
+        f"    attr = {draw(st.integers(-50, 50))}",
+    ]
     for index in range(n_methods):
         op = draw(operators)
         k = draw(st.integers(1, 20))
         use_helper = draw(st.booleans())
         body = f"helper(x) {op} {k}" if use_helper else f"x {op} {k} + self.attr"
-        lines += ["", f"    def m{index}(self, x):",
-                  f"        return ({body}, _size({const_name}))"]
+        lines += ["", f"    def m{index}(self, x):", f"        return ({body}, _size({const_name}))"]
     return "\n".join(lines) + "\n"
 
 

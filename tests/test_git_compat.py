@@ -8,13 +8,13 @@ from pathlib import Path
 from gitpet import PetClassManager
 from tests.conftest import ModuleWriter, git
 
-V1 = '''
+V1 = """
 class Smoother:
     window = 3
 
     def apply(self, xs):
         return [sum(xs[max(0, i - self.window):i + 1]) for i in range(len(xs))]
-'''
+"""
 V2 = V1.replace("window = 3", "window = 5")
 
 

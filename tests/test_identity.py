@@ -59,19 +59,22 @@ class Model(Base):
         return n * n
 '''
 
-HASH_SCRIPT = '''
+HASH_SCRIPT = """
 import sys
 sys.path.insert(0, sys.argv[1])
 import {mod}
 from gitpet import PetClassManager
 print(PetClassManager(sys.argv[2]).get_class_hash({mod}.Model))
-'''
+"""
 
 
 def _hash_in_process(tmp_path: Path, moddir: Path, modname: str, seed: str) -> str:
     out = run_python(
-        HASH_SCRIPT.format(mod=modname), str(moddir), str(tmp_path / "unused-store"),
-        cwd=tmp_path, env={"PYTHONHASHSEED": seed},
+        HASH_SCRIPT.format(mod=modname),
+        str(moddir),
+        str(tmp_path / "unused-store"),
+        cwd=tmp_path,
+        env={"PYTHONHASHSEED": seed},
     )
     return out.strip()
 
@@ -146,7 +149,7 @@ def test_pushing_a_loaded_class_writes_nothing(
     version = pcm.push(user_module(BASE_MODULE).Model)
     # Another process loads it, pushes it back, and re-encodes it from scratch.
     out = run_python(
-        '''
+        """
         import sys
         from gitpet import PetClassManager
         pcm = PetClassManager(sys.argv[1])
@@ -154,17 +157,16 @@ def test_pushing_a_loaded_class_writes_nothing(
         print(pcm.push(cls))
         print(pcm.codec.encode(cls, "Model").id)   # no cache: the real pickling
         print(len(pcm.versions("Model")))
-        ''',
-        str(pcm.store.path), cwd=tmp_path,
+        """,
+        str(pcm.store.path),
+        cwd=tmp_path,
     )
     pushed, encoded, count = out.split()
     assert pushed == encoded == version
     assert count == "1"
 
 
-def test_meta_json_is_sorted_and_describes_the_class(
-    pcm: PetClassManager, user_module: ModuleWriter
-) -> None:
+def test_meta_json_is_sorted_and_describes_the_class(pcm: PetClassManager, user_module: ModuleWriter) -> None:
     mod = user_module(BASE_MODULE)
     version = pcm.encode(mod.Model)
     meta = json.loads(version.files.meta)
@@ -183,13 +185,13 @@ def test_meta_json_is_sorted_and_describes_the_class(
 def test_a_class_in_a_function_is_dedented_and_stable(
     pcm: PetClassManager, user_module: ModuleWriter
 ) -> None:
-    mod = user_module('''
+    mod = user_module("""
         def make():
             class Inner:
                 def value(self):
                     return 7
             return Inner
-    ''')
+    """)
     version = pcm.encode(mod.make(), "Inner")
     assert version.files.source.decode().startswith("class Inner:")
     assert pcm.encode(mod.make(), "Inner").id == version.id  # a new class object, same code

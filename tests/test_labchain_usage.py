@@ -72,9 +72,7 @@ class FrameworkPipeline(BasePlugin):
         return x
 
 
-def test_documented_usage_end_to_end(
-    tmp_path: Path, store_path: Path, user_module: ModuleWriter
-) -> None:
+def test_documented_usage_end_to_end(tmp_path: Path, store_path: Path, user_module: ModuleWriter) -> None:
     mod = user_module(PLUGINS)
     framework = BaseFactory()
     framework["FrameworkPipeline"] = FrameworkPipeline
@@ -92,9 +90,11 @@ def test_documented_usage_end_to_end(
     assert not any(r.created for r in factory.push_all())
 
     # A nested pipeline: plugins in params, in lists and in dicts, under a framework class.
-    pipeline = FrameworkPipeline([
-        mod.Chain([mod.Scale(3.0), mod.Offset(1.0)], named={"z": mod.Offset(10.0)}, head=mod.Scale(2.0)),
-    ])
+    pipeline = FrameworkPipeline(
+        [
+            mod.Chain([mod.Scale(3.0), mod.Offset(1.0)], named={"z": mod.Offset(10.0)}, head=mod.Scale(2.0)),
+        ]
+    )
     dump = pipeline.item_dump(factory)
     assert dump["clazz"] == "FrameworkPipeline" and dump["version_hash"] is None
     chain_dump = dump["params"]["stages"][0]
@@ -114,7 +114,7 @@ def test_documented_usage_end_to_end(
     dump_file.write_text(json.dumps(dump))
     # Later, on another machine: a fresh process, no plugin module, only the store.
     out = run_python(
-        '''
+        """
         import json, sys
         from gitpet import BaseFactory, BasePlugin, PetClassManager, PetFactory
         from tests.test_labchain_usage import FrameworkPipeline
@@ -126,8 +126,10 @@ def test_documented_usage_end_to_end(
         latest = factory["Scale"]            # lazy load of the latest version
         print(rebuilt.apply(2.0), latest(3.0).apply(1.0), factory.get("Nope", "default"))
         print(json.dumps(rebuilt.item_dump(factory)) == json.dumps(dump))
-        ''',
-        str(store_path), str(dump_file), cwd=tmp_path,
+        """,
+        str(store_path),
+        str(dump_file),
+        cwd=tmp_path,
     )
     rebuilt_value, latest_value, default, same_dump = out.split()
     assert float(rebuilt_value) == expected
@@ -190,5 +192,9 @@ def test_container_bind_and_configure(tmp_path: Path, user_module: ModuleWriter)
 def test_item_dump_uses_the_default_container(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.chdir(tmp_path)
     plugin = FrameworkPipeline([])
-    assert plugin.item_dump() == {"clazz": "FrameworkPipeline", "version_hash": None, "params": {"stages": []}}
+    assert plugin.item_dump() == {
+        "clazz": "FrameworkPipeline",
+        "version_hash": None,
+        "params": {"stages": []},
+    }
     assert not (tmp_path / ".gitpet").exists()

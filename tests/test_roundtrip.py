@@ -19,7 +19,7 @@ from gitpet import (
 from gitpet._objects import VersionFiles, VersionTree
 from tests.conftest import ModuleWriter, run_python, store_snapshot
 
-PIPELINE_MODULE = '''
+PIPELINE_MODULE = """
 import functools
 from dataclasses import dataclass, field
 from enum import Enum
@@ -61,7 +61,7 @@ class Transform:
 
     def fail(self):
         raise RuntimeError("deliberate failure")
-'''
+"""
 
 
 def test_round_trip_in_a_process_without_the_module(
@@ -70,7 +70,7 @@ def test_round_trip_in_a_process_without_the_module(
     mod = user_module(PIPELINE_MODULE)
     version = pcm.push(mod.Transform)
     out = run_python(
-        f'''
+        f"""
         import json, sys
         try:
             import {mod.__name__}
@@ -85,13 +85,19 @@ def test_round_trip_in_a_process_without_the_module(
             "depth": t.config.depth, "tags": t.config.tags, "mode": t.mode.value,
             "module": cls.__module__,
         }}))
-        ''',
-        str(pcm.store.path), cwd=tmp_path,
+        """,
+        str(pcm.store.path),
+        cwd=tmp_path,
     )
     result = json.loads(out)
     assert result == {
-        "run": [0.25, 1.0, 4.0], "fib": 144, "names": ["a", "b", "c"],
-        "depth": 5, "tags": ["x"], "mode": "fast", "module": mod.__name__,
+        "run": [0.25, 1.0, 4.0],
+        "fib": 144,
+        "names": ["a", "b", "c"],
+        "depth": 5,
+        "tags": ["x"],
+        "mode": "fast",
+        "module": mod.__name__,
     }
     assert len(version) == 40
 
@@ -151,20 +157,19 @@ def test_class_defined_by_exec_is_stored_with_an_explanation(pcm: PetClassManage
     assert stored.meta["source"] == "missing"
     assert b"no source text is available" in stored.files.source
     out = run_python(
-        '''
+        """
         import sys
         from gitpet import PetClassManager
         print(PetClassManager(sys.argv[1]).pull("Generated")().go())
-        ''',
-        str(pcm.store.path), cwd=tmp_path,
+        """,
+        str(pcm.store.path),
+        cwd=tmp_path,
     )
     assert out.strip() == "went"
 
 
-def test_user_object_pickled_by_reference_is_refused(
-    pcm: PetClassManager, user_module: ModuleWriter
-) -> None:
-    mod = user_module('''
+def test_user_object_pickled_by_reference_is_refused(pcm: PetClassManager, user_module: ModuleWriter) -> None:
+    mod = user_module("""
         class _Sentinel:
             def __reduce__(self):
                 return "SENTINEL"
@@ -173,7 +178,7 @@ def test_user_object_pickled_by_reference_is_refused(
 
         class UsesSentinel:
             marker = SENTINEL
-    ''')
+    """)
     before = store_snapshot(pcm.store.path)
     with pytest.raises(UnpicklableClassError) as excinfo:
         pcm.push(mod.UsesSentinel)
@@ -182,11 +187,11 @@ def test_user_object_pickled_by_reference_is_refused(
 
 
 def test_stale_source_is_refused(pcm: PetClassManager, user_module: ModuleWriter) -> None:
-    mod = user_module('''
+    mod = user_module("""
         class Drifting:
             def value(self):
                 return 1
-    ''')
+    """)
     Path(mod.__file__).write_text("# edited after import\n\n\nclass Drifting:\n    pass\n")
     with pytest.raises(StaleSourceError) as excinfo:
         pcm.push(mod.Drifting)

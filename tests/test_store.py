@@ -132,7 +132,7 @@ def test_held_lock_times_out_with_a_clear_error(store_path: Path) -> None:
     store = GitStore(store_path, lock_timeout=0.2)
     store.write_versions([("Stuck", version("Stuck", "1"))])
     (store_path / "refs" / "heads" / "Stuck.lock").write_text("crashed writer")
-    with pytest.raises(StoreBusyError, match="Stuck.lock"):
+    with pytest.raises(StoreBusyError, match=r"Stuck\.lock"):
         store.write_versions([("Stuck", version("Stuck", "2"))])
     assert store.latest_id("Stuck") == version("Stuck", "1").id
 
@@ -140,7 +140,7 @@ def test_held_lock_times_out_with_a_clear_error(store_path: Path) -> None:
 def test_lost_compare_and_swap_rebases_instead_of_overwriting(store_path: Path, tmp_path: Path) -> None:
     """Two processes race on one class: both versions end up in its history."""
     GitStore(store_path).write_versions([("Race", version("Race", "base"))])
-    script = '''
+    script = """
         import json, sys
         from gitpet import GitStore
         from gitpet._objects import VersionFiles, VersionTree
@@ -151,7 +151,7 @@ def test_lost_compare_and_swap_rebases_instead_of_overwriting(store_path: Path, 
             meta = json.dumps({"format": 1, "name": "Race", "python": "3.11"}, sort_keys=True).encode()
             v = VersionTree.build(VersionFiles(body.encode(), b"pickle:" + body.encode(), meta))
             store.write_versions([("Race", v)])
-    '''
+    """
     import subprocess
     import sys
 
@@ -160,7 +160,8 @@ def test_lost_compare_and_swap_rebases_instead_of_overwriting(store_path: Path, 
     procs = [
         subprocess.Popen(
             [sys.executable, "-c", __import__("textwrap").dedent(script), str(store_path), tag],
-            env={**os.environ, "PYTHONPATH": str(REPO_ROOT)}, cwd=tmp_path,
+            env={**os.environ, "PYTHONPATH": str(REPO_ROOT)},
+            cwd=tmp_path,
         )
         for tag in ("left", "right")
     ]
