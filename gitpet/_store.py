@@ -18,7 +18,7 @@ import shutil
 import time
 import uuid
 import weakref
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -247,12 +247,11 @@ class GitStore:
 
     def latest_id(self, name: str) -> str | None:
         """The version id of the latest version of ``name``, or None."""
-        check_class_name(name)
+        commit = self.latest_commit(name)
         repo = self._repo()
-        if repo is None:
+        if commit is None or repo is None:
             return None
-        commit = self._read_ref(repo, class_ref(name))
-        return self._tree_of(repo, commit).decode("ascii") if commit else None
+        return self._tree_of(repo, commit.encode("ascii")).decode("ascii")
 
     def resolve(self, name: str, version: str | None = None) -> str:
         """The full version id that ``version`` (id or 7+ hex prefix) names.
@@ -455,28 +454,34 @@ class GitStore:
             commit = self._make_commit(name, version, parent, author, int(time.time()))
             self._add_objects(repo, [commit])
 
-    def _compare_and_swap(self, repo: Repo, ref: bytes, old: bytes | None, new: Commit) -> bool:
-        message = b"gitpet: push " + new.tree[:12]
+    def _retry_while_locked(self, what: str, attempt: Callable[[], _V]) -> _V:
+        """Run ``attempt`` until no other writer holds its lock, with jittered backoff."""
         waited = 0.0
         delay = 0.001
         while True:
             try:
-                if old is None:
-                    return bool(
-                        repo.refs.add_if_new(Ref(ref), new.id, committer=new.committer, message=message)
-                    )
-                return bool(
-                    repo.refs.set_if_equals(
-                        Ref(ref), ObjectID(old), new.id, committer=new.committer, message=message
-                    )
-                )
+                return attempt()
             except FileLocked as err:
                 if waited >= self._lock_timeout:
-                    raise StoreBusyError(ref.decode("utf-8"), waited) from err
+                    raise StoreBusyError(what, waited) from err
             pause = delay * (1 + random.random())
             time.sleep(pause)
             waited += pause
             delay = min(delay * 2, 0.05)
+
+    def _compare_and_swap(self, repo: Repo, ref: bytes, old: bytes | None, new: Commit) -> bool:
+        message = b"gitpet: push " + new.tree[:12]
+
+        def attempt() -> bool:
+            if old is None:
+                return bool(repo.refs.add_if_new(Ref(ref), new.id, committer=new.committer, message=message))
+            return bool(
+                repo.refs.set_if_equals(
+                    Ref(ref), ObjectID(old), new.id, committer=new.committer, message=message
+                )
+            )
+
+        return self._retry_while_locked(ref.decode("utf-8"), attempt)
 
     def _add_objects(self, repo: Repo, objects: list[ShaFile]) -> None:
         store = repo.object_store
@@ -491,22 +496,15 @@ class GitStore:
                 self._add_loose(repo, obj)
 
     def _add_loose(self, repo: Repo, obj: ShaFile) -> None:
-        waited = 0.0
-        delay = 0.001
-        while True:
+        def attempt() -> None:
             try:
                 repo.object_store.add_object(obj)
-                return
-            except FileLocked as err:
-                # Another writer is writing the identical object right now.
-                if repo.object_store.contains_loose(obj.id):
-                    return
-                if waited >= self._lock_timeout:
-                    raise StoreBusyError(f"object {obj.id.decode()}", waited) from err
-            pause = delay * (1 + random.random())
-            time.sleep(pause)
-            waited += pause
-            delay = min(delay * 2, 0.05)
+            except FileLocked:
+                # Another writer is writing this identical object right now.
+                if not repo.object_store.contains_loose(obj.id):
+                    raise
+
+        self._retry_while_locked(f"object {obj.id.decode()}", attempt)
 
     def _make_commit(
         self, name: str, version: VersionTree, parent: bytes | None, author: bytes, when: int
