@@ -54,7 +54,3 @@ class VersionTree:
     @property
     def id(self) -> str:
         return self.tree.id.decode("ascii")
-
-    @property
-    def pickle_id(self) -> str:
-        return self.blobs[1].id.decode("ascii")

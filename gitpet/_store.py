@@ -535,11 +535,3 @@ class GitStore:
         except KeyError:
             return DEFAULT_AUTHOR
         return user + b" <" + email + b">"
-
-    def iter_version_ids(self, name: str) -> Iterator[str]:
-        """Version ids of ``name`` from newest to oldest (no duplicates)."""
-        seen: set[str] = set()
-        for info in self.versions(name):
-            if info.id not in seen:
-                seen.add(info.id)
-                yield info.id
