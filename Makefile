@@ -18,7 +18,7 @@ test: $(STAMP)
 	$(PY) -m pytest -q -p no:cacheprovider
 
 check: $(STAMP)
-	$(VENV)/bin/ruff check gitpet tests examples
+	$(VENV)/bin/ruff check gitpet tests examples benchmarks
 	$(VENV)/bin/mypy --strict gitpet
 
 clean:
