@@ -65,9 +65,8 @@ def main(count: int) -> None:
     print(f"register (hash):              {register * 1e3:.3f} ms/class  ({register / floor:.1f}x floor)")
     print(f"push_all write:               {write * 1e3:.3f} ms/class  ({write / floor:.1f}x floor)")
     print(f"register + push_all:          {(register + write) / floor:.1f}x floor")
-    print(
-        f"push_all, nothing changed:    {noop * 1e3:.3f} ms/class  ({noop / (register + write):.3f}x of pushing)"
-    )
+    ratio = noop / (register + write)
+    print(f"push_all, nothing changed:    {noop * 1e3:.3f} ms/class  ({ratio:.3f}x of pushing)")
     print(f"lazy factory[name], cold:     {lazy * 1e3:.3f} ms/class")
 
 
