@@ -14,6 +14,7 @@ import pickle
 import sys
 import threading
 import weakref
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,14 +28,13 @@ from gitpet._errors import (
 )
 from gitpet._modpolicy import ModulePolicy
 from gitpet._objects import VersionFiles, VersionTree
-from gitpet._pickler import canonical_filename, dumps_class
+from gitpet._pickler import HEAPTYPE, canonical_filename, dumps_class
 from gitpet._source import SourceFinder, missing_source_text
 from gitpet._store import StoredVersion
 
 __all__ = ["FORMAT_VERSION", "ClassCodec", "LoadedVersion", "loaded_version", "running_python"]
 
 FORMAT_VERSION = 1
-_HEAPTYPE = 1 << 9
 
 
 def running_python() -> str:
@@ -66,12 +66,15 @@ class _LoadedClasses:
         self._by_digest: weakref.WeakValueDictionary[bytes, type] = weakref.WeakValueDictionary()
         self._info: weakref.WeakKeyDictionary[type, LoadedVersion] = weakref.WeakKeyDictionary()
 
-    def get(self, digest: bytes) -> type | None:
-        return self._by_digest.get(digest)
-
-    def add(self, digest: bytes, cls: type, info: LoadedVersion) -> None:
-        self._by_digest[digest] = cls
-        self._info.setdefault(cls, info)
+    def load_once(self, digest: bytes, load: Callable[[], tuple[type, LoadedVersion]]) -> type:
+        """The class loaded from the pickle with this digest, loading it if needed."""
+        with self._lock:
+            cls = self._by_digest.get(digest)
+            if cls is None:
+                cls, info = load()
+                self._by_digest[digest] = cls
+                self._info.setdefault(cls, info)
+            return cls
 
     def info(self, cls: type) -> LoadedVersion | None:
         try:
@@ -96,7 +99,7 @@ def loaded_version(cls: object) -> LoadedVersion | None:
 def _check_versionable(cls: object) -> type:
     if not isinstance(cls, type):
         raise UnsupportedClassError(cls, f"it is a {type(cls).__name__}, not a class")
-    if not cls.__flags__ & _HEAPTYPE or cls.__module__ == "builtins":
+    if not cls.__flags__ & HEAPTYPE or cls.__module__ == "builtins":
         raise UnsupportedClassError(
             cls, "it is a builtin or C-extension type; only classes written in Python can be versioned"
         )
@@ -182,11 +185,8 @@ class ClassCodec:
         module, qualname = meta.get("module"), meta.get("qualname")
         if not isinstance(module, str) or not isinstance(qualname, str):
             raise IntegrityError(where, "meta.json lacks module/qualname")
-        digest = hashlib.sha256(stored.files.pickle).digest()
-        with _LOADED._lock:
-            cached = _LOADED.get(digest)
-            if cached is not None:
-                return cached
+
+        def load() -> tuple[type, LoadedVersion]:
             source = stored.files.source.decode("utf-8", "replace")
             filename = canonical_filename(module, qualname, source)
             lines = source.splitlines(keepends=True)
@@ -195,8 +195,9 @@ class ClassCodec:
             cls = self._unpickle(stored, where)
             if not isinstance(cls, type) or cls.__qualname__ != qualname:
                 raise IntegrityError(where, f"class.pkl does not hold class {qualname}")
-            _LOADED.add(digest, cls, LoadedVersion(stored.name, stored.id, module, qualname, source))
-            return cls
+            return cls, LoadedVersion(stored.name, stored.id, module, qualname, source)
+
+        return _LOADED.load_once(hashlib.sha256(stored.files.pickle).digest(), load)
 
     @staticmethod
     def _unpickle(stored: StoredVersion, where: str) -> Any:

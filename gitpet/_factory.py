@@ -146,9 +146,10 @@ class PetFactory(BaseFactory):
             check_class_name(name)
         except InvalidNameError:
             return None  # cannot be a stored class; may still be a framework class
-        if self._manager.store.latest_commit(name) is None:
+        try:
+            cls = self._manager.pull(name)
+        except ClassNotFoundError:
             return None
-        cls = self._manager.pull(name)
         self._foundry[name] = cls
         info = loaded_version(cls)
         self._version_control[name] = info.version_id if info else self._manager.get_class_hash(cls, name)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import threading
 import weakref
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 
 from gitpet._codec import ClassCodec
 from gitpet._modpolicy import ModulePolicy
@@ -16,6 +16,11 @@ from gitpet._store import GitStore, PushResult, VersionInfo
 __all__ = ["PetClassManager"]
 
 _Fingerprint = tuple[tuple[str, int], ...]
+
+
+def _registered_name(cls: object, name: str | None) -> str:
+    """``name``, or the class's ``__name__`` when none is given; checked either way."""
+    return check_class_name(cls.__name__ if name is None and isinstance(cls, type) else name)
 
 
 def _fingerprint(cls: type) -> _Fingerprint:
@@ -70,7 +75,7 @@ class PetClassManager:
 
     def encode(self, cls: type, name: str | None = None) -> VersionTree:
         """The version tree ``cls`` would be stored as (cached while unchanged)."""
-        name = check_class_name(cls.__name__ if name is None and isinstance(cls, type) else name)
+        name = _registered_name(cls, name)
         if not isinstance(cls, type):
             return self._codec.encode(cls, name)  # raises UnsupportedClassError
         fingerprint = _fingerprint(cls)
@@ -89,13 +94,11 @@ class PetClassManager:
 
     def push(self, cls: type, name: str | None = None) -> str:
         """Make ``cls`` the latest version of ``name``; a no-op if it already is."""
-        name = check_class_name(cls.__name__ if name is None and isinstance(cls, type) else name)
-        return self.push_many([(name, cls)])[0].id
+        return self.push_many([(_registered_name(cls, name), cls)])[0].id
 
     def push_many(self, items: Iterable[tuple[str, type]]) -> list[PushResult]:
         """Push several classes in one batch (one pack, one pass over refs)."""
-        pairs: Sequence[tuple[str, type]] = list(items)
-        versions = [(check_class_name(name), self.encode(cls, name)) for name, cls in pairs]
+        versions = [(name, self.encode(cls, name)) for name, cls in items]
         return self._store.write_versions(versions)
 
     def pull(self, name: str, version: str | None = None) -> type:

@@ -26,13 +26,8 @@ def _installed_roots() -> tuple[str, ...]:
     user_site = site.getusersitepackages() if hasattr(site, "getusersitepackages") else None
     if isinstance(user_site, str):
         roots.add(user_site)
-    roots.update({sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix})
-    # A project folder could sit below a prefix (a venv inside the project):
-    # only library folders count, so keep the lib/ roots and drop bare prefixes
-    # unless they are themselves library folders.
-    prefixes = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix}
-    kept = {os.path.realpath(r) for r in roots if r not in prefixes}
-    return tuple(sorted(os.path.join(r, "") for r in kept))
+    # Library folders only, never a bare prefix: a project may hold its venv.
+    return tuple(sorted(os.path.join(os.path.realpath(r), "") for r in roots))
 
 
 def _matches(module: str, prefixes: tuple[str, ...]) -> bool:

@@ -35,16 +35,16 @@ from gitpet import _rebuild
 from gitpet._errors import UnpicklableClassError
 from gitpet._modpolicy import ModulePolicy
 
-__all__ = ["PickledClass", "canonical_filename", "dumps_class"]
+__all__ = ["HEAPTYPE", "PickledClass", "canonical_filename", "dumps_class"]
 
 _TRACKER_PREFIX = "gitpet:"
 _PLACEHOLDER_FILL = "~" * 24
 _TRACKER_LENGTH = len(_TRACKER_PREFIX) + 32
 _DIGEST_SALT = b"gitpet-class-pickle-v1\0"
-_CONTAINER_TYPES = (dict, list, tuple, bytearray, types.MappingProxyType)
 _CANON_TYPES = frozenset({set, frozenset, tuple, list, dict})
-_SLOTS_OF_MODULE_STATE = ("__builtins__", "__file__", "__cached__", "__loader__", "__spec__", "__path__")
-_HEAPTYPE = 1 << 9
+# Where a module lived and how it was loaded: not part of its behaviour.
+_MODULE_STATE_DROPPED = ("__builtins__", "__file__", "__cached__", "__loader__", "__spec__", "__path__")
+HEAPTYPE = 1 << 9  # Py_TPFLAGS_HEAPTYPE: set for classes written in Python
 
 
 def canonical_filename(module: str, qualname: str, source_text: str) -> str:
@@ -202,7 +202,7 @@ class DeterministicPickler(cloudpickle.Pickler):  # type: ignore[misc]
         if obj_type is _SortedSet:
             return obj.reduce()
         if isinstance(obj, type):
-            heap = obj.__flags__ & _HEAPTYPE
+            heap = obj.__flags__ & HEAPTYPE
             if obj is self._root or (heap and self._by_value(obj.__module__)):
                 return self._class_reduce(obj)
             if heap and not _cp._should_pickle_by_reference(obj):
@@ -212,8 +212,6 @@ class DeterministicPickler(cloudpickle.Pickler):  # type: ignore[misc]
             if self._by_value(obj.__module__) or not _cp._should_pickle_by_reference(obj):
                 self.by_value_modules.add(obj.__module__)
                 return self._dynamic_function_reduce(obj)
-            return NotImplemented
-        if obj_type in _CONTAINER_TYPES:
             return NotImplemented
         if obj_type is types.ModuleType:
             return self._module_reduce(obj)
@@ -294,7 +292,7 @@ class DeterministicPickler(cloudpickle.Pickler):  # type: ignore[misc]
         if not self._by_value(obj.__name__):
             return (_cp.subimport, (obj.__name__,))
         self.by_value_modules.add(obj.__name__)
-        state = {k: v for k, v in vars(obj).items() if k not in _SLOTS_OF_MODULE_STATE}
+        state = {k: v for k, v in vars(obj).items() if k not in _MODULE_STATE_DROPPED}
         return (_cp.dynamic_subimport, (obj.__name__, state))
 
     # -- functions -----------------------------------------------------------

@@ -47,7 +47,7 @@ class BasePlugin:
         info = loaded_version(cls)
         name = factory.name_of(cls) or (info.name if info else cls.__name__)
         version: str | None = None
-        if isinstance(factory, PetFactory) and (name in factory.version_control or info):
+        if isinstance(factory, PetFactory) and name in factory.version_control:
             version = factory.hash_of(cls, name)
         elif info is not None:
             version = info.version_id

@@ -8,7 +8,7 @@ import linecache
 import sys
 import textwrap
 import types
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from gitpet._errors import StaleSourceError
@@ -127,41 +127,37 @@ class SourceFinder:
 
     def find(self, cls: type) -> ClassSource:
         """The dedented source of ``cls``, or a ClassSource saying why there is none."""
-        return _find(cls, self._spans)
-
-
-def _find(cls: type, spans_of: Callable[[str, list[str]], dict[str, list[tuple[int, int]]]]) -> ClassSource:
-    module = sys.modules.get(cls.__module__)
-    try:
-        filename = inspect.getsourcefile(cls) if module is not None else None
-    except TypeError:
-        filename = None
-    if filename is None:
-        filename = getattr(module, "__file__", None)
-    if not filename:
-        return ClassSource("", None, 0, 0, "its module has no source file (defined by exec?)")
-    linecache.checkcache(filename)
-    lines = linecache.getlines(filename, module.__dict__ if module else None)
-    if not lines:
-        return ClassSource("", filename, 0, 0, f"{filename} cannot be read")
-    try:
-        spans = spans_of(filename, lines).get(cls.__qualname__, [])
-    except SyntaxError:
-        spans = []
-    if not spans:
-        return ClassSource("", filename, 0, 0, f"no class {cls.__qualname__} in {filename}")
-    # Several definitions under one qualname: the running one is the one its
-    # methods were compiled from; without methods, the last one wins (as at import).
-    first, last = spans[-1]
-    code_lines = {
-        f.__code__.co_firstlineno for f in _class_functions(cls) if f.__code__.co_filename == filename
-    }
-    for span in spans:
-        if any(span[0] <= n <= span[1] for n in code_lines):
-            first, last = span
-            break
-    _check_fresh(cls, filename, lines, first, last)
-    text = textwrap.dedent("".join(lines[first - 1 : last]))
-    if not text.endswith("\n"):
-        text += "\n"
-    return ClassSource(text, filename, first, last)
+        module = sys.modules.get(cls.__module__)
+        try:
+            filename = inspect.getsourcefile(cls) if module is not None else None
+        except TypeError:
+            filename = None
+        if filename is None:
+            filename = getattr(module, "__file__", None)
+        if not filename:
+            return ClassSource("", None, 0, 0, "its module has no source file (defined by exec?)")
+        linecache.checkcache(filename)
+        lines = linecache.getlines(filename, module.__dict__ if module else None)
+        if not lines:
+            return ClassSource("", filename, 0, 0, f"{filename} cannot be read")
+        try:
+            spans = self._spans(filename, lines).get(cls.__qualname__, [])
+        except SyntaxError:
+            spans = []
+        if not spans:
+            return ClassSource("", filename, 0, 0, f"no class {cls.__qualname__} in {filename}")
+        # Several definitions under one qualname: the running one is the one its
+        # methods were compiled from; without methods, the last one wins (as at import).
+        first, last = spans[-1]
+        code_lines = {
+            f.__code__.co_firstlineno for f in _class_functions(cls) if f.__code__.co_filename == filename
+        }
+        for span in spans:
+            if any(span[0] <= n <= span[1] for n in code_lines):
+                first, last = span
+                break
+        _check_fresh(cls, filename, lines, first, last)
+        text = textwrap.dedent("".join(lines[first - 1 : last]))
+        if not text.endswith("\n"):
+            text += "\n"
+        return ClassSource(text, filename, first, last)

@@ -106,6 +106,15 @@ class StoredVersion:
 
 
 @dataclass(frozen=True)
+class _VersionHead:
+    """A version tree and its meta.json, read once while resolving."""
+
+    tree: Tree
+    meta_blob: bytes
+    meta: dict[str, Any]
+
+
+@dataclass(frozen=True)
 class PushResult:
     """What a write did for one class: ``created`` is False when it was latest."""
 
@@ -258,45 +267,61 @@ class GitStore:
 
         ``None`` means the latest version. The version must belong to ``name``.
         """
+        return self._resolve(name, version)[0].decode("ascii")
+
+    def _resolve(self, name: str, version: str | None) -> tuple[bytes, _VersionHead | None]:
+        """The version id, and its tree and meta if resolving had to read them."""
         check_class_name(name)
-        repo = self._repo()
         if version is None:
             latest = self.latest_id(name)
             if latest is None:
                 raise ClassNotFoundError(name, f"store {self._path}")
-            return latest
+            return latest.encode("ascii"), None
         prefix = normalize_version_id(name, version)
+        repo = self._repo()
         if repo is None:
             raise VersionNotFoundError(name, version, f"store {self._path} is empty")
         if len(prefix) == FULL_ID:
             candidates = [ObjectID(prefix.encode("ascii"))]
         else:
             candidates = sorted(set(repo.object_store.iter_prefix(prefix.encode("ascii"))))
-        owned: list[bytes] = []
+        owned: list[tuple[bytes, _VersionHead | None]] = []
         others: list[str] = []
         for sha in candidates:
-            owner = self._version_owner(repo, sha)
+            cached = self._version_cache.get(sha)
+            head = None if cached is not None else self._read_head(repo, sha)
+            meta = cached.meta if cached is not None else head.meta if head is not None else {}
+            owner = meta.get("name")
             if owner == name:
-                owned.append(sha)
-            elif owner is not None:
+                owned.append((sha, head))
+            elif isinstance(owner, str):
                 others.append(owner)
         if len(owned) == 1:
-            return owned[0].decode("ascii")
+            return owned[0]
         if len(owned) > 1:
-            raise AmbiguousVersionError(name, version, [s.decode("ascii") for s in owned])
+            raise AmbiguousVersionError(name, version, [sha.decode("ascii") for sha, _ in owned])
         if len(others) == 1:
             raise WrongClassVersionError(name, version, others[0])
         raise VersionNotFoundError(name, version)
 
     def read_version(self, name: str, version: str | None = None) -> StoredVersion:
         """Read one version of ``name``: latest, or an exact id / unique prefix."""
-        version_id = self.resolve(name, version).encode("ascii")
+        version_id, head = self._resolve(name, version)
         cached = self._version_cache.get(version_id)
         if cached is not None:
             return cached
         repo = self._repo()
-        assert repo is not None  # resolve() found the version in it
-        stored = self._load_version(repo, name, version_id)
+        assert repo is not None  # _resolve() found the version in it
+        if head is None:
+            head = self._read_head(repo, version_id)
+            if head is None:
+                raise IntegrityError(version_id.decode("ascii"), "latest commit's tree is not a version")
+        files = VersionFiles(
+            source=self._entry(repo, version_id, head.tree, SOURCE),
+            pickle=self._entry(repo, version_id, head.tree, CLASS_PICKLE),
+            meta=head.meta_blob,
+        )
+        stored = StoredVersion(name=name, id=version_id.decode("ascii"), files=files, meta=head.meta)
         self._version_cache[version_id] = stored
         return stored
 
@@ -344,30 +369,22 @@ class GitStore:
             self._commit_trees[commit_sha] = tree
         return tree
 
-    def _version_owner(self, repo: Repo, sha: bytes) -> str | None:
-        """The class name a version tree belongs to, or None if ``sha`` is not one."""
-        cached = self._version_cache.get(sha)
-        if cached is not None:
-            return cached.name
+    def _read_head(self, repo: Repo, sha: bytes) -> _VersionHead | None:
+        """The tree and parsed meta of a version, or None if ``sha`` is not a version tree."""
         try:
-            obj = repo.object_store[ObjectID(sha)]
+            tree = repo.object_store[ObjectID(sha)]
         except KeyError:
             return None
-        if not isinstance(obj, Tree) or META not in obj:
+        if not isinstance(tree, Tree) or META not in tree:
             return None
-        meta = self._parse_meta(repo, sha, obj)
-        owner = meta.get("name")
-        return owner if isinstance(owner, str) else None
-
-    def _parse_meta(self, repo: Repo, tree_sha: bytes, tree: Tree) -> dict[str, Any]:
-        blob = self._entry(repo, tree_sha, tree, META)
+        meta_blob = self._entry(repo, sha, tree, META)
         try:
-            meta = json.loads(blob)
+            meta = json.loads(meta_blob)
         except ValueError as err:
-            raise IntegrityError(tree_sha.decode("ascii"), "meta.json is not JSON") from err
+            raise IntegrityError(sha.decode("ascii"), "meta.json is not JSON") from err
         if not isinstance(meta, dict):
-            raise IntegrityError(tree_sha.decode("ascii"), "meta.json is not an object")
-        return meta
+            raise IntegrityError(sha.decode("ascii"), "meta.json is not an object")
+        return _VersionHead(tree, meta_blob, meta)
 
     def _entry(self, repo: Repo, tree_sha: bytes, tree: Tree, entry: bytes) -> bytes:
         where = tree_sha.decode("ascii")
@@ -383,17 +400,6 @@ class GitStore:
             raise IntegrityError(where, f"{entry.decode()} is not a file")
         data: bytes = blob.as_raw_string()
         return data
-
-    def _load_version(self, repo: Repo, name: str, version_id: bytes) -> StoredVersion:
-        tree = repo.object_store[ObjectID(version_id)]
-        assert isinstance(tree, Tree)  # resolve() checked it is a version tree
-        meta = self._parse_meta(repo, version_id, tree)
-        files = VersionFiles(
-            source=self._entry(repo, version_id, tree, SOURCE),
-            pickle=self._entry(repo, version_id, tree, CLASS_PICKLE),
-            meta=self._entry(repo, version_id, tree, META),
-        )
-        return StoredVersion(name=name, id=version_id.decode("ascii"), files=files, meta=meta)
 
     # -- writing -----------------------------------------------------------
 

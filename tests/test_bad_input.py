@@ -92,7 +92,7 @@ def test_non_class(populated: tuple[PetClassManager, Any], thing: object) -> Non
     assert isinstance(err, TypeError)
 
 
-@pytest.mark.parametrize("cls", [int, dict, collections.OrderedDict, subprocess.Popen.__mro__[-1]])
+@pytest.mark.parametrize("cls", [int, dict, object, collections.OrderedDict])
 def test_builtin_or_c_extension_class(populated: tuple[PetClassManager, Any], cls: type) -> None:
     pcm, _ = populated
     err = _unchanged(pcm, lambda: pcm.push(cls, "Builtin"), UnsupportedClassError)

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
+import textwrap
 import threading
 import time
 from pathlib import Path
@@ -20,7 +23,7 @@ from gitpet import (
     WrongClassVersionError,
 )
 from gitpet._objects import VersionFiles, VersionTree
-from tests.conftest import git, run_python
+from tests.conftest import REPO_ROOT, git, run_python
 
 
 def version(name: str, body: str) -> VersionTree:
@@ -152,14 +155,9 @@ def test_lost_compare_and_swap_rebases_instead_of_overwriting(store_path: Path, 
             v = VersionTree.build(VersionFiles(body.encode(), b"pickle:" + body.encode(), meta))
             store.write_versions([("Race", v)])
     """
-    import subprocess
-    import sys
-
-    from tests.conftest import REPO_ROOT
-
     procs = [
         subprocess.Popen(
-            [sys.executable, "-c", __import__("textwrap").dedent(script), str(store_path), tag],
+            [sys.executable, "-c", textwrap.dedent(script), str(store_path), tag],
             env={**os.environ, "PYTHONPATH": str(REPO_ROOT)},
             cwd=tmp_path,
         )
