@@ -32,7 +32,14 @@ from gitpet._pickler import HEAPTYPE, canonical_filename, dumps_class
 from gitpet._source import SourceFinder, missing_source_text
 from gitpet._store import StoredVersion
 
-__all__ = ["FORMAT_VERSION", "ClassCodec", "LoadedVersion", "loaded_version", "running_python"]
+__all__ = [
+    "FORMAT_VERSION",
+    "ClassCodec",
+    "LoadedVersion",
+    "check_versionable",
+    "loaded_version",
+    "running_python",
+]
 
 FORMAT_VERSION = 1
 
@@ -96,7 +103,8 @@ def loaded_version(cls: object) -> LoadedVersion | None:
     return _LOADED.info(cls) if isinstance(cls, type) else None
 
 
-def _check_versionable(cls: object) -> type:
+def check_versionable(cls: object) -> type:
+    """``cls`` if it is a class written in Python, else UnsupportedClassError."""
     if not isinstance(cls, type):
         raise UnsupportedClassError(cls, f"it is a {type(cls).__name__}, not a class")
     if not cls.__flags__ & HEAPTYPE or cls.__module__ == "builtins":
@@ -132,7 +140,7 @@ class ClassCodec:
 
     def encode(self, cls: object, name: str) -> VersionTree:
         """The version tree of ``cls`` registered as ``name`` (nothing is written)."""
-        klass = _check_versionable(cls)
+        klass = check_versionable(cls)
         loaded = _LOADED.info(klass)
         if loaded is not None and (loaded.module, loaded.qualname) == (
             klass.__module__,

@@ -7,7 +7,7 @@ import threading
 import weakref
 from collections.abc import Iterable
 
-from gitpet._codec import ClassCodec
+from gitpet._codec import ClassCodec, check_versionable
 from gitpet._modpolicy import ModulePolicy
 from gitpet._names import check_class_name
 from gitpet._objects import VersionTree
@@ -20,7 +20,7 @@ _Fingerprint = tuple[tuple[str, int], ...]
 
 def _registered_name(cls: object, name: str | None) -> str:
     """``name``, or the class's ``__name__`` when none is given; checked either way."""
-    return check_class_name(cls.__name__ if name is None and isinstance(cls, type) else name)
+    return check_class_name(check_versionable(cls).__name__ if name is None else name)
 
 
 def _fingerprint(cls: type) -> _Fingerprint:

@@ -90,6 +90,9 @@ def test_non_class(populated: tuple[PetClassManager, Any], thing: object) -> Non
     pcm, _ = populated
     err = _unchanged(pcm, lambda: pcm.push(thing, "Thing"), UnsupportedClassError)  # type: ignore[arg-type]
     assert isinstance(err, TypeError)
+    # Without a name, the error is still about the object, not about a missing name.
+    err = _unchanged(pcm, lambda: pcm.push(thing), UnsupportedClassError)  # type: ignore[arg-type]
+    assert "not a class" in str(err)
 
 
 @pytest.mark.parametrize("cls", [int, dict, object, collections.OrderedDict])
