@@ -24,8 +24,11 @@ from gitpet._errors import (
     InvalidNameError,
     MissingDependencyError,
     NotAGitRepositoryError,
+    RemoteError,
+    RemoteRejectedError,
     StaleSourceError,
     StoreBusyError,
+    TagExistsError,
     UnpicklableClassError,
     UnsupportedClassError,
     VersionNotFoundError,
@@ -35,6 +38,7 @@ from gitpet._factory import BaseFactory, PetFactory
 from gitpet._manager import PetClassManager
 from gitpet._modpolicy import ModulePolicy
 from gitpet._plugin import BasePlugin
+from gitpet._remote import RefUpdate, SyncReport
 from gitpet._store import GitStore, PushResult, VersionInfo
 
 __all__ = [
@@ -57,8 +61,13 @@ __all__ = [
     "PetContainer",
     "PetFactory",
     "PushResult",
+    "RefUpdate",
+    "RemoteError",
+    "RemoteRejectedError",
     "StaleSourceError",
     "StoreBusyError",
+    "SyncReport",
+    "TagExistsError",
     "UnpicklableClassError",
     "UnsupportedClassError",
     "VersionInfo",

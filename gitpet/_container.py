@@ -27,7 +27,9 @@ class PetContainer:
 
     Args:
         store: a :class:`GitStore` or a path; default ``$GITPET_STORE`` or ``./.gitpet``.
-        remote: reserved for sharing through a git remote (not supported yet).
+        remote: a git remote (a name configured on the store, a URL or a
+            path): a class missing from the store is fetched from it when
+            asked for (``ppif[name]``, ``get_version``). ``None``: never.
         policy: which modules are captured by value.
 
     Example:
@@ -51,29 +53,25 @@ class PetContainer:
         self._store_arg = store
         self._policy = policy
         self._pif = BaseFactory()
+        self._remote = remote
         self._pcm: PetClassManager | None = None
         self._ppif: PetFactory | None = None
-        self._set_remote(remote)
 
     def __repr__(self) -> str:
         where = self._pcm.store if self._pcm else self._store_arg or "default store"
         return f"PetContainer({where!r})"
-
-    def _set_remote(self, remote: str | None) -> None:
-        if remote is not None:
-            raise GitpetError(
-                f"remote {remote!r}: sharing through git remotes is not available in "
-                "this version of gitpet; share the store path or clone it with git"
-            )
 
     def configure(
         self,
         store: GitStore | str | os.PathLike[str] | None = None,
         remote: str | None = None,
     ) -> None:
-        """Use another store (registrations are kept); ``None`` means the default."""
-        self._set_remote(remote)
+        """Use another store and remote (registrations are kept).
+
+        ``store=None`` means the default store; ``remote=None`` means no remote.
+        """
         self._store_arg = store
+        self._remote = remote
         if self._pcm is not None:
             self._pcm = None
             if self._ppif is not None:
@@ -82,8 +80,13 @@ class PetContainer:
     @property
     def pcm(self) -> PetClassManager:
         if self._pcm is None:
-            self._pcm = PetClassManager(self._store_arg, policy=self._policy)
+            self._pcm = PetClassManager(self._store_arg, policy=self._policy, remote=self._remote)
         return self._pcm
+
+    @property
+    def remote(self) -> str | None:
+        """The remote missing classes are fetched from (share with ``store.push(remote)``)."""
+        return self._remote
 
     @property
     def store(self) -> GitStore:

@@ -24,6 +24,9 @@ __all__ = [
     "InvalidDumpError",
     "MissingDependencyError",
     "StoreBusyError",
+    "RemoteError",
+    "RemoteRejectedError",
+    "TagExistsError",
 ]
 
 
@@ -42,10 +45,11 @@ class GitpetError(Exception):
 class InvalidNameError(GitpetError, ValueError):
     """A class, tag or pipeline name git would reject, or a reserved one."""
 
-    def __init__(self, name: object, reason: str) -> None:
+    def __init__(self, name: object, reason: str, kind: str = "class") -> None:
         self.name = name
         self.reason = reason
-        super().__init__(f"invalid class name {name!r}: {reason}")
+        self.kind = kind
+        super().__init__(f"invalid {kind} name {name!r}: {reason}")
 
 
 class UnsupportedClassError(GitpetError, TypeError):
@@ -185,4 +189,38 @@ class MissingDependencyError(GitpetError, ImportError):
             f"version {version[:12]} of {name!r} needs module {missing!r}, which is "
             f"not installed here: install it (classes from installed packages are "
             f"stored by reference)"
+        )
+
+
+class RemoteError(GitpetError, ConnectionError):
+    """A git remote could not be reached, or is not a repository gitpet can use."""
+
+    def __init__(self, remote: str, detail: str) -> None:
+        self.remote = remote
+        self.detail = detail
+        super().__init__(f"remote {remote}: {detail}")
+
+
+class RemoteRejectedError(GitpetError, RuntimeError):
+    """Some refs could not be synchronised; ``report`` says what happened to each."""
+
+    def __init__(self, remote: str, rejected: list[tuple[str, str]], report: object) -> None:
+        self.remote = remote
+        self.rejected = rejected
+        self.report = report
+        shown = "; ".join(f"{ref}: {why}" for ref, why in rejected[:5])
+        more = f" (and {len(rejected) - 5} more)" if len(rejected) > 5 else ""
+        super().__init__(f"remote {remote}: {len(rejected)} ref(s) rejected: {shown}{more}")
+
+
+class TagExistsError(GitpetError, ValueError):
+    """The tag already names another version; re-pointing it needs ``force=True``."""
+
+    def __init__(self, name: str, tag: str, current: str) -> None:
+        self.name = name
+        self.tag = tag
+        self.current = current
+        super().__init__(
+            f"tag {tag!r} of class {name!r} already names version {current[:12]}; "
+            f"pass force=True (CLI: --force) to move it"
         )

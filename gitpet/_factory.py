@@ -7,9 +7,15 @@ from types import MappingProxyType
 from typing import TypeVar, overload
 
 from gitpet._codec import loaded_version
-from gitpet._errors import ClassNotFoundError, InvalidNameError, UnsupportedClassError
+from gitpet._errors import (
+    ClassNotFoundError,
+    InvalidNameError,
+    RemoteError,
+    UnsupportedClassError,
+    VersionNotFoundError,
+)
 from gitpet._manager import PetClassManager
-from gitpet._names import check_class_name, normalize_version_id
+from gitpet._names import check_class_name, check_tag_name, parse_version_spec
 from gitpet._store import PushResult
 
 __all__ = ["BaseFactory", "PetFactory"]
@@ -83,8 +89,10 @@ class PetFactory(BaseFactory):
     """A factory whose classes are versioned in a git store.
 
     ``factory[name]`` looks in memory, then the store's latest version, then
-    the fallback factory; ``get_version`` loads an exact version without
-    registering it; ``push_all`` pushes every registered class in one batch.
+    (when the manager has a remote) the remote, then the fallback factory;
+    ``get_version`` loads an exact version without registering it;
+    ``push_all`` pushes every registered class in one batch; ``tag`` names a
+    version and ``rollback`` makes an older one the latest again.
 
     Args:
         class_manager: the :class:`PetClassManager` that reads and writes.
@@ -132,14 +140,22 @@ class PetFactory(BaseFactory):
     def __getitem__(self, name: str) -> type:
         if name in self._foundry:
             return self._foundry[name]
-        cls = self._from_store(name)
+        fallback = self._fallback_factory.get(name) if self._fallback_factory is not None else None
+        try:
+            cls = self._from_store(name)
+        except RemoteError:
+            # The remote is unreachable: a framework class still resolves.
+            if fallback is None:
+                raise
+            return fallback
         if cls is not None:
             return cls
-        if self._fallback_factory is not None:
-            fallback = self._fallback_factory.get(name)
-            if fallback is not None:
-                return fallback
-        raise ClassNotFoundError(str(name), f"memory, {self._manager.store} or the fallback factory")
+        if fallback is not None:
+            return fallback
+        where = f"memory, {self._manager.store}"
+        if self._manager.remote is not None:
+            where += f", remote {self._manager.remote}"
+        raise ClassNotFoundError(str(name), where + " or the fallback factory")
 
     def _from_store(self, name: str) -> type | None:
         try:
@@ -150,23 +166,62 @@ class PetFactory(BaseFactory):
             cls = self._manager.pull(name)
         except ClassNotFoundError:
             return None
+        self._register_loaded(name, cls)
+        return cls
+
+    def _register_loaded(self, name: str, cls: type) -> None:
         self._foundry[name] = cls
         info = loaded_version(cls)
         self._version_control[name] = info.version_id if info else self._manager.get_class_hash(cls, name)
-        return cls
 
     def get_version(self, name: str, version: str) -> type:
-        """The exact version ``version`` (id or unique 7+ hex prefix) of ``name``.
+        """The version of ``name`` that ``version`` names: an id, a unique 7+ hex
+        prefix, a tag, or ``~N`` (N versions before the latest in the store).
 
         It is not registered as the latest. A registered class whose id matches
-        is returned as is (it may not have been pushed yet).
+        is returned as is (it may not have been pushed yet). With a remote, a
+        version unknown here is fetched.
         """
         check_class_name(name)
-        prefix = normalize_version_id(name, version)
+        spec = parse_version_spec(name, version)
         registered = self._foundry.get(name)
-        if registered is not None and self.hash_of(registered, name).startswith(prefix):
+        if (
+            spec.prefix is not None
+            and registered is not None
+            and self.hash_of(registered, name).startswith(spec.prefix)
+        ):
             return registered
-        return self._manager.pull(name, prefix)
+        return self._manager.pull(name, version)
+
+    def tag(self, name: str, tag: str, version: str | None = None, *, force: bool = False) -> str:
+        """Name a version of ``name`` ``tag`` (``refs/tags/<name>/<tag>``); return its id.
+
+        ``version`` defaults to the version registered here, else the store's
+        latest; it must be in the store (push first). Moving an existing tag
+        needs ``force=True``.
+        """
+        check_class_name(name)
+        check_tag_name(tag)
+        if version is None and name in self._foundry:
+            registered = self.hash_of(self._foundry[name], name)
+            try:
+                return self._manager.store.tag(name, tag, registered, force=force)
+            except VersionNotFoundError as err:
+                raise VersionNotFoundError(
+                    name, registered, "the registered class is not in the store yet; push_all() first"
+                ) from err
+        return self._manager.store.tag(name, tag, version, force=force)
+
+    def rollback(self, name: str, version: str) -> type:
+        """Make an older version of ``name`` the latest again and register it here.
+
+        The store gets a new commit on top whose tree is the old version, so
+        history keeps everything. Returns the (loaded) class.
+        """
+        self._manager.rollback(name, version)
+        cls = self._manager.pull(name)
+        self._register_loaded(name, cls)
+        return cls
 
     def hash_of(self, cls: type, name: str | None = None) -> str:
         """Current version id of ``cls`` as registered here (recomputed if it changed)."""

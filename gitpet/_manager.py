@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
+import time
 import weakref
 from collections.abc import Iterable
 
 from gitpet._codec import ClassCodec, check_versionable
+from gitpet._errors import ClassNotFoundError, RemoteRejectedError, VersionNotFoundError
 from gitpet._modpolicy import ModulePolicy
-from gitpet._names import check_class_name
+from gitpet._names import check_class_name, parse_version_spec
 from gitpet._objects import VersionTree
 from gitpet._store import GitStore, PushResult, VersionInfo
 
@@ -35,6 +38,12 @@ class PetClassManager:
     Args:
         store: a :class:`GitStore`, or a path for one; default the default store.
         policy: which modules are captured by value (:class:`ModulePolicy`).
+        remote: a git remote (configured name, URL or path) that :meth:`pull`
+            fetches a class from when the local store lacks it or the asked
+            version. ``None``: nothing ever touches the network.
+        remote_miss_ttl: seconds to remember that the remote has no class of
+            some name, so repeated lookups of framework classes through a
+            persistent factory do not each cost a round trip.
 
     Example:
         >>> import tempfile
@@ -54,8 +63,13 @@ class PetClassManager:
         store: GitStore | str | os.PathLike[str] | None = None,
         *,
         policy: ModulePolicy | None = None,
+        remote: str | None = None,
+        remote_miss_ttl: float = 30.0,
     ) -> None:
         self._store = store if isinstance(store, GitStore) else GitStore(store)
+        self._remote = remote
+        self._remote_miss_ttl = remote_miss_ttl
+        self._remote_misses: dict[str, float] = {}
         self._codec = ClassCodec(policy)
         self._lock = threading.Lock()
         self._encoded: weakref.WeakKeyDictionary[type, dict[str, tuple[_Fingerprint, VersionTree]]] = (
@@ -72,6 +86,11 @@ class PetClassManager:
     @property
     def codec(self) -> ClassCodec:
         return self._codec
+
+    @property
+    def remote(self) -> str | None:
+        """The remote :meth:`pull` fetches missing classes and versions from, if any."""
+        return self._remote
 
     def encode(self, cls: type, name: str | None = None) -> VersionTree:
         """The version tree ``cls`` would be stored as (cached while unchanged)."""
@@ -102,8 +121,47 @@ class PetClassManager:
         return self._store.write_versions(versions)
 
     def pull(self, name: str, version: str | None = None) -> type:
-        """Load ``name``: its latest version, or an exact version id / prefix."""
-        return self._codec.decode(self._store.read_version(name, version))
+        """Load ``name``: its latest version, or the version an id, prefix, tag or ``~N`` names.
+
+        With a remote, a class or version missing here is fetched (that
+        class's ref and tags only) and loaded from what arrived.
+        """
+        check_class_name(name)
+        if version is not None:
+            parse_version_spec(name, version)  # a malformed spec is refused before any fetch
+        try:
+            return self._codec.decode(self._store.read_version(name, version))
+        except (ClassNotFoundError, VersionNotFoundError) as err:
+            if not self._may_fetch(err, name, version):
+                raise
+        assert self._remote is not None
+        self.fetch_class(name)
+        try:
+            return self._codec.decode(self._store.read_version(name, version))
+        except ClassNotFoundError as err:
+            self._remote_misses[name] = time.monotonic()
+            raise ClassNotFoundError(name, f"store {self._store.path} or remote {self._remote}") from err
+
+    def _may_fetch(self, err: Exception, name: str, version: str | None) -> bool:
+        # An ambiguous prefix or another class's id stays so after a fetch.
+        if self._remote is None or type(err) not in (ClassNotFoundError, VersionNotFoundError):
+            return False
+        missed = self._remote_misses.get(name)
+        recently_missed = missed is not None and time.monotonic() - missed < self._remote_miss_ttl
+        return version is not None or not recently_missed
+
+    def fetch_class(self, name: str) -> None:
+        """Fetch one class's ref and tags from the remote (a tag conflict is left as it is)."""
+        if self._remote is None:
+            return
+        # Only tags are ever rejected by a fetch; the class's versions arrived.
+        with contextlib.suppress(RemoteRejectedError):
+            self._store.fetch(self._remote, [name])
+        self._remote_misses.pop(name, None)
+
+    def rollback(self, name: str, version: str) -> PushResult:
+        """Make an older version of ``name`` the latest again (a new commit; history keeps all)."""
+        return self._store.rollback(name, version)
 
     def versions(self, name: str) -> list[VersionInfo]:
         """Version history of ``name``, newest first."""

@@ -3,18 +3,28 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from gitpet._errors import InvalidNameError, VersionNotFoundError
 
 __all__ = [
     "CLASS_REF_PREFIX",
     "PIPELINE_NAMESPACE",
+    "TAG_REF_PREFIX",
+    "VersionSpec",
     "check_class_name",
+    "check_remote_name",
+    "check_tag_name",
     "class_ref",
+    "is_gitpet_ref",
     "normalize_version_id",
+    "parse_version_spec",
+    "tag_prefix",
+    "tag_ref",
 ]
 
 CLASS_REF_PREFIX = b"refs/heads/"
+TAG_REF_PREFIX = b"refs/tags/"
 PIPELINE_NAMESPACE = "pipelines"
 _RESERVED = frozenset({PIPELINE_NAMESPACE, "HEAD", "FETCH_HEAD", "ORIG_HEAD", "@"})
 _MAX_NAME_LENGTH = 200
@@ -23,6 +33,35 @@ _FORBIDDEN_CHARS = re.compile(r"[\x00-\x20\x7f~^:?*\[\\/]")
 _HEX = re.compile(r"[0-9a-f]+")
 MIN_PREFIX = 7
 FULL_ID = 40
+
+
+def _check_ref_component(value: object, kind: str) -> str:
+    """Return ``value`` if it is one git ref component plain git will not misread."""
+    if not isinstance(value, str):
+        raise InvalidNameError(value, f"must be a str, not {type(value).__name__}", kind)
+    if not value:
+        raise InvalidNameError(value, "is empty", kind)
+    if len(value) > _MAX_NAME_LENGTH:
+        raise InvalidNameError(value, f"is longer than {_MAX_NAME_LENGTH} characters", kind)
+    bad = _FORBIDDEN_CHARS.search(value)
+    if bad:
+        char = bad.group()
+        if char == "/":
+            raise InvalidNameError(value, "contains '/', which would nest refs; use a flat name", kind)
+        raise InvalidNameError(value, f"contains {char!r}, which git does not allow in a ref name", kind)
+    if value in _RESERVED:
+        raise InvalidNameError(value, "is reserved by gitpet or git", kind)
+    if value.startswith((".", "-")):
+        raise InvalidNameError(value, "must not start with '.' or '-'", kind)
+    if value.endswith((".", ".lock")):
+        raise InvalidNameError(value, "must not end with '.' or '.lock'", kind)
+    if ".." in value or "@{" in value:
+        raise InvalidNameError(value, "must not contain '..' or '@{'", kind)
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as err:
+        raise InvalidNameError(value, "is not valid UTF-8", kind) from err
+    return value
 
 
 def check_class_name(name: object) -> str:
@@ -39,36 +78,112 @@ def check_class_name(name: object) -> str:
         ...
         gitpet._errors.InvalidNameError: invalid class name 'a/b': contains '/', ...
     """
-    if not isinstance(name, str):
-        raise InvalidNameError(name, f"must be a str, not {type(name).__name__}")
-    if not name:
-        raise InvalidNameError(name, "is empty")
-    if len(name) > _MAX_NAME_LENGTH:
-        raise InvalidNameError(name, f"is longer than {_MAX_NAME_LENGTH} characters")
-    bad = _FORBIDDEN_CHARS.search(name)
-    if bad:
-        char = bad.group()
-        if char == "/":
-            raise InvalidNameError(name, "contains '/', which would nest refs; use a flat name")
-        raise InvalidNameError(name, f"contains {char!r}, which git does not allow in a ref name")
-    if name in _RESERVED:
-        raise InvalidNameError(name, "is reserved by gitpet or git")
-    if name.startswith((".", "-")):
-        raise InvalidNameError(name, "must not start with '.' or '-'")
-    if name.endswith((".", ".lock")):
-        raise InvalidNameError(name, "must not end with '.' or '.lock'")
-    if ".." in name or "@{" in name:
-        raise InvalidNameError(name, "must not contain '..' or '@{'")
-    try:
-        name.encode("utf-8")
-    except UnicodeEncodeError as err:
-        raise InvalidNameError(name, "is not valid UTF-8") from err
-    return name
+    return _check_ref_component(name, "class")
+
+
+def check_tag_name(tag: object) -> str:
+    """Return ``tag`` if it can name a version (``refs/tags/<class>/<tag>``), else raise.
+
+    A tag is accepted wherever a version id is, so it must not look like one:
+    7 to 40 hexadecimal characters, or ``~N``, are refused.
+
+    Example:
+        >>> check_tag_name("v1.0.0")
+        'v1.0.0'
+        >>> check_tag_name("deadbeef")
+        Traceback (most recent call last):
+        ...
+        gitpet._errors.InvalidNameError: invalid tag name 'deadbeef': looks like a version id ...
+    """
+    _check_ref_component(tag, "tag")
+    assert isinstance(tag, str)
+    if _looks_like_id(tag.lower()):
+        raise InvalidNameError(tag, "looks like a version id (7 to 40 hex characters)", "tag")
+    if "@" in tag:
+        # The CLI writes NAME@VERSION: a tag with '@' would read ambiguously.
+        raise InvalidNameError(tag, "must not contain '@'", "tag")
+    return tag
+
+
+def check_remote_name(name: object) -> str:
+    """Return ``name`` if it can name a configured remote (``remote.<name>.url``)."""
+    return _check_ref_component(name, "remote")
+
+
+def _looks_like_id(text: str) -> bool:
+    return MIN_PREFIX <= len(text) <= FULL_ID and _HEX.fullmatch(text) is not None
 
 
 def class_ref(name: str) -> bytes:
     """The ref holding the latest version of class ``name`` (already checked)."""
     return CLASS_REF_PREFIX + name.encode("utf-8")
+
+
+def tag_prefix(name: str) -> bytes:
+    """The ref namespace of the tags of class ``name`` (already checked)."""
+    return TAG_REF_PREFIX + name.encode("utf-8") + b"/"
+
+
+def tag_ref(name: str, tag: str) -> bytes:
+    """The ref of one tag of class ``name`` (both already checked)."""
+    return tag_prefix(name) + tag.encode("utf-8")
+
+
+def is_gitpet_ref(ref: bytes) -> bool:
+    """Whether ``ref`` belongs to gitpet's layout: a class, a pipeline or a class's tag.
+
+    Example:
+        >>> [is_gitpet_ref(r) for r in (b"refs/heads/A", b"refs/tags/A/v1", b"refs/tags/v1", b"HEAD")]
+        [True, True, False, False]
+    """
+    if ref.startswith(CLASS_REF_PREFIX):
+        parts = ref[len(CLASS_REF_PREFIX) :].split(b"/")
+        return len(parts) == 1 or (len(parts) == 2 and parts[0] == PIPELINE_NAMESPACE.encode())
+    if ref.startswith(TAG_REF_PREFIX):
+        return len(ref[len(TAG_REF_PREFIX) :].split(b"/")) == 2
+    return False
+
+
+@dataclass(frozen=True)
+class VersionSpec:
+    """A parsed version spec: an id or prefix, a tag, or ``~N`` (N versions back)."""
+
+    prefix: str | None = None
+    tag: str | None = None
+    back: int | None = None
+
+    def __str__(self) -> str:
+        if self.back is not None:
+            return f"~{self.back}"
+        return self.prefix or self.tag or ""
+
+
+def parse_version_spec(name: str, spec: object) -> VersionSpec:
+    """Parse what a user may give for a version, before anything is read.
+
+    Example:
+        >>> [str(parse_version_spec("A", spec)) for spec in ("ABCDEF0", "~", "~2", "v1")]
+        ['abcdef0', '~1', '~2', 'v1']
+        >>> parse_version_spec("A", "v1").tag
+        'v1'
+    """
+    if not isinstance(spec, str):
+        raise VersionNotFoundError(name, repr(spec), f"a version is a str, not {type(spec).__name__}")
+    text = spec.strip()
+    if text.startswith("~"):
+        count = text[1:] or "1"
+        if not count.isdigit():
+            raise VersionNotFoundError(name, spec, "'~N' needs a whole number of versions back")
+        return VersionSpec(back=int(count))
+    if _looks_like_id(text.lower()):
+        return VersionSpec(prefix=text.lower())
+    try:
+        _check_ref_component(text, "tag")
+    except InvalidNameError as err:
+        raise VersionNotFoundError(
+            name, spec, f"not a version id ({MIN_PREFIX} to {FULL_ID} hex characters), a tag or '~N'"
+        ) from err
+    return VersionSpec(tag=text)
 
 
 def normalize_version_id(name: str, version: object) -> str:

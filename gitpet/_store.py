@@ -24,30 +24,41 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, TypeVar
 
+from dulwich.config import ConfigFile
 from dulwich.errors import NotGitRepository
 from dulwich.file import FileLocked
 from dulwich.objects import Blob, Commit, ObjectID, ShaFile, Tree
 from dulwich.refs import Ref
 from dulwich.repo import Repo
 
+from gitpet import _sync
 from gitpet._errors import (
     AmbiguousVersionError,
     ClassNotFoundError,
     IntegrityError,
+    InvalidNameError,
     NotAGitRepositoryError,
+    RemoteError,
     StoreBusyError,
+    TagExistsError,
     VersionNotFoundError,
     WrongClassVersionError,
 )
+from gitpet._history import first_parent_chain, read_commit
 from gitpet._names import (
     CLASS_REF_PREFIX,
     FULL_ID,
     PIPELINE_NAMESPACE,
     check_class_name,
+    check_remote_name,
+    check_tag_name,
     class_ref,
-    normalize_version_id,
+    parse_version_spec,
+    tag_prefix,
+    tag_ref,
 )
 from gitpet._objects import CLASS_PICKLE, META, SOURCE, VersionFiles, VersionTree
+from gitpet._remote import SyncReport, describe_location, is_url, normalize_location
 
 __all__ = ["GitStore", "PushResult", "StoredVersion", "VersionInfo", "default_store_path"]
 
@@ -263,9 +274,11 @@ class GitStore:
         return self._tree_of(repo, commit.encode("ascii")).decode("ascii")
 
     def resolve(self, name: str, version: str | None = None) -> str:
-        """The full version id that ``version`` (id or 7+ hex prefix) names.
+        """The full version id that ``version`` names; ``None`` means the latest.
 
-        ``None`` means the latest version. The version must belong to ``name``.
+        ``version`` is a version id, a unique prefix of 7+ hex characters, a
+        tag of ``name``, or ``~N`` (N versions before the latest). The version
+        must belong to ``name``.
         """
         return self._resolve(name, version)[0].decode("ascii")
 
@@ -277,14 +290,41 @@ class GitStore:
             if latest is None:
                 raise ClassNotFoundError(name, f"store {self._path}")
             return latest.encode("ascii"), None
-        prefix = normalize_version_id(name, version)
+        spec = parse_version_spec(name, version)
         repo = self._repo()
         if repo is None:
             raise VersionNotFoundError(name, version, f"store {self._path} is empty")
-        if len(prefix) == FULL_ID:
-            candidates = [ObjectID(prefix.encode("ascii"))]
+        if spec.back is not None:
+            return self._version_back(repo, name, version, spec.back), None
+        if spec.tag is not None:
+            target = self._tag_target(repo, name, spec.tag)
+            if target is None:
+                hint = ""
+                if all(c in "0123456789abcdefABCDEF" for c in spec.tag):
+                    hint = " (and a version id prefix is 7 to 40 hexadecimal characters)"
+                raise VersionNotFoundError(name, version, f"{name} has no tag {spec.tag!r}{hint}")
+            return self._owned_version(repo, name, version, [target])
+        assert spec.prefix is not None
+        if len(spec.prefix) == FULL_ID:
+            candidates = [spec.prefix.encode("ascii")]
         else:
-            candidates = sorted(set(repo.object_store.iter_prefix(prefix.encode("ascii"))))
+            candidates = sorted(set(repo.object_store.iter_prefix(spec.prefix.encode("ascii"))))
+        return self._owned_version(repo, name, version, candidates)
+
+    def _version_back(self, repo: Repo, name: str, version: str, back: int) -> bytes:
+        tip = self._read_ref(repo, class_ref(name))
+        if tip is None:
+            raise ClassNotFoundError(name, f"store {self._path}")
+        for steps, commit in enumerate(first_parent_chain(repo.object_store, tip)):
+            if steps == back:
+                tree: bytes = commit.tree
+                return tree
+        raise VersionNotFoundError(name, version, f"{name} has only {steps + 1} version(s)")
+
+    def _owned_version(
+        self, repo: Repo, name: str, version: str, candidates: list[bytes]
+    ) -> tuple[bytes, _VersionHead | None]:
+        """The one candidate tree that is a version of ``name``, else the right error."""
         owned: list[tuple[bytes, _VersionHead | None]] = []
         others: list[str] = []
         for sha in candidates:
@@ -325,26 +365,29 @@ class GitStore:
         self._version_cache[version_id] = stored
         return stored
 
-    def versions(self, name: str) -> list[VersionInfo]:
-        """History of ``name``, newest first (first-parent chain of its ref)."""
+    def versions(self, name: str, limit: int | None = None) -> list[VersionInfo]:
+        """History of ``name``, newest first (first-parent chain of its ref).
+
+        ``limit`` keeps only the newest ``limit`` entries (and reads no further).
+        """
         check_class_name(name)
         repo = self._repo()
-        sha = self._read_ref(repo, class_ref(name)) if repo is not None else None
-        if repo is None or sha is None:
+        tip = self._read_ref(repo, class_ref(name)) if repo is not None else None
+        if repo is None or tip is None:
             raise ClassNotFoundError(name, f"store {self._path}")
-        history = []
-        while sha is not None:
-            commit = self._read_commit(repo, sha)
+        history: list[VersionInfo] = []
+        for commit in first_parent_chain(repo.object_store, tip):
+            if limit is not None and len(history) >= limit:
+                break
             history.append(
                 VersionInfo(
                     id=commit.tree.decode("ascii"),
-                    commit=sha.decode("ascii"),
+                    commit=commit.id.decode("ascii"),
                     time=datetime.fromtimestamp(commit.commit_time, tz=timezone.utc),
                     message=commit.message.decode("utf-8", "replace"),
                     author=commit.author.decode("utf-8", "replace"),
                 )
             )
-            sha = commit.parents[0] if commit.parents else None
         return history
 
     def _read_ref(self, repo: Repo, ref: bytes) -> bytes | None:
@@ -353,19 +396,10 @@ class GitStore:
         except KeyError:
             return None
 
-    def _read_commit(self, repo: Repo, sha: bytes) -> Commit:
-        try:
-            obj = repo.object_store[ObjectID(sha)]
-        except KeyError as err:
-            raise IntegrityError(sha.decode("ascii"), "commit is missing") from err
-        if not isinstance(obj, Commit):
-            raise IntegrityError(sha.decode("ascii"), f"expected a commit, found a {obj.type_name.decode()}")
-        return obj
-
     def _tree_of(self, repo: Repo, commit_sha: bytes) -> bytes:
         tree = self._commit_trees.get(commit_sha)
         if tree is None:
-            tree = self._read_commit(repo, commit_sha).tree
+            tree = read_commit(repo.object_store, commit_sha).tree
             self._commit_trees[commit_sha] = tree
         return tree
 
@@ -401,7 +435,159 @@ class GitStore:
         data: bytes = blob.as_raw_string()
         return data
 
+    # -- tags ----------------------------------------------------------------
+
+    def tags(self, name: str) -> dict[str, str]:
+        """The tags of class ``name``: tag -> version id."""
+        check_class_name(name)
+        repo = self._repo()
+        if repo is None:
+            return {}
+        found = {}
+        for tag, sha in sorted(repo.refs.as_dict(Ref(tag_prefix(name))).items()):
+            tree = _sync.peeled_tree(repo.object_store, sha)
+            if tree is not None and b"/" not in bytes(tag):
+                found[tag.decode("utf-8")] = tree.decode("ascii")
+        return found
+
+    def tag(self, name: str, tag: str, version: str | None = None, *, force: bool = False) -> str:
+        """Name a version of ``name`` (default: its latest) ``tag``; return its id.
+
+        The tag is the ref ``refs/tags/<name>/<tag>``, pointing at the newest
+        commit of the class's history with that version. Moving an existing
+        tag to another version needs ``force=True`` (:class:`TagExistsError`).
+        """
+        check_class_name(name)
+        check_tag_name(tag)
+        version_id = self._resolve(name, version)[0]
+        repo = self._writable_repo()
+        commit = self._commit_of_version(repo, name, version_id)
+        ref = tag_ref(name, tag)
+        while True:
+            current = self._read_ref(repo, ref)
+            if current is not None:
+                current_version = _sync.peeled_tree(repo.object_store, current)
+                if current_version == version_id:
+                    return version_id.decode("ascii")
+                if not force:
+                    raise TagExistsError(name, tag, (current_version or current).decode("ascii"))
+            if self._compare_and_swap(repo, ref, current, commit):
+                return version_id.decode("ascii")
+
+    def _tag_target(self, repo: Repo, name: str, tag: str) -> bytes | None:
+        sha = self._read_ref(repo, tag_ref(name, tag))
+        return _sync.peeled_tree(repo.object_store, sha) if sha is not None else None
+
+    def _commit_of_version(self, repo: Repo, name: str, version_id: bytes) -> bytes:
+        tip = self._read_ref(repo, class_ref(name))
+        if tip is not None:
+            for commit in first_parent_chain(repo.object_store, tip):
+                if commit.tree == version_id:
+                    return commit.id
+        raise VersionNotFoundError(name, version_id.decode("ascii"), f"not in the history of {name}")
+
+    # -- remotes -------------------------------------------------------------
+
+    def remotes(self) -> dict[str, str]:
+        """Configured remotes (kept in the repository's git config): name -> URL."""
+        repo = self._repo()
+        if repo is None:
+            return {}
+        found = {}
+        for section in repo.get_config().sections():
+            if len(section) == 2 and section[0] == b"remote":
+                try:
+                    url = repo.get_config().get(section, b"url")
+                except KeyError:
+                    continue
+                found[section[1].decode("utf-8")] = url.decode("utf-8")
+        return dict(sorted(found.items()))
+
+    def add_remote(self, name: str, url: str) -> None:
+        """Configure remote ``name`` (``git remote -v`` shows it too); local paths become absolute."""
+        check_remote_name(name)
+        if not isinstance(url, str) or not url.strip():
+            raise InvalidNameError(url, "is empty", "remote URL")
+        location = normalize_location(url.strip())
+        existing = self.remotes().get(name)
+        if existing == location:
+            return
+        if existing is not None:
+            raise InvalidNameError(
+                name, f"is already configured with URL {describe_location(existing)}", "remote"
+            )
+        repo = self._writable_repo()
+
+        def write() -> None:
+            config = repo.get_config()
+            section = (b"remote", name.encode("utf-8"))
+            config.set(section, b"url", location.encode("utf-8"))
+            config.set(section, b"fetch", f"+refs/heads/*:refs/remotes/{name}/*".encode())
+            config.write_to_path()
+
+        self._retry_while_locked("config", write)
+
+    def remove_remote(self, name: str) -> None:
+        """Forget remote ``name`` (nothing on the remote changes)."""
+        check_remote_name(name)
+        if name not in self.remotes():
+            raise RemoteError(name, "no remote of that name is configured")
+        repo = self._writable_repo()
+
+        def write() -> None:
+            config: ConfigFile = repo.get_config()
+            del config[(b"remote", name.encode("utf-8"))]
+            config.write_to_path()
+
+        self._retry_while_locked("config", write)
+
+    def remote_location(self, remote: str) -> str:
+        """The URL or absolute path ``remote`` stands for: a configured name, a URL or a path."""
+        if not isinstance(remote, str) or not remote.strip():
+            raise RemoteError(repr(remote), "a remote is a configured name, a URL or a path")
+        remote = remote.strip()
+        configured = self.remotes().get(remote)
+        if configured is not None:
+            return configured
+        if is_url(remote) or os.sep in remote or remote.startswith(("~", ".")) or os.path.exists(remote):
+            return normalize_location(remote)
+        raise RemoteError(
+            remote, "no remote of that name is configured (add one with add_remote / gitpet remote add)"
+        )
+
+    def push(
+        self, remote: str, names: Sequence[str] | str | None = None, *, force_tags: bool = False
+    ) -> SyncReport:
+        """Send versions to ``remote`` (a configured name, a URL or a path).
+
+        Moves ``refs/heads/<name>``, ``refs/tags/<name>/*`` and, when
+        ``names`` is None, every pipeline ref, with all objects they need. A
+        class the remote has newer versions of is first fetched and our
+        versions are put on top of the remote's, so no one's version is lost;
+        if the remote moves again meanwhile, :class:`RemoteRejectedError`.
+        Returns what happened to each ref.
+        """
+        return _sync.push(self, remote, names, force_tags=force_tags)
+
+    def fetch(
+        self, remote: str, names: Sequence[str] | str | None = None, *, force_tags: bool = False
+    ) -> SyncReport:
+        """Bring versions from ``remote``; local refs only gain versions, never lose one.
+
+        A class this store also changed keeps both: the remote's history with
+        this store's new versions on top. A tag that differs is not moved
+        unless ``force_tags``; it is reported and raises
+        :class:`RemoteRejectedError` after everything else was fetched.
+        """
+        return _sync.fetch(self, remote, names, force_tags=force_tags)
+
     # -- writing -----------------------------------------------------------
+
+    def init(self) -> bool:
+        """Create the bare repository now; False if it already existed."""
+        existed = self.exists()
+        self._writable_repo()
+        return not existed
 
     def write_versions(self, items: Sequence[tuple[str, VersionTree]]) -> list[PushResult]:
         """Make each ``(name, version)`` the latest version of ``name``.
@@ -417,47 +603,69 @@ class GitStore:
         repo = self._writable_repo()
         author = self._author_line(repo)
         now = int(time.time())
-        planned: list[tuple[str, VersionTree, bytes | None, Commit | None]] = []
+        planned: list[tuple[str, bytes, bytes | None, Commit | None]] = []
         new_objects: dict[bytes, ShaFile] = {}
         for name, version in items:
             parent = self._read_ref(repo, class_ref(name))
             if parent is not None and self._tree_of(repo, parent) == version.tree.id:
-                planned.append((name, version, parent, None))
+                planned.append((name, version.tree.id, parent, None))
                 continue
-            commit = self._make_commit(name, version, parent, author, now)
-            planned.append((name, version, parent, commit))
+            commit = self._make_commit(
+                version.tree.id, parent, author, now, _version_message(name, version.id)
+            )
+            planned.append((name, version.tree.id, parent, commit))
             for obj in (*version.blobs, version.tree, commit):
                 new_objects.setdefault(obj.id, obj)
         self._add_objects(repo, list(new_objects.values()))
         return [
-            self._advance(repo, name, version, parent, commit, author)
-            for name, version, parent, commit in planned
+            self._advance(repo, name, tree, parent, commit, author) for name, tree, parent, commit in planned
         ]
+
+    def rollback(self, name: str, version: str) -> PushResult:
+        """Make an older version the latest again, as a new commit on top.
+
+        History keeps everything: the new commit's tree equals the old
+        version's, so the version id is the old one. A no-op if it is latest.
+        """
+        version_id = self.resolve(name, version).encode("ascii")
+        repo = self._writable_repo()
+        author = self._author_line(repo)
+        parent = self._read_ref(repo, class_ref(name))
+        message = f"{name}: rollback to version {version_id.decode()}\n"
+        commit = None
+        if parent is None or self._tree_of(repo, parent) != version_id:
+            commit = self._make_commit(version_id, parent, author, int(time.time()), message)
+            self._add_objects(repo, [commit])
+        return self._advance(repo, name, version_id, parent, commit, author, message)
 
     def _advance(
         self,
         repo: Repo,
         name: str,
-        version: VersionTree,
+        tree: bytes,
         parent: bytes | None,
         commit: Commit | None,
         author: bytes,
+        message: str | None = None,
     ) -> PushResult:
         """Move ``refs/heads/<name>`` to ``commit``; rebase onto racing writers."""
         ref = class_ref(name)
+        version_id = tree.decode("ascii")
         while True:
             if commit is None:
                 assert parent is not None
-                return PushResult(name, version.id, parent.decode("ascii"), created=False)
-            if self._compare_and_swap(repo, ref, parent, commit):
-                self._commit_trees[commit.id] = version.tree.id
-                return PushResult(name, version.id, commit.id.decode("ascii"), created=True)
+                return PushResult(name, version_id, parent.decode("ascii"), created=False)
+            if self._compare_and_swap(repo, ref, parent, commit.id):
+                self._commit_trees[commit.id] = tree
+                return PushResult(name, version_id, commit.id.decode("ascii"), created=True)
             # Another writer moved the ref: put our version on top of theirs.
             parent = self._read_ref(repo, ref)
-            if parent is not None and self._tree_of(repo, parent) == version.tree.id:
+            if parent is not None and self._tree_of(repo, parent) == tree:
                 commit = None
                 continue
-            commit = self._make_commit(name, version, parent, author, int(time.time()))
+            commit = self._make_commit(
+                tree, parent, author, int(time.time()), message or _version_message(name, version_id)
+            )
             self._add_objects(repo, [commit])
 
     def _retry_while_locked(self, what: str, attempt: Callable[[], _V]) -> _V:
@@ -475,21 +683,17 @@ class GitStore:
             waited += pause
             delay = min(delay * 2, 0.05)
 
-    def _compare_and_swap(self, repo: Repo, ref: bytes, old: bytes | None, new: Commit) -> bool:
-        message = b"gitpet: push " + new.tree[:12]
+    def _compare_and_swap(self, repo: Repo, ref: bytes, old: bytes | None, new: bytes) -> bool:
+        """Point ``ref`` at ``new`` if it still points at ``old`` (None: if it does not exist)."""
 
         def attempt() -> bool:
             if old is None:
-                return bool(repo.refs.add_if_new(Ref(ref), new.id, committer=new.committer, message=message))
-            return bool(
-                repo.refs.set_if_equals(
-                    Ref(ref), ObjectID(old), new.id, committer=new.committer, message=message
-                )
-            )
+                return bool(repo.refs.add_if_new(Ref(ref), ObjectID(new)))
+            return bool(repo.refs.set_if_equals(Ref(ref), ObjectID(old), ObjectID(new)))
 
         return self._retry_while_locked(ref.decode("utf-8"), attempt)
 
-    def _add_objects(self, repo: Repo, objects: list[ShaFile]) -> None:
+    def _add_objects(self, repo: Repo, objects: Sequence[ShaFile]) -> None:
         store = repo.object_store
         if len(objects) >= _PACK_THRESHOLD:
             # A miss in dulwich's packed lookup rescans the pack directory, so
@@ -513,16 +717,16 @@ class GitStore:
         self._retry_while_locked(f"object {obj.id.decode()}", attempt)
 
     def _make_commit(
-        self, name: str, version: VersionTree, parent: bytes | None, author: bytes, when: int
+        self, tree: bytes, parent: bytes | None, author: bytes, when: int, message: str
     ) -> Commit:
         commit = Commit()
-        commit.tree = version.tree.id
+        commit.tree = ObjectID(tree)
         commit.parents = [ObjectID(parent)] if parent is not None else []
         commit.author = commit.committer = author
         commit.author_time = commit.commit_time = when
         commit.author_timezone = commit.commit_timezone = 0
         commit.encoding = None
-        commit.message = f"{name}: version {version.id}\n".encode()
+        commit.message = message.encode("utf-8")
         return commit
 
     def _author_line(self, repo: Repo) -> bytes:
@@ -541,3 +745,7 @@ class GitStore:
         except KeyError:
             return DEFAULT_AUTHOR
         return user + b" <" + email + b">"
+
+
+def _version_message(name: str, version_id: str) -> str:
+    return f"{name}: version {version_id}\n"

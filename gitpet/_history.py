@@ -1,0 +1,126 @@
+"""Walking and reconciling version histories (pure functions over an object store).
+
+A class's history is the first-parent chain of its ref; every commit's tree
+is one version. When two stores added different versions on top of the same
+history, the versions one side lacks are replayed, oldest first, on top of the
+other side's latest: versions are snapshots, so this never conflicts, and the
+result contains every version of both sides.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from dulwich.object_store import BaseObjectStore
+from dulwich.objects import Commit, ObjectID
+
+from gitpet._errors import IntegrityError
+
+__all__ = [
+    "ObjectReader",
+    "commits_missing_from",
+    "first_parent_chain",
+    "is_ancestor",
+    "read_commit",
+    "replay",
+]
+
+
+ObjectReader = BaseObjectStore
+
+
+def read_commit(objects: ObjectReader, sha: bytes) -> Commit:
+    try:
+        obj = objects[ObjectID(sha)]
+    except KeyError as err:
+        raise IntegrityError(sha.decode("ascii"), "commit is missing") from err
+    if not isinstance(obj, Commit):
+        raise IntegrityError(sha.decode("ascii"), f"expected a commit, found a {obj.type_name.decode()}")
+    return obj
+
+
+def first_parent_chain(objects: ObjectReader, tip: bytes) -> Iterator[Commit]:
+    """The commits of a history, newest first, following first parents."""
+    sha: bytes | None = tip
+    while sha is not None:
+        commit = read_commit(objects, sha)
+        yield commit
+        sha = commit.parents[0] if commit.parents else None
+
+
+def is_ancestor(objects: ObjectReader, ancestor: bytes, tip: bytes) -> bool:
+    """Whether ``ancestor`` is ``tip`` or reachable from it (any parent)."""
+    if ancestor == tip:
+        return True
+    if ObjectID(ancestor) not in objects or ObjectID(tip) not in objects:
+        # Histories held here are complete: one we lack is not ours to walk,
+        # and one that lacks the ancestor cannot contain it.
+        return False
+    seen = {tip}
+    pending = [tip]
+    while pending:
+        for parent in read_commit(objects, pending.pop()).parents:
+            if parent == ancestor:
+                return True
+            if parent not in seen:
+                seen.add(parent)
+                pending.append(parent)
+    return False
+
+
+def _reachable(objects: ObjectReader, tip: bytes) -> set[bytes]:
+    seen = {tip}
+    pending = [tip]
+    while pending:
+        for parent in read_commit(objects, pending.pop()).parents:
+            if parent not in seen:
+                seen.add(parent)
+                pending.append(parent)
+    return seen
+
+
+def commits_missing_from(objects: ObjectReader, ours: bytes, theirs: bytes) -> list[Commit]:
+    """Our first-parent commits that ``theirs`` does not contain, oldest first."""
+    known = _reachable(objects, theirs)
+    missing = []
+    for commit in first_parent_chain(objects, ours):
+        if commit.id in known:
+            break
+        missing.append(commit)
+    missing.reverse()
+    return missing
+
+
+def replay(
+    objects: ObjectReader,
+    ours: bytes,
+    theirs: bytes,
+    committer: bytes,
+    when: int,
+) -> tuple[bytes, list[Commit]]:
+    """Put our versions that ``theirs`` lacks on top of ``theirs``.
+
+    Each replayed commit keeps its tree, author, author date and message; a
+    version equal to the one it would sit on is skipped (nothing to add).
+    Returns the new tip and the new commits (to be written before any ref moves).
+    """
+    tip = theirs
+    tip_tree = read_commit(objects, theirs).tree
+    created: list[Commit] = []
+    for original in commits_missing_from(objects, ours, theirs):
+        if original.tree == tip_tree:
+            continue
+        commit = Commit()
+        commit.tree = original.tree
+        commit.parents = [ObjectID(tip)]
+        commit.author = original.author
+        commit.author_time = original.author_time
+        commit.author_timezone = original.author_timezone
+        commit.committer = committer
+        commit.commit_time = when
+        commit.commit_timezone = 0
+        commit.encoding = original.encoding
+        commit.message = original.message
+        created.append(commit)
+        tip, tip_tree = commit.id, commit.tree
+    return tip, created

@@ -1,0 +1,301 @@
+"""Push and fetch: the remote half of :class:`~gitpet.GitStore`.
+
+The rule both ways is that no version is ever lost. A class ref moves on the
+receiving side only when the move keeps every version it had: a fast-forward,
+or, when both sides added versions, the receiving side's history with the
+sender's missing versions replayed on top (:func:`gitpet._history.replay`).
+Tags never move silently. The remote's refs change only by the
+compare-and-swap the git protocol carries (old id, new id), so a racing
+pusher is detected, never overwritten: we fetch, reconcile, and push again.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from dulwich.client import GitClient
+from dulwich.objects import Commit, ObjectID, Tag, Tree
+from dulwich.refs import Ref
+from dulwich.repo import Repo
+
+from gitpet._errors import ClassNotFoundError, IntegrityError, RemoteRejectedError
+from gitpet._history import ObjectReader, is_ancestor, replay
+from gitpet._names import TAG_REF_PREFIX, check_class_name, class_ref, is_gitpet_ref, tag_prefix
+from gitpet._remote import RefUpdate, Status, SyncReport, connect, describe_location, remote_errors
+
+if TYPE_CHECKING:
+    from gitpet._store import GitStore
+
+__all__ = ["fetch", "peeled_tree", "push", "ref_selector"]
+
+RefSelector = Callable[[bytes], bool]
+# The first push, then one more after fetching and reconciling what raced us.
+_PUSH_ATTEMPTS = 2
+
+
+def ref_selector(names: Sequence[str] | str | None) -> RefSelector:
+    """Which refs a push or fetch moves: all of gitpet's, or those of some classes.
+
+    Example:
+        >>> select = ref_selector(["A"])
+        >>> [select(r) for r in (b"refs/heads/A", b"refs/tags/A/v1", b"refs/heads/AB", b"refs/heads/B")]
+        [True, True, False, False]
+    """
+    if names is None:
+        return is_gitpet_ref
+    chosen = [names] if isinstance(names, str) else list(names)
+    heads = {class_ref(check_class_name(name)) for name in chosen}
+    tag_spaces = tuple(tag_prefix(name) for name in chosen)
+
+    def select(ref: bytes) -> bool:
+        return is_gitpet_ref(ref) and (ref in heads or ref.startswith(tag_spaces))
+
+    return select
+
+
+def peeled_tree(objects: ObjectReader, sha: bytes) -> bytes | None:
+    """The version (tree) a ref's target names: through annotated tags and commits."""
+    for _depth in range(16):
+        try:
+            obj = objects[ObjectID(sha)]
+        except KeyError:
+            return None
+        if isinstance(obj, Tag):
+            sha = obj.object[1]
+        elif isinstance(obj, Commit):
+            tree: bytes = obj.tree
+            return tree
+        elif isinstance(obj, Tree):
+            return obj.id
+        else:
+            return None
+    raise IntegrityError(sha.decode("ascii"), "tag chain is too deep")
+
+
+def _is_tag(ref: bytes) -> bool:
+    return ref.startswith(TAG_REF_PREFIX)
+
+
+def _same_version(objects: ObjectReader, a: bytes, b: bytes) -> bool:
+    tree = peeled_tree(objects, a)
+    return tree is not None and tree == peeled_tree(objects, b)
+
+
+def _local_refs(repo: Repo | None, select: RefSelector) -> dict[bytes, bytes]:
+    if repo is None:
+        return {}
+    return {bytes(ref): bytes(sha) for ref, sha in repo.refs.as_dict().items() if select(bytes(ref))}
+
+
+# -- fetch ------------------------------------------------------------------
+
+
+def fetch(
+    store: GitStore, remote: str, names: Sequence[str] | str | None = None, *, force_tags: bool = False
+) -> SyncReport:
+    """Bring the remote's versions of ``names`` (default: everything) into ``store``."""
+    select = ref_selector(names)
+    location = store.remote_location(remote)
+    client, path = connect(location)
+    updates = _fetch_into(store, client, path, location, select, force_tags)
+    return _finish(location, "fetch", updates)
+
+
+def _fetch_into(
+    store: GitStore, client: GitClient, path: str, location: str, select: RefSelector, force_tags: bool
+) -> list[RefUpdate]:
+    if not store.exists():
+        # Ask first, so that an unreachable remote leaves no empty store behind.
+        with remote_errors(location):
+            client.get_refs(path.encode() if isinstance(path, str) else path)
+    repo = store._writable_repo()
+    theirs: dict[bytes, bytes] = {}
+
+    def determine_wants(refs: Mapping[Ref, ObjectID | None], depth: int | None = None) -> list[ObjectID]:
+        for ref, sha in refs.items():
+            if sha is not None and select(bytes(ref)):
+                theirs[bytes(ref)] = bytes(sha)
+        objects = repo.object_store
+        return [ObjectID(sha) for sha in sorted(set(theirs.values())) if ObjectID(sha) not in objects]
+
+    with remote_errors(location):
+        client.fetch(path, repo, determine_wants=determine_wants)
+    return [_integrate(store, repo, ref, sha, force_tags) for ref, sha in sorted(theirs.items())]
+
+
+def _integrate(store: GitStore, repo: Repo, ref: bytes, theirs: bytes, force_tags: bool) -> RefUpdate:
+    """Move a local ref towards the remote's ``theirs`` without losing a version."""
+    name = ref.decode("utf-8")
+    objects = repo.object_store
+    while True:
+        ours = store._read_ref(repo, ref)
+        status: Status
+        if ours == theirs:
+            return RefUpdate(name, "up-to-date", _hex(ours), _hex(ours))
+        if ours is None:
+            status, new = "created", theirs
+        elif _is_tag(ref):
+            if _same_version(objects, ours, theirs):
+                return RefUpdate(name, "up-to-date", _hex(ours), _hex(ours))
+            if not force_tags:
+                return RefUpdate(
+                    name,
+                    "rejected",
+                    _hex(ours),
+                    _hex(ours),
+                    f"the remote's tag names another version ({theirs.decode('ascii')[:12]}); "
+                    "fetch with force_tags=True (CLI: --force-tags) to take it",
+                )
+            status, new = "forced", theirs
+        elif is_ancestor(objects, ours, theirs):
+            status, new = "fast-forward", theirs
+        elif is_ancestor(objects, theirs, ours):
+            return RefUpdate(name, "ahead", _hex(ours), _hex(ours))
+        else:
+            new, commits = replay(objects, ours, theirs, store._author_line(repo), int(time.time()))
+            store._add_objects(repo, commits)
+            status = "rebased"
+        if store._compare_and_swap(repo, ref, ours, new):
+            return RefUpdate(name, status, _hex(ours), _hex(new))
+
+
+# -- push -------------------------------------------------------------------
+
+
+def push(
+    store: GitStore, remote: str, names: Sequence[str] | str | None = None, *, force_tags: bool = False
+) -> SyncReport:
+    """Send ``store``'s versions of ``names`` (default: everything) to the remote."""
+    select = ref_selector(names)
+    repo = store._repo()
+    if names is not None:
+        local = _local_refs(repo, select)
+        for name in [names] if isinstance(names, str) else names:
+            if class_ref(name) not in local:
+                raise ClassNotFoundError(name, f"store {store.path}")
+    location = store.remote_location(remote)
+    client, path = connect(location)
+    if repo is None:
+        return SyncReport(describe_location(location), "push", ())
+    outcome: dict[bytes, RefUpdate] = {}
+    reconciled: set[bytes] = set()
+    for attempt in range(_PUSH_ATTEMPTS):
+        this_round: dict[bytes, RefUpdate] = {}
+        raced = _send(store, repo, client, path, location, select, force_tags, this_round)
+        for ref, update in this_round.items():
+            # What an earlier round changed shows as up-to-date now: keep the change.
+            if ref not in outcome or update.status != "up-to-date":
+                outcome[ref] = update
+        if not raced:
+            break
+        if attempt + 1 == _PUSH_ATTEMPTS:
+            for ref in raced:
+                outcome[ref] = RefUpdate(
+                    ref.decode("utf-8"),
+                    "rejected",
+                    detail=f"the remote changed again while pushing ({_PUSH_ATTEMPTS} attempts); push again",
+                )
+            break
+        # Someone else pushed: take their versions, put ours on top, try again.
+        _fetch_into(store, client, path, location, set(raced).__contains__, force_tags=False)
+        reconciled.update(raced)
+    updates = []
+    for ref in sorted(outcome):
+        update = outcome[ref]
+        if ref in reconciled and update.status in ("fast-forward", "created"):
+            update = RefUpdate(update.ref, "rebased", update.old, update.new, update.detail)
+        updates.append(update)
+    return _finish(location, "push", updates)
+
+
+def _send(
+    store: GitStore,
+    repo: Repo,
+    client: GitClient,
+    path: str,
+    location: str,
+    select: RefSelector,
+    force_tags: bool,
+    outcome: dict[bytes, RefUpdate],
+) -> list[bytes]:
+    """One push round; records each ref's outcome and returns the refs someone raced."""
+    objects = repo.object_store
+    local = _local_refs(repo, select)
+    proposed: dict[bytes, tuple[bytes | None, bytes, Status]] = {}
+    raced: list[bytes] = []
+
+    def update_refs(remote_refs: dict[Ref, ObjectID]) -> dict[Ref, ObjectID]:
+        proposed.clear()
+        raced.clear()
+        for ref, ours in sorted(local.items()):
+            name = ref.decode("utf-8")
+            theirs_id = remote_refs.get(Ref(ref))
+            theirs = bytes(theirs_id) if theirs_id is not None else None
+            if theirs == ours:
+                outcome[ref] = RefUpdate(name, "up-to-date", _hex(ours), _hex(ours))
+            elif theirs is None:
+                proposed[ref] = (None, ours, "created")
+            elif _is_tag(ref):
+                if _same_version(objects, ours, theirs):
+                    outcome[ref] = RefUpdate(name, "up-to-date", _hex(theirs), _hex(theirs))
+                elif force_tags:
+                    proposed[ref] = (theirs, ours, "forced")
+                else:
+                    outcome[ref] = RefUpdate(
+                        name,
+                        "rejected",
+                        _hex(theirs),
+                        _hex(theirs),
+                        "the remote's tag names another version; push with force_tags=True "
+                        "(CLI: --force-tags) to move it",
+                    )
+            elif is_ancestor(objects, theirs, ours):
+                proposed[ref] = (theirs, ours, "fast-forward")
+            elif is_ancestor(objects, ours, theirs):
+                outcome[ref] = RefUpdate(
+                    name,
+                    "up-to-date",
+                    _hex(theirs),
+                    _hex(theirs),
+                    "the remote has newer versions; fetch them",
+                )
+            else:
+                raced.append(ref)
+        return {Ref(ref): ObjectID(new) for ref, (_old, new, _status) in proposed.items()}
+
+    def generate_pack_data(have: Any, want: Any, *, ofs_delta: bool = False, progress: Any = None) -> Any:
+        # The remote may have objects we never saw: only what we have can be excluded.
+        known = {sha for sha in have if sha in objects}
+        return repo.generate_pack_data(known, set(want), ofs_delta=ofs_delta)
+
+    def send() -> dict[bytes, str | None]:
+        with remote_errors(location):
+            result = client.send_pack(path.encode(), update_refs, generate_pack_data)
+        return {bytes(ref): error for ref, error in (result.ref_status or {}).items()}
+
+    # A local-path remote takes the ref locks in this process: wait for other writers.
+    statuses = store._retry_while_locked(f"remote {describe_location(location)}", send)
+    for ref, (old, new, status) in proposed.items():
+        error = statuses.get(ref)
+        if error is None:
+            outcome[ref] = RefUpdate(ref.decode("utf-8"), status, _hex(old), _hex(new))
+        elif _is_tag(ref):
+            outcome[ref] = RefUpdate(ref.decode("utf-8"), "rejected", _hex(old), _hex(old), error)
+        else:
+            raced.append(ref)  # the remote refused the swap: it moved since it told us its refs
+    return raced
+
+
+def _finish(location: str, direction: str, updates: list[RefUpdate]) -> SyncReport:
+    report = SyncReport(describe_location(location), direction, tuple(updates))  # type: ignore[arg-type]
+    if report.rejected:
+        raise RemoteRejectedError(
+            report.remote, [(u.ref, u.detail or "rejected") for u in report.rejected], report
+        )
+    return report
+
+
+def _hex(sha: bytes | None) -> str | None:
+    return sha.decode("ascii") if sha is not None else None
