@@ -185,8 +185,9 @@ def test_container_bind_and_configure(tmp_path: Path, user_module: ModuleWriter)
     assert container.store.names() == ["Scale", "Shift"]
     with pytest.raises(GitpetError):
         container.bind(auto_push=True)
-    with pytest.raises(GitpetError, match="remote"):
-        container.configure(remote="git://127.0.0.1/x")
+    container.configure(store=tmp_path / "second", remote="origin")
+    assert container.remote == "origin" and container.pcm.remote == "origin"
+    assert container.store.path == tmp_path / "second"
 
 
 def test_item_dump_uses_the_default_container(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
