@@ -1,30 +1,59 @@
-"""The ``gitpet`` command: a thin shell over the public API."""
+"""The ``gitpet`` command: a thin shell over the public API.
+
+Every command takes ``--store PATH`` (default ``$GITPET_STORE``, else
+``./.gitpet``), exits 0 on success and 1 with a one-line ``gitpet: error:``
+message otherwise (2 for a usage error). A VERSION is a version id, a unique
+prefix of 7+ hex characters, a tag, or ``~N`` (N versions before the latest).
+Nothing here unpickles a class: reading is safe on untrusted stores.
+"""
 
 from __future__ import annotations
 
 import argparse
+import difflib
 import json
+import os
 import sys
-from collections.abc import Sequence
+import tempfile
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
 
-from gitpet._errors import GitpetError
-from gitpet._store import GitStore
+from gitpet._errors import GitpetError, RemoteError, RemoteRejectedError
+from gitpet._objects import CLASS_PICKLE, META, SOURCE
+from gitpet._remote import SyncReport
+from gitpet._store import GitStore, StoredVersion
 
 __all__ = ["main"]
 
+_VERSION_HELP = "an id, a unique prefix (7+ hex), a tag, or ~N (N versions back)"
+
 
 def _split_spec(spec: str) -> tuple[str, str | None]:
-    name, _, version = spec.partition("@")
+    # Tags cannot contain '@', so the last '@' separates the class from the version.
+    name, at, version = spec.rpartition("@")
+    if not at:
+        return spec, None
     return name, version or None
+
+
+def _print_json(data: object) -> None:
+    print(json.dumps(data, indent=2, sort_keys=True))
+
+
+def _cmd_init(store: GitStore, args: argparse.Namespace) -> int:
+    created = store.init()
+    print(f"{'initialized empty' if created else 'existing'} gitpet store in {store.path}")
+    return 0
 
 
 def _cmd_ls(store: GitStore, args: argparse.Namespace) -> int:
     rows = []
     for name in store.names():
-        latest = store.versions(name)[0]
+        latest = store.versions(name, limit=1)[0]
         rows.append({"name": name, "id": latest.id, "time": latest.time.isoformat()})
     if args.json:
-        print(json.dumps(rows, indent=2))
+        _print_json(rows)
     else:
         for row in rows:
             print(f"{row['name']}\t{row['id'][:12]}\t{row['time']}")
@@ -33,41 +62,41 @@ def _cmd_ls(store: GitStore, args: argparse.Namespace) -> int:
 
 def _cmd_log(store: GitStore, args: argparse.Namespace) -> int:
     history = store.versions(args.name)
+    tags_by_version: dict[str, list[str]] = {}
+    for tag, version_id in store.tags(args.name).items():
+        tags_by_version.setdefault(version_id, []).append(tag)
     if args.json:
-        print(
-            json.dumps(
-                [
-                    {
-                        "id": v.id,
-                        "commit": v.commit,
-                        "time": v.time.isoformat(),
-                        "author": v.author,
-                        "message": v.message,
-                    }
-                    for v in history
-                ],
-                indent=2,
-            )
+        _print_json(
+            [
+                {
+                    "id": v.id,
+                    "commit": v.commit,
+                    "time": v.time.isoformat(),
+                    "author": v.author,
+                    "message": v.message,
+                    "tags": tags_by_version.get(v.id, []),
+                }
+                for v in history
+            ]
         )
     else:
         for v in history:
-            print(f"{v.id[:12]}  {v.commit[:12]}  {v.time.isoformat()}  {v.message.strip()}")
+            tags = tags_by_version.get(v.id)
+            decoration = f" ({', '.join(tags)})" if tags else ""
+            print(f"{v.id[:12]}  {v.commit[:12]}  {v.time.isoformat()}  {v.message.strip()}{decoration}")
     return 0
 
 
+def _read(store: GitStore, spec: str) -> StoredVersion:
+    name, version = _split_spec(spec)
+    return store.read_version(name, version)  # reads files only: nothing is unpickled
+
+
 def _cmd_show(store: GitStore, args: argparse.Namespace) -> int:
-    name, version = _split_spec(args.spec)
-    stored = store.read_version(name, version)  # reads files only: nothing is unpickled
+    stored = _read(store, args.spec)
     if args.json:
-        print(
-            json.dumps(
-                {
-                    "id": stored.id,
-                    "meta": stored.meta,
-                    "source": stored.files.source.decode("utf-8", "replace"),
-                },
-                indent=2,
-            )
+        _print_json(
+            {"id": stored.id, "meta": stored.meta, "source": stored.files.source.decode("utf-8", "replace")}
         )
     else:
         print(f"# version {stored.id}")
@@ -76,21 +105,211 @@ def _cmd_show(store: GitStore, args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_diff(store: GitStore, args: argparse.Namespace) -> int:
+    old = store.read_version(args.name, args.a)
+    new = store.read_version(args.name, args.b)
+    lines = difflib.unified_diff(
+        old.files.source.decode("utf-8", "replace").splitlines(keepends=True),
+        new.files.source.decode("utf-8", "replace").splitlines(keepends=True),
+        fromfile=f"a/{args.name}@{old.id[:12]}/source.py",
+        tofile=f"b/{args.name}@{new.id[:12]}/source.py",
+    )
+    for line in lines:
+        sys.stdout.write(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n")
+    return 0
+
+
+def _cmd_checkout(store: GitStore, args: argparse.Namespace) -> int:
+    stored = _read(store, args.spec)
+    target = Path(args.dir)
+    files = {
+        SOURCE.decode(): stored.files.source,
+        CLASS_PICKLE.decode(): stored.files.pickle,
+        META.decode(): stored.files.meta,
+    }
+    if target.exists() and not target.is_dir():
+        raise GitpetError(f"{target} exists and is not a directory")
+    # Check everything before writing anything: a refused checkout changes nothing.
+    clashes = [n for n, data in files.items() if (target / n).exists() and (target / n).read_bytes() != data]
+    if clashes and not args.force:
+        raise GitpetError(f"{target} already has a different {', '.join(clashes)}; use --force to overwrite")
+    target.mkdir(parents=True, exist_ok=True)
+    for filename, data in files.items():
+        _write_atomically(target / filename, data)
+    print(f"wrote version {stored.id} of {stored.name} to {target}")
+    return 0
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.replace(temp, path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+
+
+def _cmd_tag(store: GitStore, args: argparse.Namespace) -> int:
+    if args.tag is None:
+        tags = store.tags(args.name)
+        if args.json:
+            _print_json(tags)
+        else:
+            for tag, version_id in tags.items():
+                print(f"{tag}\t{version_id[:12]}")
+        return 0
+    version_id = store.tag(args.name, args.tag, args.version, force=args.force)
+    print(f"{args.name}@{args.tag} -> {version_id}")
+    return 0
+
+
+def _cmd_rollback(store: GitStore, args: argparse.Namespace) -> int:
+    result = store.rollback(args.name, args.version)
+    if result.created:
+        print(f"{args.name}: latest is version {result.id} again (commit {result.commit[:12]})")
+    else:
+        print(f"{args.name}: version {result.id} already is the latest")
+    return 0
+
+
+def _default_remote(store: GitStore, given: str | None) -> str:
+    if given is not None:
+        return given
+    remotes = store.remotes()
+    if "origin" in remotes:
+        return "origin"
+    if len(remotes) == 1:
+        return next(iter(remotes))
+    if not remotes:
+        raise RemoteError("(none)", "no remote given and none configured; run: gitpet remote add origin URL")
+    raise RemoteError("(none)", f"several remotes configured ({', '.join(remotes)}); name one")
+
+
+def _run_sync(store: GitStore, args: argparse.Namespace, run: Callable[..., SyncReport]) -> int:
+    remote = _default_remote(store, args.remote)
+    try:
+        report = run(remote, args.names or None, force_tags=args.force_tags)
+    except RemoteRejectedError as err:
+        if isinstance(err.report, SyncReport):
+            _print_report(err.report, args.json)
+        raise
+    _print_report(report, args.json)
+    return 0
+
+
+def _print_report(report: SyncReport, as_json: bool) -> None:
+    if as_json:
+        _print_json(
+            {
+                "remote": report.remote,
+                "direction": report.direction,
+                "updates": [
+                    {"ref": u.ref, "status": u.status, "old": u.old, "new": u.new, "detail": u.detail}
+                    for u in report.updates
+                ],
+            }
+        )
+    else:
+        print(report)
+
+
+def _cmd_push(store: GitStore, args: argparse.Namespace) -> int:
+    return _run_sync(store, args, store.push)
+
+
+def _cmd_fetch(store: GitStore, args: argparse.Namespace) -> int:
+    return _run_sync(store, args, store.fetch)
+
+
+def _cmd_remote(store: GitStore, args: argparse.Namespace) -> int:
+    if args.action == "add":
+        store.add_remote(args.remote_name, args.url)
+        return 0
+    if args.action == "remove":
+        store.remove_remote(args.remote_name)
+        return 0
+    remotes = store.remotes()
+    if args.json:
+        _print_json(remotes)
+    else:
+        for name, url in remotes.items():
+            print(f"{name}\t{url}")
+    return 0
+
+
+def _add(
+    commands: Any, name: str, run: Callable[[GitStore, argparse.Namespace], int], help: str, json_output: bool
+) -> argparse.ArgumentParser:
+    parser: argparse.ArgumentParser = commands.add_parser(name, help=help, description=help)
+    if json_output:
+        parser.add_argument("--json", action="store_true", help="print JSON")
+    parser.set_defaults(run=run)
+    return parser
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="gitpet", description="Versions of Python classes in git.")
-    parser.add_argument("--store", help="store path (default: $GITPET_STORE or ./.gitpet)")
-    commands = parser.add_subparsers(dest="command", required=True)
-    ls = commands.add_parser("ls", help="classes with their latest version")
-    ls.add_argument("--json", action="store_true")
-    ls.set_defaults(run=_cmd_ls)
-    log = commands.add_parser("log", help="version history of a class, newest first")
+    parser = argparse.ArgumentParser(
+        prog="gitpet",
+        description="Versions of Python classes in a plain bare git repository.",
+        epilog=f"VERSION is {_VERSION_HELP}.",
+    )
+    parser.add_argument("--store", help="store path (default: $GITPET_STORE, else ./.gitpet)")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    _add(commands, "init", _cmd_init, "create the store (a bare git repository)", False)
+    _add(commands, "ls", _cmd_ls, "classes with their latest version and its date", True)
+
+    log = _add(commands, "log", _cmd_log, "version history of a class, newest first, with tags", True)
     log.add_argument("name")
-    log.add_argument("--json", action="store_true")
-    log.set_defaults(run=_cmd_log)
-    show = commands.add_parser("show", help="source and meta of NAME[@VERSION] (never unpickles)")
+
+    show = _add(commands, "show", _cmd_show, "source and meta of a version (never unpickles)", True)
     show.add_argument("spec", metavar="NAME[@VERSION]")
-    show.add_argument("--json", action="store_true")
-    show.set_defaults(run=_cmd_show)
+
+    diff = _add(commands, "diff", _cmd_diff, "unified diff of source.py between two versions", False)
+    diff.add_argument("name")
+    diff.add_argument("a", metavar="A", help=f"old version: {_VERSION_HELP}")
+    diff.add_argument("b", metavar="B", nargs="?", help="new version (default: the latest)")
+
+    checkout = _add(commands, "checkout", _cmd_checkout, "write a version's files into a directory", False)
+    checkout.add_argument("spec", metavar="NAME[@VERSION]")
+    checkout.add_argument("dir", metavar="DIR")
+    checkout.add_argument("--force", action="store_true", help="overwrite different files already there")
+
+    tag = _add(commands, "tag", _cmd_tag, "name a version (default: the latest), or list tags", True)
+    tag.add_argument("name")
+    tag.add_argument("tag", nargs="?", help="tag to create; omit to list the class's tags")
+    tag.add_argument("version", nargs="?", metavar="VERSION", help=_VERSION_HELP)
+    tag.add_argument("--force", action="store_true", help="move the tag if it names another version")
+
+    rollback = _add(
+        commands,
+        "rollback",
+        _cmd_rollback,
+        "make an older version the latest again (history keeps all)",
+        False,
+    )
+    rollback.add_argument("name")
+    rollback.add_argument("version", metavar="VERSION", help=_VERSION_HELP)
+
+    for name, run, verb in (
+        ("push", _cmd_push, "send versions to"),
+        ("fetch", _cmd_fetch, "bring versions from"),
+    ):
+        sync = _add(commands, name, run, f"{verb} a remote; no version is ever lost", True)
+        sync.add_argument("remote", nargs="?", metavar="REMOTE", help="name, URL or path (default: origin)")
+        sync.add_argument("--name", dest="names", action="append", metavar="NAME", help="only this class")
+        sync.add_argument("--force-tags", action="store_true", help="move tags that name another version")
+
+    remote = _add(commands, "remote", _cmd_remote, "list, add or remove configured remotes", True)
+    actions = remote.add_subparsers(dest="action", metavar="ACTION")
+    add = actions.add_parser("add", help="configure a remote", description="configure a remote")
+    add.add_argument("remote_name", metavar="NAME")
+    add.add_argument("url", metavar="URL")
+    remove = actions.add_parser("remove", help="forget a remote", description="forget a remote")
+    remove.add_argument("remote_name", metavar="NAME")
+    remote.set_defaults(action="list")
     return parser
 
 
@@ -101,6 +320,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except GitpetError as err:
         print(f"gitpet: error: {err}", file=sys.stderr)
         return 1
+    except OSError as err:
+        print(f"gitpet: error: {err.strerror or err}: {err.filename or ''}".rstrip(": "), file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
 
 
 if __name__ == "__main__":

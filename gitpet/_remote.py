@@ -118,7 +118,7 @@ def normalize_location(location: str) -> str:
     """A URL unchanged; a local path made absolute (so it means the same from anywhere)."""
     if is_url(location):
         return location
-    return str(Path(os.path.expanduser(location)).absolute())
+    return os.path.abspath(os.path.expanduser(location))
 
 
 def describe_location(location: str) -> str:
@@ -137,6 +137,8 @@ def remote_errors(location: str) -> Iterator[None]:
     where = describe_location(location)
     try:
         yield
+    except RemoteError:
+        raise  # already says what went wrong (and is itself a ConnectionError)
     except NotGitRepository as err:
         raise RemoteError(where, "no git repository there" + (f" ({err})" if str(err) else "")) from err
     except (HTTPUnauthorized, HTTPProxyUnauthorized) as err:
@@ -149,9 +151,9 @@ def remote_errors(location: str) -> Iterator[None]:
 
 def connect(location: str) -> tuple[GitClient, str]:
     """A dulwich client and the path on the remote for ``location`` (already normalized)."""
+    if not is_url(location) and not Path(location).exists():
+        raise RemoteError(describe_location(location), "no such directory")
     with remote_errors(location):
-        if not is_url(location) and not Path(location).exists():
-            raise RemoteError(describe_location(location), "no such directory")
         try:
             return get_transport_and_path(location)
         except ValueError as err:

@@ -1,0 +1,438 @@
+"""Sharing through git remotes: a bare repo path, file://, a real git daemon, real smart HTTP.
+
+Every test here talks to a remote that real git created and real git serves;
+the checks on the remote side are made with the real git binary.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from gitpet import (
+    BaseFactory,
+    ClassNotFoundError,
+    GitStore,
+    PetClassManager,
+    PetFactory,
+    RemoteError,
+    RemoteRejectedError,
+)
+from tests.conftest import ModuleWriter, git, run_python, store_snapshot
+from tests.servers import free_port, git_daemon, git_http_backend, http_backend_path
+
+TRANSPORTS = ["path", "file", "git-daemon", "http-backend"]
+
+
+@dataclass
+class Remote:
+    """One bare repository on a server: how gitpet reaches it, and where it is on disk."""
+
+    url: str
+    path: Path
+
+
+@pytest.fixture(scope="module")
+def served_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("served")
+
+
+@pytest.fixture(scope="module")
+def daemon_url(served_root: Path) -> Iterator[str]:
+    if subprocess.run(["git", "daemon", "-h"], capture_output=True).returncode == 127:
+        pytest.skip("this git has no 'git daemon'")
+    with git_daemon(served_root) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def http_url(served_root: Path) -> Iterator[str]:
+    if http_backend_path() is None:
+        pytest.skip("this git has no git-http-backend")
+    with git_http_backend(served_root) as url:
+        yield url
+
+
+@pytest.fixture
+def new_remote(served_root: Path, request: pytest.FixtureRequest) -> Callable[[str], Remote]:
+    """Make a fresh bare repository with real git and return how to reach it by ``transport``."""
+
+    def make(transport: str) -> Remote:
+        name = f"r-{uuid.uuid4().hex[:8]}.git"
+        path = served_root / name
+        subprocess.run(["git", "init", "-q", "--bare", str(path)], check=True)
+        if transport == "path":
+            return Remote(str(path), path)
+        if transport == "file":
+            return Remote(path.as_uri(), path)
+        if transport == "git-daemon":
+            return Remote(f"{request.getfixturevalue('daemon_url')}/{name}", path)
+        return Remote(f"{request.getfixturevalue('http_url')}/{name}", path)
+
+    return make
+
+
+def _tool(user_module: ModuleWriter, value: int) -> type:
+    cls: type = user_module(
+        f"class Tool:\n    value = {value}\n\n    def get(self):\n        return self.value\n"
+    ).Tool
+    return cls
+
+
+def _remote_log(remote: Path, name: str) -> list[str]:
+    """Version ids (trees) of ``name`` on the remote, newest first, read by real git."""
+    return git(remote, "log", "--first-parent", "--format=%T", name).stdout.split()
+
+
+def _fsck(remote: Path) -> None:
+    fsck = git(remote, "fsck", "--strict", "--no-dangling", check=False)
+    assert fsck.returncode == 0, fsck.stderr
+    assert "error" not in fsck.stderr.lower() and "missing" not in fsck.stderr.lower()
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+def test_push_then_fetch_into_an_empty_store(
+    transport: str, tmp_path: Path, new_remote: Callable[[str], Remote], user_module: ModuleWriter
+) -> None:
+    remote = new_remote(transport)
+    alice = PetClassManager(tmp_path / "alice")
+    v1 = alice.push(_tool(user_module, 1))
+    v2 = alice.push(_tool(user_module, 2))
+    alice.store.tag("Tool", "v1.0", v1)
+    report = alice.store.push(remote.url)
+    assert {u.ref: u.status for u in report.updates} == {
+        "refs/heads/Tool": "created",
+        "refs/tags/Tool/v1.0": "created",
+    }
+    assert _remote_log(remote.path, "Tool") == [v2, v1]
+    _fsck(remote.path)
+
+    bob = PetClassManager(tmp_path / "bob")
+    fetched = bob.store.fetch(remote.url)
+    assert fetched.status_of("refs/heads/Tool") == "created"
+    assert [v.id for v in bob.versions("Tool")] == [v2, v1]
+    assert bob.pull("Tool", "v1.0")().get() == 1
+    assert bob.pull("Tool")().get() == 2
+    again = alice.store.push(remote.url)
+    assert [u.status for u in again.updates] == ["up-to-date", "up-to-date"] and not again.changed
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+def test_two_people_push_new_versions_of_one_class(
+    transport: str, tmp_path: Path, new_remote: Callable[[str], Remote], user_module: ModuleWriter
+) -> None:
+    remote = new_remote(transport)
+    alice = PetClassManager(tmp_path / "alice")
+    bob = PetClassManager(tmp_path / "bob")
+    base = alice.push(_tool(user_module, 0))
+    alice.store.push(remote.url)
+    bob.store.fetch(remote.url)
+    ours = alice.push(_tool(user_module, 1))
+    theirs_first = bob.push(_tool(user_module, 2))
+    theirs_second = bob.push(_tool(user_module, 3))
+    alice.store.push(remote.url)
+    report = bob.store.push(remote.url)  # the remote moved: bob's versions go on top of alice's
+    assert report.status_of("refs/heads/Tool") == "rebased"
+    history = _remote_log(remote.path, "Tool")
+    assert history == [theirs_second, theirs_first, ours, base]
+    ancestor = git(
+        remote.path,
+        "merge-base",
+        "--is-ancestor",
+        alice.store.latest_commit("Tool") or "",
+        "Tool",
+        check=False,
+    )
+    assert ancestor.returncode == 0
+    _fsck(remote.path)
+    # bob's store now has everything too, and alice gets it by fetching (a fast-forward).
+    assert [v.id for v in bob.versions("Tool")] == history
+    assert alice.store.fetch(remote.url).status_of("refs/heads/Tool") == "fast-forward"
+    assert [v.id for v in alice.versions("Tool")] == history
+
+
+def test_fetch_keeps_local_versions_the_remote_lacks(
+    tmp_path: Path, new_remote: Callable[[str], Remote], user_module: ModuleWriter
+) -> None:
+    remote = new_remote("path")
+    alice = PetClassManager(tmp_path / "alice")
+    bob = PetClassManager(tmp_path / "bob")
+    base = alice.push(_tool(user_module, 0))
+    alice.store.push(remote.url)
+    bob.store.fetch(remote.url)
+    remote_new = alice.push(_tool(user_module, 1))
+    alice.store.push(remote.url)
+    local_new = bob.push(_tool(user_module, 2))
+    same_as_remote = bob.push(_tool(user_module, 1))  # bob also made alice's version by himself
+
+    report = bob.store.fetch(remote.url)
+    assert report.status_of("refs/heads/Tool") == "rebased"
+    # Never a silent reset: remote history, then bob's versions on top; the one
+    # equal to what it would sit on adds nothing.
+    assert [v.id for v in bob.versions("Tool")] == [same_as_remote, local_new, remote_new, base]
+    assert bob.store.fetch(remote.url).status_of("refs/heads/Tool") == "ahead"
+    assert _remote_log(remote.path, "Tool") == [remote_new, base]  # fetch never writes the remote
+
+
+def test_tags_never_move_silently(
+    tmp_path: Path, new_remote: Callable[[str], Remote], user_module: ModuleWriter
+) -> None:
+    remote = new_remote("path")
+    alice = PetClassManager(tmp_path / "alice")
+    bob = PetClassManager(tmp_path / "bob")
+    v1 = alice.push(_tool(user_module, 1))
+    v2 = alice.push(_tool(user_module, 2))
+    alice.store.push(remote.url)
+    bob.store.fetch(remote.url)
+    alice.store.tag("Tool", "champion", v1)
+    alice.store.push(remote.url)
+    bob.store.tag("Tool", "champion", v2)
+    before = store_snapshot(remote.path)
+    with pytest.raises(RemoteRejectedError) as rejected:
+        bob.store.push(remote.url)
+    assert rejected.value.rejected[0][0] == "refs/tags/Tool/champion"
+    assert "force_tags" in str(rejected.value)
+    assert store_snapshot(remote.path) == before
+    with pytest.raises(RemoteRejectedError):
+        bob.store.fetch(remote.url)
+    assert bob.store.tags("Tool") == {"champion": v2}
+    assert bob.store.fetch(remote.url, force_tags=True).status_of("refs/tags/Tool/champion") == "forced"
+    assert bob.store.tags("Tool") == {"champion": v1}
+    bob.store.tag("Tool", "champion", v2, force=True)
+    assert bob.store.push(remote.url, force_tags=True).status_of("refs/tags/Tool/champion") == "forced"
+    assert git(remote.path, "rev-parse", "Tool/champion^{tree}").stdout.strip() == v2
+
+
+def test_push_and_fetch_by_name_move_only_those_classes(
+    tmp_path: Path, new_remote: Callable[[str], Remote], user_module: ModuleWriter
+) -> None:
+    remote = new_remote("path")
+    alice = PetClassManager(tmp_path / "alice")
+    module = user_module("class Keep:\n    pass\n\nclass Skip:\n    pass\n")
+    alice.push(module.Keep)
+    alice.push(module.Skip)
+    alice.store.tag("Keep", "v1")
+    alice.store.tag("Skip", "v1")
+    report = alice.store.push(remote.url, ["Keep"])
+    assert sorted(u.ref for u in report.updates) == ["refs/heads/Keep", "refs/tags/Keep/v1"]
+    assert git(remote.path, "for-each-ref", "--format=%(refname)").stdout.split() == [
+        "refs/heads/Keep",
+        "refs/tags/Keep/v1",
+    ]
+    with pytest.raises(ClassNotFoundError):
+        alice.store.push(remote.url, ["Missing"])
+    alice.store.push(remote.url)
+    bob = PetClassManager(tmp_path / "bob")
+    bob.store.fetch(remote.url, "Skip")
+    assert bob.store.names() == ["Skip"]
+
+
+def test_pipeline_refs_travel_with_a_full_push(
+    tmp_path: Path, new_remote: Callable[[str], Remote], user_module: ModuleWriter
+) -> None:
+    remote = new_remote("path")
+    alice = PetClassManager(tmp_path / "alice")
+    alice.push(_tool(user_module, 1))
+    store = alice.store.path
+    commit = git(store, "commit-tree", "-m", "snapshot", "Tool^{tree}").stdout.strip()
+    git(store, "update-ref", "refs/heads/pipelines/daily", commit)
+    git(store, "update-ref", "refs/heads/not/gitpet", commit)  # outside gitpet's layout
+    alice.store.push(remote.url)
+    refs = git(remote.path, "for-each-ref", "--format=%(refname)").stdout.split()
+    assert refs == ["refs/heads/Tool", "refs/heads/pipelines/daily"]
+    assert alice.store.names() == ["Tool"]
+
+
+def test_a_named_remote_is_plain_git_config(tmp_path: Path, new_remote: Callable[[str], Remote]) -> None:
+    remote = new_remote("path")
+    store = GitStore(tmp_path / "alice")
+    store.add_remote("origin", remote.url)
+    store.add_remote("origin", remote.url)  # the same again is fine
+    assert store.remotes() == {"origin": remote.url}
+    assert git(store.path, "remote", "-v").stdout.split()[:2] == ["origin", remote.url]
+    with pytest.raises(ValueError, match="already configured"):
+        store.add_remote("origin", str(tmp_path / "elsewhere"))
+    store.add_remote("mirror", "../relative/path")
+    assert store.remotes()["mirror"] == str((Path.cwd().parent / "relative" / "path").resolve())
+    store.remove_remote("mirror")
+    assert list(store.remotes()) == ["origin"]
+    with pytest.raises(RemoteError, match="no remote of that name"):
+        store.fetch("upstream")
+
+
+@pytest.mark.parametrize(
+    "url", ["git://127.0.0.1:{port}/x.git", "http://127.0.0.1:{port}/x.git", "{tmp}/none"]
+)
+def test_unreachable_remote_changes_nothing(
+    url: str, tmp_path: Path, pcm: PetClassManager, user_module: ModuleWriter
+) -> None:
+    location = url.format(port=free_port(), tmp=tmp_path)
+    empty = GitStore(tmp_path / "empty")
+    with pytest.raises(RemoteError):
+        empty.fetch(location)
+    assert not empty.path.exists()  # an unreachable remote leaves no empty store behind
+    pcm.push(_tool(user_module, 1))
+    before = store_snapshot(pcm.store.path)
+    for sync in (pcm.store.push, pcm.store.fetch):
+        with pytest.raises(RemoteError) as err:
+            sync(location)
+        assert isinstance(err.value, ConnectionError) and location.split("/")[2] in str(err.value)
+    assert store_snapshot(pcm.store.path) == before
+
+
+def test_real_git_clone_shows_what_gitpet_pushed(
+    tmp_path: Path, new_remote: Callable[[str], Remote], user_module: ModuleWriter
+) -> None:
+    remote = new_remote("git-daemon")
+    alice = PetClassManager(tmp_path / "alice")
+    v1 = alice.push(_tool(user_module, 1))
+    v2 = alice.push(_tool(user_module, 2))
+    alice.store.push(remote.url)
+    clone = tmp_path / "clone"
+    subprocess.run(["git", "clone", "-q", remote.url, str(clone)], check=True, capture_output=True)
+    log = subprocess.run(
+        ["git", "-C", str(clone), "log", "--format=%T", "origin/Tool"], capture_output=True, text=True
+    ).stdout.split()
+    assert log == [v2, v1]
+    diff = subprocess.run(
+        ["git", "-C", str(clone), "diff", "origin/Tool~1", "origin/Tool", "--", "source.py"],
+        capture_output=True,
+        text=True,
+    ).stdout
+    assert "-    value = 1" in diff and "+    value = 2" in diff
+    subprocess.run(["git", "-C", str(clone), "checkout", "-q", "origin/Tool~1"], check=True)
+    assert "value = 1" in (clone / "source.py").read_text()
+
+
+_CONCURRENT_PUSHER = """
+import sys, time
+from pathlib import Path
+from gitpet import PetClassManager
+store, remote, value, ready, go = sys.argv[1:6]
+pcm = PetClassManager(store)
+pcm.store.fetch(remote)
+namespace = {"__name__": "toolmod"}
+exec(f"class Tool:\\n    value = {value}\\n", namespace)
+version = pcm.push(namespace["Tool"])
+Path(ready).touch()
+while not Path(go).exists():
+    time.sleep(0.001)
+report = pcm.store.push(remote)
+print(version, report.status_of("refs/heads/Tool"))
+"""
+
+
+@pytest.mark.parametrize("transport", ["path", "git-daemon", "http-backend"])
+def test_concurrent_pushes_from_two_processes_lose_nothing(
+    transport: str, tmp_path: Path, new_remote: Callable[[str], Remote], user_module: ModuleWriter
+) -> None:
+    remote = new_remote(transport)
+    seed = PetClassManager(tmp_path / "seed")
+    base = seed.push(_tool(user_module, 0))
+    seed.store.push(remote.url)
+    go = tmp_path / "go"
+    env = {k: v for k, v in os.environ.items() if k != "GITPET_STORE"}
+    env["PYTHONPATH"] = str(Path(__file__).resolve().parent.parent)
+    workers = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-c",
+                _CONCURRENT_PUSHER,
+                str(tmp_path / f"w{i}"),
+                remote.url,
+                str(10 + i),
+                str(tmp_path / f"ready{i}"),
+                str(go),
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+        )
+        for i in range(2)
+    ]
+    deadline = time.monotonic() + 60
+    while not all((tmp_path / f"ready{i}").exists() for i in range(2)) and time.monotonic() < deadline:
+        if any(worker.poll() is not None for worker in workers):
+            break  # a worker died: its error is reported below
+        time.sleep(0.005)
+    go.touch()  # both have fetched the base and committed their version: now they race
+    outputs = [worker.communicate(timeout=120) for worker in workers]
+    for worker, (_out, err) in zip(workers, outputs, strict=True):
+        assert worker.returncode == 0, err
+    pushed = {out.split()[0] for out, _ in outputs}
+    statuses = sorted(out.split()[1] for out, _ in outputs)
+    history = _remote_log(remote.path, "Tool")
+    assert pushed <= set(history) and len(pushed) == 2 and history[-1] == base
+    assert len(history) == 3
+    # Both started from the base: exactly one was first, the other had to take its version.
+    assert statuses == ["fast-forward", "rebased"]
+    _fsck(remote.path)
+
+
+_LAZY_LOADER = """
+import sys
+from gitpet import Container
+store, remote, old, = sys.argv[1:4]
+Container.configure(store=store, remote=remote)
+latest = Container.ppif["Tool"]
+print(latest().get())
+print(Container.ppif.get_version("Tool", old)().get())
+print(Container.ppif.get_version("Tool", "stable")().get())
+print(sorted(Container.store.names()))
+"""
+
+
+def test_another_process_loads_lazily_from_the_daemon(
+    tmp_path: Path, new_remote: Callable[[str], Remote], user_module: ModuleWriter
+) -> None:
+    remote = new_remote("git-daemon")
+    alice = PetClassManager(tmp_path / "alice")
+    v1 = alice.push(_tool(user_module, 1))
+    alice.push(_tool(user_module, 2))
+    alice.store.tag("Tool", "stable", v1)
+    alice.store.push(remote.url)
+    empty = tmp_path / "machine-b"
+    out = run_python(_LAZY_LOADER, str(empty), remote.url, v1[:10], cwd=tmp_path).split("\n")
+    assert out[:4] == ["2", "1", "1", "['Tool']"]
+    # A version pushed after the first lazy load is fetched when asked for by id.
+    v3 = alice.push(_tool(user_module, 3))
+    alice.store.push(remote.url)
+    loader = PetFactory(PetClassManager(empty, remote=remote.url))
+    assert loader.get_version("Tool", v3)().get() == 3
+
+
+def test_lazy_lookups_and_the_fallback(
+    tmp_path: Path, new_remote: Callable[[str], Remote], user_module: ModuleWriter
+) -> None:
+    remote = new_remote("path")
+    fallback = BaseFactory()
+    fallback["Framework"] = dict
+    factory = PetFactory(PetClassManager(tmp_path / "local", remote=remote.url), fallback)
+    assert factory["Framework"] is dict  # looked for on the remote first, then the fallback
+    with pytest.raises(ClassNotFoundError, match="remote"):
+        factory["Nowhere"]
+    assert factory.get("Nowhere") is None
+    # An unreachable remote is an error, except for names the fallback has.
+    offline = PetFactory(PetClassManager(tmp_path / "local2", remote=str(tmp_path / "gone")), fallback)
+    assert offline["Framework"] is dict
+    with pytest.raises(RemoteError):
+        offline["Tool"]
+
+
+def test_without_a_remote_nothing_touches_the_network(tmp_path: Path, pcm: PetClassManager) -> None:
+    # A configured remote on the store is only used when asked for.
+    pcm.store.add_remote("origin", f"git://127.0.0.1:{free_port()}/x.git")
+    with pytest.raises(ClassNotFoundError):
+        pcm.pull("Tool")
+    with pytest.raises(RemoteError):
+        PetClassManager(pcm.store, remote="origin").pull("Tool")
