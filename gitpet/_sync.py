@@ -107,9 +107,12 @@ def _fetch_into(
     store: GitStore, client: GitClient, path: str, location: str, select: RefSelector, force_tags: bool
 ) -> list[RefUpdate]:
     if not store.exists():
-        # Ask first, so that an unreachable remote leaves no empty store behind.
+        # Ask first, so that an unreachable remote, or one without what we
+        # want, leaves no empty store behind.
         with remote_errors(location):
-            client.get_refs(path.encode() if isinstance(path, str) else path)
+            advertised = client.get_refs(path.encode()).refs
+        if not any(sha is not None and select(bytes(ref)) for ref, sha in advertised.items()):
+            return []
     repo = store._writable_repo()
     theirs: dict[bytes, bytes] = {}
 

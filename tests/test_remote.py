@@ -419,6 +419,7 @@ def test_lazy_lookups_and_the_fallback(
     fallback["Framework"] = dict
     factory = PetFactory(PetClassManager(tmp_path / "local", remote=remote.url), fallback)
     assert factory["Framework"] is dict  # looked for on the remote first, then the fallback
+    assert not (tmp_path / "local").exists()  # a lookup that found nothing creates no store
     with pytest.raises(ClassNotFoundError, match="remote"):
         factory["Nowhere"]
     assert factory.get("Nowhere") is None
