@@ -1,6 +1,7 @@
-"""gitpet demo: push two plugin classes, change one, load both versions elsewhere.
+"""gitpet demo: push two plugin classes, change one, share them, load both versions elsewhere.
 
-Run with ``make demo``. Uses the default store (``$GITPET_STORE`` or ./.gitpet).
+Run with ``make demo``. Uses the default store (``$GITPET_STORE`` or ./.gitpet),
+and a temporary bare repository as the team's shared remote.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from pathlib import Path
 
 from dulwich.repo import Repo
 
-from gitpet import Container
+from gitpet import Container, GitStore
 
 PLUGINS_V1 = '''
 from gitpet import BasePlugin
@@ -51,20 +52,24 @@ PLUGINS_V2 = PLUGINS_V1.replace("return shift(x) * self.factor", "return shift(x
 
 LOADER = textwrap.dedent("""
     import sys
-    from gitpet import PetClassManager
-    store, old_id = sys.argv[1], sys.argv[2]
+    from gitpet import Container, GitStore
+    store, remote, old_id = sys.argv[1:4]
     try:
         import demo_plugins  # noqa: F401
         raise SystemExit("the loader must not be able to import demo_plugins")
     except ImportError:
         pass
-    pcm = PetClassManager(store)
-    latest = pcm.pull("Scaler")
-    older = pcm.pull("Scaler", old_id)
-    clipper = pcm.pull("Clipper")
+    # An empty store on "another machine": classes are fetched from the remote when asked for.
+    Container.configure(store=store, remote=remote)
+    latest = Container.ppif["Scaler"]
+    older = Container.ppif.get_version("Scaler", old_id)
+    first = Container.ppif.get_version("Scaler", "v1")
+    clipper = Container.ppif["Clipper"]
+    assert first is older
     print(f"  latest Scaler(3).apply(4) = {latest(3).apply(4)}")
-    print(f"  old    Scaler(3).apply(4) = {older(3).apply(4)}   (version {old_id[:12]})")
+    print(f"  old    Scaler(3).apply(4) = {older(3).apply(4)}   (version {old_id[:12]}, tag v1)")
     print(f"  Clipper(5).apply(9)       = {clipper(5).apply(9)}")
+    print(f"  fetched into {store}: {Container.store.names()}")
 """)
 
 
@@ -91,9 +96,16 @@ def main() -> None:
     for result in ppif.push_all():
         print(f"pushed {result.name:8} {result.id[:12]}  new commit: {result.created}")
 
-    print("loading in a separate process that cannot import demo_plugins:")
+    store.tag("Scaler", "v1", old_id)
+
+    team = GitStore(workdir / "team.git")  # stands for any git server: a path, git://, http(s)://, ssh://
+    team.init()
+    print(f"sharing through {team.path}:")
+    print(textwrap.indent(str(store.push(str(team.path))), "  "))
+
+    print("loading in a separate process that cannot import demo_plugins, from an empty store:")
     subprocess.run(
-        [sys.executable, "-c", LOADER, str(store.path), old_id],
+        [sys.executable, "-c", LOADER, str(workdir / "machine-b"), str(team.path), old_id],
         check=True,
         cwd=tempfile.gettempdir(),
     )
@@ -107,6 +119,7 @@ def main() -> None:
             print(f"      {commit.message.decode().strip()}")
     print(f"\ntry: git --git-dir={store.path} log --oneline Scaler")
     print(f"     git --git-dir={store.path} diff Scaler~1 Scaler -- source.py")
+    print(f"     gitpet --store {store.path} log Scaler")
     store.close()
 
 

@@ -57,6 +57,8 @@ def test_demo_runs_against_the_default_store(tmp_path: Path) -> None:
     assert "latest Scaler(3).apply(4) = 115" in proc.stdout
     assert "old    Scaler(3).apply(4) = 15" in proc.stdout
     assert "Clipper(5).apply(9)       = 5" in proc.stdout
+    assert "created      refs/tags/Scaler/v1" in proc.stdout
+    assert "machine-b: ['Clipper', 'Scaler']" in proc.stdout
     assert (tmp_path / ".gitpet" / "refs" / "heads" / "Scaler").exists()
     fsck = subprocess.run(
         ["git", f"--git-dir={tmp_path / '.gitpet'}", "fsck", "--strict"], capture_output=True
