@@ -186,7 +186,8 @@ def push(
     reconciled: set[bytes] = set()
     for attempt in range(_PUSH_ATTEMPTS):
         this_round: dict[bytes, RefUpdate] = {}
-        raced = _send(store, repo, client, path, location, select, force_tags, this_round)
+        server_errors: dict[bytes, str] = {}
+        raced = _send(store, repo, client, path, location, select, force_tags, this_round, server_errors)
         for ref, update in this_round.items():
             # What an earlier round changed shows as up-to-date now: keep the change.
             if ref not in outcome or update.status != "up-to-date":
@@ -195,10 +196,10 @@ def push(
             break
         if attempt + 1 == _PUSH_ATTEMPTS:
             for ref in raced:
+                refused = server_errors.get(ref)
+                why = f"the server refused it: {refused}" if refused else "the remote changed again"
                 outcome[ref] = RefUpdate(
-                    ref.decode("utf-8"),
-                    "rejected",
-                    detail=f"the remote changed again while pushing ({_PUSH_ATTEMPTS} attempts); push again",
+                    ref.decode("utf-8"), "rejected", detail=f"{why} ({_PUSH_ATTEMPTS} attempts); push again"
                 )
             break
         # Someone else pushed: take their versions, put ours on top, try again.
@@ -222,8 +223,10 @@ def _send(
     select: RefSelector,
     force_tags: bool,
     outcome: dict[bytes, RefUpdate],
+    server_errors: dict[bytes, str],
 ) -> list[bytes]:
-    """One push round; records each ref's outcome and returns the refs someone raced."""
+    """One push round: records each ref's outcome (and what the server said of
+    refused ones) and returns the refs to reconcile and push again."""
     objects = repo.object_store
     local = _local_refs(repo, select)
     proposed: dict[bytes, tuple[bytes | None, bytes, Status]] = {}
@@ -287,7 +290,9 @@ def _send(
         elif _is_tag(ref):
             outcome[ref] = RefUpdate(ref.decode("utf-8"), "rejected", _hex(old), _hex(old), error)
         else:
-            raced.append(ref)  # the remote refused the swap: it moved since it told us its refs
+            # Most often the remote moved since it told us its refs: reconcile and retry.
+            server_errors[ref] = error
+            raced.append(ref)
     return raced
 
 

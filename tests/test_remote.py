@@ -437,3 +437,25 @@ def test_without_a_remote_nothing_touches_the_network(tmp_path: Path, pcm: PetCl
         pcm.pull("Tool")
     with pytest.raises(RemoteError):
         PetClassManager(pcm.store, remote="origin").pull("Tool")
+
+
+@pytest.mark.parametrize("transport", ["git-daemon", "http-backend"])
+def test_a_ref_the_server_refuses_is_reported_not_ignored(
+    transport: str, tmp_path: Path, new_remote: Callable[[str], Remote], user_module: ModuleWriter
+) -> None:
+    remote = new_remote(transport)
+    hook = remote.path / "hooks" / "update"
+    hook.write_text('#!/bin/sh\ncase "$1" in refs/heads/Frozen) echo "Frozen is frozen" >&2; exit 1;; esac\n')
+    hook.chmod(0o755)
+    alice = PetClassManager(tmp_path / "alice")
+    alice.push(_tool(user_module, 1))
+    alice.push(user_module("class Frozen:\n    pass\n").Frozen)
+    local_before = store_snapshot(alice.store.path)
+    with pytest.raises(RemoteRejectedError) as err:
+        alice.store.push(remote.url)
+    ((ref, why),) = err.value.rejected
+    assert ref == "refs/heads/Frozen" and "server refused" in why
+    report = err.value.report
+    assert report.status_of("refs/heads/Tool") == "created"  # the rest was pushed
+    assert git(remote.path, "for-each-ref", "--format=%(refname)").stdout.split() == ["refs/heads/Tool"]
+    assert store_snapshot(alice.store.path)[0] == local_before[0]  # local refs untouched
