@@ -41,6 +41,14 @@ def _print_json(data: object) -> None:
     print(json.dumps(data, indent=2, sort_keys=True))
 
 
+def _print_mapping(mapping: dict[str, str], as_json: bool, shown_chars: int | None = None) -> None:
+    if as_json:
+        _print_json(mapping)
+    else:
+        for key, value in mapping.items():
+            print(f"{key}\t{value[:shown_chars]}")
+
+
 def _cmd_init(store: GitStore, args: argparse.Namespace) -> int:
     created = store.init()
     print(f"{'initialized empty' if created else 'existing'} gitpet store in {store.path}")
@@ -153,12 +161,7 @@ def _write_atomically(path: Path, data: bytes) -> None:
 
 def _cmd_tag(store: GitStore, args: argparse.Namespace) -> int:
     if args.tag is None:
-        tags = store.tags(args.name)
-        if args.json:
-            _print_json(tags)
-        else:
-            for tag, version_id in tags.items():
-                print(f"{tag}\t{version_id[:12]}")
+        _print_mapping(store.tags(args.name), args.json, shown_chars=12)
         return 0
     version_id = store.tag(args.name, args.tag, args.version, force=args.force)
     print(f"{args.name}@{args.tag} -> {version_id}")
@@ -230,12 +233,7 @@ def _cmd_remote(store: GitStore, args: argparse.Namespace) -> int:
     if args.action == "remove":
         store.remove_remote(args.remote_name)
         return 0
-    remotes = store.remotes()
-    if args.json:
-        _print_json(remotes)
-    else:
-        for name, url in remotes.items():
-            print(f"{name}\t{url}")
+    _print_mapping(store.remotes(), args.json)
     return 0
 
 

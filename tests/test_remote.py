@@ -87,6 +87,18 @@ def _tool(user_module: ModuleWriter, value: int) -> type:
     return cls
 
 
+def _shared_start(
+    tmp_path: Path, remote: Remote, user_module: ModuleWriter, *values: int
+) -> tuple[PetClassManager, PetClassManager, list[str]]:
+    """Alice pushes versions of Tool with ``values`` to the remote; Bob fetches them."""
+    alice = PetClassManager(tmp_path / "alice")
+    bob = PetClassManager(tmp_path / "bob")
+    pushed = [alice.push(_tool(user_module, value)) for value in values]
+    alice.store.push(remote.url)
+    bob.store.fetch(remote.url)
+    return alice, bob, pushed
+
+
 def _remote_log(remote: Path, name: str) -> list[str]:
     """Version ids (trees) of ``name`` on the remote, newest first, read by real git."""
     return git(remote, "log", "--first-parent", "--format=%T", name).stdout.split()
@@ -130,11 +142,7 @@ def test_two_people_push_new_versions_of_one_class(
     transport: str, tmp_path: Path, new_remote: Callable[[str], Remote], user_module: ModuleWriter
 ) -> None:
     remote = new_remote(transport)
-    alice = PetClassManager(tmp_path / "alice")
-    bob = PetClassManager(tmp_path / "bob")
-    base = alice.push(_tool(user_module, 0))
-    alice.store.push(remote.url)
-    bob.store.fetch(remote.url)
+    alice, bob, (base,) = _shared_start(tmp_path, remote, user_module, 0)
     ours = alice.push(_tool(user_module, 1))
     theirs_first = bob.push(_tool(user_module, 2))
     theirs_second = bob.push(_tool(user_module, 3))
@@ -163,11 +171,7 @@ def test_fetch_keeps_local_versions_the_remote_lacks(
     tmp_path: Path, new_remote: Callable[[str], Remote], user_module: ModuleWriter
 ) -> None:
     remote = new_remote("path")
-    alice = PetClassManager(tmp_path / "alice")
-    bob = PetClassManager(tmp_path / "bob")
-    base = alice.push(_tool(user_module, 0))
-    alice.store.push(remote.url)
-    bob.store.fetch(remote.url)
+    alice, bob, (base,) = _shared_start(tmp_path, remote, user_module, 0)
     remote_new = alice.push(_tool(user_module, 1))
     alice.store.push(remote.url)
     local_new = bob.push(_tool(user_module, 2))
@@ -186,12 +190,7 @@ def test_tags_never_move_silently(
     tmp_path: Path, new_remote: Callable[[str], Remote], user_module: ModuleWriter
 ) -> None:
     remote = new_remote("path")
-    alice = PetClassManager(tmp_path / "alice")
-    bob = PetClassManager(tmp_path / "bob")
-    v1 = alice.push(_tool(user_module, 1))
-    v2 = alice.push(_tool(user_module, 2))
-    alice.store.push(remote.url)
-    bob.store.fetch(remote.url)
+    alice, bob, (v1, v2) = _shared_start(tmp_path, remote, user_module, 1, 2)
     alice.store.tag("Tool", "champion", v1)
     alice.store.push(remote.url)
     bob.store.tag("Tool", "champion", v2)
