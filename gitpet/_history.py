@@ -48,6 +48,19 @@ def first_parent_chain(objects: ObjectReader, tip: bytes) -> Iterator[Commit]:
         sha = commit.parents[0] if commit.parents else None
 
 
+def _ancestry(objects: ObjectReader, tip: bytes) -> Iterator[bytes]:
+    """``tip`` and every commit reachable from it (any parent), each once."""
+    seen = {tip}
+    pending = [tip]
+    yield tip
+    while pending:
+        for parent in read_commit(objects, pending.pop()).parents:
+            if parent not in seen:
+                seen.add(parent)
+                pending.append(parent)
+                yield parent
+
+
 def is_ancestor(objects: ObjectReader, ancestor: bytes, tip: bytes) -> bool:
     """Whether ``ancestor`` is ``tip`` or reachable from it (any parent)."""
     if ancestor == tip:
@@ -56,32 +69,12 @@ def is_ancestor(objects: ObjectReader, ancestor: bytes, tip: bytes) -> bool:
         # Histories held here are complete: one we lack is not ours to walk,
         # and one that lacks the ancestor cannot contain it.
         return False
-    seen = {tip}
-    pending = [tip]
-    while pending:
-        for parent in read_commit(objects, pending.pop()).parents:
-            if parent == ancestor:
-                return True
-            if parent not in seen:
-                seen.add(parent)
-                pending.append(parent)
-    return False
-
-
-def _reachable(objects: ObjectReader, tip: bytes) -> set[bytes]:
-    seen = {tip}
-    pending = [tip]
-    while pending:
-        for parent in read_commit(objects, pending.pop()).parents:
-            if parent not in seen:
-                seen.add(parent)
-                pending.append(parent)
-    return seen
+    return any(sha == ancestor for sha in _ancestry(objects, tip))
 
 
 def commits_missing_from(objects: ObjectReader, ours: bytes, theirs: bytes) -> list[Commit]:
     """Our first-parent commits that ``theirs`` does not contain, oldest first."""
-    known = _reachable(objects, theirs)
+    known = set(_ancestry(objects, theirs))
     missing = []
     for commit in first_parent_chain(objects, ours):
         if commit.id in known:

@@ -17,7 +17,6 @@ __all__ = [
     "check_tag_name",
     "class_ref",
     "is_gitpet_ref",
-    "normalize_version_id",
     "parse_version_spec",
     "tag_prefix",
     "tag_ref",
@@ -184,24 +183,3 @@ def parse_version_spec(name: str, spec: object) -> VersionSpec:
             name, spec, f"not a version id ({MIN_PREFIX} to {FULL_ID} hex characters), a tag or '~N'"
         ) from err
     return VersionSpec(tag=text)
-
-
-def normalize_version_id(name: str, version: object) -> str:
-    """Lower-case hex of a version id or prefix; raise if it cannot be one.
-
-    Example:
-        >>> normalize_version_id("MyFilter", "ABCDEF0")
-        'abcdef0'
-    """
-    if not isinstance(version, str):
-        raise VersionNotFoundError(
-            name, repr(version), f"a version id is a str, not {type(version).__name__}"
-        )
-    lowered = version.strip().lower()
-    if not MIN_PREFIX <= len(lowered) <= FULL_ID or not _HEX.fullmatch(lowered):
-        raise VersionNotFoundError(
-            name,
-            version,
-            f"a version id is {MIN_PREFIX} to {FULL_ID} hexadecimal characters",
-        )
-    return lowered
