@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from dulwich.object_store import BaseObjectStore
-from dulwich.objects import Commit, ObjectID
+from dulwich.objects import Commit, ObjectID, Tag, Tree
 
 from gitpet._errors import IntegrityError
 
@@ -21,6 +21,7 @@ __all__ = [
     "commits_missing_from",
     "first_parent_chain",
     "is_ancestor",
+    "peeled_tree",
     "read_commit",
     "replay",
 ]
@@ -117,3 +118,22 @@ def replay(
         created.append(commit)
         tip, tip_tree = commit.id, commit.tree
     return tip, created
+
+
+def peeled_tree(objects: ObjectReader, sha: bytes) -> bytes | None:
+    """The version (tree) a ref's target names: through annotated tags and commits."""
+    for _depth in range(16):
+        try:
+            obj = objects[ObjectID(sha)]
+        except KeyError:
+            return None
+        if isinstance(obj, Tag):
+            sha = obj.object[1]
+        elif isinstance(obj, Commit):
+            tree: bytes = obj.tree
+            return tree
+        elif isinstance(obj, Tree):
+            return obj.id
+        else:
+            return None
+    raise IntegrityError(sha.decode("ascii"), "tag chain is too deep")

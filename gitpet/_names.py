@@ -17,6 +17,7 @@ __all__ = [
     "check_tag_name",
     "class_ref",
     "is_gitpet_ref",
+    "missing_tag_detail",
     "parse_version_spec",
     "tag_prefix",
     "tag_ref",
@@ -107,6 +108,14 @@ def check_tag_name(tag: object) -> str:
 def check_remote_name(name: object) -> str:
     """Return ``name`` if it can name a configured remote (``remote.<name>.url``)."""
     return _check_ref_component(name, "remote")
+
+
+def missing_tag_detail(name: str, tag: str) -> str:
+    """Why a spec read as a tag found nothing; a short hex spec was probably meant as an id."""
+    hint = ""
+    if _HEX.fullmatch(tag.lower()):
+        hint = f" (and a version id prefix is {MIN_PREFIX} to {FULL_ID} hexadecimal characters)"
+    return f"{name} has no tag {tag!r}{hint}"
 
 
 def _looks_like_id(text: str) -> bool:

@@ -44,7 +44,7 @@ from gitpet._errors import (
     VersionNotFoundError,
     WrongClassVersionError,
 )
-from gitpet._history import first_parent_chain, read_commit
+from gitpet._history import first_parent_chain, peeled_tree, read_commit
 from gitpet._names import (
     CLASS_REF_PREFIX,
     FULL_ID,
@@ -53,6 +53,7 @@ from gitpet._names import (
     check_remote_name,
     check_tag_name,
     class_ref,
+    missing_tag_detail,
     parse_version_spec,
     tag_prefix,
     tag_ref,
@@ -299,10 +300,7 @@ class GitStore:
         if spec.tag is not None:
             target = self._tag_target(repo, name, spec.tag)
             if target is None:
-                hint = ""
-                if all(c in "0123456789abcdefABCDEF" for c in spec.tag):
-                    hint = " (and a version id prefix is 7 to 40 hexadecimal characters)"
-                raise VersionNotFoundError(name, version, f"{name} has no tag {spec.tag!r}{hint}")
+                raise VersionNotFoundError(name, version, missing_tag_detail(name, spec.tag))
             return self._owned_version(repo, name, version, [target])
         assert spec.prefix is not None
         if len(spec.prefix) == FULL_ID:
@@ -445,7 +443,7 @@ class GitStore:
             return {}
         found = {}
         for tag, sha in sorted(repo.refs.as_dict(Ref(tag_prefix(name))).items()):
-            tree = _sync.peeled_tree(repo.object_store, sha)
+            tree = peeled_tree(repo.object_store, sha)
             if tree is not None and b"/" not in bytes(tag):
                 found[tag.decode("utf-8")] = tree.decode("ascii")
         return found
@@ -466,7 +464,7 @@ class GitStore:
         while True:
             current = self._read_ref(repo, ref)
             if current is not None:
-                current_version = _sync.peeled_tree(repo.object_store, current)
+                current_version = peeled_tree(repo.object_store, current)
                 if current_version == version_id:
                     return version_id.decode("ascii")
                 if not force:
@@ -476,7 +474,7 @@ class GitStore:
 
     def _tag_target(self, repo: Repo, name: str, tag: str) -> bytes | None:
         sha = self._read_ref(repo, tag_ref(name, tag))
-        return _sync.peeled_tree(repo.object_store, sha) if sha is not None else None
+        return peeled_tree(repo.object_store, sha) if sha is not None else None
 
     def _commit_of_version(self, repo: Repo, name: str, version_id: bytes) -> bytes:
         tip = self._read_ref(repo, class_ref(name))
@@ -493,11 +491,12 @@ class GitStore:
         repo = self._repo()
         if repo is None:
             return {}
+        config = repo.get_config()  # read from disk on each call: once here
         found = {}
-        for section in repo.get_config().sections():
+        for section in config.sections():
             if len(section) == 2 and section[0] == b"remote":
                 try:
-                    url = repo.get_config().get(section, b"url")
+                    url = config.get(section, b"url")
                 except KeyError:
                     continue
                 found[section[1].decode("utf-8")] = url.decode("utf-8")

@@ -16,23 +16,28 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from dulwich.client import GitClient
-from dulwich.objects import Commit, ObjectID, Tag, Tree
+from dulwich.objects import ObjectID
 from dulwich.refs import Ref
 from dulwich.repo import Repo
 
-from gitpet._errors import ClassNotFoundError, IntegrityError, RemoteRejectedError
-from gitpet._history import ObjectReader, is_ancestor, replay
+from gitpet._errors import ClassNotFoundError, RemoteRejectedError
+from gitpet._history import ObjectReader, is_ancestor, peeled_tree, replay
 from gitpet._names import TAG_REF_PREFIX, check_class_name, class_ref, is_gitpet_ref, tag_prefix
 from gitpet._remote import RefUpdate, Status, SyncReport, connect, describe_location, remote_errors
 
 if TYPE_CHECKING:
     from gitpet._store import GitStore
 
-__all__ = ["fetch", "peeled_tree", "push", "ref_selector"]
+__all__ = ["fetch", "push", "ref_selector"]
 
 RefSelector = Callable[[bytes], bool]
 # The first push, then one more after fetching and reconciling what raced us.
 _PUSH_ATTEMPTS = 2
+
+
+def _name_list(names: Sequence[str] | str) -> list[str]:
+    # One class name alone is a common way to call push/fetch: accept it.
+    return [names] if isinstance(names, str) else list(names)
 
 
 def ref_selector(names: Sequence[str] | str | None) -> RefSelector:
@@ -45,7 +50,7 @@ def ref_selector(names: Sequence[str] | str | None) -> RefSelector:
     """
     if names is None:
         return is_gitpet_ref
-    chosen = [names] if isinstance(names, str) else list(names)
+    chosen = _name_list(names)
     heads = {class_ref(check_class_name(name)) for name in chosen}
     tag_spaces = tuple(tag_prefix(name) for name in chosen)
 
@@ -53,25 +58,6 @@ def ref_selector(names: Sequence[str] | str | None) -> RefSelector:
         return is_gitpet_ref(ref) and (ref in heads or ref.startswith(tag_spaces))
 
     return select
-
-
-def peeled_tree(objects: ObjectReader, sha: bytes) -> bytes | None:
-    """The version (tree) a ref's target names: through annotated tags and commits."""
-    for _depth in range(16):
-        try:
-            obj = objects[ObjectID(sha)]
-        except KeyError:
-            return None
-        if isinstance(obj, Tag):
-            sha = obj.object[1]
-        elif isinstance(obj, Commit):
-            tree: bytes = obj.tree
-            return tree
-        elif isinstance(obj, Tree):
-            return obj.id
-        else:
-            return None
-    raise IntegrityError(sha.decode("ascii"), "tag chain is too deep")
 
 
 def _is_tag(ref: bytes) -> bool:
@@ -175,7 +161,7 @@ def push(
     repo = store._repo()
     if names is not None:
         local = _local_refs(repo, select)
-        for name in [names] if isinstance(names, str) else names:
+        for name in _name_list(names):
             if class_ref(name) not in local:
                 raise ClassNotFoundError(name, f"store {store.path}")
     location = store.remote_location(remote)
