@@ -46,8 +46,9 @@ def test_tags_name_versions_wherever_an_id_is_accepted(
 def test_moving_a_tag_needs_force(pcm: PetClassManager, user_module: ModuleWriter) -> None:
     v0, v1 = _versions(pcm, user_module, 2)
     pcm.store.tag("Knob", "stable", v0)
-    assert pcm.store.tag("Knob", "stable", v0) == v0  # the same again changes nothing
     before = store_snapshot(pcm.store.path)
+    assert pcm.store.tag("Knob", "stable", v0) == v0  # the same again changes nothing
+    assert store_snapshot(pcm.store.path) == before
     with pytest.raises(TagExistsError, match="force=True") as err:
         pcm.store.tag("Knob", "stable", v1)
     assert err.value.current == v0
