@@ -159,14 +159,16 @@ class NotAGitRepositoryError(GitpetError, ValueError):
 
 
 class StoreBusyError(GitpetError, TimeoutError):
-    """A ref stayed locked by another writer for longer than the retry budget."""
+    """A lock file stayed in place for longer than the retry budget."""
 
-    def __init__(self, ref: str, waited: float) -> None:
-        self.ref = ref
+    def __init__(self, what: str, waited: float, lock_file: str | None = None) -> None:
+        self.ref = what
         self.waited = waited
+        self.lock_file = lock_file
+        where = lock_file or f"{what}.lock"
         super().__init__(
-            f"ref {ref} stayed locked for {waited:.1f}s; if no other gitpet process "
-            f"is writing, a crashed writer left {ref}.lock behind"
+            f"{what} stayed locked for {waited:.1f}s by {where}; a writer is still working, or one "
+            "that took no gitpet lock (git) crashed: if no process is writing, remove the lock file"
         )
 
 

@@ -45,6 +45,7 @@ from gitpet._errors import (
     WrongClassVersionError,
 )
 from gitpet._history import first_parent_chain, peeled_tree, read_commit
+from gitpet._locks import WriterLock, remove_if_stale
 from gitpet._names import (
     CLASS_REF_PREFIX,
     FULL_ID,
@@ -146,6 +147,9 @@ class GitStore:
             else the repository's ``user.name``/``user.email``, else
             ``gitpet <gitpet@localhost>``.
         lock_timeout: seconds to keep retrying a ref another writer holds.
+        stale_lock_after: a lock file older than this whose writer is gone
+            (no gitpet process is inside a write step) is removed; see
+            :mod:`gitpet._locks` and docs/reliability.md.
 
     Example:
         >>> import tempfile
@@ -162,11 +166,14 @@ class GitStore:
         *,
         author: str | None = None,
         lock_timeout: float = 30.0,
+        stale_lock_after: float = 10.0,
     ) -> None:
         self._path = Path(path).absolute() if path is not None else default_store_path()
         self._author_override = author
         self._author: bytes | None = None
         self._lock_timeout = lock_timeout
+        self._stale_lock_after = stale_lock_after
+        self._writers = WriterLock(self._path)
         self._repo_handle: Repo | None = None
         self._finalizer: weakref.finalize[Any, Any] | None = None
         # Git objects never change, so these caches never go stale.
@@ -242,6 +249,7 @@ class GitStore:
             self._finalizer()
             self._finalizer = None
         self._repo_handle = None
+        self._writers.close()
 
     # -- reading -----------------------------------------------------------
 
@@ -667,16 +675,27 @@ class GitStore:
             )
             self._add_objects(repo, [commit])
 
-    def _retry_while_locked(self, what: str, attempt: Callable[[], _V]) -> _V:
-        """Run ``attempt`` until no other writer holds its lock, with jittered backoff."""
+    def _retry_while_locked(
+        self, what: str, attempt: Callable[[], _V], writers: WriterLock | None = None
+    ) -> _V:
+        """Run ``attempt`` until no other writer holds its lock, with jittered backoff.
+
+        Each attempt holds the shared writers flock of this store (or of
+        ``writers``, for a local remote); a lock whose writer is gone is removed.
+        """
+        writers = writers or self._writers
         waited = 0.0
         delay = 0.001
         while True:
             try:
-                return attempt()
+                with writers.shared():
+                    return attempt()
             except FileLocked as err:
+                lock_file = Path(os.fsdecode(err.lockfilename))
+                if remove_if_stale(lock_file, self._stale_lock_after):
+                    continue
                 if waited >= self._lock_timeout:
-                    raise StoreBusyError(what, waited) from err
+                    raise StoreBusyError(what, waited, str(lock_file)) from err
             pause = delay * (1 + random.random())
             time.sleep(pause)
             waited += pause
@@ -693,27 +712,32 @@ class GitStore:
         return self._retry_while_locked(ref.decode("utf-8"), attempt)
 
     def _add_objects(self, repo: Repo, objects: Sequence[ShaFile]) -> None:
+        """Store ``objects``: loose for a few, one pack for many.
+
+        An object already stored loose is not written again but its mtime is
+        refreshed (as git does), all under the shared writers lock: gc prunes
+        only old unreachable objects, under the exclusive lock, so it cannot
+        delete an object a writer is about to reference. An object that only
+        a pack holds is written again rather than relied on, for the same
+        reason (gc drops the duplicate).
+        """
         store = repo.object_store
-        if len(objects) >= _PACK_THRESHOLD:
-            # A miss in dulwich's packed lookup rescans the pack directory, so
-            # checking each new object costs more than packing a rare duplicate
-            # (harmless in git; gc drops it).
-            store.add_objects([(obj, None) for obj in objects if not store.contains_loose(obj.id)])
-            return
-        for obj in objects:
-            if obj.id not in store:
-                self._add_loose(repo, obj)
 
-    def _add_loose(self, repo: Repo, obj: ShaFile) -> None:
-        def attempt() -> None:
-            try:
-                repo.object_store.add_object(obj)
-            except FileLocked:
-                # Another writer is writing this identical object right now.
-                if not repo.object_store.contains_loose(obj.id):
-                    raise
+        def write() -> None:
+            if len(objects) >= _PACK_THRESHOLD:
+                missing = [obj for obj in objects if not _freshen_loose(store, obj.id)]
+                if missing:
+                    store.add_objects([(obj, None) for obj in missing])
+                return
+            for obj in objects:
+                try:
+                    store.add_object(obj)  # refreshes the mtime of one already loose
+                except FileLocked:
+                    # Another writer is writing this identical object right now.
+                    if not store.contains_loose(obj.id):
+                        raise
 
-        self._retry_while_locked(f"object {obj.id.decode()}", attempt)
+        self._retry_while_locked("objects", write)
 
     def _make_commit(
         self, tree: bytes, parent: bytes | None, author: bytes, when: int, message: str
@@ -744,6 +768,15 @@ class GitStore:
         except KeyError:
             return DEFAULT_AUTHOR
         return user + b" <" + email + b">"
+
+
+def _freshen_loose(store: Any, sha: bytes) -> bool:
+    """Refresh the mtime of loose object ``sha``; False if it is not stored loose."""
+    try:
+        os.utime(store._get_shafile_path(ObjectID(sha)))
+    except FileNotFoundError:
+        return False
+    return True
 
 
 def _version_message(name: str, version_id: str) -> str:

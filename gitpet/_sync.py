@@ -13,15 +13,17 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from dulwich.client import GitClient
+from dulwich.client import GitClient, LocalGitClient
 from dulwich.objects import ObjectID
 from dulwich.refs import Ref
 from dulwich.repo import Repo
 
 from gitpet._errors import ClassNotFoundError, RemoteRejectedError
 from gitpet._history import ObjectReader, is_ancestor, peeled_tree, replay
+from gitpet._locks import WriterLock
 from gitpet._names import TAG_REF_PREFIX, check_class_name, class_ref, is_gitpet_ref, tag_prefix
 from gitpet._remote import RefUpdate, Status, SyncReport, connect, describe_location, remote_errors
 
@@ -267,8 +269,11 @@ def _send(
             result = client.send_pack(path.encode(), update_refs, generate_pack_data)
         return {bytes(ref): error for ref, error in (result.ref_status or {}).items()}
 
-    # A local-path remote takes the ref locks in this process: wait for other writers.
-    statuses = store._retry_while_locked(f"remote {describe_location(location)}", send)
+    # A local-path remote takes the ref locks in this process: wait for other
+    # writers, and be one of that repository's gitpet writers while doing it.
+    statuses = store._retry_while_locked(
+        f"remote {describe_location(location)}", send, _local_writers(client, path)
+    )
     for ref, (old, new, status) in proposed.items():
         error = statuses.get(ref)
         if error is None:
@@ -280,6 +285,15 @@ def _send(
             server_errors[ref] = error
             raced.append(ref)
     return raced
+
+
+def _local_writers(client: GitClient, path: str) -> WriterLock | None:
+    if not isinstance(client, LocalGitClient):
+        return None
+    gitdir = Path(path)
+    if not (gitdir / "objects").is_dir() and (gitdir / ".git").is_dir():
+        gitdir = gitdir / ".git"
+    return WriterLock(gitdir)
 
 
 def _finish(location: str, direction: str, updates: list[RefUpdate]) -> SyncReport:

@@ -1,0 +1,155 @@
+"""Writers of one store: who may be writing, and safe removal of abandoned lock files.
+
+git and dulwich change a file (a ref, a loose object, the config) by creating
+``<file>.lock`` exclusively, writing it, and renaming it over ``<file>``. A
+writer killed between the two leaves the lock behind, and every later writer
+of that file waits for it forever; git never removes one by itself.
+
+gitpet removes a lock only when it can tell that its writer is gone:
+
+- every gitpet write step that may create lock files holds a *shared*
+  ``flock`` on ``<gitdir>/gitpet/writers``; the kernel drops it when the
+  process dies, even by SIGKILL;
+- a lock file is removed only when it is older than a bound *and* an
+  exclusive ``flock`` on that file is granted, i.e. no gitpet writer on this
+  host is inside a write step.
+
+The age bound protects writers that do not take the flock (git itself, such
+as a ``git push`` served into the store): they hold a lock for milliseconds.
+``flock`` is per host, so on a filesystem shared by several hosts only the age
+bound applies; keep it well above the longest write there.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import logging
+import os
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+__all__ = ["WRITERS_FILE", "WriterLock", "find_gitdir", "remove_if_stale"]
+
+GITPET_DIR = "gitpet"
+WRITERS_FILE = f"{GITPET_DIR}/writers"
+
+log = logging.getLogger("gitpet")
+
+
+class WriterLock:
+    """The writers' flock of one git directory (shared by writers, exclusive for cleanup).
+
+    Shared holds are counted per instance, so threads of one process that
+    share an instance never release each other's hold.
+
+    Example:
+        >>> import tempfile
+        >>> lock = WriterLock(Path(tempfile.mkdtemp()))
+        >>> with lock.shared():
+        ...     with lock.exclusive() as alone:
+        ...         alone            # a writer is inside a write step
+        False
+        >>> with lock.exclusive() as alone:
+        ...     alone
+        True
+    """
+
+    def __init__(self, gitdir: Path) -> None:
+        self._path = gitdir / WRITERS_FILE
+        self._mutex = threading.Lock()
+        self._fd: int | None = None
+        self._holders = 0
+
+    def _open(self) -> int:
+        self._path.parent.mkdir(exist_ok=True)
+        return os.open(self._path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+
+    @contextlib.contextmanager
+    def shared(self) -> Iterator[None]:
+        """Hold the shared flock while the block runs (blocks only while a cleanup runs)."""
+        with self._mutex:
+            if self._holders == 0:
+                if self._fd is None:
+                    self._fd = self._open()
+                fcntl.flock(self._fd, fcntl.LOCK_SH)
+            self._holders += 1
+        try:
+            yield
+        finally:
+            with self._mutex:
+                self._holders -= 1
+                if self._holders == 0 and self._fd is not None:
+                    fcntl.flock(self._fd, fcntl.LOCK_UN)
+
+    @contextlib.contextmanager
+    def exclusive(self) -> Iterator[bool]:
+        """Try, without waiting, to be the only one: yields whether no writer holds the flock."""
+        # A separate open file: flock locks belong to the open file, and this
+        # process may itself be holding the shared lock through self._fd.
+        fd = self._open()
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                yield False
+                return
+            yield True
+        finally:
+            os.close(fd)  # also releases the flock
+
+    def close(self) -> None:
+        with self._mutex:
+            if self._fd is not None and self._holders == 0:
+                os.close(self._fd)
+                self._fd = None
+
+
+def find_gitdir(path: Path) -> Path | None:
+    """The git directory ``path`` lies in (a bare repository or a ``.git``), if any."""
+    for candidate in path.parents:
+        if (
+            (candidate / "objects").is_dir()
+            and (candidate / "refs").is_dir()
+            and (candidate / "HEAD").exists()
+        ):
+            return candidate
+    return None
+
+
+def remove_if_stale(lock_file: Path, older_than: float) -> bool:
+    """Remove ``lock_file`` if its writer is gone; True if it is gone now.
+
+    Gone means: the file is older than ``older_than`` seconds and no gitpet
+    writer holds its store's writers flock (see the module docstring).
+    """
+    try:
+        seen = os.stat(lock_file)
+    except FileNotFoundError:
+        return True
+    age = time.time() - seen.st_mtime
+    gitdir = find_gitdir(lock_file)
+    if age < older_than or gitdir is None:
+        return False
+    with WriterLock(gitdir).exclusive() as alone:
+        if not alone:
+            return False
+        # Move it aside first and check it is the file we judged: a writer
+        # that takes no flock (git) may have just replaced it with a live one.
+        aside = lock_file.with_name(f"{lock_file.name}.stale-{os.getpid()}-{uuid.uuid4().hex[:8]}")
+        try:
+            os.rename(lock_file, aside)
+        except FileNotFoundError:
+            return True
+        moved = os.stat(aside)
+        if (moved.st_ino, moved.st_dev) != (seen.st_ino, seen.st_dev):
+            with contextlib.suppress(FileExistsError):
+                os.link(aside, lock_file)  # put the live lock back, unless it is already gone
+            os.unlink(aside)
+            return False
+        os.unlink(aside)
+    log.warning("gitpet: removed stale lock %s (%.0f s old; no gitpet writer was active)", lock_file, age)
+    return True

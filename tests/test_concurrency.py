@@ -1,0 +1,235 @@
+"""Many processes on one local store: no version lost, nothing half-written, no lock left."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+import pytest
+
+from gitpet import GitStore, PetClassManager, StoreBusyError
+from gitpet._locks import WRITERS_FILE
+from tests.conftest import REPO_ROOT, git
+from tests.test_store import version
+
+WORKERS = str(REPO_ROOT / "tests" / "workers.py")
+WRITERS = 4
+PUSHES = 100
+
+
+def start(*args: str, cwd: Path) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, WORKERS, *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=cwd,
+        env={k: v for k, v in os.environ.items() if k != "GITPET_STORE"},
+    )
+
+
+def finish(procs: Sequence[subprocess.Popen[str]]) -> list[list[str]]:
+    """Each process's output lines, after checking that every one exited cleanly."""
+    outputs = []
+    for proc in procs:
+        out, err = proc.communicate(timeout=240)
+        assert proc.returncode == 0, err
+        outputs.append(out.splitlines())
+    return outputs
+
+
+def pushed(lines: list[str]) -> dict[str, str]:
+    """version id -> value, from a writer's ``pushed <id> <value>`` lines."""
+    return {parts[1]: parts[2] for parts in (line.split() for line in lines) if parts[0] == "pushed"}
+
+
+def assert_clean(store_path: Path) -> None:
+    fsck = git(store_path, "fsck", "--strict", check=False)
+    assert fsck.returncode == 0, fsck.stderr
+    assert sorted(store_path.rglob("*.lock")) == []
+
+
+def test_writers_on_one_class_keep_every_version_and_a_reader_never_sees_half_a_version(
+    store_path: Path, tmp_path: Path
+) -> None:
+    go = tmp_path / "go"
+    stop = tmp_path / "stop"
+    writers = [
+        start(
+            "push-versions",
+            str(store_path),
+            str(tmp_path / f"w{n}"),
+            "Counter",
+            f"w{n}",
+            str(PUSHES),
+            str(go),
+            cwd=tmp_path,
+        )
+        for n in range(WRITERS)
+    ]
+    reader = start("read-latest", str(store_path), "Counter", str(stop), cwd=tmp_path)
+    go.touch()
+    outputs = finish(writers)
+    stop.touch()
+    [read_lines] = finish([reader])
+
+    reported = {vid: value for lines in outputs for vid, value in pushed(lines).items()}
+    assert len(reported) == WRITERS * PUSHES  # distinct ids for distinct code
+    store = GitStore(store_path)
+    history = store.versions("Counter")
+    assert {v.id for v in history} == set(reported)
+    assert len(history) == WRITERS * PUSHES  # every version exactly once
+    pcm = PetClassManager(store)
+    for vid, value in reported.items():
+        assert pcm.pull("Counter", vid)().value() == value
+    # Each writer's versions keep their order in the shared history.
+    order = [v.id for v in reversed(history)]
+    for lines in outputs:
+        mine = [vid for vid in pushed(lines)]
+        assert [vid for vid in order if vid in set(mine)] == mine
+
+    reads = [line.split() for line in read_lines if line.startswith("read ")]
+    assert reads, "the reader never loaded anything"
+    for _, vid, value in reads:
+        assert reported[vid] == value  # every load was a whole, reported version
+    assert int(read_lines[-1].split()[1]) >= len(reads)
+    assert_clean(store_path)
+
+
+def test_writers_on_different_classes_keep_every_version(store_path: Path, tmp_path: Path) -> None:
+    go = tmp_path / "go"
+    writers = [
+        start(
+            "push-versions",
+            str(store_path),
+            str(tmp_path / f"w{n}"),
+            f"Step{n}",
+            f"s{n}",
+            str(PUSHES),
+            str(go),
+            cwd=tmp_path,
+        )
+        for n in range(WRITERS)
+    ]
+    go.touch()
+    outputs = finish(writers)
+    store = GitStore(store_path)
+    assert store.names() == [f"Step{n}" for n in range(WRITERS)]
+    for n, lines in enumerate(outputs):
+        mine = list(pushed(lines))
+        assert [v.id for v in store.versions(f"Step{n}")] == mine[::-1]
+    assert_clean(store_path)
+
+
+def test_two_processes_pushing_the_identical_class_make_one_version(store_path: Path, tmp_path: Path) -> None:
+    rounds = 20
+    for r in range(rounds):
+        go = tmp_path / f"go{r}"
+        # Two copies of the same module at different paths: same code, same id.
+        twins = [
+            start(
+                "push-versions",
+                str(store_path),
+                str(tmp_path / f"twin{t}"),
+                "Twin",
+                f"round{r}",
+                "1",
+                str(go),
+                cwd=tmp_path,
+            )
+            for t in range(2)
+        ]
+        go.touch()
+        first, second = (pushed(lines) for lines in finish(twins))
+        assert first == second
+    history = GitStore(store_path).versions("Twin")
+    assert len(history) == rounds
+    assert len({v.id for v in history}) == rounds
+    assert_clean(store_path)
+
+
+# -- stale locks -----------------------------------------------------------------
+
+HOLD_FLOCK_AND_LOCK = """
+import fcntl, os, sys, time
+store, lock = sys.argv[1], sys.argv[2]
+fd = os.open(os.path.join(store, {writers!r}), os.O_RDWR | os.O_CREAT)
+fcntl.flock(fd, fcntl.LOCK_SH)             # a gitpet writer inside a write step ...
+with open(lock, "w") as f:                 # ... that has taken a ref lock
+    f.write("0" * 40 + "\\n")
+print("holding", flush=True)
+time.sleep(600)
+"""
+
+
+def _writer_holding(store_path: Path, lock: Path) -> subprocess.Popen[str]:
+    (store_path / "gitpet").mkdir(exist_ok=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", HOLD_FLOCK_AND_LOCK.format(writers=WRITERS_FILE), str(store_path), str(lock)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stdout is not None and proc.stdout.readline() == "holding\n"
+    return proc
+
+
+def _age(path: Path, seconds: float) -> None:
+    then = time.time() - seconds
+    os.utime(path, (then, then))
+
+
+def test_a_killed_writers_old_lock_is_removed_and_the_push_goes_through(
+    store_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    store = GitStore(store_path, stale_lock_after=5.0, lock_timeout=10.0)
+    store.write_versions([("Stuck", version("Stuck", "1"))])
+    lock = store_path / "refs" / "heads" / "Stuck.lock"
+    holder = _writer_holding(store_path, lock)
+    holder.send_signal(signal.SIGKILL)
+    holder.wait()
+    _age(lock, 60)
+    [result] = store.write_versions([("Stuck", version("Stuck", "2"))])
+    assert result.created and not lock.exists()
+    assert [v.id for v in store.versions("Stuck")] == [version("Stuck", "2").id, version("Stuck", "1").id]
+    assert "removed stale lock" in caplog.text and "Stuck.lock" in caplog.text
+    assert_clean(store_path)
+
+
+def test_an_old_lock_is_kept_while_its_writer_is_alive(store_path: Path) -> None:
+    store = GitStore(store_path, stale_lock_after=0.0, lock_timeout=0.3)
+    store.write_versions([("Busy", version("Busy", "1"))])
+    lock = store_path / "refs" / "heads" / "Busy.lock"
+    holder = _writer_holding(store_path, lock)
+    try:
+        holder.send_signal(signal.SIGSTOP)  # alive but stuck: its lock is not ours to take
+        _age(lock, 3600)
+        with pytest.raises(StoreBusyError, match=r"Busy\.lock"):
+            store.write_versions([("Busy", version("Busy", "2"))])
+        assert lock.exists() and store.latest_id("Busy") == version("Busy", "1").id
+    finally:
+        holder.kill()
+        holder.wait()
+    [result] = store.write_versions([("Busy", version("Busy", "2"))])  # its writer is gone now
+    assert result.created and not lock.exists()
+
+
+def test_a_young_lock_is_kept_even_with_no_gitpet_writer(store_path: Path) -> None:
+    """A lock younger than the bound may belong to git itself, which takes no flock."""
+    store = GitStore(store_path, stale_lock_after=60.0, lock_timeout=0.3)
+    store.write_versions([("Young", version("Young", "1"))])
+    lock = store_path / "refs" / "heads" / "Young.lock"
+    lock.write_text("0" * 40 + "\n")
+    with pytest.raises(StoreBusyError, match=r"Young\.lock"):
+        store.write_versions([("Young", version("Young", "2"))])
+    assert lock.exists()
+    fd = os.open(store_path / WRITERS_FILE, os.O_RDWR)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # the failed writer released its shared lock
+    finally:
+        os.close(fd)

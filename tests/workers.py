@@ -1,0 +1,97 @@
+"""Worker processes for the concurrency, crash and gc tests ("other machines" on one store).
+
+Run as ``python tests/workers.py COMMAND STORE ...``. Writers print one line
+``pushed <version id> <value>`` after each push returned, flushed, so that a
+test which kills a writer knows exactly which versions were reported pushed.
+Each writer edits and re-imports a real module file between pushes, as a
+developer would; bytecode caching is off so a re-import always sees the edit.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+import time
+from pathlib import Path
+
+sys.dont_write_bytecode = True
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from gitpet import PetClassManager, loaded_version  # noqa: E402
+
+CLASS_TEMPLATE = '''
+class {name}:
+    """A pipeline step whose behaviour changes between versions."""
+
+    VALUE = {value!r}
+
+    def value(self):
+        return self.VALUE
+'''
+
+
+def load_edited_class(workdir: Path, module: str, name: str, value: str) -> type:
+    """Write ``module`` with class ``name`` returning ``value``, import it fresh, return the class."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    if str(workdir) not in sys.path:
+        sys.path.insert(0, str(workdir))
+    (workdir / f"{module}.py").write_text(CLASS_TEMPLATE.format(name=name, value=value))
+    importlib.invalidate_caches()
+    sys.modules.pop(module, None)
+    cls: type = getattr(importlib.import_module(module), name)
+    return cls
+
+
+def wait_for(go_file: str) -> None:
+    if go_file != "-":
+        while not Path(go_file).exists():
+            time.sleep(0.001)
+
+
+def push_versions(store: str, workdir: str, name: str, tag: str, count: str, go_file: str = "-") -> None:
+    """Push ``count`` distinct versions of class ``name`` (values ``<tag>-<i>``)."""
+    pcm = PetClassManager(store)
+    classes = [
+        load_edited_class(Path(workdir), f"{name.lower()}_{tag}", name, f"{tag}-{i}")
+        for i in range(int(count))
+    ]
+    wait_for(go_file)
+    for cls in classes:
+        print("pushed", pcm.push(cls), cls.VALUE, flush=True)  # type: ignore[attr-defined]
+
+
+def push_batches(store: str, workdir: str, tag: str, rounds: str, size: str) -> None:
+    """Push ``rounds`` batches of ``size`` classes each (a batch is written as one pack)."""
+    pcm = PetClassManager(store)
+    for r in range(int(rounds)):
+        items = []
+        for k in range(int(size)):
+            name = f"Part{k}"
+            items.append((name, load_edited_class(Path(workdir), f"part{k}_{tag}", name, f"{tag}-{r}-{k}")))
+        for result, (_name, cls) in zip(pcm.push_many(items), items, strict=True):
+            print("pushed", result.id, cls.VALUE, flush=True)  # type: ignore[attr-defined]
+
+
+def read_latest(store: str, name: str, stop_file: str) -> None:
+    """Load the latest ``name`` in a loop until ``stop_file`` exists; print each new value."""
+    pcm = PetClassManager(store)
+    seen = None
+    loads = 0
+    while not Path(stop_file).exists():
+        try:
+            cls = pcm.pull(name)
+        except KeyError:  # not pushed yet
+            continue
+        loads += 1
+        value = cls().value()  # type: ignore[attr-defined]
+        if value != seen:
+            info = loaded_version(cls)
+            print("read", info.version_id if info else "?", value, flush=True)
+            seen = value
+    print("loads", loads, flush=True)
+
+
+COMMANDS = {"push-versions": push_versions, "push-batches": push_batches, "read-latest": read_latest}
+
+if __name__ == "__main__":
+    COMMANDS[sys.argv[1]](*sys.argv[2:])
