@@ -237,6 +237,30 @@ def _cmd_remote(store: GitStore, args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_verify(store: GitStore, args: argparse.Namespace) -> int:
+    report = store.verify()
+    if args.json:
+        _print_json(
+            {
+                "ok": report.ok,
+                "refs": report.refs,
+                "commits": report.commits,
+                "versions": report.versions,
+                "objects": report.objects,
+                "packs": report.packs,
+                "problems": [{"ref": p.ref, "object": p.object, "detail": p.detail} for p in report.problems],
+                "leftovers": list(report.leftovers),
+            }
+        )
+    else:
+        for problem in report.problems:
+            print(f"problem: {problem}")
+        for leftover in report.leftovers:
+            print(f"leftover: {leftover} (from an interrupted write; gitpet gc removes it once stale)")
+        print(report.summary())
+    return 0 if report.ok else 1
+
+
 def _add(
     commands: Any, name: str, run: Callable[[GitStore, argparse.Namespace], int], help: str, json_output: bool
 ) -> argparse.ArgumentParser:
@@ -299,6 +323,8 @@ def _parser() -> argparse.ArgumentParser:
         sync.add_argument("remote", nargs="?", metavar="REMOTE", help="name, URL or path (default: origin)")
         sync.add_argument("--name", dest="names", action="append", metavar="NAME", help="only this class")
         sync.add_argument("--force-tags", action="store_true", help="move tags that name another version")
+
+    _add(commands, "verify", _cmd_verify, "check every stored object and version (never unpickles)", True)
 
     remote = _add(commands, "remote", _cmd_remote, "list, add or remove configured remotes", True)
     actions = remote.add_subparsers(dest="action", metavar="ACTION")

@@ -15,6 +15,7 @@ from dulwich.object_store import BaseObjectStore
 from dulwich.objects import Commit, ObjectID, Tag, Tree
 
 from gitpet._errors import IntegrityError
+from gitpet._integrity import find_object, read_object
 
 __all__ = [
     "ObjectReader",
@@ -31,10 +32,8 @@ ObjectReader = BaseObjectStore
 
 
 def read_commit(objects: ObjectReader, sha: bytes) -> Commit:
-    try:
-        obj = objects[ObjectID(sha)]
-    except KeyError as err:
-        raise IntegrityError(sha.decode("ascii"), "commit is missing") from err
+    """The commit ``sha``, checked to be whole and what its id says (else :class:`IntegrityError`)."""
+    obj = read_object(objects, sha, "commit")
     if not isinstance(obj, Commit):
         raise IntegrityError(sha.decode("ascii"), f"expected a commit, found a {obj.type_name.decode()}")
     return obj
@@ -123,9 +122,8 @@ def replay(
 def peeled_tree(objects: ObjectReader, sha: bytes) -> bytes | None:
     """The version (tree) a ref's target names: through annotated tags and commits."""
     for _depth in range(16):
-        try:
-            obj = objects[ObjectID(sha)]
-        except KeyError:
+        obj = find_object(objects, sha)
+        if obj is None:
             return None
         if isinstance(obj, Tag):
             sha = obj.object[1]

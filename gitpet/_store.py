@@ -45,6 +45,7 @@ from gitpet._errors import (
     WrongClassVersionError,
 )
 from gitpet._history import first_parent_chain, peeled_tree, read_commit
+from gitpet._integrity import find_object, read_object
 from gitpet._locks import WriterLock, remove_if_stale
 from gitpet._names import (
     CLASS_REF_PREFIX,
@@ -61,6 +62,7 @@ from gitpet._names import (
 )
 from gitpet._objects import CLASS_PICKLE, META, SOURCE, VersionFiles, VersionTree
 from gitpet._remote import SyncReport, describe_location, is_url, normalize_location
+from gitpet._verify import VerifyReport, verify_repository
 
 __all__ = ["GitStore", "PushResult", "StoredVersion", "VersionInfo", "default_store_path"]
 
@@ -280,7 +282,10 @@ class GitStore:
         repo = self._repo()
         if commit is None or repo is None:
             return None
-        return self._tree_of(repo, commit.encode("ascii")).decode("ascii")
+        try:
+            return self._tree_of(repo, commit.encode("ascii")).decode("ascii")
+        except IntegrityError as err:
+            raise IntegrityError(f"refs/heads/{name} -> {commit}", err.detail) from err
 
     def resolve(self, name: str, version: str | None = None) -> str:
         """The full version id that ``version`` names; ``None`` means the latest.
@@ -410,12 +415,13 @@ class GitStore:
         return tree
 
     def _read_head(self, repo: Repo, sha: bytes) -> _VersionHead | None:
-        """The tree and parsed meta of a version, or None if ``sha`` is not a version tree."""
-        try:
-            tree = repo.object_store[ObjectID(sha)]
-        except KeyError:
-            return None
-        if not isinstance(tree, Tree) or META not in tree:
+        """The tree and parsed meta of a version; None if ``sha`` is no version at all.
+
+        A tree with some but not all of a version's files is a damaged
+        version: :class:`IntegrityError`, like any object that fails its checks.
+        """
+        tree = find_object(repo.object_store, sha)
+        if not isinstance(tree, Tree) or not _VERSION_ENTRIES & {entry.path for entry in tree.items()}:
             return None
         meta_blob = self._entry(repo, sha, tree, META)
         try:
@@ -433,13 +439,27 @@ class GitStore:
         except KeyError as err:
             raise IntegrityError(where, f"version has no {entry.decode()}") from err
         try:
-            blob = repo.object_store[ObjectID(blob_sha)]
-        except KeyError as err:
-            raise IntegrityError(where, f"{entry.decode()} blob is missing") from err
+            blob = read_object(repo.object_store, blob_sha, f"{entry.decode()} blob")
+        except IntegrityError as err:
+            raise IntegrityError(where, f"{entry.decode()}: {err.detail}") from err
         if not isinstance(blob, Blob):
             raise IntegrityError(where, f"{entry.decode()} is not a file")
         data: bytes = blob.as_raw_string()
         return data
+
+    # -- integrity -----------------------------------------------------------
+
+    def verify(self) -> VerifyReport:
+        """Check every object gitpet's refs reach, every version's files and meta, and every pack.
+
+        Nothing is unpickled. Returns a :class:`VerifyReport`; its
+        ``problems`` say exactly what is wrong and where (empty when ``ok``).
+        """
+        repo = self._repo()
+        if repo is None:
+            return VerifyReport()
+        repo.object_store._update_pack_cache()  # see packs other processes added
+        return verify_repository(repo, self._path)
 
     # -- tags ----------------------------------------------------------------
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import random
 import signal
 import subprocess
 import sys
@@ -13,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from gitpet import GitStore, PetClassManager, StoreBusyError
+from gitpet import GitStore, PetClassManager, StoreBusyError, loaded_version
 from gitpet._locks import WRITERS_FILE
 from tests.conftest import REPO_ROOT, git
 from tests.test_store import version
@@ -233,3 +234,50 @@ def test_a_young_lock_is_kept_even_with_no_gitpet_writer(store_path: Path) -> No
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # the failed writer released its shared lock
     finally:
         os.close(fd)
+
+
+# -- crashes ----------------------------------------------------------------------
+
+
+def test_writers_killed_at_random_points_lose_nothing_they_reported(store_path: Path, tmp_path: Path) -> None:
+    """SIGKILL a writer mid-push, again and again: what it reported stays, the rest is whole."""
+    rng = random.Random(20261123)
+    reported: dict[str, str] = {}
+    for round_ in range(12):
+        # Alternate single pushes (loose objects) and batches (one pack each).
+        workdir = str(tmp_path / f"w{round_}")
+        if round_ % 2:
+            args = ["push-batches", str(store_path), workdir, f"k{round_}", "50", "30"]
+        else:
+            args = ["push-versions", str(store_path), workdir, "Solo", f"k{round_}", "400"]
+        proc = start(*args, cwd=tmp_path)
+        assert proc.stdout is not None
+        if proc.stdout.readline() == "":  # wait until it has pushed once, then kill it at a random point
+            pytest.fail(proc.stderr.read() if proc.stderr else "writer died")
+        time.sleep(rng.uniform(0.0, 0.4))
+        proc.send_signal(signal.SIGKILL)
+        out, _ = proc.communicate()
+        assert proc.returncode == -signal.SIGKILL, "the writer finished before it was killed"
+        reported.update(pushed(out.splitlines()))
+
+        store = GitStore(store_path)
+        fsck = git(store_path, "fsck", "--strict", check=False)
+        assert fsck.returncode == 0, fsck.stderr
+        pcm = PetClassManager(store)
+        for name in store.names():  # every ref is a whole, loadable version
+            latest = pcm.pull(name)
+            assert loaded_version(latest) is not None and latest().value()
+        store.close()
+
+    store = GitStore(store_path)
+    pcm = PetClassManager(store)
+    in_history = {v.id for name in store.names() for v in store.versions(name)}
+    assert set(reported) <= in_history
+    for vid, value in rng.sample(sorted(reported.items()), 60):
+        name = "Solo" if value.count("-") == 1 else f"Part{value.rsplit('-', 1)[1]}"
+        assert pcm.pull(name, vid)().value() == value
+    # The next push works (and would recover any lock the last kill left behind).
+    after = start("push-versions", str(store_path), str(tmp_path / "z"), "Solo", "after", "3", cwd=tmp_path)
+    finish([after])
+    assert store.versions("Solo", limit=1)[0].id == store.latest_id("Solo")
+    assert_clean(store_path)

@@ -27,7 +27,8 @@ from tests.conftest import REPO_ROOT, git, run_python
 
 
 def version(name: str, body: str) -> VersionTree:
-    meta = json.dumps({"format": 1, "name": name, "python": "3.11"}, sort_keys=True).encode()
+    fields = {"format": 1, "name": name, "module": "m", "qualname": name, "python": "3.11"}
+    meta = json.dumps(fields, sort_keys=True).encode()
     return VersionTree.build(VersionFiles(body.encode(), b"pickle:" + body.encode(), meta))
 
 

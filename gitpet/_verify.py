@@ -1,0 +1,262 @@
+"""``GitStore.verify()``: check everything gitpet's refs reach, and say exactly what is wrong.
+
+Checked, without unpickling anything: every object reachable from a class,
+tag or pipeline ref is readable and hashes to its id (commits, trees, blobs,
+annotated tags); every version tree has exactly ``source.py``, ``class.pkl``
+and ``meta.json`` as plain files; meta.json is a sorted-key JSON object with
+the keys a version needs and names the class whose history holds it; and
+every pack passes its own checksums. Files an interrupted writer left behind
+(lock files, temporary packs) are listed separately: they are not damage.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from dulwich.objects import Blob, Commit, ShaFile, Tag, Tree
+from dulwich.repo import Repo
+
+from gitpet._errors import IntegrityError
+from gitpet._integrity import READ_ERRORS, read_object
+from gitpet._names import CLASS_REF_PREFIX, PIPELINE_NAMESPACE, TAG_REF_PREFIX, is_gitpet_ref
+from gitpet._objects import CLASS_PICKLE, META, SOURCE
+
+__all__ = ["Problem", "VerifyReport", "leftover_files", "verify_repository"]
+
+_VERSION_FILES = (SOURCE, CLASS_PICKLE, META)
+_FILE_MODE = 0o100644
+REQUIRED_META = ("format", "module", "name", "python", "qualname")
+# A pipeline snapshot's pinned versions live under this subtree (DESIGN.md §5).
+_PINNED = b"classes"
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong: where it was reached from, which object, and what is wrong."""
+
+    ref: str
+    object: str
+    detail: str
+
+    def __str__(self) -> str:
+        return (
+            f"{self.ref}: {self.object[:12]}: {self.detail}" if self.object else f"{self.ref}: {self.detail}"
+        )
+
+
+@dataclass(frozen=True)
+class VerifyReport:
+    """What :meth:`GitStore.verify` checked and found; ``ok`` when nothing is wrong."""
+
+    refs: int = 0
+    commits: int = 0
+    versions: int = 0
+    objects: int = 0
+    packs: int = 0
+    problems: tuple[Problem, ...] = ()
+    leftovers: tuple[str, ...] = field(default=())
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def summary(self) -> str:
+        checked = (
+            f"checked {self.refs} refs, {self.commits} commits, {self.versions} versions, "
+            f"{self.objects} objects, {self.packs} packs"
+        )
+        return f"{checked}: " + ("no problems" if self.ok else f"{len(self.problems)} problem(s)")
+
+
+class _Checker:
+    def __init__(self, repo: Repo) -> None:
+        self.objects = repo.object_store
+        self.read: dict[bytes, ShaFile | None] = {}
+        self.versions_seen: set[tuple[bytes, str]] = set()
+        self.trees_seen: set[bytes] = set()
+        self.commits_seen: set[bytes] = set()
+        self.problems: list[Problem] = []
+
+    def problem(self, ref: str, sha: bytes, detail: str) -> None:
+        found = Problem(ref, sha.decode("ascii", "replace"), detail)
+        if found not in self.problems:
+            self.problems.append(found)
+
+    def load(self, ref: str, sha: bytes, what: str) -> ShaFile | None:
+        if sha not in self.read:
+            try:
+                self.read[sha] = read_object(self.objects, sha, what)
+            except IntegrityError as err:
+                self.read[sha] = None
+                self.problem(ref, sha, f"{what}: {err.detail}" if what not in err.detail else err.detail)
+        return self.read[sha]
+
+    def ref(self, ref: str, sha: bytes) -> None:
+        owner = _owner(ref)
+        target: ShaFile | None = self.load(ref, sha, "ref target")
+        for _depth in range(16):
+            if not isinstance(target, Tag):
+                break
+            sha = target.object[1]
+            target = self.load(ref, sha, "tagged object")
+        if target is None:
+            return
+        if not isinstance(target, Commit):
+            self.problem(ref, sha, f"points at a {target.type_name.decode()}, not a commit")
+            return
+        self.history(ref, sha, owner)
+
+    def history(self, ref: str, tip: bytes, owner: str | None) -> None:
+        pending = [tip]
+        while pending:
+            sha = pending.pop()
+            if sha in self.commits_seen:
+                continue
+            self.commits_seen.add(sha)
+            commit = self.load(ref, sha, "commit")
+            if commit is None:
+                continue
+            if not isinstance(commit, Commit):
+                self.problem(ref, sha, f"history holds a {commit.type_name.decode()}, not a commit")
+                continue
+            if owner is None:
+                self.snapshot(ref, commit.tree)
+            else:
+                self.version(ref, commit.tree, owner)
+            pending.extend(commit.parents)
+
+    def version(self, ref: str, sha: bytes, name: str) -> None:
+        if (sha, name) in self.versions_seen:
+            return
+        self.versions_seen.add((sha, name))
+        tree = self.load(ref, sha, "version tree")
+        if tree is None:
+            return
+        if not isinstance(tree, Tree):
+            self.problem(ref, sha, f"version is a {tree.type_name.decode()}, not a tree")
+            return
+        entries = {entry.path: entry for entry in tree.items()}
+        for path in sorted(set(entries) - set(_VERSION_FILES)):
+            self.problem(ref, sha, f"version has an unexpected entry {path.decode(errors='replace')!r}")
+        for path in _VERSION_FILES:
+            entry = entries.get(path)
+            if entry is None:
+                self.problem(ref, sha, f"version has no {path.decode()}")
+                continue
+            if entry.mode != _FILE_MODE:
+                self.problem(ref, sha, f"{path.decode()} has mode {entry.mode:o}, not {_FILE_MODE:o}")
+            blob = self.load(ref, entry.sha, f"{path.decode()} of version {sha.decode()[:12]}")
+            if blob is not None and not isinstance(blob, Blob):
+                self.problem(ref, sha, f"{path.decode()} is a {blob.type_name.decode()}, not a file")
+            elif blob is not None and path == META:
+                for detail in meta_problems(blob.as_raw_string(), name):
+                    self.problem(ref, sha, detail)
+
+    def snapshot(self, ref: str, sha: bytes) -> None:
+        """A pipeline snapshot: every object whole, and pinned versions checked as versions."""
+        tree = self.load(ref, sha, "snapshot tree")
+        if not isinstance(tree, Tree):
+            if tree is not None:
+                self.problem(ref, sha, "snapshot is not a tree")
+            return
+        self.whole_tree(ref, sha)
+        pinned = dict((e.path, e.sha) for e in tree.items()).get(_PINNED)
+        pinned_tree = self.read.get(pinned) if pinned is not None else None
+        if isinstance(pinned_tree, Tree):
+            for entry in pinned_tree.items():
+                name = entry.path.decode("utf-8", "replace").split("@", 1)[0]
+                self.version(ref, entry.sha, name)
+
+    def whole_tree(self, ref: str, sha: bytes) -> None:
+        pending = [sha]
+        while pending:
+            current = pending.pop()
+            if current in self.trees_seen:
+                continue
+            self.trees_seen.add(current)
+            tree = self.load(ref, current, "tree")
+            if isinstance(tree, Tree):
+                for entry in tree.items():
+                    if entry.mode & 0o040000:
+                        pending.append(entry.sha)
+                    else:
+                        self.load(ref, entry.sha, "blob")
+
+
+def meta_problems(data: bytes, name: str) -> list[str]:
+    """What is wrong with a version's meta.json (empty when nothing is).
+
+    Example:
+        >>> for problem in meta_problems(b'{"name": "A"}', "B"):
+        ...     print(problem)
+        meta.json names class 'A', but the version is in B's history
+        meta.json lacks format, module, python, qualname
+    """
+    try:
+        pairs = json.loads(data, object_pairs_hook=list)
+    except ValueError as err:
+        return [f"meta.json is not JSON: {err}"]
+    if not isinstance(pairs, list) or not all(isinstance(p, tuple) for p in pairs):
+        return ["meta.json is not a JSON object"]
+    meta = dict(pairs)
+    found = []
+    if meta.get("name") != name:
+        found.append(f"meta.json names class {meta.get('name')!r}, but the version is in {name}'s history")
+    missing = [key for key in REQUIRED_META if key not in meta]
+    if missing:
+        found.append(f"meta.json lacks {', '.join(missing)}")
+    keys = [key for key, _ in pairs]
+    if keys != sorted(keys):
+        found.append("meta.json keys are not sorted (it was not written by gitpet)")
+    return found
+
+
+def _owner(ref: str) -> str | None:
+    """The class whose versions ``ref``'s history holds; None for a pipeline ref."""
+    if ref.startswith(TAG_REF_PREFIX.decode()):
+        return ref[len(TAG_REF_PREFIX) :].split("/", 1)[0]
+    name = ref[len(CLASS_REF_PREFIX) :]
+    return None if name.startswith(PIPELINE_NAMESPACE + "/") else name
+
+
+def leftover_files(gitdir: Path, older_than: float = 0.0) -> list[Path]:
+    """Lock files and temporary packs an interrupted writer left, older than ``older_than`` seconds."""
+    now = time.time()
+    found = []
+    for pattern in ("**/*.lock", "objects/pack/tmp_*", "objects/**/tmp_obj_*", "*.init-*"):
+        for path in gitdir.glob(pattern):
+            try:
+                if path.is_file() and now - path.stat().st_mtime >= older_than:
+                    found.append(path)
+            except FileNotFoundError:
+                continue
+    return sorted(set(found))
+
+
+def verify_repository(repo: Repo, gitdir: Path) -> VerifyReport:
+    """Check everything reachable from gitpet's refs in ``repo``, and every pack."""
+    checker = _Checker(repo)
+    refs = {bytes(ref): bytes(sha) for ref, sha in repo.refs.as_dict().items() if is_gitpet_ref(bytes(ref))}
+    for ref, sha in sorted(refs.items()):
+        checker.ref(ref.decode("utf-8", "replace"), sha)
+    packs = list(repo.object_store.packs)
+    for pack in packs:
+        try:
+            pack.check()
+        except READ_ERRORS as err:
+            name = Path(pack._data_path).name
+            checker.problems.append(
+                Problem(f"objects/pack/{name}", "", f"pack is damaged: {type(err).__name__}: {err}")
+            )
+    return VerifyReport(
+        refs=len(refs),
+        commits=len(checker.commits_seen),
+        versions=len({sha for sha, _ in checker.versions_seen}),
+        objects=len(checker.read),
+        packs=len(packs),
+        problems=tuple(checker.problems),
+        leftovers=tuple(str(p.relative_to(gitdir)) for p in leftover_files(gitdir)),
+    )
