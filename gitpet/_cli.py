@@ -261,6 +261,35 @@ def _cmd_verify(store: GitStore, args: argparse.Namespace) -> int:
     return 0 if report.ok else 1
 
 
+def _cmd_gc(store: GitStore, args: argparse.Namespace) -> int:
+    report = store.gc(prune_older_than=args.prune_older_than)
+    if args.json:
+        _print_json(
+            {
+                "before": vars(report.before),
+                "after": vars(report.after),
+                "reachable": report.reachable,
+                "loose_packed": report.loose_packed,
+                "packs_removed": report.packs_removed,
+                "pruned": report.pruned,
+                "kept_young": report.kept_young,
+                "leftovers_removed": list(report.leftovers_removed),
+            }
+        )
+    else:
+        for leftover in report.leftovers_removed:
+            print(f"removed leftover {leftover}")
+        print(report.summary())
+    return 0
+
+
+def _seconds(text: str) -> float:
+    value = float(text)
+    if not value >= 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds >= 0")
+    return value
+
+
 def _add(
     commands: Any, name: str, run: Callable[[GitStore, argparse.Namespace], int], help: str, json_output: bool
 ) -> argparse.ArgumentParser:
@@ -325,6 +354,17 @@ def _parser() -> argparse.ArgumentParser:
         sync.add_argument("--force-tags", action="store_true", help="move tags that name another version")
 
     _add(commands, "verify", _cmd_verify, "check every stored object and version (never unpickles)", True)
+
+    gc = _add(
+        commands, "gc", _cmd_gc, "pack objects, prune old unreachable ones (safe while others write)", True
+    )
+    gc.add_argument(
+        "--prune-older-than",
+        type=_seconds,
+        default=3600.0,
+        metavar="SECONDS",
+        help="prune unreachable objects only when older than this (default: 3600)",
+    )
 
     remote = _add(commands, "remote", _cmd_remote, "list, add or remove configured remotes", True)
     actions = remote.add_subparsers(dest="action", metavar="ACTION")

@@ -120,11 +120,12 @@ def find_gitdir(path: Path) -> Path | None:
     return None
 
 
-def remove_if_stale(lock_file: Path, older_than: float) -> bool:
+def remove_if_stale(lock_file: Path, older_than: float, *, writers_excluded: bool = False) -> bool:
     """Remove ``lock_file`` if its writer is gone; True if it is gone now.
 
     Gone means: the file is older than ``older_than`` seconds and no gitpet
     writer holds its store's writers flock (see the module docstring).
+    ``writers_excluded``: the caller already holds that flock exclusively.
     """
     try:
         seen = os.stat(lock_file)
@@ -134,22 +135,29 @@ def remove_if_stale(lock_file: Path, older_than: float) -> bool:
     gitdir = find_gitdir(lock_file)
     if age < older_than or gitdir is None:
         return False
-    with WriterLock(gitdir).exclusive() as alone:
-        if not alone:
-            return False
-        # Move it aside first and check it is the file we judged: a writer
-        # that takes no flock (git) may have just replaced it with a live one.
-        aside = lock_file.with_name(f"{lock_file.name}.stale-{os.getpid()}-{uuid.uuid4().hex[:8]}")
-        try:
-            os.rename(lock_file, aside)
-        except FileNotFoundError:
-            return True
-        moved = os.stat(aside)
-        if (moved.st_ino, moved.st_dev) != (seen.st_ino, seen.st_dev):
-            with contextlib.suppress(FileExistsError):
-                os.link(aside, lock_file)  # put the live lock back, unless it is already gone
-            os.unlink(aside)
-            return False
+    if writers_excluded:
+        removed = _remove_lock(lock_file, seen)
+    else:
+        with WriterLock(gitdir).exclusive() as alone:
+            removed = alone and _remove_lock(lock_file, seen)
+    if removed:
+        log.warning("gitpet: removed stale lock %s (%.0f s old; no gitpet writer was active)", lock_file, age)
+    return removed
+
+
+def _remove_lock(lock_file: Path, seen: os.stat_result) -> bool:
+    # Move it aside first and check it is the file we judged: a writer that
+    # takes no flock (git) may have just replaced it with a live one.
+    aside = lock_file.with_name(f"{lock_file.name}.stale-{os.getpid()}-{uuid.uuid4().hex[:8]}")
+    try:
+        os.rename(lock_file, aside)
+    except FileNotFoundError:
+        return True
+    moved = os.stat(aside)
+    if (moved.st_ino, moved.st_dev) != (seen.st_ino, seen.st_dev):
+        with contextlib.suppress(FileExistsError):
+            os.link(aside, lock_file)  # put the live lock back, unless it is already gone
         os.unlink(aside)
-    log.warning("gitpet: removed stale lock %s (%.0f s old; no gitpet writer was active)", lock_file, age)
+        return False
+    os.unlink(aside)
     return True

@@ -44,6 +44,7 @@ from gitpet._errors import (
     VersionNotFoundError,
     WrongClassVersionError,
 )
+from gitpet._gc import GcReport, StoreSize, collect_garbage
 from gitpet._history import first_parent_chain, peeled_tree, read_commit
 from gitpet._integrity import find_object, read_object
 from gitpet._locks import WriterLock, remove_if_stale
@@ -461,6 +462,22 @@ class GitStore:
         repo.object_store._update_pack_cache()  # see packs other processes added
         return verify_repository(repo, self._path)
 
+    def gc(self, prune_older_than: float = 3600.0) -> GcReport:
+        """Pack every reachable object into one pack and prune old unreachable ones.
+
+        Safe while other processes write (see :mod:`gitpet._gc`): nothing
+        any ref reaches is removed, and unreachable objects, old packs and
+        temporary files go only once older than ``prune_older_than`` seconds
+        (a writer's objects are unreachable until its ref moves). Lock files
+        whose writer is gone are removed too. Refs are never packed.
+        """
+        if prune_older_than < 0:
+            raise ValueError(f"prune_older_than must be >= 0, not {prune_older_than!r}")
+        if self._repo() is None:
+            empty = StoreSize(0, 0, 0)
+            return GcReport(empty, empty, 0, 0, 0, 0, 0, ())
+        return collect_garbage(self, prune_older_than, self._lock_timeout)
+
     # -- tags ----------------------------------------------------------------
 
     def tags(self, name: str) -> dict[str, str]:
@@ -630,22 +647,32 @@ class GitStore:
         repo = self._writable_repo()
         author = self._author_line(repo)
         now = int(time.time())
-        planned: list[tuple[str, bytes, bytes | None, Commit | None]] = []
+        planned: list[tuple[str, VersionTree, bytes | None, Commit | None]] = []
         new_objects: dict[bytes, ShaFile] = {}
         for name, version in items:
             parent = self._read_ref(repo, class_ref(name))
             if parent is not None and self._tree_of(repo, parent) == version.tree.id:
-                planned.append((name, version.tree.id, parent, None))
+                planned.append((name, version, parent, None))
                 continue
             commit = self._make_commit(
                 version.tree.id, parent, author, now, _version_message(name, version.id)
             )
-            planned.append((name, version.tree.id, parent, commit))
+            planned.append((name, version, parent, commit))
             for obj in (*version.blobs, version.tree, commit):
                 new_objects.setdefault(obj.id, obj)
-        self._add_objects(repo, list(new_objects.values()))
+        written = self._add_objects(repo, list(new_objects.values()))
         return [
-            self._advance(repo, name, tree, parent, commit, author) for name, tree, parent, commit in planned
+            self._advance(
+                repo,
+                name,
+                version.tree.id,
+                parent,
+                commit,
+                author,
+                keep=(*version.blobs, version.tree),
+                written=written,
+            )
+            for name, version, parent, commit in planned
         ]
 
     def rollback(self, name: str, version: str) -> PushResult:
@@ -662,7 +689,6 @@ class GitStore:
         commit = None
         if parent is None or self._tree_of(repo, parent) != version_id:
             commit = self._make_commit(version_id, parent, author, int(time.time()), message)
-            self._add_objects(repo, [commit])
         return self._advance(repo, name, version_id, parent, commit, author, message)
 
     def _advance(
@@ -674,15 +700,23 @@ class GitStore:
         commit: Commit | None,
         author: bytes,
         message: str | None = None,
+        *,
+        keep: Sequence[ShaFile] = (),
+        written: _Written | None = None,
     ) -> PushResult:
-        """Move ``refs/heads/<name>`` to ``commit``; rebase onto racing writers."""
+        """Move ``refs/heads/<name>`` to ``commit``; rebase onto racing writers.
+
+        ``keep``: the version's other new objects. Each swap first makes sure
+        they and the commit are stored and fresh, under the same writers lock
+        (see :meth:`_ensure_stored`), however long the rebasing took.
+        """
         ref = class_ref(name)
         version_id = tree.decode("ascii")
         while True:
             if commit is None:
                 assert parent is not None
                 return PushResult(name, version_id, parent.decode("ascii"), created=False)
-            if self._compare_and_swap(repo, ref, parent, commit.id):
+            if self._compare_and_swap(repo, ref, parent, commit.id, keep=(*keep, commit), written=written):
                 self._commit_trees[commit.id] = tree
                 return PushResult(name, version_id, commit.id.decode("ascii"), created=True)
             # Another writer moved the ref: put our version on top of theirs.
@@ -693,7 +727,6 @@ class GitStore:
             commit = self._make_commit(
                 tree, parent, author, int(time.time()), message or _version_message(name, version_id)
             )
-            self._add_objects(repo, [commit])
 
     def _retry_while_locked(
         self, what: str, attempt: Callable[[], _V], writers: WriterLock | None = None
@@ -721,43 +754,80 @@ class GitStore:
             waited += pause
             delay = min(delay * 2, 0.05)
 
-    def _compare_and_swap(self, repo: Repo, ref: bytes, old: bytes | None, new: bytes) -> bool:
-        """Point ``ref`` at ``new`` if it still points at ``old`` (None: if it does not exist)."""
+    def _compare_and_swap(
+        self,
+        repo: Repo,
+        ref: bytes,
+        old: bytes | None,
+        new: bytes,
+        *,
+        keep: Sequence[ShaFile] = (),
+        written: _Written | None = None,
+    ) -> bool:
+        """Point ``ref`` at ``new`` if it still points at ``old`` (None: if it does not exist).
+
+        ``keep`` (the objects ``new`` needs that may not be reachable yet) are
+        made stored and fresh in the same writers-lock hold as the swap, so gc
+        cannot prune them in between.
+        """
 
         def attempt() -> bool:
+            self._ensure_stored(repo, keep, written)
             if old is None:
                 return bool(repo.refs.add_if_new(Ref(ref), ObjectID(new)))
             return bool(repo.refs.set_if_equals(Ref(ref), ObjectID(old), ObjectID(new)))
 
         return self._retry_while_locked(ref.decode("utf-8"), attempt)
 
-    def _add_objects(self, repo: Repo, objects: Sequence[ShaFile]) -> None:
+    def _add_objects(self, repo: Repo, objects: Sequence[ShaFile]) -> _Written:
         """Store ``objects``: loose for a few, one pack for many.
 
         An object already stored loose is not written again but its mtime is
-        refreshed (as git does), all under the shared writers lock: gc prunes
-        only old unreachable objects, under the exclusive lock, so it cannot
-        delete an object a writer is about to reference. An object that only
-        a pack holds is written again rather than relied on, for the same
-        reason (gc drops the duplicate).
+        refreshed (as git does), under the shared writers lock: gc prunes only
+        old unreachable objects, under the exclusive lock. An object that only
+        some older pack holds is written again rather than relied on (gc drops
+        the duplicate): that pack may be garbage about to go.
         """
         store = repo.object_store
+        written = _Written()
 
         def write() -> None:
             if len(objects) >= _PACK_THRESHOLD:
                 missing = [obj for obj in objects if not _freshen_loose(store, obj.id)]
                 if missing:
-                    store.add_objects([(obj, None) for obj in missing])
+                    pack = store.add_objects([(obj, None) for obj in missing])
+                    if pack is not None:
+                        written.pack_path = pack._data_path
+                        written.packed = frozenset(obj.id for obj in missing)
                 return
             for obj in objects:
-                try:
-                    store.add_object(obj)  # refreshes the mtime of one already loose
-                except FileLocked:
-                    # Another writer is writing this identical object right now.
-                    if not store.contains_loose(obj.id):
-                        raise
+                self._add_loose(store, obj)
 
         self._retry_while_locked("objects", write)
+        return written
+
+    def _ensure_stored(self, repo: Repo, objects: Sequence[ShaFile], written: _Written | None) -> None:
+        """Make each object stored and fresh (call with the writers lock held)."""
+        store = repo.object_store
+        pack_fresh: bool | None = None
+        for obj in objects:
+            if _freshen_loose(store, obj.id):
+                continue
+            if written is not None and obj.id in written.packed:
+                if pack_fresh is None:
+                    pack_fresh = _touch(written.pack_path)
+                if pack_fresh:
+                    continue
+            self._add_loose(store, obj)  # not stored yet, or pruned meanwhile as old garbage
+
+    @staticmethod
+    def _add_loose(store: Any, obj: ShaFile) -> None:
+        try:
+            store.add_object(obj)  # refreshes the mtime of one already loose
+        except FileLocked:
+            # Another writer is writing this identical object right now.
+            if not store.contains_loose(obj.id):
+                raise
 
     def _make_commit(
         self, tree: bytes, parent: bytes | None, author: bytes, when: int, message: str
@@ -788,6 +858,24 @@ class GitStore:
         except KeyError:
             return DEFAULT_AUTHOR
         return user + b" <" + email + b">"
+
+
+@dataclass
+class _Written:
+    """Where :meth:`GitStore._add_objects` put a batch: the pack, and which objects it holds."""
+
+    pack_path: str | None = None
+    packed: frozenset[bytes] = frozenset()
+
+
+def _touch(path: str | None) -> bool:
+    if path is None:
+        return False
+    try:
+        os.utime(path)
+    except FileNotFoundError:
+        return False
+    return True
 
 
 def _freshen_loose(store: Any, sha: bytes) -> bool:

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from dulwich.client import GitClient, LocalGitClient
-from dulwich.objects import ObjectID
+from dulwich.objects import Commit, ObjectID
 from dulwich.refs import Ref
 from dulwich.repo import Repo
 
@@ -125,6 +125,7 @@ def _integrate(store: GitStore, repo: Repo, ref: bytes, theirs: bytes, force_tag
         status: Status
         if ours == theirs:
             return RefUpdate(name, "up-to-date", _hex(ours), _hex(ours))
+        new_commits: list[Commit] = []
         if ours is None:
             status, new = "created", theirs
         elif _is_tag(ref):
@@ -145,10 +146,9 @@ def _integrate(store: GitStore, repo: Repo, ref: bytes, theirs: bytes, force_tag
         elif is_ancestor(objects, theirs, ours):
             return RefUpdate(name, "ahead", _hex(ours), _hex(ours))
         else:
-            new, commits = replay(objects, ours, theirs, store._author_line(repo), int(time.time()))
-            store._add_objects(repo, commits)
+            new, new_commits = replay(objects, ours, theirs, store._author_line(repo), int(time.time()))
             status = "rebased"
-        if store._compare_and_swap(repo, ref, ours, new):
+        if store._compare_and_swap(repo, ref, ours, new, keep=new_commits):
             return RefUpdate(name, status, _hex(ours), _hex(new))
 
 

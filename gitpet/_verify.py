@@ -223,17 +223,24 @@ def _owner(ref: str) -> str | None:
 
 
 def leftover_files(gitdir: Path, older_than: float = 0.0) -> list[Path]:
-    """Lock files and temporary packs an interrupted writer left, older than ``older_than`` seconds."""
+    """Files an interrupted writer left, older than ``older_than`` seconds.
+
+    Lock files, temporary packs and loose objects being written, and a pack
+    whose index was never written (no reader uses such a pack).
+    """
     now = time.time()
+    objects = gitdir / "objects"
+    candidates = [*gitdir.glob("**/*.lock"), *objects.glob("tmp_*"), *objects.glob("pack/tmp*")]
+    candidates += objects.glob("??/tmp_obj_*")
+    candidates += [pack for pack in objects.glob("pack/*.pack") if not pack.with_suffix(".idx").exists()]
     found = []
-    for pattern in ("**/*.lock", "objects/pack/tmp_*", "objects/**/tmp_obj_*", "*.init-*"):
-        for path in gitdir.glob(pattern):
-            try:
-                if path.is_file() and now - path.stat().st_mtime >= older_than:
-                    found.append(path)
-            except FileNotFoundError:
-                continue
-    return sorted(set(found))
+    for path in set(candidates):
+        try:
+            if path.is_file() and now - path.stat().st_mtime >= older_than:
+                found.append(path)
+        except FileNotFoundError:
+            continue
+    return sorted(found)
 
 
 def verify_repository(repo: Repo, gitdir: Path) -> VerifyReport:

@@ -145,16 +145,13 @@ def test_lost_compare_and_swap_rebases_instead_of_overwriting(store_path: Path, 
     """Two processes race on one class: both versions end up in its history."""
     GitStore(store_path).write_versions([("Race", version("Race", "base"))])
     script = """
-        import json, sys
+        import sys
         from gitpet import GitStore
-        from gitpet._objects import VersionFiles, VersionTree
+        from tests.test_store import version
         store = GitStore(sys.argv[1])
         tag = sys.argv[2]
         for i in range(40):
-            body = f"{tag}-{i}"
-            meta = json.dumps({"format": 1, "name": "Race", "python": "3.11"}, sort_keys=True).encode()
-            v = VersionTree.build(VersionFiles(body.encode(), b"pickle:" + body.encode(), meta))
-            store.write_versions([("Race", v)])
+            store.write_versions([("Race", version("Race", f"{tag}-{i}"))])
     """
     procs = [
         subprocess.Popen(

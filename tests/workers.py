@@ -10,6 +10,7 @@ developer would; bytecode caching is off so a re-import always sees the edit.
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 import time
 from pathlib import Path
@@ -17,7 +18,16 @@ from pathlib import Path
 sys.dont_write_bytecode = True
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from gitpet import PetClassManager, loaded_version  # noqa: E402
+from gitpet import GitStore, PetClassManager, loaded_version  # noqa: E402
+
+# The crash test shortens the stale-lock bound so that recovering a killed
+# writer's lock costs it half a second rather than the default ten.
+STALE_AFTER_ENV = "GITPET_TEST_STALE_AFTER"
+
+
+def manager(store: str) -> PetClassManager:
+    return PetClassManager(GitStore(store, stale_lock_after=float(os.environ.get(STALE_AFTER_ENV, "10"))))
+
 
 CLASS_TEMPLATE = '''
 class {name}:
@@ -50,7 +60,7 @@ def wait_for(go_file: str) -> None:
 
 def push_versions(store: str, workdir: str, name: str, tag: str, count: str, go_file: str = "-") -> None:
     """Push ``count`` distinct versions of class ``name`` (values ``<tag>-<i>``)."""
-    pcm = PetClassManager(store)
+    pcm = manager(store)
     classes = [
         load_edited_class(Path(workdir), f"{name.lower()}_{tag}", name, f"{tag}-{i}")
         for i in range(int(count))
@@ -62,7 +72,7 @@ def push_versions(store: str, workdir: str, name: str, tag: str, count: str, go_
 
 def push_batches(store: str, workdir: str, tag: str, rounds: str, size: str) -> None:
     """Push ``rounds`` batches of ``size`` classes each (a batch is written as one pack)."""
-    pcm = PetClassManager(store)
+    pcm = manager(store)
     for r in range(int(rounds)):
         items = []
         for k in range(int(size)):
@@ -74,7 +84,7 @@ def push_batches(store: str, workdir: str, tag: str, rounds: str, size: str) -> 
 
 def read_latest(store: str, name: str, stop_file: str) -> None:
     """Load the latest ``name`` in a loop until ``stop_file`` exists; print each new value."""
-    pcm = PetClassManager(store)
+    pcm = manager(store)
     seen = None
     loads = 0
     while not Path(stop_file).exists():

@@ -1,0 +1,245 @@
+"""``GitStore.gc()``: one pack for everything reachable, and old garbage pruned, while others write.
+
+Why it is safe with concurrent writers (gitpet's or git's):
+
+1. Everything reachable from *any* ref is read back with full checks and
+   written as one new pack, which is complete (index included) before
+   anything is deleted. A damaged store is not collected: ``IntegrityError``
+   before any change (run ``gitpet verify``).
+2. Deleting happens under the exclusive writers flock (:mod:`gitpet._locks`),
+   so no gitpet writer is between "this object is already stored" (which
+   refreshes its mtime) and "write it" meanwhile.
+3. Only what existed when gc started is ever deleted: a loose object the new
+   pack holds; an unreachable loose object or an old pack only when it is
+   older than ``prune_older_than``. Objects a writer has written but not yet
+   referenced are young, so they stay; git's own gc relies on the same rule.
+
+Refs are never rewritten or packed (dulwich's ``pack_refs(all=True)`` deletes
+loose refs without their locks and loses versions written meanwhile).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from dulwich.objects import Blob, Commit, ObjectID, ShaFile, Tag, Tree
+from dulwich.pack import Pack
+
+from gitpet._errors import StoreBusyError
+from gitpet._integrity import read_object
+from gitpet._locks import remove_if_stale
+from gitpet._verify import leftover_files
+
+if TYPE_CHECKING:
+    from gitpet._store import GitStore
+
+__all__ = ["GcReport", "collect_garbage", "objects_size"]
+
+_GITLINK = 0o160000
+
+
+@dataclass(frozen=True)
+class StoreSize:
+    """Size of a store's ``objects`` directory: content bytes and disk usage (blocks)."""
+
+    files: int
+    bytes: int
+    disk_bytes: int
+
+
+@dataclass(frozen=True)
+class GcReport:
+    """What :meth:`GitStore.gc` did."""
+
+    before: StoreSize
+    after: StoreSize
+    reachable: int
+    loose_packed: int
+    packs_removed: int
+    pruned: int
+    kept_young: int
+    leftovers_removed: tuple[str, ...]
+
+    def summary(self) -> str:
+        young = f" ({self.kept_young} unreachable but young kept)" if self.kept_young else ""
+        return (
+            f"packed {self.reachable} reachable objects into one pack; removed {self.loose_packed} "
+            f"loose copies and {self.packs_removed} old pack(s); pruned {self.pruned} unreachable "
+            f"object(s){young}; objects on disk: {_mb(self.before.disk_bytes)} -> "
+            f"{_mb(self.after.disk_bytes)}"
+        )
+
+
+def _mb(size: int) -> str:
+    return f"{size / 1e6:.2f} MB"
+
+
+def objects_size(gitdir: Path) -> StoreSize:
+    files = total = disk = 0
+    for root, _dirs, names in os.walk(gitdir / "objects"):
+        for name in names:
+            try:
+                info = os.stat(os.path.join(root, name))
+            except FileNotFoundError:
+                continue
+            files += 1
+            total += info.st_size
+            disk += info.st_blocks * 512
+    return StoreSize(files, total, disk)
+
+
+def _reachable(store: GitStore, roots: list[bytes], known: dict[bytes, ShaFile]) -> None:
+    """Add to ``known`` every object reachable from ``roots`` (each read with full checks)."""
+    repo = store._writable_repo()
+    pending = [sha for sha in roots if sha not in known]
+    while pending:
+        sha = pending.pop()
+        if sha in known:
+            continue
+        obj = read_object(repo.object_store, sha)
+        known[sha] = obj
+        if isinstance(obj, Commit):
+            pending.append(obj.tree)
+            pending.extend(obj.parents)
+        elif isinstance(obj, Tree):
+            pending.extend(entry.sha for entry in obj.items() if entry.mode != _GITLINK)
+        elif isinstance(obj, Tag):
+            pending.append(obj.object[1])
+        else:
+            assert isinstance(obj, Blob)
+
+
+def _ref_targets(store: GitStore) -> list[bytes]:
+    repo = store._writable_repo()
+    return sorted({bytes(sha) for sha in repo.refs.as_dict().values()})
+
+
+def _age(path: str, now: float) -> float:
+    try:
+        return now - os.stat(path).st_mtime
+    except FileNotFoundError:
+        return -1.0
+
+
+def collect_garbage(store: GitStore, prune_older_than: float, lock_timeout: float) -> GcReport:
+    repo = store._writable_repo()
+    objects = repo.object_store
+    gitdir = store.path
+    before = objects_size(gitdir)
+    old_packs: list[Pack] = list(objects.packs)
+    old_loose: set[bytes] = {bytes(sha) for sha in objects._iter_loose_objects()}
+
+    reachable: dict[bytes, ShaFile] = {}
+    _reachable(store, _ref_targets(store), reachable)
+    new_pack = objects.add_objects([(obj, None) for obj in reachable.values()]) if reachable else None
+    keep_pack = os.path.basename(new_pack._basename) if new_pack is not None else None
+    in_new_pack = frozenset(reachable)
+
+    deadline = time.monotonic() + lock_timeout
+    while True:
+        with store._writers.exclusive() as alone:
+            if alone:
+                # Refs may have moved while we packed: what they reach now stays
+                # too, where it is (the new pack does not hold it).
+                _reachable(store, _ref_targets(store), reachable)
+                now = time.time()
+                grace = prune_older_than
+                loose_packed, pruned, kept_young = _remove_loose(
+                    objects, old_loose, in_new_pack, reachable, grace, now
+                )
+                packs_removed = _remove_packs(
+                    objects, old_packs, keep_pack, in_new_pack, reachable, grace, now
+                )
+                removed = _remove_leftovers(gitdir, grace, store._stale_lock_after)
+                break
+        if time.monotonic() > deadline:
+            raise StoreBusyError("gc", lock_timeout, str(gitdir / "gitpet" / "writers"))
+        time.sleep(0.01)
+    objects.close()  # forget removed packs; the store reopens what it needs
+    return GcReport(
+        before=before,
+        after=objects_size(gitdir),
+        reachable=len(reachable),
+        loose_packed=loose_packed,
+        packs_removed=packs_removed,
+        pruned=pruned,
+        kept_young=kept_young,
+        leftovers_removed=removed,
+    )
+
+
+def _remove_loose(
+    objects: object,
+    old_loose: set[bytes],
+    in_new_pack: frozenset[bytes],
+    reachable: dict[bytes, ShaFile],
+    grace: float,
+    now: float,
+) -> tuple[int, int, int]:
+    packed = pruned = young = 0
+    for sha in sorted(old_loose):
+        path = objects._get_shafile_path(ObjectID(sha))  # type: ignore[attr-defined]
+        if sha in in_new_pack:
+            packed += _unlink(path)  # the new pack holds a copy
+        elif sha in reachable:
+            continue  # became reachable after the new pack was written
+        elif _age(path, now) >= grace:
+            pruned += _unlink(path)
+        else:
+            young += 1
+    for sha in {sha[:2] for sha in old_loose}:
+        # An emptied fan-out directory goes too (gitpet writers are excluded now).
+        with contextlib.suppress(OSError):
+            os.rmdir(os.path.dirname(objects._get_shafile_path(ObjectID(sha + b"0" * 38))))  # type: ignore[attr-defined]
+    return packed, pruned, young
+
+
+def _remove_packs(
+    objects: object,
+    old_packs: list[Pack],
+    new_pack_name: str | None,
+    in_new_pack: frozenset[bytes],
+    reachable: dict[bytes, ShaFile],
+    grace: float,
+    now: float,
+) -> int:
+    removed = 0
+    for pack in old_packs:
+        if os.path.basename(pack._basename) == new_pack_name:
+            continue
+        shas = [bytes(sha) for sha in pack]
+        if any(sha in reachable and sha not in in_new_pack for sha in shas):
+            continue  # holds something that became reachable after the new pack was written
+        # What else it holds is garbage once the pack is old: a writer that
+        # needs an object only an old pack holds writes it again (_add_objects).
+        if all(sha in in_new_pack for sha in shas) or _age(pack._data_path, now) >= grace:
+            objects._remove_pack(pack)  # type: ignore[attr-defined]
+            removed += 1
+    return removed
+
+
+def _remove_leftovers(gitdir: Path, grace: float, stale_lock_after: float) -> tuple[str, ...]:
+    """Lock files whose writer is gone, and temporary files older than ``grace``."""
+    removed = []
+    now = time.time()
+    for path in leftover_files(gitdir):
+        if path.name.endswith(".lock"):
+            gone = remove_if_stale(path, stale_lock_after, writers_excluded=True)
+        else:
+            gone = _age(str(path), now) >= grace and bool(_unlink(str(path)))
+        if gone:
+            removed.append(str(path.relative_to(gitdir)))
+    return tuple(removed)
+
+
+def _unlink(path: str) -> int:
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        return 0
+    return 1
