@@ -31,21 +31,26 @@ from gitpet._errors import (
     TagExistsError,
     UnpicklableClassError,
     UnsupportedClassError,
+    UntrustedVersionError,
     VersionNotFoundError,
     WrongClassVersionError,
 )
 from gitpet._factory import BaseFactory, PetFactory
+from gitpet._gc import GcReport
 from gitpet._manager import PetClassManager
 from gitpet._modpolicy import ModulePolicy
 from gitpet._plugin import BasePlugin
 from gitpet._remote import RefUpdate, SyncReport
 from gitpet._store import GitStore, PushResult, VersionInfo
+from gitpet._trust import TrustPolicy
+from gitpet._verify import VerifyReport
 
 __all__ = [
     "AmbiguousVersionError",
     "BaseFactory",
     "BasePlugin",
     "ClassNotFoundError",
+    "GcReport",
     "Container",
     "GitStore",
     "GitpetError",
@@ -68,8 +73,11 @@ __all__ = [
     "StoreBusyError",
     "SyncReport",
     "TagExistsError",
+    "TrustPolicy",
     "UnpicklableClassError",
     "UnsupportedClassError",
+    "UntrustedVersionError",
+    "VerifyReport",
     "VersionInfo",
     "VersionNotFoundError",
     "WrongClassVersionError",

@@ -228,12 +228,18 @@ def _cmd_fetch(store: GitStore, args: argparse.Namespace) -> int:
 
 def _cmd_remote(store: GitStore, args: argparse.Namespace) -> int:
     if args.action == "add":
-        store.add_remote(args.remote_name, args.url)
+        store.add_remote(args.remote_name, args.url, trusted=args.trusted)
         return 0
     if args.action == "remove":
         store.remove_remote(args.remote_name)
         return 0
     _print_mapping(store.remotes(), args.json)
+    return 0
+
+
+def _cmd_trust(store: GitStore, args: argparse.Namespace) -> int:
+    for version_id in store.trust(args.name, args.version):
+        print(f"trusted {args.name}@{version_id}")
     return 0
 
 
@@ -353,6 +359,12 @@ def _parser() -> argparse.ArgumentParser:
         sync.add_argument("--name", dest="names", action="append", metavar="NAME", help="only this class")
         sync.add_argument("--force-tags", action="store_true", help="move tags that name another version")
 
+    trust = _add(
+        commands, "trust", _cmd_trust, "vouch for a version after review (default: the whole history)", False
+    )
+    trust.add_argument("name")
+    trust.add_argument("version", nargs="?", metavar="VERSION", help=_VERSION_HELP)
+
     _add(commands, "verify", _cmd_verify, "check every stored object and version (never unpickles)", True)
 
     gc = _add(
@@ -371,6 +383,9 @@ def _parser() -> argparse.ArgumentParser:
     add = actions.add_parser("add", help="configure a remote", description="configure a remote")
     add.add_argument("remote_name", metavar="NAME")
     add.add_argument("url", metavar="URL")
+    add.add_argument(
+        "--trusted", action="store_true", help="versions fetched from it load without ceremony (it runs code)"
+    )
     remove = actions.add_parser("remove", help="forget a remote", description="forget a remote")
     remove.add_argument("remote_name", metavar="NAME")
     remote.set_defaults(action="list")

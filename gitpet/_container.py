@@ -12,6 +12,7 @@ from gitpet._manager import PetClassManager
 from gitpet._modpolicy import ModulePolicy
 from gitpet._names import check_class_name
 from gitpet._store import GitStore
+from gitpet._trust import TrustPolicy
 
 __all__ = ["Container", "PetContainer"]
 
@@ -31,6 +32,8 @@ class PetContainer:
             path): a class missing from the store is fetched from it when
             asked for (``ppif[name]``, ``get_version``). ``None``: never.
         policy: which modules are captured by value.
+        trust: what to do with versions this machine does not vouch for
+            (default :meth:`TrustPolicy.refuse`; see docs/reliability.md).
 
     Example:
         >>> import tempfile
@@ -49,9 +52,11 @@ class PetContainer:
         remote: str | None = None,
         *,
         policy: ModulePolicy | None = None,
+        trust: TrustPolicy | None = None,
     ) -> None:
         self._store_arg = store
         self._policy = policy
+        self._trust = trust
         self._pif = BaseFactory()
         self._remote = remote
         self._pcm: PetClassManager | None = None
@@ -65,13 +70,17 @@ class PetContainer:
         self,
         store: GitStore | str | os.PathLike[str] | None = None,
         remote: str | None = None,
+        trust: TrustPolicy | None = None,
     ) -> None:
-        """Use another store and remote (registrations are kept).
+        """Use another store, remote and trust policy (registrations are kept).
 
-        ``store=None`` means the default store; ``remote=None`` means no remote.
+        ``store=None`` means the default store; ``remote=None`` means no
+        remote; ``trust=None`` means :meth:`TrustPolicy.refuse` for versions
+        this machine does not vouch for.
         """
         self._store_arg = store
         self._remote = remote
+        self._trust = trust
         if self._pcm is not None:
             self._pcm = None
             if self._ppif is not None:
@@ -80,7 +89,9 @@ class PetContainer:
     @property
     def pcm(self) -> PetClassManager:
         if self._pcm is None:
-            self._pcm = PetClassManager(self._store_arg, policy=self._policy, remote=self._remote)
+            self._pcm = PetClassManager(
+                self._store_arg, policy=self._policy, remote=self._remote, trust=self._trust
+            )
         return self._pcm
 
     @property

@@ -27,6 +27,7 @@ __all__ = [
     "RemoteError",
     "RemoteRejectedError",
     "TagExistsError",
+    "UntrustedVersionError",
 ]
 
 
@@ -226,3 +227,16 @@ class TagExistsError(GitpetError, ValueError):
             f"tag {tag!r} of class {name!r} already names version {current[:12]}; "
             f"pass force=True (CLI: --force) to move it"
         )
+
+
+class UntrustedVersionError(GitpetError, PermissionError):
+    """A version did not come from this machine or a trusted remote, and the policy refuses it.
+
+    Nothing of it was unpickled.
+    """
+
+    def __init__(self, name: str, version_id: str, reason: str) -> None:
+        self.name = name
+        self.version_id = version_id
+        self.reason = reason
+        super().__init__(f"version {version_id[:12]} of {name} is not trusted: {reason}")

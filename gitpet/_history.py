@@ -9,7 +9,7 @@ result contains every version of both sides.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from dulwich.object_store import BaseObjectStore
 from dulwich.objects import Commit, ObjectID, Tag, Tree
@@ -22,6 +22,7 @@ __all__ = [
     "commits_missing_from",
     "first_parent_chain",
     "is_ancestor",
+    "peeled_commit",
     "peeled_tree",
     "read_commit",
     "replay",
@@ -90,12 +91,14 @@ def replay(
     theirs: bytes,
     committer: bytes,
     when: int,
+    sign: Callable[[Commit], None] | None = None,
 ) -> tuple[bytes, list[Commit]]:
     """Put our versions that ``theirs`` lacks on top of ``theirs``.
 
     Each replayed commit keeps its tree, author, author date and message; a
     version equal to the one it would sit on is skipped (nothing to add).
     Returns the new tip and the new commits (to be written before any ref moves).
+    ``sign`` signs each new commit before the next one names it as parent.
     """
     tip = theirs
     tip_tree = read_commit(objects, theirs).tree
@@ -114,9 +117,22 @@ def replay(
         commit.commit_timezone = 0
         commit.encoding = original.encoding
         commit.message = original.message
+        if sign is not None:
+            sign(commit)
         created.append(commit)
         tip, tip_tree = commit.id, commit.tree
     return tip, created
+
+
+def peeled_commit(objects: ObjectReader, sha: bytes) -> bytes | None:
+    """The commit a ref's target names, through annotated tags; None if it names no commit."""
+    for _depth in range(16):
+        obj = find_object(objects, sha)
+        if isinstance(obj, Tag):
+            sha = obj.object[1]
+        else:
+            return obj.id if isinstance(obj, Commit) else None
+    raise IntegrityError(sha.decode("ascii"), "tag chain is too deep")
 
 
 def peeled_tree(objects: ObjectReader, sha: bytes) -> bytes | None:

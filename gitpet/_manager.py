@@ -10,11 +10,17 @@ import weakref
 from collections.abc import Iterable
 
 from gitpet._codec import ClassCodec, check_versionable
-from gitpet._errors import ClassNotFoundError, RemoteRejectedError, VersionNotFoundError
+from gitpet._errors import (
+    ClassNotFoundError,
+    RemoteRejectedError,
+    UntrustedVersionError,
+    VersionNotFoundError,
+)
 from gitpet._modpolicy import ModulePolicy
 from gitpet._names import check_class_name, parse_version_spec
 from gitpet._objects import VersionTree
-from gitpet._store import GitStore, PushResult, VersionInfo
+from gitpet._store import GitStore, PushResult, StoredVersion, VersionInfo
+from gitpet._trust import TrustPolicy
 
 __all__ = ["PetClassManager"]
 
@@ -44,6 +50,9 @@ class PetClassManager:
         remote_miss_ttl: seconds to remember that the remote has no class of
             some name, so repeated lookups of framework classes through a
             persistent factory do not each cost a round trip.
+        trust: what :meth:`pull` does with a version this machine does not
+            vouch for (fetched from a remote not marked trusted); default
+            :meth:`TrustPolicy.refuse`. See docs/reliability.md.
 
     Example:
         >>> import tempfile
@@ -65,12 +74,17 @@ class PetClassManager:
         policy: ModulePolicy | None = None,
         remote: str | None = None,
         remote_miss_ttl: float = 30.0,
+        trust: TrustPolicy | None = None,
     ) -> None:
         self._store = store if isinstance(store, GitStore) else GitStore(store)
         self._remote = remote
         self._remote_miss_ttl = remote_miss_ttl
         self._remote_misses: dict[str, float] = {}
         self._codec = ClassCodec(policy)
+        self._trust = trust if trust is not None else TrustPolicy.refuse()
+        if not isinstance(self._trust, TrustPolicy):
+            raise TypeError(f"trust must be a TrustPolicy, not {type(trust).__name__}")
+        self._admitted: set[str] = set()
         self._lock = threading.Lock()
         self._encoded: weakref.WeakKeyDictionary[type, dict[str, tuple[_Fingerprint, VersionTree]]] = (
             weakref.WeakKeyDictionary()
@@ -86,6 +100,10 @@ class PetClassManager:
     @property
     def codec(self) -> ClassCodec:
         return self._codec
+
+    @property
+    def trust(self) -> TrustPolicy:
+        return self._trust
 
     @property
     def remote(self) -> str | None:
@@ -130,17 +148,42 @@ class PetClassManager:
         if version is not None:
             parse_version_spec(name, version)  # a malformed spec is refused before any fetch
         try:
-            return self._codec.decode(self._store.read_version(name, version))
+            return self._load(self._store.read_version(name, version))
         except (ClassNotFoundError, VersionNotFoundError) as err:
             if not self._may_fetch(err, name, version):
                 raise
         assert self._remote is not None
         self.fetch_class(name)
         try:
-            return self._codec.decode(self._store.read_version(name, version))
+            return self._load(self._store.read_version(name, version))
         except ClassNotFoundError as err:
             self._remote_misses[name] = time.monotonic()
             raise ClassNotFoundError(name, f"store {self._store.path} or remote {self._remote}") from err
+
+    def _load(self, stored: StoredVersion) -> type:
+        """Unpickle ``stored`` once the trust policy admits it (nothing runs before that)."""
+        if stored.id not in self._admitted:
+            self._admit(stored)
+            self._admitted.add(stored.id)
+        return self._codec.decode(stored)
+
+    def _admit(self, stored: StoredVersion) -> None:
+        if self._store.is_trusted(stored.id) or self._trust.untrusted == "allow":
+            return
+        if self._trust.untrusted == "signed":
+            assert self._trust.allowed_signers is not None
+            if self._store.signed_by(stored.name, stored.id, self._trust.allowed_signers) is not None:
+                return
+            reason = f"no commit of it is SSH-signed by a key in {self._trust.allowed_signers}"
+        else:
+            reason = "it was neither pushed from here nor fetched from a remote marked trusted"
+        raise UntrustedVersionError(
+            stored.name,
+            stored.id,
+            f"{reason}. Review it (gitpet show {stored.name}@{stored.id[:12]}), then vouch for it "
+            f"(gitpet trust {stored.name} {stored.id[:12]}), or mark its remote trusted "
+            "(gitpet remote add --trusted), or load with another TrustPolicy",
+        )
 
     def _may_fetch(self, err: Exception, name: str, version: str | None) -> bool:
         # An ambiguous prefix or another class's id stays so after a fetch.

@@ -18,7 +18,7 @@ import shutil
 import time
 import uuid
 import weakref
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -45,7 +45,7 @@ from gitpet._errors import (
     WrongClassVersionError,
 )
 from gitpet._gc import GcReport, StoreSize, collect_garbage
-from gitpet._history import first_parent_chain, peeled_tree, read_commit
+from gitpet._history import first_parent_chain, peeled_commit, peeled_tree, read_commit
 from gitpet._integrity import find_object, read_object
 from gitpet._locks import WriterLock, remove_if_stale
 from gitpet._names import (
@@ -63,12 +63,15 @@ from gitpet._names import (
 )
 from gitpet._objects import CLASS_PICKLE, META, SOURCE, VersionFiles, VersionTree
 from gitpet._remote import SyncReport, describe_location, is_url, normalize_location
+from gitpet._signing import sign_commit, ssh_signer
+from gitpet._trust import TrustList
 from gitpet._verify import VerifyReport, verify_repository
 
 __all__ = ["GitStore", "PushResult", "StoredVersion", "VersionInfo", "default_store_path"]
 
 STORE_ENV = "GITPET_STORE"
 AUTHOR_ENV = "GITPET_AUTHOR"
+SIGNING_KEY_ENV = "GITPET_SIGNING_KEY"
 DEFAULT_STORE_DIR = ".gitpet"
 DEFAULT_AUTHOR = b"gitpet <gitpet@localhost>"
 # Below this many new objects, loose files are cheaper than a pack and do not
@@ -76,6 +79,7 @@ DEFAULT_AUTHOR = b"gitpet <gitpet@localhost>"
 # loose, 1.3 ms/version as one pack each, 0.2 ms/version in one big pack).
 _PACK_THRESHOLD = 64
 _VERSION_ENTRIES = frozenset({SOURCE, CLASS_PICKLE, META})
+_TRUSTED_KEY = b"gitpettrusted"
 
 
 _K = TypeVar("_K")
@@ -153,6 +157,8 @@ class GitStore:
         stale_lock_after: a lock file older than this whose writer is gone
             (no gitpet process is inside a write step) is removed; see
             :mod:`gitpet._locks` and docs/reliability.md.
+        signing_key: an SSH private key that signs every commit gitpet makes
+            here; default ``$GITPET_SIGNING_KEY``, else unsigned.
 
     Example:
         >>> import tempfile
@@ -170,6 +176,7 @@ class GitStore:
         author: str | None = None,
         lock_timeout: float = 30.0,
         stale_lock_after: float = 10.0,
+        signing_key: str | os.PathLike[str] | None = None,
     ) -> None:
         self._path = Path(path).absolute() if path is not None else default_store_path()
         self._author_override = author
@@ -177,6 +184,10 @@ class GitStore:
         self._lock_timeout = lock_timeout
         self._stale_lock_after = stale_lock_after
         self._writers = WriterLock(self._path)
+        self._trusted = TrustList(self._path)
+        key = signing_key if signing_key is not None else os.environ.get(SIGNING_KEY_ENV)
+        self._signing_key = Path(key).expanduser().absolute() if key else None
+        self._signers: dict[tuple[bytes, Path], str | None] = {}
         self._repo_handle: Repo | None = None
         self._finalizer: weakref.finalize[Any, Any] | None = None
         # Git objects never change, so these caches never go stale.
@@ -478,6 +489,50 @@ class GitStore:
             return GcReport(empty, empty, 0, 0, 0, 0, 0, ())
         return collect_garbage(self, prune_older_than, self._lock_timeout)
 
+    # -- trust ---------------------------------------------------------------
+
+    def is_trusted(self, version_id: str) -> bool:
+        """Whether this machine vouches for ``version_id`` (see :mod:`gitpet._trust`)."""
+        return version_id in self._trusted
+
+    def trust(self, name: str, version: str | None = None) -> list[str]:
+        """Vouch for a version of ``name`` after review, or (``version=None``) its whole history.
+
+        Returns the ids now trusted. Nothing is unpickled.
+        """
+        whole_history = version is None
+        ids = [v.id for v in self.versions(name)] if whole_history else [self.resolve(name, version)]
+        self._trusted.add(ids)
+        return ids
+
+    def signed_by(self, name: str, version: str, allowed_signers: str | os.PathLike[str]) -> str | None:
+        """The principal whose valid SSH signature is on a commit of ``version`` in ``name``'s
+        history, checked against ``allowed_signers``; None if no such commit is signed so."""
+        version_id = self.resolve(name, version).encode("ascii")
+        signers = Path(allowed_signers).absolute()
+        repo = self._repo()
+        tip = self._read_ref(repo, class_ref(name)) if repo is not None else None
+        if repo is None or tip is None:
+            return None
+        for commit in first_parent_chain(repo.object_store, tip):
+            if commit.tree != version_id:
+                continue
+            key = (commit.id, signers)
+            if key not in self._signers:
+                self._signers[key] = ssh_signer(commit, signers)
+            if self._signers[key] is not None:
+                return self._signers[key]
+        return None
+
+    def _trust_history(self, repo: Repo, tips: Iterable[bytes]) -> None:
+        """Vouch for every version in the histories of ``tips`` (fetched from a trusted remote)."""
+        ids: set[str] = set()
+        for tip in tips:
+            commit = peeled_commit(repo.object_store, tip)
+            if commit is not None:
+                ids.update(c.tree.decode("ascii") for c in first_parent_chain(repo.object_store, commit))
+        self._trusted.add(ids)
+
     # -- tags ----------------------------------------------------------------
 
     def tags(self, name: str) -> dict[str, str]:
@@ -547,19 +602,23 @@ class GitStore:
                 found[section[1].decode("utf-8")] = url.decode("utf-8")
         return dict(sorted(found.items()))
 
-    def add_remote(self, name: str, url: str) -> None:
-        """Configure remote ``name`` (``git remote -v`` shows it too); local paths become absolute."""
+    def add_remote(self, name: str, url: str, *, trusted: bool = False) -> None:
+        """Configure remote ``name`` (``git remote -v`` shows it too); local paths become absolute.
+
+        ``trusted``: versions fetched from it load without ceremony (see
+        :mod:`gitpet._trust`); kept in this store's git config only.
+        """
         check_remote_name(name)
         if not isinstance(url, str) or not url.strip():
             raise InvalidNameError(url, "is empty", "remote URL")
         location = normalize_location(url.strip())
         existing = self.remotes().get(name)
-        if existing == location:
-            return
-        if existing is not None:
+        if existing is not None and existing != location:
             raise InvalidNameError(
                 name, f"is already configured with URL {describe_location(existing)}", "remote"
             )
+        if existing == location and self.is_trusted_remote(name) == trusted:
+            return
         repo = self._writable_repo()
 
         def write() -> None:
@@ -567,9 +626,38 @@ class GitStore:
             section = (b"remote", name.encode("utf-8"))
             config.set(section, b"url", location.encode("utf-8"))
             config.set(section, b"fetch", f"+refs/heads/*:refs/remotes/{name}/*".encode())
+            config.set(section, _TRUSTED_KEY, trusted)
             config.write_to_path()
 
         self._retry_while_locked("config", write)
+
+    def trust_remote(self, name: str, trusted: bool = True) -> None:
+        """Mark configured remote ``name`` trusted (or not) for versions fetched from now on."""
+        check_remote_name(name)
+        url = self.remotes().get(name)
+        if url is None:
+            raise RemoteError(name, "no remote of that name is configured")
+        self.add_remote(name, url, trusted=trusted)
+
+    def is_trusted_remote(self, remote: str) -> bool:
+        """Whether ``remote`` (a configured name, or the URL/path of one) is marked trusted."""
+        repo = self._repo()
+        if repo is None or not isinstance(remote, str):
+            return False
+        config = repo.get_config()
+        configured = self.remotes()
+        if remote in configured:
+            names = [remote]
+        else:
+            location = normalize_location(remote.strip()) if remote.strip() else remote
+            names = [n for n, url in configured.items() if url == location]
+        for name in names:
+            try:
+                if config.get_boolean((b"remote", name.encode("utf-8")), _TRUSTED_KEY, False):
+                    return True
+            except ValueError:
+                continue
+        return False
 
     def remove_remote(self, name: str) -> None:
         """Forget remote ``name`` (nothing on the remote changes)."""
@@ -614,16 +702,26 @@ class GitStore:
         return _sync.push(self, remote, names, force_tags=force_tags)
 
     def fetch(
-        self, remote: str, names: Sequence[str] | str | None = None, *, force_tags: bool = False
+        self,
+        remote: str,
+        names: Sequence[str] | str | None = None,
+        *,
+        force_tags: bool = False,
+        trusted: bool | None = None,
     ) -> SyncReport:
         """Bring versions from ``remote``; local refs only gain versions, never lose one.
+
+        ``trusted``: vouch for every fetched version (see :mod:`gitpet._trust`);
+        default: whether ``remote`` is a configured remote marked trusted.
 
         A class this store also changed keeps both: the remote's history with
         this store's new versions on top. A tag that differs is not moved
         unless ``force_tags``; it is reported and raises
         :class:`RemoteRejectedError` after everything else was fetched.
         """
-        return _sync.fetch(self, remote, names, force_tags=force_tags)
+        if trusted is None:
+            trusted = self.is_trusted_remote(remote)
+        return _sync.fetch(self, remote, names, force_tags=force_tags, trusted=trusted)
 
     # -- writing -----------------------------------------------------------
 
@@ -661,6 +759,7 @@ class GitStore:
             for obj in (*version.blobs, version.tree, commit):
                 new_objects.setdefault(obj.id, obj)
         written = self._add_objects(repo, list(new_objects.values()))
+        self._trusted.add(version.id for _name, version in items)  # pushed from here: vouched for
         return [
             self._advance(
                 repo,
@@ -840,7 +939,12 @@ class GitStore:
         commit.author_timezone = commit.commit_timezone = 0
         commit.encoding = None
         commit.message = message.encode("utf-8")
+        self._sign(commit)
         return commit
+
+    def _sign(self, commit: Commit) -> None:
+        if self._signing_key is not None:
+            sign_commit(commit, self._signing_key)
 
     def _author_line(self, repo: Repo) -> bytes:
         if self._author is None:

@@ -81,18 +81,32 @@ def _local_refs(repo: Repo | None, select: RefSelector) -> dict[bytes, bytes]:
 
 
 def fetch(
-    store: GitStore, remote: str, names: Sequence[str] | str | None = None, *, force_tags: bool = False
+    store: GitStore,
+    remote: str,
+    names: Sequence[str] | str | None = None,
+    *,
+    force_tags: bool = False,
+    trusted: bool = False,
 ) -> SyncReport:
-    """Bring the remote's versions of ``names`` (default: everything) into ``store``."""
+    """Bring the remote's versions of ``names`` (default: everything) into ``store``.
+
+    ``trusted``: vouch for every version the fetched refs' histories hold.
+    """
     select = ref_selector(names)
     location = store.remote_location(remote)
     client, path = connect(location)
-    updates = _fetch_into(store, client, path, location, select, force_tags)
+    updates = _fetch_into(store, client, path, location, select, force_tags, trusted)
     return _finish(location, "fetch", updates)
 
 
 def _fetch_into(
-    store: GitStore, client: GitClient, path: str, location: str, select: RefSelector, force_tags: bool
+    store: GitStore,
+    client: GitClient,
+    path: str,
+    location: str,
+    select: RefSelector,
+    force_tags: bool,
+    trusted: bool,
 ) -> list[RefUpdate]:
     if not store.exists():
         # Ask first, so that an unreachable remote, or one without what we
@@ -113,6 +127,8 @@ def _fetch_into(
 
     with remote_errors(location):
         client.fetch(path, repo, determine_wants=determine_wants)
+    if trusted:
+        store._trust_history(repo, theirs.values())
     return [_integrate(store, repo, ref, sha, force_tags) for ref, sha in sorted(theirs.items())]
 
 
@@ -146,7 +162,9 @@ def _integrate(store: GitStore, repo: Repo, ref: bytes, theirs: bytes, force_tag
         elif is_ancestor(objects, theirs, ours):
             return RefUpdate(name, "ahead", _hex(ours), _hex(ours))
         else:
-            new, new_commits = replay(objects, ours, theirs, store._author_line(repo), int(time.time()))
+            new, new_commits = replay(
+                objects, ours, theirs, store._author_line(repo), int(time.time()), sign=store._sign
+            )
             status = "rebased"
         if store._compare_and_swap(repo, ref, ours, new, keep=new_commits):
             return RefUpdate(name, status, _hex(ours), _hex(new))
@@ -191,7 +209,8 @@ def push(
                 )
             break
         # Someone else pushed: take their versions, put ours on top, try again.
-        _fetch_into(store, client, path, location, set(raced).__contains__, force_tags=False)
+        trusted = store.is_trusted_remote(remote)
+        _fetch_into(store, client, path, location, set(raced).__contains__, False, trusted)
         reconciled.update(raced)
     updates = []
     for ref in sorted(outcome):

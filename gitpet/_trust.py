@@ -1,0 +1,123 @@
+"""Which versions may be unpickled: the trust model.
+
+Loading a class runs code from its pickle, so a version loads without
+ceremony only when this machine vouches for it:
+
+- it was pushed into this store from here (:meth:`GitStore.write_versions`),
+- or fetched from a remote marked trusted (``add_remote(..., trusted=True)``,
+  ``gitpet remote add --trusted``),
+- or someone marked it after review (:meth:`GitStore.trust`, ``gitpet trust``).
+
+Those version ids are kept in ``<store>/gitpet/trusted``, local to this
+machine and never pushed: a remote cannot vouch for itself. Anything else
+(fetched from an untrusted remote, or written into the store by other tools)
+is handled by the :class:`TrustPolicy` the manager was given: refuse it (the
+default), load it only if one of its commits carries an SSH signature by a
+key in an allowed-signers file, or allow it explicitly.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from gitpet._errors import GitpetError
+from gitpet._locks import GITPET_DIR
+
+__all__ = ["TRUSTED_FILE", "TrustList", "TrustPolicy"]
+
+TRUSTED_FILE = f"{GITPET_DIR}/trusted"
+UntrustedMode = Literal["refuse", "signed", "allow"]
+_ID_LINE = 41  # 40 hex and a newline
+
+
+@dataclass(frozen=True)
+class TrustPolicy:
+    """What to do with a version nobody here vouched for.
+
+    Example:
+        >>> TrustPolicy().untrusted
+        'refuse'
+        >>> TrustPolicy.allow().untrusted
+        'allow'
+    """
+
+    untrusted: UntrustedMode = "refuse"
+    allowed_signers: Path | None = None
+
+    def __post_init__(self) -> None:
+        if self.untrusted not in ("refuse", "signed", "allow"):
+            raise GitpetError(f"unknown trust policy {self.untrusted!r}: use refuse, signed or allow")
+        if self.untrusted == "signed":
+            if self.allowed_signers is None:
+                raise GitpetError("trust policy 'signed' needs an allowed-signers file")
+            if not Path(self.allowed_signers).is_file():
+                raise GitpetError(f"allowed-signers file {self.allowed_signers} does not exist")
+
+    @classmethod
+    def refuse(cls) -> TrustPolicy:
+        """Never unpickle a version nobody here vouched for (the default)."""
+        return cls("refuse")
+
+    @classmethod
+    def allow(cls) -> TrustPolicy:
+        """Unpickle any version: only for stores and remotes you control."""
+        return cls("allow")
+
+    @classmethod
+    def signed_by(cls, allowed_signers: str | os.PathLike[str]) -> TrustPolicy:
+        """Unpickle a version nobody here vouched for only if one of its commits is
+        SSH-signed by a key in ``allowed_signers`` (the format of git's
+        ``gpg.ssh.allowedSignersFile``: ``principal key-type key``)."""
+        return cls("signed", Path(allowed_signers).absolute())
+
+
+class TrustList:
+    """The version ids this machine vouches for: an append-only file in the store.
+
+    Appends are single ``write`` calls of whole lines with ``O_APPEND``, so
+    concurrent writers never interleave; the file is re-read only when it grew.
+    """
+
+    def __init__(self, gitdir: Path) -> None:
+        self._path = gitdir / TRUSTED_FILE
+        self._lock = threading.Lock()
+        self._ids: set[str] = set()
+        self._read_upto = 0
+
+    def __contains__(self, version_id: str) -> bool:
+        with self._lock:
+            if version_id not in self._ids:
+                self._refresh()
+            return version_id in self._ids
+
+    def _refresh(self) -> None:
+        try:
+            with open(self._path, "rb") as handle:
+                handle.seek(self._read_upto)
+                data = handle.read()
+        except FileNotFoundError:
+            return
+        whole = len(data) - len(data) % _ID_LINE
+        for line in data[:whole].splitlines():
+            self._ids.add(line.decode("ascii", "replace"))
+        self._read_upto += whole
+
+    def add(self, version_ids: Iterable[str]) -> None:
+        """Vouch for ``version_ids`` (already known ones are not written again)."""
+        new = sorted({v for v in version_ids if v not in self})
+        if not new:
+            return
+        self._path.parent.mkdir(exist_ok=True)
+        data = "".join(f"{v}\n" for v in new).encode("ascii")
+        fd = os.open(self._path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        try:
+            os.write(fd, data)
+        finally:
+            os.close(fd)
+        with self._lock:
+            self._ids.update(new)
