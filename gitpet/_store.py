@@ -179,6 +179,8 @@ class GitStore:
         signing_key: str | os.PathLike[str] | None = None,
     ) -> None:
         self._path = Path(path).absolute() if path is not None else default_store_path()
+        if "\0" in str(self._path):
+            raise InvalidNameError(str(self._path), "contains a NUL byte", "store path")
         self._author_override = author
         self._author: bytes | None = None
         self._lock_timeout = lock_timeout
@@ -210,6 +212,12 @@ class GitStore:
     def _open(self, *, create: bool) -> Repo | None:
         if self._repo_handle is not None:
             return self._repo_handle
+        try:
+            return self._open_path(create=create)
+        except OSError as err:
+            raise NotAGitRepositoryError(str(self._path), f"cannot be used: {err.strerror or err}") from err
+
+    def _open_path(self, *, create: bool) -> Repo | None:
         path = self._path
         if not path.exists():
             if not create:
