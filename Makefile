@@ -3,7 +3,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test check clean
+.PHONY: demo test check stress gc-size clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -16,6 +16,15 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(PY) -m pytest -q -p no:cacheprovider
+
+# Longer runs of the concurrency, crash and gc tests (not part of `make test`).
+stress: $(STAMP)
+	GITPET_STRESS_WRITERS=8 GITPET_STRESS_PUSHES=250 GITPET_STRESS_CRASH_ROUNDS=60 \
+		$(PY) -m pytest -q -p no:cacheprovider tests/test_concurrency.py tests/test_gc.py
+
+# Store size before and after gc for a store of 1000 versions.
+gc-size: $(STAMP)
+	$(PY) benchmarks/gc_size.py 1000
 
 check: $(STAMP)
 	$(VENV)/bin/ruff check gitpet tests examples benchmarks
