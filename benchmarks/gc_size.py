@@ -17,9 +17,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
-from workers import load_edited_class  # noqa: E402
+from workers import load_edited_class
 
-from gitpet import GitStore, PetClassManager  # noqa: E402
+from gitpet import GitStore, PetClassManager
 
 
 def main(count: int) -> None:
@@ -38,7 +38,8 @@ def main(count: int) -> None:
     assert all(check.pull(name, vid)().value() == value for vid, (name, value) in pushed.items())
     assert GitStore(store.path).verify().ok
     b, a = report.before, report.after
-    print(f"{count} versions ({len(pushed)} distinct), {report.reachable} reachable objects; gc took {took:.2f} s")
+    print(f"{count} versions ({len(pushed)} distinct), {report.reachable} reachable objects")
+    print(f"  gc took {took:.2f} s")
     print(f"  before: {b.files} files, {b.bytes / 1e6:.2f} MB content, {b.disk_bytes / 1e6:.2f} MB on disk")
     print(f"  after:  {a.files} files, {a.bytes / 1e6:.2f} MB content, {a.disk_bytes / 1e6:.2f} MB on disk")
     print(f"  every version loads and verify() is clean; store: {store.path}")

@@ -392,6 +392,12 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def command_names() -> list[str]:
+    """Every subcommand, as the parser knows them (for help and tests)."""
+    subparsers = next(a for a in _parser()._actions if isinstance(a, argparse._SubParsersAction))
+    return sorted(subparsers.choices)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from gitpet import PetClassManager
-from gitpet._cli import main
+from gitpet._cli import command_names, main
 from tests.conftest import REPO_ROOT, ModuleWriter, git, store_snapshot
 from tests.servers import free_port
 
@@ -210,19 +210,9 @@ def test_cli_remote_push_fetch(
 
 
 def test_cli_help_for_each_command() -> None:
-    for command in (
-        "init",
-        "ls",
-        "log",
-        "show",
-        "diff",
-        "checkout",
-        "tag",
-        "rollback",
-        "push",
-        "fetch",
-        "remote",
-    ):
+    commands = command_names()
+    assert {"init", "ls", "log", "show", "verify", "gc", "trust", "push", "fetch", "remote"} <= set(commands)
+    for command in commands:
         proc = subprocess.run(
             [sys.executable, "-m", "gitpet", command, "--help"],
             capture_output=True,

@@ -38,6 +38,35 @@ def start(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subproces
     )
 
 
+def start_writers(
+    store_path: Path, tmp_path: Path, name: str, count: int, pushes: int, go: Path
+) -> list[subprocess.Popen[str]]:
+    """``count`` processes, each waiting for ``go`` then pushing ``pushes`` versions of ``name``."""
+    return [
+        start(
+            "push-versions",
+            str(store_path),
+            str(tmp_path / f"{name}-w{n}"),
+            name,
+            f"w{n}",
+            str(pushes),
+            str(go),
+            cwd=tmp_path,
+        )
+        for n in range(count)
+    ]
+
+
+def assert_all_load(store: GitStore, name: str, reported: dict[str, str]) -> None:
+    """Every reported version is in ``name``'s history once and loads as itself."""
+    history = store.versions(name)
+    assert {v.id for v in history} == set(reported)
+    assert len(history) == len(reported)
+    pcm = PetClassManager(store)
+    for vid, value in reported.items():
+        assert pcm.pull(name, vid)().value() == value
+
+
 def finish(procs: Sequence[subprocess.Popen[str]]) -> list[list[str]]:
     """Each process's output lines, after checking that every one exited cleanly."""
     outputs = []
@@ -64,19 +93,7 @@ def test_writers_on_one_class_keep_every_version_and_a_reader_never_sees_half_a_
 ) -> None:
     go = tmp_path / "go"
     stop = tmp_path / "stop"
-    writers = [
-        start(
-            "push-versions",
-            str(store_path),
-            str(tmp_path / f"w{n}"),
-            "Counter",
-            f"w{n}",
-            str(PUSHES),
-            str(go),
-            cwd=tmp_path,
-        )
-        for n in range(WRITERS)
-    ]
+    writers = start_writers(store_path, tmp_path, "Counter", WRITERS, PUSHES, go)
     reader = start("read-latest", str(store_path), "Counter", str(stop), cwd=tmp_path)
     go.touch()
     outputs = finish(writers)
@@ -86,12 +103,8 @@ def test_writers_on_one_class_keep_every_version_and_a_reader_never_sees_half_a_
     reported = {vid: value for lines in outputs for vid, value in pushed(lines).items()}
     assert len(reported) == WRITERS * PUSHES  # distinct ids for distinct code
     store = GitStore(store_path)
+    assert_all_load(store, "Counter", reported)
     history = store.versions("Counter")
-    assert {v.id for v in history} == set(reported)
-    assert len(history) == WRITERS * PUSHES  # every version exactly once
-    pcm = PetClassManager(store)
-    for vid, value in reported.items():
-        assert pcm.pull("Counter", vid)().value() == value
     # Each writer's versions keep their order in the shared history.
     order = [v.id for v in reversed(history)]
     for lines in outputs:
@@ -109,17 +122,7 @@ def test_writers_on_one_class_keep_every_version_and_a_reader_never_sees_half_a_
 def test_writers_on_different_classes_keep_every_version(store_path: Path, tmp_path: Path) -> None:
     go = tmp_path / "go"
     writers = [
-        start(
-            "push-versions",
-            str(store_path),
-            str(tmp_path / f"w{n}"),
-            f"Step{n}",
-            f"s{n}",
-            str(PUSHES),
-            str(go),
-            cwd=tmp_path,
-        )
-        for n in range(WRITERS)
+        w for n in range(WRITERS) for w in start_writers(store_path, tmp_path, f"Step{n}", 1, PUSHES, go)
     ]
     go.touch()
     outputs = finish(writers)

@@ -14,6 +14,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from gitpet import BaseFactory, BasePlugin, GitpetError, GitStore, PetClassManager, PetFactory
+from gitpet._cli import command_names
 from gitpet._cli import main as cli
 from tests.conftest import ModuleWriter, store_snapshot
 
@@ -171,21 +172,7 @@ def test_any_store_path(tmp_path: Path, part: str) -> None:
                 pytest.fail(f"{type(err).__name__} escaped for store path {path!r}: {err}")
 
 
-COMMANDS = [
-    "ls",
-    "log",
-    "show",
-    "diff",
-    "checkout",
-    "tag",
-    "rollback",
-    "verify",
-    "trust",
-    "gc",
-    "remote",
-    "push",
-    "fetch",
-]
+COMMANDS = command_names()
 
 
 @given(command=st.sampled_from(COMMANDS), args=st.lists(st.text(max_size=12), max_size=4))

@@ -14,7 +14,7 @@ from dulwich.objects import Blob
 from gitpet import GitStore, IntegrityError, PetClassManager
 from gitpet._cli import main as cli
 from tests.conftest import git, store_snapshot
-from tests.test_concurrency import assert_clean, finish, pushed, start
+from tests.test_concurrency import assert_all_load, assert_clean, finish, pushed, start, start_writers
 from tests.workers import load_edited_class
 
 
@@ -119,19 +119,7 @@ def test_gc_refuses_a_damaged_store_and_changes_nothing(store_path: Path, tmp_pa
 def test_gc_while_writers_push_and_a_reader_loads_loses_nothing(store_path: Path, tmp_path: Path) -> None:
     """Aggressive pruning (0.5 s) in a loop while two writers race on one class and a reader loads it."""
     go, stop = tmp_path / "go", tmp_path / "stop"
-    writers = [
-        start(
-            "push-versions",
-            str(store_path),
-            str(tmp_path / f"w{n}"),
-            "Counter",
-            f"w{n}",
-            "150",
-            str(go),
-            cwd=tmp_path,
-        )
-        for n in range(2)
-    ]
+    writers = start_writers(store_path, tmp_path, "Counter", 2, 150, go)
     reader = start("read-latest", str(store_path), "Counter", str(stop), cwd=tmp_path)
     go.touch()
     collections = 0
@@ -144,10 +132,7 @@ def test_gc_while_writers_push_and_a_reader_loads_loses_nothing(store_path: Path
 
     reported = {vid: value for lines in outputs for vid, value in pushed(lines).items()}
     store = GitStore(store_path)
-    assert {v.id for v in store.versions("Counter")} == set(reported)
-    pcm = PetClassManager(store)
-    for vid, value in reported.items():
-        assert pcm.pull("Counter", vid)().value() == value
+    assert_all_load(store, "Counter", reported)
     for line in read_lines:
         if line.startswith("read "):
             _, vid, value = line.split()
