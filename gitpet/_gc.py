@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING
 
 from dulwich.objects import Blob, Commit, ObjectID, ShaFile, Tag, Tree
 from dulwich.pack import Pack
+from dulwich.repo import Repo
 
 from gitpet._errors import StoreBusyError
 from gitpet._integrity import read_object
@@ -93,9 +94,9 @@ def objects_size(gitdir: Path) -> StoreSize:
     return StoreSize(files, total, disk)
 
 
-def _reachable(store: GitStore, roots: list[bytes], known: dict[bytes, ShaFile]) -> None:
-    """Add to ``known`` every object reachable from ``roots`` (each read with full checks)."""
-    repo = store._writable_repo()
+def _reachable(repo: Repo, known: dict[bytes, ShaFile]) -> None:
+    """Add to ``known`` every object reachable from any ref now (each read with full checks)."""
+    roots = {bytes(sha) for sha in repo.refs.as_dict().values()}
     pending = [sha for sha in roots if sha not in known]
     while pending:
         sha = pending.pop()
@@ -114,11 +115,6 @@ def _reachable(store: GitStore, roots: list[bytes], known: dict[bytes, ShaFile])
             assert isinstance(obj, Blob)
 
 
-def _ref_targets(store: GitStore) -> list[bytes]:
-    repo = store._writable_repo()
-    return sorted({bytes(sha) for sha in repo.refs.as_dict().values()})
-
-
 def _age(path: str, now: float) -> float:
     try:
         return now - os.stat(path).st_mtime
@@ -135,7 +131,7 @@ def collect_garbage(store: GitStore, prune_older_than: float, lock_timeout: floa
     old_loose: set[bytes] = {bytes(sha) for sha in objects._iter_loose_objects()}
 
     reachable: dict[bytes, ShaFile] = {}
-    _reachable(store, _ref_targets(store), reachable)
+    _reachable(repo, reachable)
     new_pack = objects.add_objects([(obj, None) for obj in reachable.values()]) if reachable else None
     keep_pack = os.path.basename(new_pack._basename) if new_pack is not None else None
     in_new_pack = frozenset(reachable)
@@ -146,7 +142,7 @@ def collect_garbage(store: GitStore, prune_older_than: float, lock_timeout: floa
             if alone:
                 # Refs may have moved while we packed: what they reach now stays
                 # too, where it is (the new pack does not hold it).
-                _reachable(store, _ref_targets(store), reachable)
+                _reachable(repo, reachable)
                 now = time.time()
                 grace = prune_older_than
                 loose_packed, pruned, kept_young = _remove_loose(
@@ -216,7 +212,7 @@ def _remove_packs(
         if any(sha in reachable and sha not in in_new_pack for sha in shas):
             continue  # holds something that became reachable after the new pack was written
         # What else it holds is garbage once the pack is old: a writer that
-        # needs an object only an old pack holds writes it again (_add_objects).
+        # needs an object only an old pack holds writes it again (GitStore._ensure_stored).
         if all(sha in in_new_pack for sha in shas) or _age(pack._data_path, now) >= grace:
             objects._remove_pack(pack)  # type: ignore[attr-defined]
             removed += 1

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 
 from dulwich.object_store import BaseObjectStore
-from dulwich.objects import Commit, ObjectID, Tag, Tree
+from dulwich.objects import Commit, ObjectID, ShaFile, Tag, Tree
 
 from gitpet._errors import IntegrityError
 from gitpet._integrity import find_object, read_object
@@ -124,30 +124,26 @@ def replay(
     return tip, created
 
 
-def peeled_commit(objects: ObjectReader, sha: bytes) -> bytes | None:
-    """The commit a ref's target names, through annotated tags; None if it names no commit."""
+def _peel(objects: ObjectReader, sha: bytes) -> ShaFile | None:
+    """The object a ref's target names once annotated tags are followed; None if missing."""
     for _depth in range(16):
         obj = find_object(objects, sha)
-        if isinstance(obj, Tag):
-            sha = obj.object[1]
-        else:
-            return obj.id if isinstance(obj, Commit) else None
+        if not isinstance(obj, Tag):
+            return obj
+        sha = obj.object[1]
     raise IntegrityError(sha.decode("ascii"), "tag chain is too deep")
+
+
+def peeled_commit(objects: ObjectReader, sha: bytes) -> bytes | None:
+    """The commit a ref's target names, through annotated tags; None if it names no commit."""
+    obj = _peel(objects, sha)
+    return obj.id if isinstance(obj, Commit) else None
 
 
 def peeled_tree(objects: ObjectReader, sha: bytes) -> bytes | None:
     """The version (tree) a ref's target names: through annotated tags and commits."""
-    for _depth in range(16):
-        obj = find_object(objects, sha)
-        if obj is None:
-            return None
-        if isinstance(obj, Tag):
-            sha = obj.object[1]
-        elif isinstance(obj, Commit):
-            tree: bytes = obj.tree
-            return tree
-        elif isinstance(obj, Tree):
-            return obj.id
-        else:
-            return None
-    raise IntegrityError(sha.decode("ascii"), "tag chain is too deep")
+    obj = _peel(objects, sha)
+    if isinstance(obj, Commit):
+        tree: bytes = obj.tree
+        return tree
+    return obj.id if isinstance(obj, Tree) else None

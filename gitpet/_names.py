@@ -152,6 +152,19 @@ def is_gitpet_ref(ref: bytes) -> bool:
     return False
 
 
+def owner_of_ref(ref: str) -> str | None:
+    """The class whose versions a gitpet ref's history holds; None for a pipeline ref.
+
+    Example:
+        >>> [owner_of_ref(r) for r in ("refs/heads/A", "refs/tags/A/v1", "refs/heads/pipelines/p")]
+        ['A', 'A', None]
+    """
+    if ref.startswith(TAG_REF_PREFIX.decode()):
+        return ref[len(TAG_REF_PREFIX) :].split("/", 1)[0]
+    name = ref[len(CLASS_REF_PREFIX) :]
+    return None if name.startswith(PIPELINE_NAMESPACE + "/") else name
+
+
 @dataclass(frozen=True)
 class VersionSpec:
     """A parsed version spec: an id or prefix, a tag, or ``~N`` (N versions back)."""

@@ -478,7 +478,6 @@ class GitStore:
         repo = self._repo()
         if repo is None:
             return VerifyReport()
-        repo.object_store._update_pack_cache()  # see packs other processes added
         return verify_repository(repo, self._path)
 
     def gc(self, prune_older_than: float = 3600.0) -> GcReport:
@@ -597,18 +596,7 @@ class GitStore:
     def remotes(self) -> dict[str, str]:
         """Configured remotes (kept in the repository's git config): name -> URL."""
         repo = self._repo()
-        if repo is None:
-            return {}
-        config = repo.get_config()  # read from disk on each call: once here
-        found = {}
-        for section in config.sections():
-            if len(section) == 2 and section[0] == b"remote":
-                try:
-                    url = config.get(section, b"url")
-                except KeyError:
-                    continue
-                found[section[1].decode("utf-8")] = url.decode("utf-8")
-        return dict(sorted(found.items()))
+        return _remotes_in(repo.get_config()) if repo is not None else {}
 
     def add_remote(self, name: str, url: str, *, trusted: bool = False) -> None:
         """Configure remote ``name`` (``git remote -v`` shows it too); local paths become absolute.
@@ -653,7 +641,7 @@ class GitStore:
         if repo is None or not isinstance(remote, str):
             return False
         config = repo.get_config()
-        configured = self.remotes()
+        configured = _remotes_in(config)
         if remote in configured:
             names = [remote]
         else:
@@ -742,9 +730,10 @@ class GitStore:
     def write_versions(self, items: Sequence[tuple[str, VersionTree]]) -> list[PushResult]:
         """Make each ``(name, version)`` the latest version of ``name``.
 
-        All names are validated first; then every new object is written (one
-        pack for a large batch, loose objects for a few), then each ref moves
-        by compare-and-swap. A version that already is latest writes nothing.
+        All names are validated first; a large batch is then written as one
+        pack. Each ref moves by compare-and-swap, after its version's objects
+        are stored (loose, for a small batch) and fresh, in the same writers
+        lock hold. A version that already is latest writes nothing.
         """
         for name, _version in items:
             check_class_name(name)
@@ -766,7 +755,7 @@ class GitStore:
             planned.append((name, version, parent, commit))
             for obj in (*version.blobs, version.tree, commit):
                 new_objects.setdefault(obj.id, obj)
-        written = self._add_objects(repo, list(new_objects.values()))
+        written = self._pack_batch(repo, list(new_objects.values()))
         self._trusted.add(version.id for _name, version in items)  # pushed from here: vouched for
         return [
             self._advance(
@@ -886,46 +875,45 @@ class GitStore:
 
         return self._retry_while_locked(ref.decode("utf-8"), attempt)
 
-    def _add_objects(self, repo: Repo, objects: Sequence[ShaFile]) -> _Written:
-        """Store ``objects``: loose for a few, one pack for many.
+    def _pack_batch(self, repo: Repo, objects: Sequence[ShaFile]) -> _Written:
+        """Write a large batch as one pack; a small one is left to :meth:`_ensure_stored`.
 
-        An object already stored loose is not written again but its mtime is
+        Objects already stored loose are not packed again, but their mtime is
         refreshed (as git does), under the shared writers lock: gc prunes only
-        old unreachable objects, under the exclusive lock. An object that only
-        some older pack holds is written again rather than relied on (gc drops
-        the duplicate): that pack may be garbage about to go.
+        old unreachable objects, under the exclusive lock.
         """
         store = repo.object_store
         written = _Written()
+        if len(objects) < _PACK_THRESHOLD:
+            return written
 
         def write() -> None:
-            if len(objects) >= _PACK_THRESHOLD:
-                missing = [obj for obj in objects if not _freshen_loose(store, obj.id)]
-                if missing:
-                    pack = store.add_objects([(obj, None) for obj in missing])
-                    if pack is not None:
-                        written.pack_path = pack._data_path
-                        written.packed = frozenset(obj.id for obj in missing)
-                return
-            for obj in objects:
-                self._add_loose(store, obj)
+            missing = [obj for obj in objects if not _freshen_loose(store, obj.id)]
+            if missing:
+                pack = store.add_objects([(obj, None) for obj in missing])
+                if pack is not None:
+                    written.pack_path = pack._data_path
+                    written.packed = frozenset(obj.id for obj in missing)
 
         self._retry_while_locked("objects", write)
         return written
 
     def _ensure_stored(self, repo: Repo, objects: Sequence[ShaFile], written: _Written | None) -> None:
-        """Make each object stored and fresh (call with the writers lock held)."""
+        """Make each object stored and fresh (call with the writers lock held).
+
+        Below the pack threshold this is where a version's loose objects are
+        written. An object that only some older pack holds is written again
+        rather than relied on: that pack may be garbage gc is about to drop.
+        """
         store = repo.object_store
         pack_fresh: bool | None = None
         for obj in objects:
-            if _freshen_loose(store, obj.id):
-                continue
             if written is not None and obj.id in written.packed:
                 if pack_fresh is None:
                     pack_fresh = _touch(written.pack_path)
                 if pack_fresh:
                     continue
-            self._add_loose(store, obj)  # not stored yet, or pruned meanwhile as old garbage
+            self._add_loose(store, obj)  # writes it, or refreshes the loose copy
 
     @staticmethod
     def _add_loose(store: Any, obj: ShaFile) -> None:
@@ -974,7 +962,7 @@ class GitStore:
 
 @dataclass
 class _Written:
-    """Where :meth:`GitStore._add_objects` put a batch: the pack, and which objects it holds."""
+    """Where :meth:`GitStore._pack_batch` put a batch: the pack, and which objects it holds."""
 
     pack_path: str | None = None
     packed: frozenset[bytes] = frozenset()
@@ -988,6 +976,19 @@ def _touch(path: str | None) -> bool:
     except FileNotFoundError:
         return False
     return True
+
+
+def _remotes_in(config: ConfigFile) -> dict[str, str]:
+    """name -> URL of every remote a git config defines."""
+    found = {}
+    for section in config.sections():
+        if len(section) == 2 and section[0] == b"remote":
+            try:
+                url = config.get(section, b"url")
+            except KeyError:
+                continue
+            found[section[1].decode("utf-8")] = url.decode("utf-8")
+    return dict(sorted(found.items()))
 
 
 def _freshen_loose(store: Any, sha: bytes) -> bool:

@@ -21,7 +21,7 @@ from dulwich.repo import Repo
 
 from gitpet._errors import IntegrityError
 from gitpet._integrity import READ_ERRORS, read_object
-from gitpet._names import CLASS_REF_PREFIX, PIPELINE_NAMESPACE, TAG_REF_PREFIX, is_gitpet_ref
+from gitpet._names import is_gitpet_ref, owner_of_ref
 from gitpet._objects import CLASS_PICKLE, META, SOURCE
 
 __all__ = ["Problem", "VerifyReport", "leftover_files", "verify_repository"]
@@ -95,7 +95,7 @@ class _Checker:
         return self.read[sha]
 
     def ref(self, ref: str, sha: bytes) -> None:
-        owner = _owner(ref)
+        owner = owner_of_ref(ref)
         target: ShaFile | None = self.load(ref, sha, "ref target")
         for _depth in range(16):
             if not isinstance(target, Tag):
@@ -212,14 +212,6 @@ def meta_problems(data: bytes, name: str) -> list[str]:
     if keys != sorted(keys):
         found.append("meta.json keys are not sorted (it was not written by gitpet)")
     return found
-
-
-def _owner(ref: str) -> str | None:
-    """The class whose versions ``ref``'s history holds; None for a pipeline ref."""
-    if ref.startswith(TAG_REF_PREFIX.decode()):
-        return ref[len(TAG_REF_PREFIX) :].split("/", 1)[0]
-    name = ref[len(CLASS_REF_PREFIX) :]
-    return None if name.startswith(PIPELINE_NAMESPACE + "/") else name
 
 
 def leftover_files(gitdir: Path, older_than: float = 0.0) -> list[Path]:

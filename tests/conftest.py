@@ -30,9 +30,13 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
-def git(store: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-    """Run the real git binary against a bare store."""
-    return subprocess.run(["git", f"--git-dir={store}", *args], capture_output=True, text=True, check=check)
+def git(
+    store: Path, *args: str, check: bool = True, input: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run the real git binary against a bare store (``input``: its stdin)."""
+    return subprocess.run(
+        ["git", f"--git-dir={store}", *args], capture_output=True, text=True, check=check, input=input
+    )
 
 
 def store_snapshot(store: Path) -> tuple[dict[str, str], frozenset[str]]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import time
 from pathlib import Path
 
@@ -50,9 +49,7 @@ def _age(path: Path, seconds: float) -> None:
 
 def _commit_holding(store_path: Path, blob: str) -> str:
     """With the real git: a commit whose tree holds ``blob``."""
-    mktree = ["git", f"--git-dir={store_path}", "mktree"]
-    listing = f"100644 blob {blob}\tkept\n"
-    tree = subprocess.run(mktree, input=listing, capture_output=True, text=True, check=True).stdout.strip()
+    tree = git(store_path, "mktree", input=f"100644 blob {blob}\tkept\n").stdout.strip()
     return git(store_path, "commit-tree", tree, "-m", "kept by another ref").stdout.strip()
 
 

@@ -145,16 +145,10 @@ def test_a_ref_pointing_at_a_missing_object_is_reported(
 
 def _commit_on_top(store_path: Path, name: str, tree_listing: str) -> str:
     """With the real git: make a tree from ``tree_listing`` and commit it as ``name``'s latest."""
-    tree = git_input(store_path, tree_listing, "mktree")
+    tree = git(store_path, "mktree", input=tree_listing).stdout.strip()
     commit = git(store_path, "commit-tree", tree, "-p", name, "-m", "hand-made").stdout.strip()
     git(store_path, "update-ref", f"refs/heads/{name}", commit)
     return tree
-
-
-def git_input(store_path: Path, stdin: str, *args: str) -> str:
-    return subprocess.run(
-        ["git", f"--git-dir={store_path}", *args], input=stdin, capture_output=True, text=True, check=True
-    ).stdout.strip()
 
 
 def test_a_version_without_meta_json_is_reported_and_refused(
