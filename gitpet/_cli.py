@@ -10,7 +10,6 @@ Nothing here unpickles a class: reading is safe on untrusted stores.
 from __future__ import annotations
 
 import argparse
-import difflib
 import json
 import os
 import sys
@@ -23,6 +22,7 @@ from gitpet._errors import GitpetError, RemoteError, RemoteRejectedError
 from gitpet._objects import CLASS_PICKLE, META, SOURCE
 from gitpet._remote import SyncReport
 from gitpet._store import GitStore, StoredVersion
+from gitpet._textdiff import unified_diff
 
 __all__ = ["main"]
 
@@ -116,14 +116,14 @@ def _cmd_show(store: GitStore, args: argparse.Namespace) -> int:
 def _cmd_diff(store: GitStore, args: argparse.Namespace) -> int:
     old = store.read_version(args.name, args.a)
     new = store.read_version(args.name, args.b)
-    lines = difflib.unified_diff(
-        old.files.source.decode("utf-8", "replace").splitlines(keepends=True),
-        new.files.source.decode("utf-8", "replace").splitlines(keepends=True),
-        fromfile=f"a/{args.name}@{old.id[:12]}/source.py",
-        tofile=f"b/{args.name}@{new.id[:12]}/source.py",
+    sys.stdout.write(
+        unified_diff(
+            old.files.source,
+            new.files.source,
+            f"a/{args.name}@{old.id[:12]}/source.py",
+            f"b/{args.name}@{new.id[:12]}/source.py",
+        )
     )
-    for line in lines:
-        sys.stdout.write(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n")
     return 0
 
 

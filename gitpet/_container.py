@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
-from gitpet._errors import GitpetError
+from gitpet._errors import GitpetError, InvalidDumpError, UnsupportedClassError, VersionNotFoundError
 from gitpet._factory import BaseFactory, PetFactory
 from gitpet._manager import PetClassManager
 from gitpet._modpolicy import ModulePolicy
 from gitpet._names import check_class_name
+from gitpet._plugin import BasePlugin, dump_with_classes
 from gitpet._store import GitStore
 from gitpet._trust import TrustPolicy
 
@@ -114,6 +115,56 @@ class PetContainer:
         if self._ppif is None:
             self._ppif = PetFactory(self.pcm, self._pif)
         return self._ppif
+
+    def save_pipeline(self, name: str, plugin: BasePlugin, message: str | None = None) -> str:
+        """Save ``plugin`` (and every plugin nested in its params) as a snapshot of pipeline ``name``.
+
+        The snapshot (a commit on ``refs/heads/pipelines/<name>``) holds the
+        dump as ``pipeline.json`` and pins the exact version of every
+        versioned class in it; classes not pushed yet are pushed first.
+        Returns the snapshot id; saving an unchanged pipeline writes nothing.
+        A component whose class is neither persistent nor registered as a
+        framework class (``bind()``) is refused: it could not be rebuilt.
+        """
+        history = self.store.pipeline(name)  # the name is checked before anything is read
+        if not isinstance(plugin, BasePlugin):
+            raise InvalidDumpError("plugin", f"expected a BasePlugin, got {type(plugin).__name__}")
+        dump, components = dump_with_classes(plugin, self.ppif)
+        to_push: dict[tuple[str, str], type] = {}
+        for component_name, cls, version in components:
+            if version is None:
+                if self._pif.get(component_name) is not cls:
+                    raise UnsupportedClassError(
+                        cls,
+                        f"component {component_name!r} of pipeline {name!r} is neither persistent "
+                        "(bind(persist=True)) nor a framework class (bind()): it could not be rebuilt",
+                    )
+            elif not self.store.has_version(component_name, version):
+                to_push.setdefault((component_name, version), cls)
+        if to_push:
+            # The version registered here goes last, so it is the one left latest.
+            order = sorted(to_push, key=lambda key: self.ppif.version_control.get(key[0]) == key[1])
+            self.pcm.push_many([(key[0], to_push[key]) for key in order])
+        return history.save(dump, message).id
+
+    def load_pipeline(self, name: str, version: str | None = None) -> Any:
+        """Rebuild a saved pipeline with exactly the class versions its snapshot pins.
+
+        ``version``: a snapshot id, a unique prefix (7+ hex), a tag or ``~N``;
+        default the newest snapshot. With a remote, a missing pipeline or
+        snapshot is fetched. Framework classes resolve by name through
+        :attr:`pif`; pinned versions load under the trust policy.
+        """
+        snapshot = self.pcm.snapshot(name, version)
+        try:
+            return BasePlugin.build_from_dump(snapshot.dump, self.ppif)
+        except VersionNotFoundError as err:
+            raise VersionNotFoundError(
+                err.name,
+                err.version,
+                f"pinned by snapshot {snapshot.id[:12]} of pipeline {name!r}, but not in store "
+                f"{self.store.path}" + (f" ({err.detail})" if err.detail else ""),
+            ) from err
 
     def bind(
         self, persist: bool = False, auto_push: bool = False, name: str | None = None

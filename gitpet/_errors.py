@@ -23,6 +23,8 @@ __all__ = [
     "WrongClassVersionError",
     "InvalidDumpError",
     "MissingDependencyError",
+    "PipelineNotFoundError",
+    "SnapshotNotFoundError",
     "StoreBusyError",
     "RemoteError",
     "RemoteRejectedError",
@@ -103,7 +105,34 @@ class VersionNotFoundError(GitpetError, KeyError, ValueError):
     def __init__(self, name: str, version: str, detail: str = "") -> None:
         self.name = name
         self.version = version
+        self.detail = detail
         self.message = f"no version {version!r} of class {name!r}" + (f": {detail}" if detail else "")
+        super().__init__(self.message)
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class PipelineNotFoundError(GitpetError, KeyError):
+    """No pipeline of that name has been saved in the store (or on the remote)."""
+
+    def __init__(self, name: str, where: str = "the store") -> None:
+        self.name = name
+        self.message = f"no pipeline named {name!r} in {where}"
+        super().__init__(self.message)
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class SnapshotNotFoundError(GitpetError, KeyError, ValueError):
+    """No snapshot of the pipeline matches the given id, prefix, tag or ``~N``."""
+
+    def __init__(self, pipeline: str, version: str, detail: str = "") -> None:
+        self.pipeline = pipeline
+        self.version = version
+        self.detail = detail
+        self.message = f"no snapshot {version!r} of pipeline {pipeline!r}" + (f": {detail}" if detail else "")
         super().__init__(self.message)
 
     def __str__(self) -> str:
@@ -217,14 +246,16 @@ class RemoteRejectedError(GitpetError, RuntimeError):
 
 
 class TagExistsError(GitpetError, ValueError):
-    """The tag already names another version; re-pointing it needs ``force=True``."""
+    """The tag already names another version (or snapshot); re-pointing it needs ``force=True``."""
 
-    def __init__(self, name: str, tag: str, current: str) -> None:
+    def __init__(self, name: str, tag: str, current: str, kind: str = "class") -> None:
         self.name = name
         self.tag = tag
         self.current = current
+        self.kind = kind
+        what = "version" if kind == "class" else "snapshot"
         super().__init__(
-            f"tag {tag!r} of class {name!r} already names version {current[:12]}; "
+            f"tag {tag!r} of {kind} {name!r} already names {what} {current[:12]}; "
             f"pass force=True (CLI: --force) to move it"
         )
 

@@ -12,13 +12,17 @@ from collections.abc import Iterable
 from gitpet._codec import ClassCodec, check_versionable
 from gitpet._errors import (
     ClassNotFoundError,
+    PipelineNotFoundError,
     RemoteRejectedError,
+    SnapshotNotFoundError,
     UntrustedVersionError,
     VersionNotFoundError,
 )
 from gitpet._modpolicy import ModulePolicy
 from gitpet._names import check_class_name, parse_version_spec
 from gitpet._objects import VersionTree
+from gitpet._pipelines import parse_snapshot_spec
+from gitpet._snapshots import Snapshot
 from gitpet._store import GitStore, PushResult, StoredVersion, VersionInfo
 from gitpet._trust import TrustPolicy
 
@@ -201,6 +205,35 @@ class PetClassManager:
         with contextlib.suppress(RemoteRejectedError):
             self._store.fetch(self._remote, [name])
         self._remote_misses.pop(name, None)
+
+    def snapshot(self, pipeline: str, version: str | None = None) -> Snapshot:
+        """Read a snapshot of ``pipeline`` (see :meth:`PipelineHistory.read`).
+
+        With a remote, a pipeline or snapshot missing here is fetched first
+        (that pipeline's ref and tags, with every version its snapshots pin).
+        """
+        history = self._store.pipeline(pipeline)
+        if version is not None:
+            parse_snapshot_spec(pipeline, version)  # a malformed spec is refused before any fetch
+        try:
+            return history.read(version)
+        except (PipelineNotFoundError, SnapshotNotFoundError):
+            if self._remote is None:
+                raise
+        self.fetch_pipeline(pipeline)
+        try:
+            return history.read(version)
+        except PipelineNotFoundError as err:
+            raise PipelineNotFoundError(
+                pipeline, f"store {self._store.path} or remote {self._remote}"
+            ) from err
+
+    def fetch_pipeline(self, pipeline: str) -> None:
+        """Fetch one pipeline's ref and tags from the remote (a tag conflict is left as it is)."""
+        if self._remote is None:
+            return
+        with contextlib.suppress(RemoteRejectedError):
+            self._store.fetch(self._remote, [], pipelines=[pipeline])
 
     def rollback(self, name: str, version: str) -> PushResult:
         """Make an older version of ``name`` the latest again (a new commit; history keeps all)."""

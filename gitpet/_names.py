@@ -13,12 +13,18 @@ __all__ = [
     "TAG_REF_PREFIX",
     "VersionSpec",
     "check_class_name",
+    "check_pipeline_name",
     "check_remote_name",
     "check_tag_name",
     "class_ref",
     "is_gitpet_ref",
+    "is_pipeline_ref",
     "missing_tag_detail",
+    "owner_of_ref",
     "parse_version_spec",
+    "pipeline_ref",
+    "pipeline_tag_prefix",
+    "pipeline_tag_ref",
     "tag_prefix",
     "tag_ref",
 ]
@@ -105,6 +111,20 @@ def check_tag_name(tag: object) -> str:
     return tag
 
 
+def check_pipeline_name(name: object) -> str:
+    """Return ``name`` if it can name a pipeline (``refs/heads/pipelines/<name>``), else raise.
+
+    Example:
+        >>> check_pipeline_name("train")
+        'train'
+        >>> check_pipeline_name("a b")
+        Traceback (most recent call last):
+        ...
+        gitpet._errors.InvalidNameError: invalid pipeline name 'a b': contains ' ', ...
+    """
+    return _check_ref_component(name, "pipeline")
+
+
 def check_remote_name(name: object) -> str:
     """Return ``name`` if it can name a configured remote (``remote.<name>.url``)."""
     return _check_ref_component(name, "remote")
@@ -137,32 +157,68 @@ def tag_ref(name: str, tag: str) -> bytes:
     return tag_prefix(name) + tag.encode("utf-8")
 
 
+def pipeline_ref(name: str) -> bytes:
+    """The ref whose history is the snapshots of pipeline ``name`` (already checked)."""
+    return CLASS_REF_PREFIX + _PIPELINES + name.encode("utf-8")
+
+
+def pipeline_tag_prefix(name: str) -> bytes:
+    """The ref namespace of the tags of pipeline ``name`` (already checked)."""
+    return TAG_REF_PREFIX + _PIPELINES + name.encode("utf-8") + b"/"
+
+
+def pipeline_tag_ref(name: str, tag: str) -> bytes:
+    """The ref of one tag of pipeline ``name`` (both already checked)."""
+    return pipeline_tag_prefix(name) + tag.encode("utf-8")
+
+
+_PIPELINES = PIPELINE_NAMESPACE.encode() + b"/"
+
+
+def is_pipeline_ref(ref: bytes) -> bool:
+    """Whether ``ref`` is a pipeline's ref or one of its tags.
+
+    Example:
+        >>> refs = (b"refs/heads/pipelines/p", b"refs/tags/pipelines/p/v1", b"refs/heads/p")
+        >>> [is_pipeline_ref(r) for r in refs]
+        [True, True, False]
+    """
+    if ref.startswith(CLASS_REF_PREFIX + _PIPELINES):
+        return len(ref.split(b"/")) == 4
+    if ref.startswith(TAG_REF_PREFIX + _PIPELINES):
+        return len(ref.split(b"/")) == 5
+    return False
+
+
 def is_gitpet_ref(ref: bytes) -> bool:
-    """Whether ``ref`` belongs to gitpet's layout: a class, a pipeline or a class's tag.
+    """Whether ``ref`` belongs to gitpet's layout: a class, a pipeline, or a tag of either.
 
     Example:
         >>> [is_gitpet_ref(r) for r in (b"refs/heads/A", b"refs/tags/A/v1", b"refs/tags/v1", b"HEAD")]
         [True, True, False, False]
     """
+    if is_pipeline_ref(ref):
+        return True
     if ref.startswith(CLASS_REF_PREFIX):
-        parts = ref[len(CLASS_REF_PREFIX) :].split(b"/")
-        return len(parts) == 1 or (len(parts) == 2 and parts[0] == PIPELINE_NAMESPACE.encode())
+        return b"/" not in ref[len(CLASS_REF_PREFIX) :]
     if ref.startswith(TAG_REF_PREFIX):
-        return len(ref[len(TAG_REF_PREFIX) :].split(b"/")) == 2
+        parts = ref[len(TAG_REF_PREFIX) :].split(b"/")
+        return len(parts) == 2 and parts[0] != PIPELINE_NAMESPACE.encode()
     return False
 
 
 def owner_of_ref(ref: str) -> str | None:
-    """The class whose versions a gitpet ref's history holds; None for a pipeline ref.
+    """The class whose versions a gitpet ref's history holds; None for a pipeline ref or tag.
 
     Example:
         >>> [owner_of_ref(r) for r in ("refs/heads/A", "refs/tags/A/v1", "refs/heads/pipelines/p")]
         ['A', 'A', None]
     """
+    if is_pipeline_ref(ref.encode("utf-8", "surrogateescape")):
+        return None
     if ref.startswith(TAG_REF_PREFIX.decode()):
         return ref[len(TAG_REF_PREFIX) :].split("/", 1)[0]
-    name = ref[len(CLASS_REF_PREFIX) :]
-    return None if name.startswith(PIPELINE_NAMESPACE + "/") else name
+    return ref[len(CLASS_REF_PREFIX) :]
 
 
 @dataclass(frozen=True)

@@ -6,12 +6,11 @@ from collections.abc import Mapping
 from typing import Any
 
 from gitpet._codec import loaded_version
+from gitpet._dumps import component, is_component
 from gitpet._errors import InvalidDumpError
 from gitpet._factory import BaseFactory, PetFactory
 
-__all__ = ["BasePlugin"]
-
-_DUMP_KEYS = frozenset({"clazz", "version_hash", "params"})
+__all__ = ["BasePlugin", "dump_with_classes"]
 
 
 class BasePlugin:
@@ -39,20 +38,7 @@ class BasePlugin:
         for this class, or the stored version it was loaded from; ``None`` for
         classes that are not versioned (framework classes).
         """
-        if factory is None:
-            from gitpet._container import Container
-
-            factory = Container.ppif
-        cls = type(self)
-        info = loaded_version(cls)
-        name = factory.name_of(cls) or (info.name if info else cls.__name__)
-        version: str | None = None
-        if isinstance(factory, PetFactory) and name in factory.version_control:
-            version = factory.hash_of(cls, name)
-        elif info is not None:
-            version = info.version_id
-        params = {k: _dump_value(v, factory) for k, v in self.get_params().items()}
-        return {"clazz": name, "version_hash": version, "params": params}
+        return _dump(self, _default_factory(factory), None)
 
     @staticmethod
     def build_from_dump(dump: Mapping[str, Any], factory: BaseFactory) -> Any:
@@ -60,47 +46,67 @@ class BasePlugin:
         return _build(dump, factory, "dump", set())
 
 
-def _dump_value(value: Any, factory: BaseFactory) -> Any:
+def _default_factory(factory: BaseFactory | None) -> BaseFactory:
+    if factory is not None:
+        return factory
+    from gitpet._container import Container
+
+    return Container.ppif
+
+
+def dump_with_classes(
+    plugin: BasePlugin, factory: BaseFactory
+) -> tuple[dict[str, Any], list[tuple[str, type, str | None]]]:
+    """``plugin.item_dump(factory)``, and each component's ``(name, class, version)`` in dump order."""
+    found: list[tuple[str, type, str | None]] = []
+    return _dump(plugin, factory, found), found
+
+
+def _dump(
+    plugin: BasePlugin, factory: BaseFactory, found: list[tuple[str, type, str | None]] | None
+) -> dict[str, Any]:
+    cls = type(plugin)
+    info = loaded_version(cls)
+    name = factory.name_of(cls) or (info.name if info else cls.__name__)
+    version: str | None = None
+    if isinstance(factory, PetFactory) and name in factory.version_control:
+        version = factory.hash_of(cls, name)
+    elif info is not None:
+        version = info.version_id
+    if found is not None:
+        found.append((name, cls, version))
+    params = {k: _dump_value(v, factory, found) for k, v in plugin.get_params().items()}
+    return {"clazz": name, "version_hash": version, "params": params}
+
+
+def _dump_value(value: Any, factory: BaseFactory, found: list[tuple[str, type, str | None]] | None) -> Any:
     if isinstance(value, BasePlugin):
-        return value.item_dump(factory)
+        return _dump(value, factory, found)
     if isinstance(value, (list, tuple)):
-        return [_dump_value(v, factory) for v in value]
+        return [_dump_value(v, factory, found) for v in value]
     if isinstance(value, dict):
-        return {k: _dump_value(v, factory) for k, v in value.items()}
+        return {k: _dump_value(v, factory, found) for k, v in value.items()}
     return value
 
 
 def _build(dump: Any, factory: BaseFactory, path: str, active: set[int]) -> Any:
-    if not isinstance(dump, Mapping):
-        raise InvalidDumpError(path, f"expected a mapping, got {type(dump).__name__}")
     if id(dump) in active:
         raise InvalidDumpError(path, "the dump contains itself (a cycle)")
-    unknown = set(dump) - _DUMP_KEYS
-    if unknown:
-        raise InvalidDumpError(path, f"unknown keys {sorted(map(str, unknown))}")
-    name = dump.get("clazz")
-    if not isinstance(name, str) or not name:
-        raise InvalidDumpError(path, f"'clazz' must be a non-empty str, got {name!r}")
-    version = dump.get("version_hash")
-    if version is not None and not isinstance(version, str):
-        raise InvalidDumpError(path, f"'version_hash' must be a str or None, got {version!r}")
-    params = dump.get("params", {})
-    if not isinstance(params, Mapping) or not all(isinstance(k, str) for k in params):
-        raise InvalidDumpError(path, "'params' must be a mapping with str keys")
+    found = component(dump, path)
     active.add(id(dump))
     try:
-        if version and isinstance(factory, PetFactory):
-            cls = factory.get_version(name, version)
+        if found.version and isinstance(factory, PetFactory):
+            cls = factory.get_version(found.name, found.version)
         else:
-            cls = factory[name]
-        built = {k: _build_value(v, factory, f"{path}.params.{k}", active) for k, v in params.items()}
+            cls = factory[found.name]
+        built = {k: _build_value(v, factory, f"{path}.params.{k}", active) for k, v in found.params.items()}
     finally:
         active.discard(id(dump))
     return cls(**built)
 
 
 def _build_value(value: Any, factory: BaseFactory, path: str, active: set[int]) -> Any:
-    if isinstance(value, Mapping) and "clazz" in value:
+    if is_component(value):
         return _build(value, factory, path, active)
     if isinstance(value, (list, tuple)):
         if id(value) in active:

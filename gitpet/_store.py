@@ -18,7 +18,7 @@ import shutil
 import time
 import uuid
 import weakref
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -56,12 +56,15 @@ from gitpet._names import (
     check_remote_name,
     check_tag_name,
     class_ref,
+    is_pipeline_ref,
     missing_tag_detail,
     parse_version_spec,
+    pipeline_ref,
     tag_prefix,
     tag_ref,
 )
 from gitpet._objects import CLASS_PICKLE, META, SOURCE, VersionFiles, VersionTree
+from gitpet._pipelines import PipelineHistory, pinned_ids
 from gitpet._remote import SyncReport, describe_location, is_url, normalize_location
 from gitpet._signing import sign_commit, ssh_signer
 from gitpet._trust import TrustList
@@ -286,6 +289,29 @@ class GitStore:
             if "/" not in name and name != PIPELINE_NAMESPACE:
                 names.append(name)
         return sorted(names)
+
+    def pipelines(self) -> list[str]:
+        """Names of the pipelines with saved snapshots, sorted."""
+        repo = self._repo()
+        if repo is None:
+            return []
+        refs = repo.refs.keys(base=Ref(pipeline_ref("")))
+        return sorted(key.decode("utf-8") for key in map(bytes, refs) if b"/" not in key)
+
+    def pipeline(self, name: str) -> PipelineHistory:
+        """The snapshots of pipeline ``name`` (:class:`PipelineHistory`); nothing is read yet."""
+        return PipelineHistory(self, name)
+
+    def has_version(self, name: str, version_id: str) -> bool:
+        """Whether the store holds version ``version_id`` (full id) of class ``name``."""
+        check_class_name(name)
+        if not isinstance(version_id, str) or len(version_id) != FULL_ID:
+            return False
+        try:
+            self._resolve(name, version_id)
+        except VersionNotFoundError:
+            return False
+        return True
 
     def latest_commit(self, name: str) -> str | None:
         """The commit sha ``refs/heads/<name>`` points at, or None."""
@@ -531,10 +557,14 @@ class GitStore:
                 return self._signers[key]
         return None
 
-    def _trust_history(self, repo: Repo, tips: Iterable[bytes]) -> None:
-        """Vouch for every version in the histories of ``tips`` (fetched from a trusted remote)."""
+    def _trust_history(self, repo: Repo, tips: Mapping[bytes, bytes]) -> None:
+        """Vouch for every version in the histories of ``tips`` (ref -> sha, fetched from a trusted
+        remote): a class's versions, and every version a pipeline's snapshots pin."""
         ids: set[str] = set()
-        for tip in tips:
+        for ref, tip in tips.items():
+            if is_pipeline_ref(ref):
+                ids.update(pinned_ids(repo, tip))
+                continue
             commit = peeled_commit(repo.object_store, tip)
             if commit is not None:
                 ids.update(c.tree.decode("ascii") for c in first_parent_chain(repo.object_store, commit))
@@ -567,17 +597,22 @@ class GitStore:
         version_id = self._resolve(name, version)[0]
         repo = self._writable_repo()
         commit = self._commit_of_version(repo, name, version_id)
-        ref = tag_ref(name, tag)
+        return self._set_tag(repo, tag_ref(name, tag), commit, version_id, name, tag, force, "class")
+
+    def _set_tag(
+        self, repo: Repo, ref: bytes, commit: bytes, tree: bytes, owner: str, tag: str, force: bool, kind: str
+    ) -> str:
+        """Point tag ``ref`` at ``commit`` (whose tree is ``tree``); moving it elsewhere needs ``force``."""
         while True:
             current = self._read_ref(repo, ref)
             if current is not None:
-                current_version = peeled_tree(repo.object_store, current)
-                if current_version == version_id:
-                    return version_id.decode("ascii")
+                current_tree = peeled_tree(repo.object_store, current)
+                if current_tree == tree:
+                    return tree.decode("ascii")
                 if not force:
-                    raise TagExistsError(name, tag, (current_version or current).decode("ascii"))
+                    raise TagExistsError(owner, tag, (current_tree or current).decode("ascii"), kind)
             if self._compare_and_swap(repo, ref, current, commit):
-                return version_id.decode("ascii")
+                return tree.decode("ascii")
 
     def _tag_target(self, repo: Repo, name: str, tag: str) -> bytes | None:
         sha = self._read_ref(repo, tag_ref(name, tag))
@@ -684,28 +719,38 @@ class GitStore:
         )
 
     def push(
-        self, remote: str, names: Sequence[str] | str | None = None, *, force_tags: bool = False
+        self,
+        remote: str,
+        names: Sequence[str] | str | None = None,
+        *,
+        pipelines: Sequence[str] | str | None = None,
+        force_tags: bool = False,
     ) -> SyncReport:
         """Send versions to ``remote`` (a configured name, a URL or a path).
 
-        Moves ``refs/heads/<name>``, ``refs/tags/<name>/*`` and, when
-        ``names`` is None, every pipeline ref, with all objects they need. A
+        Moves ``refs/heads/<name>`` and ``refs/tags/<name>/*`` of the classes
+        ``names``, and the refs and tags of the ``pipelines`` (with every
+        version their snapshots pin); everything when both are None. A
         class the remote has newer versions of is first fetched and our
         versions are put on top of the remote's, so no one's version is lost;
         if the remote moves again meanwhile, :class:`RemoteRejectedError`.
         Returns what happened to each ref.
         """
-        return _sync.push(self, remote, names, force_tags=force_tags)
+        return _sync.push(self, remote, names, pipelines, force_tags=force_tags)
 
     def fetch(
         self,
         remote: str,
         names: Sequence[str] | str | None = None,
         *,
+        pipelines: Sequence[str] | str | None = None,
         force_tags: bool = False,
         trusted: bool | None = None,
     ) -> SyncReport:
         """Bring versions from ``remote``; local refs only gain versions, never lose one.
+
+        ``names``/``pipelines``: only those classes and pipelines (each with
+        its tags); everything when both are None.
 
         ``trusted``: vouch for every fetched version (see :mod:`gitpet._trust`);
         default: whether ``remote`` is a configured remote marked trusted.
@@ -717,7 +762,7 @@ class GitStore:
         """
         if trusted is None:
             trusted = self.is_trusted_remote(remote)
-        return _sync.fetch(self, remote, names, force_tags=force_tags, trusted=trusted)
+        return _sync.fetch(self, remote, names, pipelines, force_tags=force_tags, trusted=trusted)
 
     # -- writing -----------------------------------------------------------
 
@@ -800,29 +845,51 @@ class GitStore:
         keep: Sequence[ShaFile] = (),
         written: _Written | None = None,
     ) -> PushResult:
-        """Move ``refs/heads/<name>`` to ``commit``; rebase onto racing writers.
-
-        ``keep``: the version's other new objects. Each swap first makes sure
-        they and the commit are stored and fresh, under the same writers lock
-        (see :meth:`_ensure_stored`), however long the rebasing took.
-        """
-        ref = class_ref(name)
+        """Move ``refs/heads/<name>`` to ``commit`` (see :meth:`_advance_ref`)."""
         version_id = tree.decode("ascii")
+        text = message or _version_message(name, version_id)
+        sha, created = self._advance_ref(
+            repo, class_ref(name), tree, parent, commit, author, text, keep=keep, written=written
+        )
+        return PushResult(name, version_id, sha.decode("ascii"), created)
+
+    def _advance_ref(
+        self,
+        repo: Repo,
+        ref: bytes,
+        tree: bytes,
+        parent: bytes | None,
+        commit: Commit | None,
+        author: bytes,
+        message: str,
+        *,
+        keep: Sequence[ShaFile] = (),
+        written: _Written | None = None,
+        present: Sequence[bytes] = (),
+    ) -> tuple[bytes, bool]:
+        """Move ``ref`` to ``commit``, rebasing onto racing writers; return the tip and whether it moved.
+
+        ``commit`` None means ``parent`` already holds ``tree``. ``keep``: the
+        commit's other new objects. Each swap first makes sure they and the
+        commit are stored and fresh, and that the ``present`` objects it
+        needs are still there, under the same writers lock (see
+        :meth:`_ensure_stored`), however long the rebasing took.
+        """
         while True:
             if commit is None:
                 assert parent is not None
-                return PushResult(name, version_id, parent.decode("ascii"), created=False)
-            if self._compare_and_swap(repo, ref, parent, commit.id, keep=(*keep, commit), written=written):
+                return parent, False
+            if self._compare_and_swap(
+                repo, ref, parent, commit.id, keep=(*keep, commit), written=written, present=present
+            ):
                 self._commit_trees[commit.id] = tree
-                return PushResult(name, version_id, commit.id.decode("ascii"), created=True)
-            # Another writer moved the ref: put our version on top of theirs.
+                return commit.id, True
+            # Another writer moved the ref: put ours on top of theirs.
             parent = self._read_ref(repo, ref)
             if parent is not None and self._tree_of(repo, parent) == tree:
                 commit = None
                 continue
-            commit = self._make_commit(
-                tree, parent, author, int(time.time()), message or _version_message(name, version_id)
-            )
+            commit = self._make_commit(tree, parent, author, int(time.time()), message)
 
     def _retry_while_locked(
         self, what: str, attempt: Callable[[], _V], writers: WriterLock | None = None
@@ -859,16 +926,24 @@ class GitStore:
         *,
         keep: Sequence[ShaFile] = (),
         written: _Written | None = None,
+        present: Sequence[bytes] = (),
     ) -> bool:
         """Point ``ref`` at ``new`` if it still points at ``old`` (None: if it does not exist).
 
         ``keep`` (the objects ``new`` needs that may not be reachable yet) are
         made stored and fresh in the same writers-lock hold as the swap, so gc
-        cannot prune them in between.
+        cannot prune them in between; ``present`` (objects already stored that
+        ``new`` names) are checked to be still there in that hold.
         """
 
         def attempt() -> bool:
             self._ensure_stored(repo, keep, written)
+            missing = [sha for sha in present if ObjectID(sha) not in repo.object_store]
+            if missing:
+                raise IntegrityError(
+                    missing[0].decode("ascii"),
+                    "no longer in the store (pruned while unreachable); push it again",
+                )
             if old is None:
                 return bool(repo.refs.add_if_new(Ref(ref), ObjectID(new)))
             return bool(repo.refs.set_if_equals(Ref(ref), ObjectID(old), ObjectID(new)))

@@ -21,10 +21,19 @@ from dulwich.objects import Commit, ObjectID
 from dulwich.refs import Ref
 from dulwich.repo import Repo
 
-from gitpet._errors import ClassNotFoundError, RemoteRejectedError
+from gitpet._errors import ClassNotFoundError, PipelineNotFoundError, RemoteRejectedError
 from gitpet._history import ObjectReader, is_ancestor, peeled_tree, replay
 from gitpet._locks import WriterLock
-from gitpet._names import TAG_REF_PREFIX, check_class_name, class_ref, is_gitpet_ref, tag_prefix
+from gitpet._names import (
+    TAG_REF_PREFIX,
+    check_class_name,
+    check_pipeline_name,
+    class_ref,
+    is_gitpet_ref,
+    pipeline_ref,
+    pipeline_tag_prefix,
+    tag_prefix,
+)
 from gitpet._remote import RefUpdate, Status, SyncReport, connect, describe_location, remote_errors
 
 if TYPE_CHECKING:
@@ -42,19 +51,25 @@ def _name_list(names: Sequence[str] | str) -> list[str]:
     return [names] if isinstance(names, str) else list(names)
 
 
-def ref_selector(names: Sequence[str] | str | None) -> RefSelector:
-    """Which refs a push or fetch moves: all of gitpet's, or those of some classes.
+def ref_selector(
+    names: Sequence[str] | str | None, pipelines: Sequence[str] | str | None = None
+) -> RefSelector:
+    """Which refs a push or fetch moves: all of gitpet's, or those of some classes and pipelines.
 
     Example:
-        >>> select = ref_selector(["A"])
-        >>> [select(r) for r in (b"refs/heads/A", b"refs/tags/A/v1", b"refs/heads/AB", b"refs/heads/B")]
-        [True, True, False, False]
+        >>> select = ref_selector(["A"], ["p"])
+        >>> refs = (b"refs/heads/A", b"refs/tags/A/v1", b"refs/heads/AB", b"refs/heads/pipelines/p")
+        >>> [select(r) for r in refs]
+        [True, True, False, True]
     """
-    if names is None:
+    if names is None and pipelines is None:
         return is_gitpet_ref
-    chosen = _name_list(names)
+    chosen = _name_list(names or [])
+    chosen_pipelines = [check_pipeline_name(name) for name in _name_list(pipelines or [])]
     heads = {class_ref(check_class_name(name)) for name in chosen}
+    heads.update(pipeline_ref(name) for name in chosen_pipelines)
     tag_spaces = tuple(tag_prefix(name) for name in chosen)
+    tag_spaces += tuple(pipeline_tag_prefix(name) for name in chosen_pipelines)
 
     def select(ref: bytes) -> bool:
         return is_gitpet_ref(ref) and (ref in heads or ref.startswith(tag_spaces))
@@ -84,15 +99,17 @@ def fetch(
     store: GitStore,
     remote: str,
     names: Sequence[str] | str | None = None,
+    pipelines: Sequence[str] | str | None = None,
     *,
     force_tags: bool = False,
     trusted: bool = False,
 ) -> SyncReport:
-    """Bring the remote's versions of ``names`` (default: everything) into ``store``.
+    """Bring the remote's versions of ``names`` and ``pipelines`` (default: everything) into ``store``.
 
-    ``trusted``: vouch for every version the fetched refs' histories hold.
+    ``trusted``: vouch for every version the fetched refs' histories hold
+    (for a pipeline: every version its snapshots pin).
     """
-    select = ref_selector(names)
+    select = ref_selector(names, pipelines)
     location = store.remote_location(remote)
     client, path = connect(location)
     updates = _fetch_into(store, client, path, location, select, force_tags, trusted)
@@ -128,7 +145,7 @@ def _fetch_into(
     with remote_errors(location):
         client.fetch(path, repo, determine_wants=determine_wants)
     if trusted:
-        store._trust_history(repo, theirs.values())
+        store._trust_history(repo, theirs)
     return [_integrate(store, repo, ref, sha, force_tags) for ref, sha in sorted(theirs.items())]
 
 
@@ -174,16 +191,23 @@ def _integrate(store: GitStore, repo: Repo, ref: bytes, theirs: bytes, force_tag
 
 
 def push(
-    store: GitStore, remote: str, names: Sequence[str] | str | None = None, *, force_tags: bool = False
+    store: GitStore,
+    remote: str,
+    names: Sequence[str] | str | None = None,
+    pipelines: Sequence[str] | str | None = None,
+    *,
+    force_tags: bool = False,
 ) -> SyncReport:
-    """Send ``store``'s versions of ``names`` (default: everything) to the remote."""
-    select = ref_selector(names)
+    """Send ``store``'s versions of ``names`` and ``pipelines`` (default: everything) to the remote."""
+    select = ref_selector(names, pipelines)
     repo = store._repo()
-    if names is not None:
-        local = _local_refs(repo, select)
-        for name in _name_list(names):
-            if class_ref(name) not in local:
-                raise ClassNotFoundError(name, f"store {store.path}")
+    local = _local_refs(repo, select)
+    for name in _name_list(names or []):
+        if class_ref(name) not in local:
+            raise ClassNotFoundError(name, f"store {store.path}")
+    for name in _name_list(pipelines or []):
+        if pipeline_ref(name) not in local:
+            raise PipelineNotFoundError(name, f"store {store.path}")
     location = store.remote_location(remote)
     client, path = connect(location)
     if repo is None:
