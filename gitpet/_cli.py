@@ -193,7 +193,7 @@ def _default_remote(store: GitStore, given: str | None) -> str:
 def _run_sync(store: GitStore, args: argparse.Namespace, run: Callable[..., SyncReport]) -> int:
     remote = _default_remote(store, args.remote)
     try:
-        report = run(remote, args.names or None, force_tags=args.force_tags)
+        report = run(remote, args.names, pipelines=args.pipelines, force_tags=args.force_tags)
     except RemoteRejectedError as err:
         if isinstance(err.report, SyncReport):
             _print_report(err.report, args.json)
@@ -289,6 +289,161 @@ def _cmd_gc(store: GitStore, args: argparse.Namespace) -> int:
     return 0
 
 
+def _short(ids: Sequence[str]) -> str:
+    return ", ".join(vid[:12] for vid in ids) or "-"
+
+
+def _cmd_pipelines(store: GitStore, args: argparse.Namespace) -> int:
+    rows: list[dict[str, Any]] = []
+    for name in store.pipelines():
+        history = store.pipeline(name).snapshots()
+        newest = history[0]
+        rows.append(
+            {"name": name, "id": newest.id, "time": newest.time.isoformat(), "snapshots": len(history)}
+        )
+    if args.json:
+        _print_json(rows)
+    else:
+        for row in rows:
+            print(f"{row['name']}\t{row['id'][:12]}\t{row['time']}\t{row['snapshots']} snapshot(s)")
+    return 0
+
+
+def _cmd_pipeline_log(store: GitStore, args: argparse.Namespace) -> int:
+    history = store.pipeline(args.name)
+    tags_by_snapshot: dict[str, list[str]] = {}
+    for tag, snapshot_id in history.tags().items():
+        tags_by_snapshot.setdefault(snapshot_id, []).append(tag)
+    snapshots = history.snapshots()
+    if args.json:
+        _print_json(
+            [
+                {
+                    "id": s.id,
+                    "commit": s.commit,
+                    "time": s.time.isoformat(),
+                    "author": s.author,
+                    "message": s.message,
+                    "tags": tags_by_snapshot.get(s.id, []),
+                }
+                for s in snapshots
+            ]
+        )
+    else:
+        for s in snapshots:
+            tags = tags_by_snapshot.get(s.id)
+            decoration = f" ({', '.join(tags)})" if tags else ""
+            subject = s.message.strip().splitlines()[0] if s.message.strip() else ""
+            print(f"{s.id[:12]}  {s.commit[:12]}  {s.time.isoformat()}  {subject}{decoration}")
+    return 0
+
+
+def _cmd_pipeline_show(store: GitStore, args: argparse.Namespace) -> int:
+    name, version = _split_spec(args.spec)
+    snapshot = store.pipeline(name).read(version)
+    if args.json:
+        _print_json(
+            {
+                "id": snapshot.id,
+                "commit": snapshot.info.commit,
+                "time": snapshot.info.time.isoformat(),
+                "message": snapshot.info.message,
+                "pins": [{"class": p.name, "id": p.id, "entry": p.entry} for p in snapshot.pins],
+                "dump": snapshot.dump,
+            }
+        )
+    else:
+        print(f"# snapshot {snapshot.id} of pipeline {name} (commit {snapshot.info.commit[:12]})")
+        for pin in snapshot.pins:
+            print(f"# classes/{pin.entry} -> {pin.id}")
+        print(json.dumps(snapshot.dump, indent=2, sort_keys=True))
+    return 0
+
+
+def _cmd_pipeline_diff(store: GitStore, args: argparse.Namespace) -> int:
+    diff = store.pipeline(args.name).diff(args.a, args.b)
+    if args.json:
+        _print_json(
+            {
+                "old": diff.old.id,
+                "new": diff.new.id,
+                "changes": [
+                    {"class": c.name, "old": list(c.old), "new": list(c.new), "source_diff": c.source_diff}
+                    for c in diff.changes
+                ],
+                "dump_diff": diff.dump_diff,
+            }
+        )
+        return 0
+    print(f"pipeline {args.name}: snapshot {diff.old.id[:12]} -> {diff.new.id[:12]}")
+    if diff.same:
+        print("no changes")
+    for change in diff.changes:
+        print(f"class {change.name}: {_short(change.old)} -> {_short(change.new)}")
+    for change in diff.changes:
+        sys.stdout.write(change.source_diff)
+    sys.stdout.write(diff.dump_diff)
+    return 0
+
+
+def _cmd_pipeline_status(store: GitStore, args: argparse.Namespace) -> int:
+    status = store.pipeline(args.name).status(args.version)
+    if args.json:
+        _print_json(
+            {
+                "snapshot": status.snapshot.id,
+                "up_to_date": status.up_to_date,
+                "classes": [
+                    {
+                        "class": c.name,
+                        "pinned": list(c.pinned),
+                        "latest": c.latest,
+                        "newer": c.newer,
+                        "behind": c.behind,
+                        "saved_with_latest": [str(ref) for ref in c.saved_with_latest],
+                    }
+                    for c in status.classes
+                ],
+                "all_latest_saved_in": [str(ref) for ref in status.all_latest_saved_in],
+            }
+        )
+        return 0
+    print(f"pipeline {args.name}: snapshot {status.snapshot.id[:12]} ({status.snapshot.time.isoformat()})")
+    for c in status.classes:
+        if c.latest is None:
+            state = "no class ref in this store (only snapshots pin it)"
+        elif not c.newer:
+            state = "latest"
+        else:
+            behind = f"{c.behind} version(s) behind" if c.behind is not None else "not in its history"
+            saved = ", ".join(map(str, c.saved_with_latest))
+            combo = f"saved with the latest in {saved}" if saved else "never saved with the latest"
+            state = f"newer {c.latest[:12]}, {behind}; {combo}"
+        print(f"  {c.name}\t{_short(c.pinned)}\t{state}")
+    if status.up_to_date:
+        print("every pinned class is at its latest version")
+    else:
+        saved = ", ".join(map(str, status.all_latest_saved_in))
+        print(f"all latest together: {'saved in ' + saved if saved else 'never saved'}")
+    return 0
+
+
+def _cmd_pipeline_tag(store: GitStore, args: argparse.Namespace) -> int:
+    history = store.pipeline(args.name)
+    if args.tag is None:
+        _print_mapping(history.tags(), args.json, shown_chars=12)
+        return 0
+    snapshot_id = history.tag(args.tag, args.version, force=args.force)
+    print(f"{args.name}@{args.tag} -> {snapshot_id}")
+    return 0
+
+
+def _cmd_pipeline_trust(store: GitStore, args: argparse.Namespace) -> int:
+    for version_id in store.pipeline(args.name).trust(args.version):
+        print(f"trusted {version_id}")
+    return 0
+
+
 def _seconds(text: str) -> float:
     value = float(text)
     if not value >= 0:
@@ -357,6 +512,9 @@ def _parser() -> argparse.ArgumentParser:
         sync = _add(commands, name, run, f"{verb} a remote; no version is ever lost", True)
         sync.add_argument("remote", nargs="?", metavar="REMOTE", help="name, URL or path (default: origin)")
         sync.add_argument("--name", dest="names", action="append", metavar="NAME", help="only this class")
+        sync.add_argument(
+            "--pipeline", dest="pipelines", action="append", metavar="NAME", help="only this pipeline"
+        )
         sync.add_argument("--force-tags", action="store_true", help="move tags that name another version")
 
     trust = _add(
@@ -378,6 +536,9 @@ def _parser() -> argparse.ArgumentParser:
         help="prune unreachable objects only when older than this (default: 3600)",
     )
 
+    _add(commands, "pipelines", _cmd_pipelines, "pipelines with their newest snapshot", True)
+    _add_pipeline_commands(commands)
+
     remote = _add(commands, "remote", _cmd_remote, "list, add or remove configured remotes", True)
     actions = remote.add_subparsers(dest="action", metavar="ACTION")
     add = actions.add_parser("add", help="configure a remote", description="configure a remote")
@@ -390,6 +551,49 @@ def _parser() -> argparse.ArgumentParser:
     remove.add_argument("remote_name", metavar="NAME")
     remote.set_defaults(action="list")
     return parser
+
+
+_SNAPSHOT_HELP = "a snapshot id or commit, a unique prefix (7+ hex), a tag, or ~N"
+
+
+def _add_pipeline_commands(commands: Any) -> None:
+    pipeline = commands.add_parser(
+        "pipeline", help="snapshots of one pipeline", description="snapshots of one pipeline"
+    )
+    actions = pipeline.add_subparsers(dest="action", required=True, metavar="ACTION")
+    log = _add(actions, "log", _cmd_pipeline_log, "snapshots of a pipeline, newest first", True)
+    log.add_argument("name")
+    show = _add(actions, "show", _cmd_pipeline_show, "a snapshot's pinned versions and dump", True)
+    show.add_argument("spec", metavar="NAME[@VERSION]")
+    diff = _add(
+        actions, "diff", _cmd_pipeline_diff, "classes whose pinned version changed, with source diffs", True
+    )
+    diff.add_argument("name")
+    diff.add_argument("a", metavar="A", help=f"old snapshot: {_SNAPSHOT_HELP}")
+    diff.add_argument("b", metavar="B", nargs="?", help="new snapshot (default: the newest)")
+    status = _add(
+        actions,
+        "status",
+        _cmd_pipeline_status,
+        "pinned classes against their latest versions, and which combinations were saved",
+        True,
+    )
+    status.add_argument("name")
+    status.add_argument("version", nargs="?", metavar="VERSION", help=_SNAPSHOT_HELP)
+    tag = _add(actions, "tag", _cmd_pipeline_tag, "name a snapshot (default: the newest), or list tags", True)
+    tag.add_argument("name")
+    tag.add_argument("tag", nargs="?", help="tag to create; omit to list the pipeline's tags")
+    tag.add_argument("version", nargs="?", metavar="VERSION", help=_SNAPSHOT_HELP)
+    tag.add_argument("--force", action="store_true", help="move the tag if it names another snapshot")
+    trust = _add(
+        actions,
+        "trust",
+        _cmd_pipeline_trust,
+        "vouch for the versions a snapshot pins after review (default: every snapshot)",
+        False,
+    )
+    trust.add_argument("name")
+    trust.add_argument("version", nargs="?", metavar="VERSION", help=_SNAPSHOT_HELP)
 
 
 def command_names() -> list[str]:

@@ -72,7 +72,7 @@ def normalize_dump(dump: object, resolve: Resolve) -> tuple[dict[str, Any], list
 
     ``resolve(path, name, version)`` turns each pinned version (an id, a
     prefix, a tag...) into the full id, or raises. The pins are ``(name, id)``
-    in the order the dump names them, each once. Lists and tuples become
+    in the order ``pipeline.json`` names them (keys sorted), each once. Lists and tuples become
     lists; a value JSON cannot hold exactly (a set, an object, a dict with
     non-str keys, a cycle) is refused with its path.
 
@@ -98,7 +98,9 @@ def normalize_dump(dump: object, resolve: Resolve) -> tuple[dict[str, Any], list
             if found.version is not None:
                 version = resolve(path, found.name, found.version)
                 pins.setdefault((found.name, version), None)
-            params = {key: walk(item, f"{path}.params.{key}") for key, item in found.params.items()}
+            # Sorted, as pipeline.json stores them: the pins' order must not
+            # depend on the order the params were given in.
+            params = {key: walk(found.params[key], f"{path}.params.{key}") for key in sorted(found.params)}
         finally:
             active.discard(id(value))
         return {"clazz": found.name, "version_hash": version, "params": params}
@@ -117,7 +119,7 @@ def normalize_dump(dump: object, resolve: Resolve) -> tuple[dict[str, Any], list
                     bad = [key for key in value if not isinstance(key, str)]
                     if bad:
                         raise InvalidDumpError(path, f"key {bad[0]!r} is not a str (JSON would change it)")
-                    return {key: walk(item, f"{path}.{key}") for key, item in value.items()}
+                    return {key: walk(value[key], f"{path}.{key}") for key in sorted(value)}
                 return [walk(item, f"{path}[{index}]") for index, item in enumerate(value)]
             finally:
                 active.discard(id(value))

@@ -67,6 +67,7 @@ from gitpet._objects import CLASS_PICKLE, META, SOURCE, VersionFiles, VersionTre
 from gitpet._pipelines import PipelineHistory, pinned_ids
 from gitpet._remote import SyncReport, describe_location, is_url, normalize_location
 from gitpet._signing import sign_commit, ssh_signer
+from gitpet._snapshots import pin_set
 from gitpet._trust import TrustList
 from gitpet._verify import VerifyReport, verify_repository
 
@@ -539,23 +540,35 @@ class GitStore:
         return ids
 
     def signed_by(self, name: str, version: str, allowed_signers: str | os.PathLike[str]) -> str | None:
-        """The principal whose valid SSH signature is on a commit of ``version`` in ``name``'s
-        history, checked against ``allowed_signers``; None if no such commit is signed so."""
+        """The principal whose valid SSH signature, checked against ``allowed_signers``, is on a
+        commit of ``version`` in ``name``'s history or on a pipeline snapshot that pins it; None if
+        no such commit is signed so."""
         version_id = self.resolve(name, version).encode("ascii")
         signers = Path(allowed_signers).absolute()
         repo = self._repo()
-        tip = self._read_ref(repo, class_ref(name)) if repo is not None else None
-        if repo is None or tip is None:
+        if repo is None:
             return None
-        for commit in first_parent_chain(repo.object_store, tip):
-            if commit.tree != version_id:
-                continue
-            key = (commit.id, signers)
-            if key not in self._signers:
-                self._signers[key] = ssh_signer(commit, signers)
-            if self._signers[key] is not None:
-                return self._signers[key]
+        tip = self._read_ref(repo, class_ref(name))
+        if tip is not None:
+            for commit in first_parent_chain(repo.object_store, tip):
+                if commit.tree == version_id and self._signer(commit, signers) is not None:
+                    return self._signer(commit, signers)
+        pin = (name, version_id.decode("ascii"))
+        for pipeline in self.pipelines():
+            tip = self._read_ref(repo, pipeline_ref(pipeline))
+            for commit in first_parent_chain(repo.object_store, tip) if tip is not None else ():
+                if (
+                    pin in pin_set(repo.object_store, commit.tree)
+                    and self._signer(commit, signers) is not None
+                ):
+                    return self._signer(commit, signers)
         return None
+
+    def _signer(self, commit: Commit, signers: Path) -> str | None:
+        key = (commit.id, signers)
+        if key not in self._signers:
+            self._signers[key] = ssh_signer(commit, signers)
+        return self._signers[key]
 
     def _trust_history(self, repo: Repo, tips: Mapping[bytes, bytes]) -> None:
         """Vouch for every version in the histories of ``tips`` (ref -> sha, fetched from a trusted

@@ -19,18 +19,18 @@ from pathlib import Path
 from dulwich.objects import Blob, Commit, ShaFile, Tag, Tree
 from dulwich.repo import Repo
 
-from gitpet._errors import IntegrityError
+from gitpet._dumps import normalize_dump
+from gitpet._errors import IntegrityError, InvalidDumpError
 from gitpet._integrity import READ_ERRORS, read_object
 from gitpet._names import is_gitpet_ref, owner_of_ref
 from gitpet._objects import CLASS_PICKLE, META, SOURCE
+from gitpet._snapshots import PINNED_DIR, PIPELINE_JSON
 
 __all__ = ["Problem", "VerifyReport", "leftover_files", "verify_repository"]
 
 _VERSION_FILES = (SOURCE, CLASS_PICKLE, META)
 _FILE_MODE = 0o100644
 REQUIRED_META = ("format", "module", "name", "python", "qualname")
-# A pipeline snapshot's pinned versions live under this subtree (DESIGN.md §5).
-_PINNED = b"classes"
 
 
 @dataclass(frozen=True)
@@ -163,12 +163,21 @@ class _Checker:
                 self.problem(ref, sha, "snapshot is not a tree")
             return
         self.whole_tree(ref, sha)
-        pinned = dict((e.path, e.sha) for e in tree.items()).get(_PINNED)
+        entries = {e.path: e.sha for e in tree.items()}
+        pinned = entries.get(PINNED_DIR)
         pinned_tree = self.read.get(pinned) if pinned is not None else None
+        pins: set[tuple[str, bytes]] = set()
         if isinstance(pinned_tree, Tree):
             for entry in pinned_tree.items():
                 name = entry.path.decode("utf-8", "replace").split("@", 1)[0]
+                pins.add((name, entry.sha))
                 self.version(ref, entry.sha, name)
+        dump = self.read.get(entries[PIPELINE_JSON]) if PIPELINE_JSON in entries else None
+        if not isinstance(dump, Blob):
+            self.problem(ref, sha, "snapshot has no pipeline.json file")
+            return
+        for detail in dump_problems(dump.as_raw_string(), pins):
+            self.problem(ref, sha, detail)
 
     def whole_tree(self, ref: str, sha: bytes) -> None:
         pending = [sha]
@@ -184,6 +193,32 @@ class _Checker:
                         pending.append(entry.sha)
                     else:
                         self.load(ref, entry.sha, "blob")
+
+
+def dump_problems(data: bytes, pins: set[tuple[str, bytes]]) -> list[str]:
+    """What is wrong with a snapshot's pipeline.json, given the ``(class, id)`` its ``classes/`` pins.
+
+    Example:
+        >>> dump = b'{"clazz": "A", "params": {}, "version_hash": "%s"}' % (b"1" * 40)
+        >>> dump_problems(dump, set())
+        ['pipeline.json pins A 111111111111 at dump, but classes/ does not hold it']
+    """
+    try:
+        dump = json.loads(data)
+    except ValueError as err:
+        return [f"pipeline.json is not JSON: {err}"]
+    found: list[str] = []
+
+    def check_pinned(path: str, name: str, version: str) -> str:
+        if (name, version.encode("ascii", "replace")) not in pins:
+            found.append(f"pipeline.json pins {name} {version[:12]} at {path}, but classes/ does not hold it")
+        return version
+
+    try:
+        normalize_dump(dump, check_pinned)
+    except InvalidDumpError as err:
+        found.append(f"pipeline.json is not a valid dump: {err}")
+    return found
 
 
 def meta_problems(data: bytes, name: str) -> list[str]:
