@@ -24,8 +24,10 @@ from gitpet._errors import (
     InvalidNameError,
     MissingDependencyError,
     NotAGitRepositoryError,
+    PipelineNotFoundError,
     RemoteError,
     RemoteRejectedError,
+    SnapshotNotFoundError,
     StaleSourceError,
     StoreBusyError,
     TagExistsError,
@@ -39,8 +41,10 @@ from gitpet._factory import BaseFactory, PetFactory
 from gitpet._gc import GcReport
 from gitpet._manager import PetClassManager
 from gitpet._modpolicy import ModulePolicy
+from gitpet._pipelines import PipelineHistory, SnapshotDiff, SnapshotStatus
 from gitpet._plugin import BasePlugin
 from gitpet._remote import RefUpdate, SyncReport
+from gitpet._snapshots import Snapshot, SnapshotInfo
 from gitpet._store import GitStore, PushResult, VersionInfo
 from gitpet._trust import TrustPolicy
 from gitpet._verify import VerifyReport
@@ -65,10 +69,17 @@ __all__ = [
     "PetClassManager",
     "PetContainer",
     "PetFactory",
+    "PipelineHistory",
+    "PipelineNotFoundError",
     "PushResult",
     "RefUpdate",
     "RemoteError",
     "RemoteRejectedError",
+    "Snapshot",
+    "SnapshotDiff",
+    "SnapshotInfo",
+    "SnapshotNotFoundError",
+    "SnapshotStatus",
     "StaleSourceError",
     "StoreBusyError",
     "SyncReport",

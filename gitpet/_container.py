@@ -6,6 +6,7 @@ import os
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from gitpet._dumps import normalize_dump
 from gitpet._errors import GitpetError, InvalidDumpError, UnsupportedClassError, VersionNotFoundError
 from gitpet._factory import BaseFactory, PetFactory
 from gitpet._manager import PetClassManager
@@ -130,6 +131,7 @@ class PetContainer:
         if not isinstance(plugin, BasePlugin):
             raise InvalidDumpError("plugin", f"expected a BasePlugin, got {type(plugin).__name__}")
         dump, components = dump_with_classes(plugin, self.ppif)
+        normalize_dump(dump, _unchanged_version)  # refuse a dump JSON cannot hold before pushing anything
         to_push: dict[tuple[str, str], type] = {}
         for component_name, cls, version in components:
             if version is None:
@@ -189,6 +191,10 @@ class PetContainer:
             return cls
 
         return register
+
+
+def _unchanged_version(path: str, name: str, version: str) -> str:
+    return version
 
 
 Container = PetContainer()

@@ -130,7 +130,7 @@ class SourceFinder:
         module = sys.modules.get(cls.__module__)
         try:
             filename = inspect.getsourcefile(cls) if module is not None else None
-        except TypeError:
+        except (TypeError, OSError):  # OSError: a class typed into ``python -c`` or a REPL
             filename = None
         if filename is None:
             filename = getattr(module, "__file__", None)

@@ -197,3 +197,30 @@ def test_stale_source_is_refused(pcm: PetClassManager, user_module: ModuleWriter
         pcm.push(mod.Drifting)
     assert "reload" in str(excinfo.value)
     assert not pcm.store.exists()
+
+
+def test_class_typed_into_python_c_is_stored_with_an_explanation(tmp_path: Path) -> None:
+    # inspect raises OSError (not TypeError) for a __main__ without a file.
+    store = tmp_path / "store.git"
+    out = run_python(
+        """
+        import sys
+        from gitpet import PetClassManager
+        class Typed:
+            def go(self):
+                return "typed"
+        pcm = PetClassManager(sys.argv[1])
+        version = pcm.push(Typed)
+        print(version, pcm.store.read_version("Typed", version).meta["source"])
+        """,
+        str(store),
+        cwd=tmp_path,
+    )
+    version, source = out.split()
+    assert source == "missing"
+    loaded = run_python(
+        "import sys\nfrom gitpet import PetClassManager\nprint(PetClassManager(sys.argv[1]).pull('Typed')().go())",
+        str(store),
+        cwd=tmp_path,
+    )
+    assert loaded.strip() == "typed"
