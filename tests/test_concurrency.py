@@ -18,7 +18,7 @@ from gitpet import GitStore, PetClassManager, StoreBusyError, loaded_version
 from gitpet._locks import WRITERS_FILE
 from tests.conftest import REPO_ROOT, git
 from tests.test_store import version
-from tests.workers import STALE_AFTER_ENV
+from tests.workers import STALE_AFTER_ENV, load_edited_class
 
 WORKERS = str(REPO_ROOT / "tests" / "workers.py")
 # `make stress` raises these; the defaults keep the suite within CI's budget.
@@ -291,3 +291,23 @@ def test_writers_killed_at_random_points_lose_nothing_they_reported(store_path: 
     GitStore(store_path, stale_lock_after=0).gc()
     assert_clean(store_path)
     assert GitStore(store_path).verify().ok
+
+
+def test_processes_saving_snapshots_of_one_pipeline_keep_every_snapshot(
+    store_path: Path, tmp_path: Path
+) -> None:
+    writers, saves = int(os.environ.get("GITPET_STRESS_WRITERS", "4")), 8
+    pcm = PetClassManager(store_path)
+    pcm.push(load_edited_class(tmp_path / "code", "snapstep", "SnapStep", "v"))
+    go = tmp_path / "go"
+    procs = [
+        start("save-snapshots", str(store_path), "p", "SnapStep", f"w{n}", str(saves), str(go), cwd=tmp_path)
+        for n in range(writers)
+    ]
+    go.touch()
+    saved = {line.split()[1] for lines in finish(procs) for line in lines if line.startswith("saved")}
+    assert len(saved) == writers * saves
+    history = [s.id for s in pcm.store.pipeline("p").snapshots()]
+    assert sorted(history) == sorted(saved)
+    assert pcm.store.verify().ok
+    assert_clean(store_path)

@@ -409,9 +409,7 @@ def test_snapshot_specs_tags_and_history(container: PetContainer, user_module: M
 
 def test_a_failed_save_changes_nothing(container: PetContainer, user_module: ModuleWriter) -> None:
     module = _scale_module(user_module, container)
-    unregistered = user_module(
-        "from gitpet import BasePlugin\nclass Loose(BasePlugin):\n    def __init__(self):\n        super().__init__()\n"
-    ).Loose
+    unregistered = user_module("from gitpet import BasePlugin\nclass Loose(BasePlugin):\n    pass\n").Loose
     before = store_snapshot(container.store.path)
     with pytest.raises(UnsupportedClassError, match="Loose"):
         container.save_pipeline("p", module.Pair(module.Scale(1), unregistered()))

@@ -101,7 +101,22 @@ def read_latest(store: str, name: str, stop_file: str) -> None:
     print("loads", loads, flush=True)
 
 
-COMMANDS = {"push-versions": push_versions, "push-batches": push_batches, "read-latest": read_latest}
+def save_snapshots(store: str, pipeline: str, class_name: str, tag: str, count: str, go_file: str) -> None:
+    """Save ``count`` distinct snapshots of ``pipeline``, each pinning the latest ``class_name``."""
+    history = manager(store).store.pipeline(pipeline)
+    version = history.store.resolve(class_name)
+    wait_for(go_file)
+    for i in range(int(count)):
+        dump = {"clazz": class_name, "version_hash": version, "params": {"writer": tag, "i": i}}
+        print("saved", history.save(dump, f"{tag} {i}").id, flush=True)
+
+
+COMMANDS = {
+    "push-versions": push_versions,
+    "push-batches": push_batches,
+    "read-latest": read_latest,
+    "save-snapshots": save_snapshots,
+}
 
 if __name__ == "__main__":
     COMMANDS[sys.argv[1]](*sys.argv[2:])
