@@ -1,4 +1,5 @@
-"""gitpet demo: push two plugin classes, change one, share them, load both versions elsewhere.
+"""gitpet demo: push plugin classes, change one, share them, load both versions elsewhere,
+and rebuild a saved pipeline exactly as it was.
 
 Run with ``make demo``. Uses the default store (``$GITPET_STORE`` or ./.gitpet),
 and a temporary bare repository as the team's shared remote.
@@ -45,6 +46,19 @@ class Clipper(BasePlugin):
 
     def apply(self, x):
         return min(x, self.limit)
+
+
+class Chain(BasePlugin):
+    """A pipeline: applies its steps in order."""
+
+    def __init__(self, steps=()):
+        super().__init__(steps=steps)
+        self.steps = list(steps)
+
+    def apply(self, x):
+        for step in self.steps:
+            x = step.apply(x)
+        return x
 '''
 
 # Version 2 changes one method of Scaler; Clipper is untouched.
@@ -53,7 +67,7 @@ PLUGINS_V2 = PLUGINS_V1.replace("return shift(x) * self.factor", "return shift(x
 LOADER = textwrap.dedent("""
     import sys
     from gitpet import Container, GitStore
-    store, remote, old_id = sys.argv[1:4]
+    store, remote, old_id, first_snapshot = sys.argv[1:5]
     try:
         import demo_plugins  # noqa: F401
         raise SystemExit("the loader must not be able to import demo_plugins")
@@ -78,6 +92,11 @@ LOADER = textwrap.dedent("""
     print(f"  old    Scaler(3).apply(4) = {older(3).apply(4)}   (version {old_id[:12]}, tag v1)")
     print(f"  Clipper(5).apply(9)       = {clipper(5).apply(9)}")
     print(f"  fetched into {store}: {Container.store.names()}")
+    # A saved pipeline rebuilds with exactly the versions it was saved with.
+    saved_then = Container.load_pipeline("scale-clip", first_snapshot)
+    saved_now = Container.load_pipeline("scale-clip")
+    print(f"  pipeline scale-clip@{first_snapshot[:12]}.apply(4) = {saved_then.apply(4)}")
+    print(f"  pipeline scale-clip (newest).apply(4)      = {saved_now.apply(4)}")
 """)
 
 
@@ -93,16 +112,28 @@ def main() -> None:
     ppif = Container.ppif
     ppif["Scaler"] = plugins.Scaler
     ppif["Clipper"] = plugins.Clipper
+    ppif["Chain"] = plugins.Chain
     for result in ppif.push_all():
         print(f"pushed {result.name:8} {result.id[:12]}  new commit: {result.created}")
     old_id = ppif.version_control["Scaler"]
+    pipeline = plugins.Chain([plugins.Scaler(3), plugins.Clipper(200)])
+    first_snapshot = Container.save_pipeline("scale-clip", pipeline, "first model")
+    print(f"saved pipeline scale-clip: snapshot {first_snapshot[:12]}")
 
     module_file.write_text(PLUGINS_V2)
     plugins = importlib.reload(plugins)
     ppif["Scaler"] = plugins.Scaler
     ppif["Clipper"] = plugins.Clipper
+    ppif["Chain"] = plugins.Chain
     for result in ppif.push_all():
         print(f"pushed {result.name:8} {result.id[:12]}  new commit: {result.created}")
+    status = store.pipeline("scale-clip").status()
+    for pin in status.classes:
+        print(f"  scale-clip pins {pin.name:8} {pin.pinned[0][:12]}  a newer version exists: {pin.newer}")
+    pipeline = plugins.Chain([plugins.Scaler(3), plugins.Clipper(200)])
+    second_snapshot = Container.save_pipeline("scale-clip", pipeline, "Scaler adds 100")
+    changes = store.pipeline("scale-clip").diff(first_snapshot, second_snapshot).changes
+    print(f"saved pipeline scale-clip: snapshot {second_snapshot[:12]}, changed: {[c.name for c in changes]}")
 
     store.tag("Scaler", "v1", old_id)
 
@@ -113,7 +144,7 @@ def main() -> None:
 
     print("loading in a separate process that cannot import demo_plugins, from an empty store:")
     subprocess.run(
-        [sys.executable, "-c", LOADER, str(workdir / "machine-b"), str(team.path), old_id],
+        [sys.executable, "-c", LOADER, str(workdir / "machine-b"), str(team.path), old_id, first_snapshot],
         check=True,
         cwd=tempfile.gettempdir(),
     )
@@ -128,6 +159,8 @@ def main() -> None:
     print(f"\ntry: git --git-dir={store.path} log --oneline Scaler")
     print(f"     git --git-dir={store.path} diff Scaler~1 Scaler -- source.py")
     print(f"     gitpet --store {store.path} log Scaler")
+    print(f"     gitpet --store {store.path} pipeline diff scale-clip {first_snapshot[:12]}")
+    print(f"     git --git-dir={store.path} diff pipelines/scale-clip~1 pipelines/scale-clip --stat")
     store.close()
 
 

@@ -58,6 +58,9 @@ def test_demo_runs_against_the_default_store(tmp_path: Path) -> None:
     assert "old    Scaler(3).apply(4) = 15" in proc.stdout
     assert "Clipper(5).apply(9)       = 5" in proc.stdout
     assert "created      refs/tags/Scaler/v1" in proc.stdout
+    assert "scale-clip pins Scaler" in proc.stdout and "a newer version exists: True" in proc.stdout
+    assert "changed: ['Scaler']" in proc.stdout
+    assert ".apply(4) = 15" in proc.stdout and "scale-clip (newest).apply(4)      = 115" in proc.stdout
     assert "machine-b: ['Clipper', 'Scaler']" in proc.stdout
     assert (tmp_path / ".gitpet" / "refs" / "heads" / "Scaler").exists()
     fsck = subprocess.run(
