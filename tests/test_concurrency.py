@@ -79,7 +79,11 @@ def finish(procs: Sequence[subprocess.Popen[str]]) -> list[list[str]]:
 
 def pushed(lines: list[str]) -> dict[str, str]:
     """version id -> value, from a writer's ``pushed <id> <value>`` lines."""
-    return {parts[1]: parts[2] for parts in (line.split() for line in lines) if parts[0] == "pushed"}
+    rows = [line.split() for line in lines]
+    if rows and len(rows[-1]) != 3:
+        rows.pop()  # a writer killed mid-line: that push was not reported
+    assert all(len(parts) == 3 for parts in rows), lines
+    return {parts[1]: parts[2] for parts in rows if parts[0] == "pushed"}
 
 
 def assert_clean(store_path: Path) -> None:
@@ -258,11 +262,18 @@ def test_writers_killed_at_random_points_lose_nothing_they_reported(store_path: 
             args = ["push-versions", str(store_path), workdir, "Solo", f"k{round_}", "400"]
         proc = start(*args, cwd=tmp_path, env={STALE_AFTER_ENV: "0.5"})
         assert proc.stdout is not None
-        if proc.stdout.readline() == "":  # wait until it has pushed once, then kill it at a random point
+        first = proc.stdout.readline()
+        if first == "":  # wait until it has pushed once, then kill it at a random point
             pytest.fail(proc.stderr.read() if proc.stderr else "writer died")
         time.sleep(rng.uniform(0.0, 0.4))
         proc.send_signal(signal.SIGKILL)
-        out, _ = proc.communicate()
+        # Read through the same buffered stream as readline(): communicate() reads the raw pipe
+        # and would drop what readline() had already buffered, cutting a line in two.
+        out = first + proc.stdout.read()
+        proc.wait()
+        assert proc.stderr is not None
+        proc.stderr.close()
+        proc.stdout.close()
         assert proc.returncode == -signal.SIGKILL, "the writer finished before it was killed"
         reported.update(pushed(out.splitlines()))
 

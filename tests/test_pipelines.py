@@ -391,6 +391,8 @@ def test_snapshot_specs_tags_and_history(container: PetContainer, user_module: M
     assert history.tag("prod", second, force=True) == second
     assert history.tags() == {"prod": second}
     assert container.load_pipeline("p", "prod").k == 2
+    report = container.store.verify()
+    assert report.ok and report.refs == 3  # the class, the pipeline and its tag
     for bad, error in (
         ("~5", SnapshotNotFoundError),
         ("nope", SnapshotNotFoundError),

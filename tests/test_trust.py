@@ -199,3 +199,37 @@ def test_trust_policies_are_checked_when_made(tmp_path: Path) -> None:
         TrustPolicy("yolo")  # type: ignore[arg-type]
     with pytest.raises(TypeError, match="TrustPolicy"):
         PetClassManager(tmp_path / "s", trust="allow")  # type: ignore[arg-type]
+
+
+@pytest.mark.skipif(
+    subprocess.run(["which", "ssh-keygen"], capture_output=True).returncode, reason="no ssh-keygen"
+)
+def test_a_signed_snapshot_vouches_for_the_versions_it_pins(
+    tmp_path: Path, user_module: ModuleWriter
+) -> None:
+    alice_key, alice_line = _ssh_key(tmp_path, "alice")
+    allowed = tmp_path / "allowed_signers"
+    allowed.write_text(alice_line)
+    remote = tmp_path / "team.git"
+    subprocess.run(["git", "init", "-q", "--bare", str(remote)], check=True)
+    # Mallory pushes two unsigned versions; Alice reviews one and pins it in a signed snapshot.
+    mallory = PetClassManager(tmp_path / "mallory")
+    reviewed = mallory.push(user_module(TOOL.format(n=1)).Tool)
+    unreviewed = mallory.push(user_module(TOOL.format(n=2)).Tool)
+    mallory.store.push(str(remote))
+    alice = GitStore(tmp_path / "alice", signing_key=alice_key)
+    alice.fetch(str(remote), trusted=True)
+    alice.pipeline("reviewed").save({"clazz": "Tool", "version_hash": reviewed, "params": {}})
+    unsigned = GitStore(tmp_path / "mallory2")
+    unsigned.fetch(str(remote), trusted=True)
+    unsigned.pipeline("sneaky").save({"clazz": "Tool", "version_hash": unreviewed, "params": {}})
+    unsigned.push(str(remote), [], pipelines=["sneaky"])
+    alice.push(str(remote), [], pipelines=["reviewed"])
+
+    carol = PetClassManager(tmp_path / "carol", trust=TrustPolicy.signed_by(allowed))
+    carol.store.fetch(str(remote), [], pipelines=["reviewed", "sneaky"])
+    assert carol.store.names() == []  # no class history here: only the snapshots vouch
+    assert carol.store.signed_by("Tool", reviewed, allowed) == "alice@example.org"
+    assert carol.pull("Tool", reviewed)().get() == 1
+    with pytest.raises(UntrustedVersionError):
+        carol.pull("Tool", unreviewed)
