@@ -43,9 +43,10 @@ from gitpet._manager import PetClassManager
 from gitpet._modpolicy import ModulePolicy
 from gitpet._pipelines import PipelineHistory, SnapshotDiff, SnapshotStatus
 from gitpet._plugin import BasePlugin
+from gitpet._records import PushResult, SnapshotInfo, VersionInfo
 from gitpet._remote import RefUpdate, SyncReport
-from gitpet._snapshots import Snapshot, SnapshotInfo
-from gitpet._store import GitStore, PushResult, VersionInfo
+from gitpet._snapshots import Snapshot
+from gitpet._store import GitStore
 from gitpet._trust import TrustPolicy
 from gitpet._verify import VerifyReport
 

@@ -14,12 +14,13 @@ import json
 import os
 import sys
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from gitpet._errors import GitpetError, RemoteError, RemoteRejectedError
 from gitpet._objects import CLASS_PICKLE, META, SOURCE
+from gitpet._records import VersionInfo
 from gitpet._remote import SyncReport
 from gitpet._store import GitStore, StoredVersion
 from gitpet._textdiff import unified_diff
@@ -69,30 +70,35 @@ def _cmd_ls(store: GitStore, args: argparse.Namespace) -> int:
 
 
 def _cmd_log(store: GitStore, args: argparse.Namespace) -> int:
-    history = store.versions(args.name)
-    tags_by_version: dict[str, list[str]] = {}
-    for tag, version_id in store.tags(args.name).items():
-        tags_by_version.setdefault(version_id, []).append(tag)
-    if args.json:
+    _print_history(store.versions(args.name), store.tags(args.name), args.json)
+    return 0
+
+
+def _print_history(entries: Sequence[VersionInfo], tags: Mapping[str, str], as_json: bool) -> None:
+    """A class's versions or a pipeline's snapshots, newest first, each with its tags."""
+    tags_by_id: dict[str, list[str]] = {}
+    for tag, target in tags.items():
+        tags_by_id.setdefault(target, []).append(tag)
+    if as_json:
         _print_json(
             [
                 {
-                    "id": v.id,
-                    "commit": v.commit,
-                    "time": v.time.isoformat(),
-                    "author": v.author,
-                    "message": v.message,
-                    "tags": tags_by_version.get(v.id, []),
+                    "id": e.id,
+                    "commit": e.commit,
+                    "time": e.time.isoformat(),
+                    "author": e.author,
+                    "message": e.message,
+                    "tags": tags_by_id.get(e.id, []),
                 }
-                for v in history
+                for e in entries
             ]
         )
-    else:
-        for v in history:
-            tags = tags_by_version.get(v.id)
-            decoration = f" ({', '.join(tags)})" if tags else ""
-            print(f"{v.id[:12]}  {v.commit[:12]}  {v.time.isoformat()}  {v.message.strip()}{decoration}")
-    return 0
+        return
+    for e in entries:
+        found = tags_by_id.get(e.id)
+        decoration = f" ({', '.join(found)})" if found else ""
+        subject = e.message.strip().split("\n", 1)[0]
+        print(f"{e.id[:12]}  {e.commit[:12]}  {e.time.isoformat()}  {subject}{decoration}")
 
 
 def _read(store: GitStore, spec: str) -> StoredVersion:
@@ -311,30 +317,7 @@ def _cmd_pipelines(store: GitStore, args: argparse.Namespace) -> int:
 
 def _cmd_pipeline_log(store: GitStore, args: argparse.Namespace) -> int:
     history = store.pipeline(args.name)
-    tags_by_snapshot: dict[str, list[str]] = {}
-    for tag, snapshot_id in history.tags().items():
-        tags_by_snapshot.setdefault(snapshot_id, []).append(tag)
-    snapshots = history.snapshots()
-    if args.json:
-        _print_json(
-            [
-                {
-                    "id": s.id,
-                    "commit": s.commit,
-                    "time": s.time.isoformat(),
-                    "author": s.author,
-                    "message": s.message,
-                    "tags": tags_by_snapshot.get(s.id, []),
-                }
-                for s in snapshots
-            ]
-        )
-    else:
-        for s in snapshots:
-            tags = tags_by_snapshot.get(s.id)
-            decoration = f" ({', '.join(tags)})" if tags else ""
-            subject = s.message.strip().splitlines()[0] if s.message.strip() else ""
-            print(f"{s.id[:12]}  {s.commit[:12]}  {s.time.isoformat()}  {subject}{decoration}")
+    _print_history(history.snapshots(), history.tags(), args.json)
     return 0
 
 

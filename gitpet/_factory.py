@@ -16,7 +16,7 @@ from gitpet._errors import (
 )
 from gitpet._manager import PetClassManager
 from gitpet._names import check_class_name, check_tag_name, parse_version_spec
-from gitpet._store import PushResult
+from gitpet._records import PushResult
 
 __all__ = ["BaseFactory", "PetFactory"]
 

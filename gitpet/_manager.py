@@ -22,8 +22,9 @@ from gitpet._modpolicy import ModulePolicy
 from gitpet._names import check_class_name, parse_version_spec
 from gitpet._objects import VersionTree
 from gitpet._pipelines import parse_snapshot_spec
+from gitpet._records import PushResult, VersionInfo
 from gitpet._snapshots import Snapshot
-from gitpet._store import GitStore, PushResult, StoredVersion, VersionInfo
+from gitpet._store import GitStore, StoredVersion
 from gitpet._trust import TrustPolicy
 
 __all__ = ["PetClassManager"]

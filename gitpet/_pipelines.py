@@ -11,7 +11,6 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from dulwich.objects import Commit
@@ -39,9 +38,9 @@ from gitpet._names import (
     pipeline_tag_prefix,
     pipeline_tag_ref,
 )
+from gitpet._records import PushResult, SnapshotInfo
 from gitpet._snapshots import (
     Snapshot,
-    SnapshotInfo,
     build_snapshot_tree,
     pin_entries,
     pin_set,
@@ -50,7 +49,7 @@ from gitpet._snapshots import (
 from gitpet._textdiff import unified_diff
 
 if TYPE_CHECKING:
-    from gitpet._store import GitStore, PushResult
+    from gitpet._store import GitStore
 
 __all__ = ["ClassChange", "PinStatus", "PipelineHistory", "SnapshotDiff", "SnapshotRef", "SnapshotStatus"]
 
@@ -230,8 +229,6 @@ class PipelineHistory:
             keep=new_objects,
             present=[pin.id.encode("ascii") for pin in pins],
         )
-        from gitpet._store import PushResult
-
         return PushResult(self._name, snapshot_id, sha.decode("ascii"), created)
 
     def tag(self, tag: str, version: str | None = None, *, force: bool = False) -> str:
@@ -385,14 +382,7 @@ class PipelineHistory:
         return repo, next(iter(matches.values()))
 
     def _info(self, commit: Commit) -> SnapshotInfo:
-        return SnapshotInfo(
-            pipeline=self._name,
-            id=commit.tree.decode("ascii"),
-            commit=commit.id.decode("ascii"),
-            time=datetime.fromtimestamp(commit.commit_time, tz=timezone.utc),
-            message=commit.message.decode("utf-8", "replace"),
-            author=commit.author.decode("utf-8", "replace"),
-        )
+        return SnapshotInfo.of_snapshot(self._name, commit)
 
     def _source_diff(self, name: str, before: tuple[str, ...], after: tuple[str, ...]) -> str:
         old = self._store.read_version(name, before[0]).files.source if before else b""

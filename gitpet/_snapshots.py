@@ -2,10 +2,12 @@
 
 A snapshot is a tree: ``pipeline.json`` (the dump, every version id in full)
 and ``classes/`` with one entry per pinned class version, pointing at that
-version's tree. The first version of a class the dump names is
-``classes/<Name>``; another version of the same class in the same snapshot
-is ``classes/<Name>@<first 12 hex of its id>``. The snapshot id is the
-tree's id, so the same dump pinning the same versions is the same snapshot.
+version's tree. The first version of a class is ``classes/<Name>``; another
+version of the same class in the same snapshot is
+``classes/<Name>@<first 12 hex of its id>``. "First" is in the order
+``pipeline.json`` names them (sorted keys), so the naming does not depend on
+the order params were given in. The snapshot id is the tree's id, so the same
+dump pinning the same versions is the same snapshot.
 """
 
 from __future__ import annotations
@@ -13,7 +15,6 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from dulwich.objects import Blob, Commit, ObjectID, ShaFile, Tree
@@ -21,13 +22,13 @@ from dulwich.objects import Blob, Commit, ObjectID, ShaFile, Tree
 from gitpet._errors import IntegrityError
 from gitpet._history import ObjectReader
 from gitpet._integrity import read_object
+from gitpet._records import SnapshotInfo
 
 __all__ = [
     "PINNED_DIR",
     "PIPELINE_JSON",
     "Pin",
     "Snapshot",
-    "SnapshotInfo",
     "build_snapshot_tree",
     "pin_entries",
     "pin_set",
@@ -49,18 +50,6 @@ class Pin:
     name: str
     id: str
     entry: str
-
-
-@dataclass(frozen=True)
-class SnapshotInfo:
-    """One entry of a pipeline's history, newest first in :meth:`PipelineHistory.snapshots`."""
-
-    pipeline: str
-    id: str
-    commit: str
-    time: datetime
-    message: str
-    author: str
 
 
 @dataclass(frozen=True)

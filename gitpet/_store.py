@@ -20,7 +20,6 @@ import uuid
 import weakref
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -65,6 +64,7 @@ from gitpet._names import (
 )
 from gitpet._objects import CLASS_PICKLE, META, SOURCE, VersionFiles, VersionTree
 from gitpet._pipelines import PipelineHistory, pinned_ids
+from gitpet._records import PushResult, VersionInfo
 from gitpet._remote import SyncReport, describe_location, is_url, normalize_location
 from gitpet._signing import sign_commit, ssh_signer
 from gitpet._snapshots import pin_set
@@ -109,17 +109,6 @@ def default_store_path() -> Path:
 
 
 @dataclass(frozen=True)
-class VersionInfo:
-    """One entry of a class's history, newest first in :meth:`GitStore.versions`."""
-
-    id: str
-    commit: str
-    time: datetime
-    message: str
-    author: str
-
-
-@dataclass(frozen=True)
 class StoredVersion:
     """A version read from the store: its id, its files and its parsed meta."""
 
@@ -136,16 +125,6 @@ class _VersionHead:
     tree: Tree
     meta_blob: bytes
     meta: dict[str, Any]
-
-
-@dataclass(frozen=True)
-class PushResult:
-    """What a write did for one class: ``created`` is False when it was latest."""
-
-    name: str
-    id: str
-    commit: str
-    created: bool
 
 
 class GitStore:
@@ -437,15 +416,7 @@ class GitStore:
         for commit in first_parent_chain(repo.object_store, tip):
             if limit is not None and len(history) >= limit:
                 break
-            history.append(
-                VersionInfo(
-                    id=commit.tree.decode("ascii"),
-                    commit=commit.id.decode("ascii"),
-                    time=datetime.fromtimestamp(commit.commit_time, tz=timezone.utc),
-                    message=commit.message.decode("utf-8", "replace"),
-                    author=commit.author.decode("utf-8", "replace"),
-                )
-            )
+            history.append(VersionInfo.of(commit))
         return history
 
     def _read_ref(self, repo: Repo, ref: bytes) -> bytes | None:

@@ -39,6 +39,12 @@ def git(
     )
 
 
+def bare_repo(path: Path) -> Path:
+    """A new empty bare repository made by the real git (a remote as any server would hold it)."""
+    subprocess.run(["git", "init", "-q", "--bare", str(path)], check=True)
+    return path
+
+
 def store_snapshot(store: Path) -> tuple[dict[str, str], frozenset[str]]:
     """Every ref and every object file of a store: equal snapshots = unchanged store."""
     if not store.exists():

@@ -32,7 +32,7 @@ from gitpet import (
 )
 from gitpet._cli import main
 from gitpet._snapshots import pin_entries
-from tests.conftest import ModuleWriter, git, run_python, store_snapshot
+from tests.conftest import ModuleWriter, bare_repo, git, run_python, store_snapshot
 from tests.servers import git_daemon
 
 STEPS = """
@@ -193,7 +193,7 @@ def test_a_pipeline_saved_on_one_machine_rebuilds_exactly_on_another(
     tmp_path: Path, machine_dirs: tuple[Path, Path], served: tuple[Path, str]
 ) -> None:
     root, url = served
-    subprocess.run(["git", "init", "-q", "--bare", str(root / "team.git")], check=True)
+    bare_repo(root / "team.git")
     a = _run_machine_a(tmp_path, machine_dirs, f"{url}/team.git")
     # Machine A ran both versions: they behave differently, and two classes changed.
     assert a["out1"] == 14 and a["out2"] == 3986
@@ -216,7 +216,7 @@ def test_pipeline_diff_matches_plain_git_diff(
     tmp_path: Path, machine_dirs: tuple[Path, Path], served: tuple[Path, str]
 ) -> None:
     root, url = served
-    subprocess.run(["git", "init", "-q", "--bare", str(root / "diff.git")], check=True)
+    bare_repo(root / "diff.git")
     a = _run_machine_a(tmp_path, machine_dirs, f"{url}/diff.git")
     store = tmp_path / "a.git"
     history = GitStore(store).pipeline("train")
@@ -246,7 +246,7 @@ def test_gc_keeps_every_version_a_snapshot_pins_when_no_class_ref_does(
     tmp_path: Path, machine_dirs: tuple[Path, Path], served: tuple[Path, str]
 ) -> None:
     root, url = served
-    subprocess.run(["git", "init", "-q", "--bare", str(root / "gc.git")], check=True)
+    bare_repo(root / "gc.git")
     a = _run_machine_a(tmp_path, machine_dirs, f"{url}/gc.git")
     store_path = tmp_path / "a.git"
     store = GitStore(store_path)
@@ -446,14 +446,21 @@ def test_a_pinned_version_the_store_lacks_is_a_clear_error(
         container.store.pipeline("q").save(dump)
 
 
+def _shared_pipeline(
+    tmp_path: Path, container: PetContainer, user_module: ModuleWriter, k: int
+) -> tuple[Any, Path, str]:
+    """Pipeline ``p`` = Scale(k), saved and pushed (everything) to a new bare remote."""
+    module = _scale_module(user_module, container)
+    remote = bare_repo(tmp_path / "remote.git")
+    snapshot = container.save_pipeline("p", module.Scale(k))
+    container.store.push(str(remote))
+    return module, remote, snapshot
+
+
 def test_pipelines_are_shared_and_concurrent_saves_keep_both(
     tmp_path: Path, container: PetContainer, user_module: ModuleWriter
 ) -> None:
-    module = _scale_module(user_module, container)
-    remote = tmp_path / "remote.git"
-    subprocess.run(["git", "init", "-q", "--bare", str(remote)], check=True)
-    base = container.save_pipeline("p", module.Scale(1))
-    container.store.push(str(remote))
+    module, remote, base = _shared_pipeline(tmp_path, container, user_module, k=1)
     other = GitStore(tmp_path / "other.git")
     other.fetch(str(remote), pipelines="p", trusted=True)
     assert other.names() == [] and other.pipeline("p").read().id == base
@@ -474,11 +481,7 @@ def test_pipelines_are_shared_and_concurrent_saves_keep_both(
 def test_a_pipeline_from_an_untrusted_remote_is_not_unpickled_until_reviewed(
     tmp_path: Path, container: PetContainer, user_module: ModuleWriter
 ) -> None:
-    module = _scale_module(user_module, container)
-    remote = tmp_path / "remote.git"
-    subprocess.run(["git", "init", "-q", "--bare", str(remote)], check=True)
-    snapshot = container.save_pipeline("p", module.Scale(4))
-    container.store.push(str(remote))
+    _module, remote, snapshot = _shared_pipeline(tmp_path, container, user_module, k=4)
     reader = PetContainer(tmp_path / "reader.git", remote=str(remote))
     with pytest.raises(UntrustedVersionError):
         reader.load_pipeline("p")

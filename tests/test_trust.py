@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import pickle
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -21,7 +22,7 @@ from gitpet import (
 from gitpet._cli import main as cli
 from gitpet._codec import FORMAT_VERSION, running_python
 from gitpet._objects import VersionFiles, VersionTree
-from tests.conftest import ModuleWriter, git, store_snapshot
+from tests.conftest import ModuleWriter, bare_repo, git, store_snapshot
 from tests.servers import git_daemon
 
 TOOL = """
@@ -100,8 +101,7 @@ def test_local_pushes_trusted_remotes_and_reviewed_versions_load(
     alice = PetClassManager(tmp_path / "alice")
     v1 = alice.push(user_module(TOOL.format(n=1)).Tool)
     v2 = alice.push(user_module(TOOL.format(n=2)).Tool)
-    remote = tmp_path / "team.git"
-    subprocess.run(["git", "init", "-q", "--bare", str(remote)], check=True)
+    remote = bare_repo(tmp_path / "team.git")
     alice.store.push(str(remote))
 
     bob = PetClassManager(tmp_path / "bob")
@@ -128,6 +128,9 @@ def test_local_pushes_trusted_remotes_and_reviewed_versions_load(
     assert carol.pull("Tool", v1)().get() == 1
 
 
+needs_ssh_keygen = pytest.mark.skipif(shutil.which("ssh-keygen") is None, reason="no ssh-keygen")
+
+
 def _ssh_key(tmp_path: Path, who: str) -> tuple[Path, str]:
     key = tmp_path / f"{who}_ed25519"
     subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", who, "-f", str(key)], check=True)
@@ -135,9 +138,7 @@ def _ssh_key(tmp_path: Path, who: str) -> tuple[Path, str]:
     return key, f"{who}@example.org {public[0]} {public[1]}\n"
 
 
-@pytest.mark.skipif(
-    subprocess.run(["which", "ssh-keygen"], capture_output=True).returncode, reason="no ssh-keygen"
-)
+@needs_ssh_keygen
 def test_signed_policy_loads_only_versions_signed_by_an_allowed_key(
     tmp_path: Path, user_module: ModuleWriter
 ) -> None:
@@ -148,8 +149,7 @@ def test_signed_policy_loads_only_versions_signed_by_an_allowed_key(
     allowed.write_text(alice_line + bob_line)
     only_mallory = tmp_path / "mallory_signers"
     only_mallory.write_text(mallory_line)
-    remote = tmp_path / "team.git"
-    subprocess.run(["git", "init", "-q", "--bare", str(remote)], check=True)
+    remote = bare_repo(tmp_path / "team.git")
 
     alice = PetClassManager(GitStore(tmp_path / "alice", signing_key=alice_key))
     base = alice.push(user_module(TOOL.format(n=0)).Tool)
@@ -201,17 +201,14 @@ def test_trust_policies_are_checked_when_made(tmp_path: Path) -> None:
         PetClassManager(tmp_path / "s", trust="allow")  # type: ignore[arg-type]
 
 
-@pytest.mark.skipif(
-    subprocess.run(["which", "ssh-keygen"], capture_output=True).returncode, reason="no ssh-keygen"
-)
+@needs_ssh_keygen
 def test_a_signed_snapshot_vouches_for_the_versions_it_pins(
     tmp_path: Path, user_module: ModuleWriter
 ) -> None:
     alice_key, alice_line = _ssh_key(tmp_path, "alice")
     allowed = tmp_path / "allowed_signers"
     allowed.write_text(alice_line)
-    remote = tmp_path / "team.git"
-    subprocess.run(["git", "init", "-q", "--bare", str(remote)], check=True)
+    remote = bare_repo(tmp_path / "team.git")
     # Mallory pushes two unsigned versions; Alice reviews one and pins it in a signed snapshot.
     mallory = PetClassManager(tmp_path / "mallory")
     reviewed = mallory.push(user_module(TOOL.format(n=1)).Tool)

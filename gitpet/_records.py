@@ -1,0 +1,61 @@
+"""What reads and writes report: history entries and write results (plain frozen records)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from dulwich.objects import Commit
+
+__all__ = ["PushResult", "SnapshotInfo", "VersionInfo"]
+
+
+@dataclass(frozen=True)
+class VersionInfo:
+    """One entry of a class's history, newest first in :meth:`GitStore.versions`."""
+
+    id: str
+    commit: str
+    time: datetime
+    message: str
+    author: str
+
+    @classmethod
+    def of(cls, commit: Commit) -> VersionInfo:
+        """The entry a history commit stands for: its tree is the version."""
+        return cls(*_fields(commit))
+
+
+@dataclass(frozen=True)
+class SnapshotInfo(VersionInfo):
+    """One entry of a pipeline's history, newest first in :meth:`PipelineHistory.snapshots`.
+
+    ``id`` is the snapshot id (the commit's tree).
+    """
+
+    pipeline: str
+
+    @classmethod
+    def of_snapshot(cls, pipeline: str, commit: Commit) -> SnapshotInfo:
+        return cls(*_fields(commit), pipeline)
+
+
+def _fields(commit: Commit) -> tuple[str, str, datetime, str, str]:
+    return (
+        commit.tree.decode("ascii"),
+        commit.id.decode("ascii"),
+        datetime.fromtimestamp(commit.commit_time, tz=timezone.utc),
+        commit.message.decode("utf-8", "replace"),
+        commit.author.decode("utf-8", "replace"),
+    )
+
+
+@dataclass(frozen=True)
+class PushResult:
+    """What a write did: ``name`` (a class or a pipeline) is at ``id`` in ``commit``;
+    ``created`` is False when it already was, and nothing was written."""
+
+    name: str
+    id: str
+    commit: str
+    created: bool
