@@ -444,6 +444,13 @@ def _add(
     return parser
 
 
+def _tag_arguments(parser: argparse.ArgumentParser, owner: str, target: str, version_help: str) -> None:
+    parser.add_argument("name")
+    parser.add_argument("tag", nargs="?", help=f"tag to create; omit to list the {owner}'s tags")
+    parser.add_argument("version", nargs="?", metavar="VERSION", help=version_help)
+    parser.add_argument("--force", action="store_true", help=f"move the tag if it names another {target}")
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="gitpet",
@@ -473,10 +480,7 @@ def _parser() -> argparse.ArgumentParser:
     checkout.add_argument("--force", action="store_true", help="overwrite different files already there")
 
     tag = _add(commands, "tag", _cmd_tag, "name a version (default: the latest), or list tags", True)
-    tag.add_argument("name")
-    tag.add_argument("tag", nargs="?", help="tag to create; omit to list the class's tags")
-    tag.add_argument("version", nargs="?", metavar="VERSION", help=_VERSION_HELP)
-    tag.add_argument("--force", action="store_true", help="move the tag if it names another version")
+    _tag_arguments(tag, "class", "version", _VERSION_HELP)
 
     rollback = _add(
         commands,
@@ -564,10 +568,7 @@ def _add_pipeline_commands(commands: Any) -> None:
     status.add_argument("name")
     status.add_argument("version", nargs="?", metavar="VERSION", help=_SNAPSHOT_HELP)
     tag = _add(actions, "tag", _cmd_pipeline_tag, "name a snapshot (default: the newest), or list tags", True)
-    tag.add_argument("name")
-    tag.add_argument("tag", nargs="?", help="tag to create; omit to list the pipeline's tags")
-    tag.add_argument("version", nargs="?", metavar="VERSION", help=_SNAPSHOT_HELP)
-    tag.add_argument("--force", action="store_true", help="move the tag if it names another snapshot")
+    _tag_arguments(tag, "pipeline", "snapshot", _SNAPSHOT_HELP)
     trust = _add(
         actions,
         "trust",

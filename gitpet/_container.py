@@ -133,7 +133,11 @@ class PetContainer:
         dump, components = dump_with_classes(plugin, self.ppif)
         normalize_dump(dump, _unchanged_version)  # refuse a dump JSON cannot hold before pushing anything
         to_push: dict[tuple[str, str], type] = {}
+        checked: set[tuple[str, type, str | None]] = set()
         for component_name, cls, version in components:
+            if (component_name, cls, version) in checked:
+                continue  # a pipeline often uses one class many times
+            checked.add((component_name, cls, version))
             if version is None:
                 if self._pif.get(component_name) is not cls:
                     raise UnsupportedClassError(

@@ -189,8 +189,14 @@ class PipelineHistory:
         if message is not None and not isinstance(message, str):
             raise TypeError(f"message must be a str or None, not {type(message).__name__}")
         store = self._store
+        resolved: dict[tuple[str, str], str] = {}
 
         def resolve(path: str, name: str, version: str) -> str:
+            if (name, version) not in resolved:
+                resolved[name, version] = resolve_once(path, name, version)
+            return resolved[name, version]
+
+        def resolve_once(path: str, name: str, version: str) -> str:
             try:
                 check_class_name(name)
             except InvalidNameError as err:
