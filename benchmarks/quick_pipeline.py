@@ -25,6 +25,12 @@ class Step{i}(BasePlugin):
         return x * {i}
 """
 
+ROOT = """
+class Root(BasePlugin):
+    def __init__(self, steps=()):
+        super().__init__(steps=steps)
+"""
+
 
 def _ms(seconds: float) -> str:
     return f"{seconds * 1000:8.2f} ms"
@@ -33,7 +39,7 @@ def _ms(seconds: float) -> str:
 def main(count: int, kinds: int) -> None:
     workdir = Path(tempfile.mkdtemp(prefix="gitpet-bench-"))
     source = "from gitpet import BasePlugin\n" + "".join(STEP.format(i=i) for i in range(kinds))
-    source += "\nclass Root(BasePlugin):\n    def __init__(self, steps=()):\n        super().__init__(steps=steps)\n"
+    source += ROOT
     (workdir / "bench_steps.py").write_text(source)
     sys.path.insert(0, str(workdir))
     module = importlib.import_module("bench_steps")
