@@ -3,7 +3,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test check stress gc-size clean
+.PHONY: demo test check stress gc-size bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -25,6 +25,10 @@ stress: $(STAMP)
 # Store size before and after gc for a store of 1000 versions.
 gc-size: $(STAMP)
 	$(PY) benchmarks/gc_size.py 1000
+
+# The benchmark suite (issue 6, in progress): a table on stdout, the rows in bench.json.
+bench: $(STAMP)
+	$(PY) benchmarks/bench.py --classes 1000 --rounds 5 --json bench.json
 
 check: $(STAMP)
 	$(VENV)/bin/ruff check gitpet tests examples benchmarks

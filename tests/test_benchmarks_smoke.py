@@ -1,0 +1,39 @@
+"""The benchmark script runs (tiny N) so it cannot rot; its timings are never asserted."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.conftest import REPO_ROOT
+
+
+def test_bench_script_runs_and_writes_every_row_as_json(tmp_path: Path) -> None:
+    out = tmp_path / "bench.json"
+    proc = subprocess.run(
+        [
+            sys.executable,
+            str(REPO_ROOT / "benchmarks" / "bench.py"),
+            "--classes",
+            "5",
+            "--rounds",
+            "1",
+            "--json",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env={**{k: v for k, v in os.environ.items() if k != "GITPET_STORE"}, "PYTHONPATH": str(REPO_ROOT)},
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr
+    rows = json.loads(out.read_text())["rows"]
+    assert {row["baseline"] for row in rows} >= {"push floor", "load floor", "plain file store push"}
+    for row in rows:
+        assert row["seconds"] > 0 and row["baseline_seconds"] > 0
+        assert row["ratio"] == row["seconds"] / row["baseline_seconds"]
+        assert row["name"] in proc.stdout
