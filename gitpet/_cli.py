@@ -57,16 +57,24 @@ def _cmd_init(store: GitStore, args: argparse.Namespace) -> int:
 
 
 def _cmd_ls(store: GitStore, args: argparse.Namespace) -> int:
-    rows = []
+    rows: list[dict[str, Any]] = []
     for name in store.names():
         latest = store.versions(name, limit=1)[0]
         rows.append({"name": name, "id": latest.id, "time": latest.time.isoformat()})
-    if args.json:
-        _print_json(rows)
-    else:
-        for row in rows:
-            print(f"{row['name']}\t{row['id'][:12]}\t{row['time']}")
+    _print_rows(rows, args.json)
     return 0
+
+
+def _print_rows(
+    rows: list[dict[str, Any]], as_json: bool, extra: Callable[[dict[str, Any]], str] | None = None
+) -> None:
+    """Listing rows (``name``, ``id``, ``time``, ...) as JSON, or one tab-separated line each."""
+    if as_json:
+        _print_json(rows)
+        return
+    for row in rows:
+        line = f"{row['name']}\t{row['id'][:12]}\t{row['time']}"
+        print(line + (f"\t{extra(row)}" if extra is not None else ""))
 
 
 def _cmd_log(store: GitStore, args: argparse.Namespace) -> int:
@@ -307,11 +315,7 @@ def _cmd_pipelines(store: GitStore, args: argparse.Namespace) -> int:
         rows.append(
             {"name": name, "id": newest.id, "time": newest.time.isoformat(), "snapshots": len(history)}
         )
-    if args.json:
-        _print_json(rows)
-    else:
-        for row in rows:
-            print(f"{row['name']}\t{row['id'][:12]}\t{row['time']}\t{row['snapshots']} snapshot(s)")
+    _print_rows(rows, args.json, lambda row: f"{row['snapshots']} snapshot(s)")
     return 0
 
 

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from dulwich.objects import Commit
-from dulwich.refs import Ref
 from dulwich.repo import Repo
 
 from gitpet._dumps import dump_json, normalize_dump
@@ -26,7 +25,7 @@ from gitpet._errors import (
     SnapshotNotFoundError,
     VersionNotFoundError,
 )
-from gitpet._history import first_parent_chain, peeled_commit, peeled_tree, read_commit
+from gitpet._history import first_parent_chain, peeled_commit, read_commit
 from gitpet._names import (
     VersionSpec,
     check_class_name,
@@ -264,8 +263,7 @@ class PipelineHistory:
         if version is not None:
             ids = [pin.id for pin in self.read(version).pins]
         else:
-            repo, tip = self._tip()
-            ids = sorted({vid for _name, vid in _pins_in_history(repo, tip)})
+            ids = sorted(pinned_ids(*self._tip()))
         self._store._trusted.add(ids)
         return ids
 
@@ -291,15 +289,7 @@ class PipelineHistory:
 
     def tags(self) -> dict[str, str]:
         """The tags of this pipeline: tag -> snapshot id."""
-        repo = self._store._repo()
-        if repo is None:
-            return {}
-        found = {}
-        for tag, sha in sorted(repo.refs.as_dict(Ref(pipeline_tag_prefix(self._name))).items()):
-            tree = peeled_tree(repo.object_store, sha)
-            if tree is not None and b"/" not in bytes(tag):
-                found[tag.decode("utf-8")] = tree.decode("ascii")
-        return found
+        return self._store._tags_under(pipeline_tag_prefix(self._name))
 
     def diff(self, a: str, b: str | None = None) -> SnapshotDiff:
         """The classes whose pinned versions changed from snapshot ``a`` to ``b`` (default: newest).
@@ -427,12 +417,21 @@ def _snapshot_message(name: str, snapshot_id: str, message: str | None, pins: li
     return "\n\n".join(part for part in (subject, body, "\n".join(trailers)) if part) + "\n"
 
 
-def _pins_in_history(repo: Repo, tip: bytes) -> Iterator[tuple[str, str]]:
-    seen: set[bytes] = set()
+def snapshot_pins(repo: Repo, tip: bytes) -> Iterator[tuple[Commit, frozenset[tuple[str, str]]]]:
+    """Each snapshot commit of the history of ``tip``, newest first, with the ``(class, id)`` it pins."""
+    by_tree: dict[bytes, frozenset[tuple[str, str]]] = {}
     for commit in first_parent_chain(repo.object_store, tip):
-        if commit.tree not in seen:
-            seen.add(commit.tree)
-            yield from pin_set(repo.object_store, commit.tree)
+        if commit.tree not in by_tree:  # a snapshot saved again reads its tree once
+            by_tree[commit.tree] = pin_set(repo.object_store, commit.tree)
+        yield commit, by_tree[commit.tree]
+
+
+def pipeline_tips(store: GitStore, repo: Repo) -> Iterator[tuple[str, bytes]]:
+    """``(pipeline, tip commit)`` of every pipeline in the store."""
+    for pipeline in store.pipelines():
+        tip = store._read_ref(repo, pipeline_ref(pipeline))
+        if tip is not None:
+            yield pipeline, tip
 
 
 def pinned_ids(repo: Repo, tip: bytes) -> set[str]:
@@ -440,7 +439,7 @@ def pinned_ids(repo: Repo, tip: bytes) -> set[str]:
     commit = peeled_commit(repo.object_store, tip)
     if commit is None:
         return set()
-    return {vid for _name, vid in _pins_in_history(repo, commit)}
+    return {vid for _commit, pins in snapshot_pins(repo, commit) for _name, vid in pins}
 
 
 def _saved_combinations(
@@ -448,14 +447,7 @@ def _saved_combinations(
 ) -> dict[frozenset[tuple[str, str]], tuple[SnapshotRef, ...]]:
     """Pinned-version sets of every snapshot in every pipeline's history -> those snapshots."""
     found: dict[frozenset[tuple[str, str]], dict[SnapshotRef, None]] = {}
-    by_tree: dict[bytes, frozenset[tuple[str, str]]] = {}
-    for pipeline in store.pipelines():
-        tip = store._read_ref(repo, pipeline_ref(pipeline))
-        if tip is None:
-            continue
-        for commit in first_parent_chain(repo.object_store, tip):
-            if commit.tree not in by_tree:
-                by_tree[commit.tree] = pin_set(repo.object_store, commit.tree)
-            ref = SnapshotRef(pipeline, commit.tree.decode("ascii"))
-            found.setdefault(by_tree[commit.tree], {})[ref] = None
+    for pipeline, tip in pipeline_tips(store, repo):
+        for commit, pins in snapshot_pins(repo, tip):
+            found.setdefault(pins, {})[SnapshotRef(pipeline, commit.tree.decode("ascii"))] = None
     return {pins: tuple(refs) for pins, refs in found.items()}

@@ -63,11 +63,10 @@ from gitpet._names import (
     tag_ref,
 )
 from gitpet._objects import CLASS_PICKLE, META, SOURCE, VersionFiles, VersionTree
-from gitpet._pipelines import PipelineHistory, pinned_ids
+from gitpet._pipelines import PipelineHistory, pinned_ids, pipeline_tips, snapshot_pins
 from gitpet._records import PushResult, VersionInfo
 from gitpet._remote import SyncReport, describe_location, is_url, normalize_location
 from gitpet._signing import sign_commit, ssh_signer
-from gitpet._snapshots import pin_set
 from gitpet._trust import TrustList
 from gitpet._verify import VerifyReport, verify_repository
 
@@ -522,17 +521,13 @@ class GitStore:
         tip = self._read_ref(repo, class_ref(name))
         if tip is not None:
             for commit in first_parent_chain(repo.object_store, tip):
-                if commit.tree == version_id and self._signer(commit, signers) is not None:
-                    return self._signer(commit, signers)
+                if commit.tree == version_id and (signer := self._signer(commit, signers)) is not None:
+                    return signer
         pin = (name, version_id.decode("ascii"))
-        for pipeline in self.pipelines():
-            tip = self._read_ref(repo, pipeline_ref(pipeline))
-            for commit in first_parent_chain(repo.object_store, tip) if tip is not None else ():
-                if (
-                    pin in pin_set(repo.object_store, commit.tree)
-                    and self._signer(commit, signers) is not None
-                ):
-                    return self._signer(commit, signers)
+        for _pipeline, tip in pipeline_tips(self, repo):
+            for commit, pins in snapshot_pins(repo, tip):
+                if pin in pins and (signer := self._signer(commit, signers)) is not None:
+                    return signer
         return None
 
     def _signer(self, commit: Commit, signers: Path) -> str | None:
@@ -558,12 +553,15 @@ class GitStore:
 
     def tags(self, name: str) -> dict[str, str]:
         """The tags of class ``name``: tag -> version id."""
-        check_class_name(name)
+        return self._tags_under(tag_prefix(check_class_name(name)))
+
+    def _tags_under(self, prefix: bytes) -> dict[str, str]:
+        """tag -> the tree (version or snapshot) it names, for the tags directly under ``prefix``."""
         repo = self._repo()
         if repo is None:
             return {}
         found = {}
-        for tag, sha in sorted(repo.refs.as_dict(Ref(tag_prefix(name))).items()):
+        for tag, sha in sorted(repo.refs.as_dict(Ref(prefix)).items()):
             tree = peeled_tree(repo.object_store, sha)
             if tree is not None and b"/" not in bytes(tag):
                 found[tag.decode("utf-8")] = tree.decode("ascii")

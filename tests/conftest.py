@@ -45,6 +45,15 @@ def bare_repo(path: Path) -> Path:
     return path
 
 
+def commit_on_top(store: Path, branch: str, tree_listing: str) -> str:
+    """With the real git: make a tree from ``tree_listing`` (``git ls-tree`` format) and commit it
+    on top of ``refs/heads/<branch>`` (a class, or ``pipelines/<name>``); return the tree id."""
+    tree = git(store, "mktree", input=tree_listing).stdout.strip()
+    commit = git(store, "commit-tree", tree, "-p", f"refs/heads/{branch}", "-m", "hand-made").stdout.strip()
+    git(store, "update-ref", f"refs/heads/{branch}", commit)
+    return tree
+
+
 def store_snapshot(store: Path) -> tuple[dict[str, str], frozenset[str]]:
     """Every ref and every object file of a store: equal snapshots = unchanged store."""
     if not store.exists():

@@ -11,7 +11,7 @@ import pytest
 
 from gitpet import GitStore, IntegrityError, PetClassManager
 from gitpet._cli import main as cli
-from tests.conftest import ModuleWriter, git
+from tests.conftest import ModuleWriter, commit_on_top, git
 
 STEP = """
 class {name}:
@@ -143,20 +143,12 @@ def test_a_ref_pointing_at_a_missing_object_is_reported(
     assert "commit is missing" in capsys.readouterr().err
 
 
-def _commit_on_top(store_path: Path, name: str, tree_listing: str) -> str:
-    """With the real git: make a tree from ``tree_listing`` and commit it as ``name``'s latest."""
-    tree = git(store_path, "mktree", input=tree_listing).stdout.strip()
-    commit = git(store_path, "commit-tree", tree, "-p", name, "-m", "hand-made").stdout.strip()
-    git(store_path, "update-ref", f"refs/heads/{name}", commit)
-    return tree
-
-
 def test_a_version_without_meta_json_is_reported_and_refused(
     store_path: Path, damaged: dict[str, str]
 ) -> None:
     listing = git(store_path, "ls-tree", damaged["Loose"]).stdout
     kept = "".join(line + "\n" for line in listing.splitlines() if not line.endswith("\tmeta.json"))
-    broken = _commit_on_top(store_path, "Loose", kept)
+    broken = commit_on_top(store_path, "Loose", kept)
 
     store, pcm = fresh(store_path)
     [problem] = store.verify().problems
@@ -175,7 +167,7 @@ def test_another_class_version_in_a_history_is_reported_and_not_loaded_as_this_c
     store_path: Path, damaged: dict[str, str]
 ) -> None:
     listing = git(store_path, "ls-tree", damaged["Packed3"]).stdout
-    _commit_on_top(store_path, "Loose", listing)
+    commit_on_top(store_path, "Loose", listing)
 
     store, pcm = fresh(store_path)
     [problem] = store.verify().problems

@@ -32,7 +32,7 @@ from gitpet import (
 )
 from gitpet._cli import main
 from gitpet._snapshots import pin_entries
-from tests.conftest import ModuleWriter, bare_repo, git, run_python, store_snapshot
+from tests.conftest import ModuleWriter, bare_repo, commit_on_top, git, run_python, store_snapshot
 from tests.servers import git_daemon
 
 STEPS = """
@@ -433,10 +433,7 @@ def test_a_pinned_version_the_store_lacks_is_a_clear_error(
     ghost = "0123456789abcdef0123456789abcdef01234567"
     dump = {"clazz": "Scale", "params": {"k": 1}, "version_hash": ghost}
     blob = git(store, "hash-object", "-w", "--stdin", input=json.dumps(dump)).stdout.strip()
-    tree = git(store, "mktree", input=f"100644 blob {blob}\tpipeline.json\n").stdout.strip()
-    parent = git(store, "rev-parse", "refs/heads/pipelines/p").stdout.strip()
-    commit = git(store, "commit-tree", tree, "-p", parent, "-m", "hand-made").stdout.strip()
-    git(store, "update-ref", "refs/heads/pipelines/p", commit)
+    commit_on_top(store, "pipelines/p", f"100644 blob {blob}\tpipeline.json\n")
     with pytest.raises(VersionNotFoundError) as caught:
         container.load_pipeline("p")
     assert "Scale" in str(caught.value) and ghost in str(caught.value) and "pipeline 'p'" in str(caught.value)
