@@ -34,6 +34,7 @@ from dulwich.repo import Repo
 from gitpet._errors import StoreBusyError
 from gitpet._integrity import read_object
 from gitpet._locks import remove_if_stale
+from gitpet._objwrite import write_pack
 from gitpet._verify import leftover_files
 
 if TYPE_CHECKING:
@@ -132,8 +133,9 @@ def collect_garbage(store: GitStore, prune_older_than: float, lock_timeout: floa
 
     reachable: dict[bytes, ShaFile] = {}
     _reachable(repo, reachable)
-    new_pack = objects.add_objects([(obj, None) for obj in reachable.values()]) if reachable else None
-    keep_pack = os.path.basename(new_pack._basename) if new_pack is not None else None
+    new_pack = write_pack(objects.pack_dir, list(reachable.values()))
+    keep_pack = os.path.basename(new_pack).removesuffix(".pack") if new_pack is not None else None
+    objects._update_pack_cache()
     in_new_pack = frozenset(reachable)
 
     deadline = time.monotonic() + lock_timeout

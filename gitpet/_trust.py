@@ -109,12 +109,19 @@ class TrustList:
 
     def add(self, version_ids: Iterable[str]) -> None:
         """Vouch for ``version_ids`` (already known ones are not written again)."""
-        new = sorted({v for v in version_ids if v not in self})
+        # Not re-reading the file first: an id another process also appended
+        # is only a duplicate line, which reading ignores.
+        with self._lock:
+            new = sorted({v for v in version_ids if v not in self._ids})
         if not new:
             return
-        self._path.parent.mkdir(exist_ok=True)
         data = "".join(f"{v}\n" for v in new).encode("ascii")
-        fd = os.open(self._path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC
+        try:
+            fd = os.open(self._path, flags, 0o644)
+        except FileNotFoundError:
+            self._path.parent.mkdir(exist_ok=True)
+            fd = os.open(self._path, flags, 0o644)
         try:
             os.write(fd, data)
         finally:

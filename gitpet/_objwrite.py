@@ -1,0 +1,163 @@
+"""Writing git objects: one loose object, or a batch as one pack and its index.
+
+Measured on a 1000-class ``push_all``, two things in dulwich's writers cost
+more than the rest of the write together, and are done differently here:
+
+* ``add_objects`` writes a pack and then reads every object back to index
+  it. :func:`write_pack` records each object's offset and CRC as it writes.
+* ``add_object`` tries ``mkdir`` of the fan-out directory for every object
+  and writes through a lock file; :func:`write_loose` writes a uniquely
+  named temporary file and renames it.
+
+Files appear the way git makes them appear: written under a temporary name
+(``tmp_*``, which gc removes if a writer died), then renamed into place; a
+pack before its index, as readers only use packs that have one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import secrets
+import struct
+import tempfile
+import zlib
+from collections.abc import Sequence
+from contextlib import suppress
+from typing import BinaryIO
+
+from dulwich.objects import ShaFile
+from dulwich.pack import write_pack_index_v2
+
+__all__ = ["object_header", "write_loose", "write_pack"]
+
+_PACK_SIGNATURE = b"PACK"
+_PACK_VERSION = 2
+_OBJECT_MODE = 0o444
+_IndexEntry = tuple[bytes, int, int]  # binary sha, offset in the pack, crc32 of the record
+
+
+def object_header(type_num: int, size: int) -> bytes:
+    """The header of a whole (undeltified) object in a pack: type and size, as git encodes them.
+
+    Example:
+        >>> object_header(3, 10).hex()   # a 10-byte blob
+        '3a'
+        >>> object_header(3, 100).hex()  # a size needing a continuation byte
+        'b406'
+    """
+    header = bytearray()
+    byte = (type_num << 4) | (size & 0x0F)
+    size >>= 4
+    while size:
+        header.append(byte | 0x80)
+        byte = size & 0x7F
+        size >>= 7
+    header.append(byte)
+    return bytes(header)
+
+
+def write_loose(objects_dir: str | os.PathLike[str], obj: ShaFile, *, fsync: bool = False) -> None:
+    """Store ``obj`` as a loose object, or refresh the mtime of the copy already there.
+
+    A fresh mtime is what keeps an object a writer is about to reference
+    safe from gc's pruning of old unreachable objects (as in git).
+    """
+    hexsha = obj.id.decode("ascii")
+    folder = os.path.join(objects_dir, hexsha[:2])
+    path = os.path.join(folder, hexsha[2:])
+    try:
+        os.utime(path)
+        return
+    except FileNotFoundError:
+        pass
+    raw = obj.as_raw_string()
+    data = zlib.compress(obj.type_name + b" " + str(len(raw)).encode("ascii") + b"\0" + raw)
+    temp = os.path.join(folder, f"tmp_obj_{secrets.token_hex(8)}")
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC
+    try:
+        fd = os.open(temp, flags, _OBJECT_MODE)
+    except FileNotFoundError:
+        os.makedirs(folder, exist_ok=True)
+        fd = os.open(temp, flags, _OBJECT_MODE)
+    try:
+        try:
+            _write_all(fd, data)
+            if fsync:
+                os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(temp, path)  # an identical object written meanwhile is replaced by itself
+    except BaseException:
+        with suppress(FileNotFoundError):
+            os.unlink(temp)
+        raise
+
+
+def write_pack(
+    pack_dir: str | os.PathLike[str], objects: Sequence[ShaFile], *, fsync: bool = True
+) -> str | None:
+    """Write ``objects`` as one pack with its v2 index in ``pack_dir``; return the pack's path.
+
+    ``fsync``: sync the pack and index before they become visible (git's
+    default for packs). Returns None for no objects. A pack with the same
+    content already in place is left as it is.
+    """
+    if not objects:
+        return None
+    fd, temp_pack = tempfile.mkstemp(dir=pack_dir, prefix="tmp_pack_")
+    temp_index = None
+    try:
+        with os.fdopen(fd, "wb") as pack:
+            entries, checksum = _write_pack_data(pack, objects)
+            _finish(pack, fsync)
+        fd, temp_index = tempfile.mkstemp(dir=pack_dir, prefix="tmp_idx_")
+        with os.fdopen(fd, "wb") as index:
+            write_pack_index_v2(index, sorted(entries), checksum)
+            _finish(index, fsync)
+        base = os.path.join(pack_dir, f"pack-{checksum.hex()}")
+        if os.path.exists(base + ".idx"):
+            return base + ".pack"
+        for temp, final in ((temp_pack, base + ".pack"), (temp_index, base + ".idx")):
+            os.chmod(temp, _OBJECT_MODE)
+            os.replace(temp, final)
+        return base + ".pack"
+    finally:
+        for leftover in (temp_pack, temp_index):
+            if leftover is not None:
+                with suppress(FileNotFoundError):
+                    os.unlink(leftover)
+
+
+def _write_pack_data(
+    pack: BinaryIO, objects: Sequence[ShaFile]
+) -> tuple[list[tuple[bytes, int, int]], bytes]:
+    """Write the pack; return (binary sha, offset, crc32) per object and the pack checksum."""
+    digest = hashlib.sha1()
+    header = _PACK_SIGNATURE + struct.pack(">LL", _PACK_VERSION, len(objects))
+    pack.write(header)
+    digest.update(header)
+    offset = len(header)
+    entries: list[_IndexEntry] = []
+    for obj in objects:
+        raw = obj.as_raw_string()
+        record = object_header(obj.type_num, len(raw)) + zlib.compress(raw)
+        pack.write(record)
+        digest.update(record)
+        entries.append((obj.sha().digest(), offset, zlib.crc32(record)))
+        offset += len(record)
+    checksum = digest.digest()
+    pack.write(checksum)
+    return entries, checksum
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
+
+
+def _finish(file: BinaryIO, fsync: bool) -> None:
+    file.flush()
+    if fsync:
+        os.fsync(file.fileno())
