@@ -37,11 +37,39 @@ __all__ = [
     "ClassCodec",
     "LoadedVersion",
     "check_versionable",
+    "meta_json",
     "loaded_version",
     "running_python",
 ]
 
 FORMAT_VERSION = 1
+
+
+MetaValue = str | int | bool | None | list[str]
+
+
+def meta_json(meta: dict[str, MetaValue]) -> bytes:
+    """``meta.json``: byte for byte ``json.dumps(meta, sort_keys=True, indent=2)`` plus a newline.
+
+    A version id depends on these bytes, so they never change; ``indent``
+    makes :mod:`json` fall back to its pure-Python encoder, which was a tenth
+    of registering a class. Values are scalars or lists of strings.
+
+    Example:
+        >>> meta_json({"name": "A", "bases": ["builtins.object"], "by_value": []}).decode()
+        '{\\n  "bases": [\\n    "builtins.object"\\n  ],\\n  "by_value": [],\\n  "name": "A"\\n}\\n'
+    """
+    if not meta:
+        return b"{}\n"
+    fields = []
+    for key in sorted(meta):
+        value = meta[key]
+        if isinstance(value, list):
+            text = "[\n" + ",\n".join(f"    {json.dumps(v)}" for v in value) + "\n  ]" if value else "[]"
+        else:
+            text = json.dumps(value)
+        fields.append(f"  {json.dumps(key)}: {text}")
+    return ("{\n" + ",\n".join(fields) + "\n}\n").encode("utf-8")
 
 
 def running_python() -> str:
@@ -163,7 +191,7 @@ class ClassCodec:
         pickled = dumps_class(
             klass, self._policy, source_text=text, filename=filename, first_line=first, last_line=last
         )
-        meta = {
+        meta: dict[str, MetaValue] = {
             "format": FORMAT_VERSION,
             "name": name,
             "module": klass.__module__,
@@ -174,8 +202,7 @@ class ClassCodec:
             "by_value": list(pickled.by_value_modules),
             "source": "file" if source_found else "missing",
         }
-        meta_bytes = (json.dumps(meta, sort_keys=True, indent=2) + "\n").encode("utf-8")
-        return VersionTree.build(VersionFiles(text.encode("utf-8"), pickled.data, meta_bytes))
+        return VersionTree.build(VersionFiles(text.encode("utf-8"), pickled.data, meta_json(meta)))
 
     def decode(self, stored: StoredVersion) -> type:
         """Load a stored version; the same pickle loads once per process."""

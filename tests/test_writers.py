@@ -1,0 +1,251 @@
+"""The fast paths of issue 6 against the real git and the slower code they replace.
+
+Each writer here replaced a dulwich or stdlib call for speed; each test checks
+that the output is what git (or the replaced code) would have made.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from dulwich.file import FileLocked
+from dulwich.objects import Blob, Tree
+from dulwich.repo import Repo
+from hypothesis import given
+from hypothesis import strategies as st
+
+from gitpet import GitStore, IntegrityError, PetClassManager
+from gitpet._codec import meta_json
+from gitpet._objwrite import write_loose, write_pack
+from gitpet._refupdate import read_ref, swap_ref
+from gitpet._source import _class_spans
+from tests.conftest import bare_repo, git
+
+SHA_A = b"a" * 40
+SHA_B = b"b" * 40
+
+# -- meta.json ---------------------------------------------------------------
+
+_meta_values = st.one_of(
+    st.text(),
+    st.integers(),
+    st.booleans(),
+    st.none(),
+    st.lists(st.text(), max_size=4),
+)
+
+
+@given(st.dictionaries(st.text(), _meta_values, max_size=8))
+def test_meta_json_is_byte_for_byte_what_json_dumps_makes(meta: dict[str, object]) -> None:
+    expected = (json.dumps(meta, sort_keys=True, indent=2) + "\n").encode("utf-8")
+    assert meta_json(meta) == expected  # type: ignore[arg-type]
+
+
+# -- class spans ---------------------------------------------------------------
+
+
+class _ReferenceSpans(ast.NodeVisitor):
+    """The generic visitor _class_spans replaced: visits every node."""
+
+    def __init__(self) -> None:
+        self.stack: list[str] = []
+        self.spans: dict[str, list[tuple[int, int]]] = {}
+
+    def _scope(self, node: ast.AST, names: list[str]) -> None:
+        self.stack.extend(names)
+        self.generic_visit(node)
+        del self.stack[len(self.stack) - len(names) :]
+
+    def visit_FunctionDef(self, node: ast.FunctionDef) -> None:
+        self._scope(node, [node.name, "<locals>"])
+
+    visit_AsyncFunctionDef = visit_FunctionDef  # type: ignore[assignment]
+
+    def visit_ClassDef(self, node: ast.ClassDef) -> None:
+        first = min([node.lineno, *(d.lineno for d in node.decorator_list)])
+        self.spans.setdefault(".".join([*self.stack, node.name]), []).append(
+            (first, node.end_lineno or first)
+        )
+        self._scope(node, [node.name])
+
+
+def _stdlib_sources() -> list[Path]:
+    stdlib = Path(os.__file__).parent
+    return sorted(stdlib.glob("*.py"))[:120] + sorted((stdlib / "asyncio").glob("*.py"))
+
+
+def test_class_spans_agree_with_a_visit_of_every_node_on_the_standard_library() -> None:
+    checked = 0
+    for path in _stdlib_sources():
+        tree = ast.parse(path.read_text(encoding="utf-8", errors="replace"))
+        reference = _ReferenceSpans()
+        reference.visit(tree)
+        assert _class_spans(tree) == reference.spans, path
+        checked += bool(reference.spans)
+    assert checked > 50
+
+
+def test_class_spans_find_classes_in_every_kind_of_statement() -> None:
+    source = (
+        "if True:\n    class InIf: pass\nelse:\n    class InElse: pass\n"
+        "try:\n    class InTry: pass\nexcept Exception:\n    class InExcept: pass\n"
+        "finally:\n    class InFinally: pass\n"
+        "for _ in ():\n    class InFor: pass\n"
+        "with open(__file__) as f:\n    class InWith: pass\n"
+        "match 1:\n    case 1:\n        class InCase: pass\n"
+        "def f():\n    class Local: pass\n"
+        "class Outer:\n    class Inner: pass\n"
+    )
+    spans = _class_spans(ast.parse(source))
+    assert set(spans) == {
+        "InIf",
+        "InElse",
+        "InTry",
+        "InExcept",
+        "InFinally",
+        "InFor",
+        "InWith",
+        "InCase",
+        "f.<locals>.Local",
+        "Outer",
+        "Outer.Inner",
+    }
+
+
+# -- packs and loose objects ---------------------------------------------------
+
+
+@given(st.lists(st.binary(max_size=3000), min_size=1, max_size=12, unique=True))
+def test_a_written_pack_is_one_git_verifies_and_reads_back(
+    tmp_path_factory: pytest.TempPathFactory, contents: list[bytes]
+) -> None:
+    store = bare_repo(tmp_path_factory.mktemp("pack") / "store.git")
+    blobs = [Blob.from_string(data) for data in contents]
+    tree = Tree()
+    for i, blob in enumerate(blobs):
+        tree.add(f"f{i}".encode(), 0o100644, blob.id)
+    pack = write_pack(store / "objects" / "pack", [*blobs, tree])
+    assert pack is not None
+    git(store, "verify-pack", pack.removesuffix(".pack") + ".idx")
+    listing = git(store, "ls-tree", tree.id.decode()).stdout.split("\n")
+    assert len([line for line in listing if line]) == len(blobs)
+    for blob in blobs:
+        shown = subprocess.run(
+            ["git", f"--git-dir={store}", "cat-file", "blob", blob.id.decode()],
+            capture_output=True,
+            check=True,
+        )
+        assert shown.stdout == blob.data
+    assert not list((store / "objects" / "pack").glob("tmp_*"))
+
+
+def test_writing_the_same_pack_twice_keeps_one(tmp_path: Path) -> None:
+    store = bare_repo(tmp_path / "store.git")
+    blobs = [Blob.from_string(b"one"), Blob.from_string(b"two")]
+    first = write_pack(store / "objects" / "pack", blobs)
+    assert write_pack(store / "objects" / "pack", blobs) == first
+    assert len(list((store / "objects" / "pack").glob("*.pack"))) == 1
+    assert write_pack(store / "objects" / "pack", []) is None
+
+
+def test_a_loose_object_is_valid_git_and_rewriting_it_refreshes_its_mtime(tmp_path: Path) -> None:
+    store = bare_repo(tmp_path / "store.git")
+    blob = Blob.from_string(b"class A:\n    pass\n" * 50)
+    write_loose(store / "objects", blob)
+    path = store / "objects" / blob.id[:2].decode() / blob.id[2:].decode()
+    assert git(store, "cat-file", "-p", blob.id.decode()).stdout == blob.data.decode()
+    os.utime(path, (time.time() - 3600, time.time() - 3600))
+    write_loose(store / "objects", blob)
+    assert time.time() - path.stat().st_mtime < 60
+    assert oct(path.stat().st_mode & 0o777) == oct(0o444)
+    git(store, "fsck", "--strict")
+
+
+# -- refs ------------------------------------------------------------------------
+
+
+def test_swap_ref_creates_only_what_is_absent_and_moves_only_from_the_expected_value(tmp_path: Path) -> None:
+    refs = Repo.init_bare(str(tmp_path / "s.git"), mkdir=True).refs
+    ref = b"refs/heads/A"
+    assert swap_ref(refs, ref, None, SHA_A, fsync=False)
+    assert not swap_ref(refs, ref, None, SHA_B, fsync=False)  # exists: not created over
+    assert not swap_ref(refs, ref, SHA_B, SHA_B, fsync=False)  # not at SHA_B
+    assert read_ref(refs, ref) == SHA_A
+    assert swap_ref(refs, ref, SHA_A, SHA_B, fsync=True)
+    assert read_ref(refs, ref) == SHA_B
+    assert not (tmp_path / "s.git" / "refs" / "heads" / "A.lock").exists()
+    assert read_ref(refs, b"refs/heads/missing") is None
+
+
+def test_swap_ref_reports_a_held_lock_and_leaves_it(tmp_path: Path) -> None:
+    refs = Repo.init_bare(str(tmp_path / "s.git"), mkdir=True).refs
+    lock = tmp_path / "s.git" / "refs" / "heads" / "A.lock"
+    lock.write_bytes(b"")
+    with pytest.raises(FileLocked):
+        swap_ref(refs, b"refs/heads/A", None, SHA_A, fsync=False)
+    assert lock.exists()
+    assert read_ref(refs, b"refs/heads/A") is None
+
+
+def test_swap_ref_compares_with_a_ref_git_packed(tmp_path: Path) -> None:
+    store = tmp_path / "s.git"
+    pcm = PetClassManager(store)
+
+    class Packed:
+        pass
+
+    pcm.push(Packed)
+    tip = git(store, "rev-parse", "refs/heads/Packed").stdout.strip().encode()
+    git(store, "pack-refs", "--all")
+    assert not (store / "refs" / "heads" / "Packed").exists()
+    refs = Repo(str(store)).refs
+    assert read_ref(refs, b"refs/heads/Packed") == tip
+    assert not swap_ref(refs, b"refs/heads/Packed", None, SHA_A, fsync=False)
+    assert swap_ref(refs, b"refs/heads/Packed", tip, SHA_A, fsync=False)
+    assert git(store, "rev-parse", "refs/heads/Packed").stdout.strip() == SHA_A.decode()
+
+
+def test_a_symbolic_ref_is_refused_not_overwritten(tmp_path: Path) -> None:
+    store = tmp_path / "s.git"
+    refs = Repo.init_bare(str(store), mkdir=True).refs
+    (store / "refs" / "heads" / "Sym").write_bytes(b"ref: refs/heads/main\n")
+    with pytest.raises(IntegrityError, match="symbolic"):
+        swap_ref(refs, b"refs/heads/Sym", None, SHA_A, fsync=False)
+    assert (store / "refs" / "heads" / "Sym").read_bytes() == b"ref: refs/heads/main\n"
+
+
+# -- the store with every file synced --------------------------------------------
+
+
+def test_a_store_that_syncs_every_file_writes_the_same_valid_git(tmp_path: Path) -> None:
+    source = "class Synced:\n    def f(self):\n        return 1\n"
+    namespace: dict[str, object] = {"__name__": "synced_module"}
+    exec(compile(source, "<synced>", "exec"), namespace)
+    synced = PetClassManager(GitStore(tmp_path / "synced", fsync=True))
+    plain = PetClassManager(GitStore(tmp_path / "plain"))
+    classes = {f"S{i}": namespace["Synced"] for i in range(70)}  # past the pack threshold
+    synced.push_many(list(classes.items()))  # type: ignore[arg-type]
+    plain.push_many(list(classes.items()))  # type: ignore[arg-type]
+    assert synced.push(namespace["Synced"], "One") == plain.push(namespace["Synced"], "One")  # type: ignore[arg-type]
+    for store in (tmp_path / "synced", tmp_path / "plain"):
+        git(store, "fsck", "--strict")
+    assert synced.store.latest_id("S3") == plain.store.latest_id("S3")
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import gitpet,sys; print(gitpet.GitStore(sys.argv[1]).names()[:2])",
+            str(tmp_path / "synced"),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert out.stdout.strip() == "['One', 'S0']"
