@@ -1,34 +1,50 @@
-"""gitpet benchmark suite (issue 6; started, see docs and the issue note for what is still missing).
+"""gitpet benchmark suite: every row against its baseline, in one run, on the same classes.
 
-Every row is measured in the same run as its baseline, on the same classes,
-as the median of several rounds, and reported as a ratio. Prints a table and
-writes JSON. Not a test: nothing here fails on timing.
+Each row is the median of ``--rounds`` rounds, per unit (per class, per
+lookup, per process), next to a baseline measured in the same run; the ratio
+is row / baseline. Store sizes are reported in bytes. Prints a table and
+writes everything as JSON. Not a test: nothing here fails on timing.
 
 Usage: python benchmarks/bench.py [--classes N] [--rounds R] [--json PATH]
+(``make bench``: 1000 classes, 5 rounds; the scale rows use 10, N and 10 N classes.)
 """
 
 from __future__ import annotations
 
 import argparse
-import hashlib
+import gc
 import importlib
 import json
-import os
-import pickle
+import platform
+import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
+from datetime import date
 from pathlib import Path
-from types import ModuleType
 
 import cloudpickle
 
-from gitpet import BaseFactory, PetClassManager, PetFactory
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from baselines import (
+    CatFile,
+    FastImport,
+    PlainFileStore,
+    load_floor,
+    push_floor,
+    write_floor_files,
+)
+from corpus import import_module, plugin_classes, plugin_source, small_classes
+
+from gitpet import BaseFactory, BasePlugin, GitStore, PetClassManager, PetContainer, PetFactory
+from gitpet._cli import main as gitpet_cli
+
+SAMPLE = 10  # classes looked up per round in the lookup rows
 
 
 @dataclass(frozen=True)
@@ -50,6 +66,12 @@ class Row:
         return None if self.target is None else self.ratio <= self.target
 
 
+@dataclass(frozen=True)
+class Size:
+    name: str
+    bytes: int
+
+
 def median_time(run: Callable[[], object], rounds: int, setup: Callable[[], object] | None = None) -> float:
     """Median wall time of ``run`` over ``rounds`` (``setup`` runs before each, untimed)."""
     times = []
@@ -62,149 +84,350 @@ def median_time(run: Callable[[], object], rounds: int, setup: Callable[[], obje
     return statistics.median(times)
 
 
-def small_classes(
-    workdir: Path, count: int, module_name: str, edit: int = 0
-) -> tuple[ModuleType, list[type]]:
-    """``count`` small distinct classes in a real module file (user code, stored by value);
-    a different ``edit`` changes every method."""
-    (workdir / f"{module_name}.py").write_text(
-        "".join(
-            f"\nclass C{i}:\n    k = {i}\n\n    def f(self, x):\n        return x * {i} + self.k + {edit}\n"
-            for i in range(count)
+def forget_loaded_classes() -> None:
+    """Drop classes loaded earlier (gitpet keeps them only weakly), so the next pull loads again."""
+    gc.collect()
+
+
+def tree_size(path: Path) -> int:
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+
+
+class Bench:
+    def __init__(self, workdir: Path, count: int, rounds: int) -> None:
+        self.workdir = workdir
+        self.count = count
+        self.rounds = rounds
+        self.rows: list[Row] = []
+        self.sizes: list[Size] = []
+        self._stores = iter(range(10**6))
+
+    def store_path(self) -> Path:
+        return self.workdir / f"store{next(self._stores)}"
+
+    def manager(self, path: Path | None = None) -> PetClassManager:
+        return PetClassManager(path or self.store_path())
+
+    def row(self, *args: object, **kwargs: object) -> None:
+        row = Row(*args, **kwargs)  # type: ignore[arg-type]
+        self.rows.append(row)
+        print(_format_row(row), flush=True)
+
+    # -- pushing ---------------------------------------------------------------
+
+    def push_rows(self) -> PetClassManager:
+        count, rounds = self.count, self.rounds
+        classes = small_classes(self.workdir, count, "bench_small")
+        names = [f"C{i}" for i in range(count)]
+        reference = self.manager()
+        versions = [reference.encode(cls, name) for name, cls in zip(names, classes, strict=True)]
+        payloads = [(v.files.source, v.files.meta) for v in versions]
+        floor = median_time(lambda: push_floor(classes, payloads), rounds) / count
+
+        factories: list[PetFactory] = []
+
+        def register_and_push() -> None:
+            for name, cls in zip(names, classes, strict=True):
+                factories[-1][name] = cls
+            factories[-1].push_all()
+
+        pushed = (
+            median_time(
+                register_and_push,
+                rounds,
+                setup=lambda: factories.append(PetFactory(self.manager(), BaseFactory())),
+            )
+            / count
         )
-    )
-    if str(workdir) not in sys.path:
-        sys.path.insert(0, str(workdir))
-    module = importlib.import_module(module_name)
-    return module, [getattr(module, f"C{i}") for i in range(count)]
+        self.row(f"register + push_all, {count} new classes", pushed, "push floor", floor, 4.0)
 
+        # The git-writing part alone (classes already encoded) against git fast-import.
+        items = list(zip(names, versions, strict=True))
+        stream = FastImport.stream(items)
+        fast_imports = iter(range(10**6))
+        fast = (
+            median_time(lambda: FastImport.run(self.workdir / f"fi{next(fast_imports)}", stream), rounds)
+            / count
+        )
+        stores: list[GitStore] = []
+        written = (
+            median_time(
+                lambda: stores[-1].write_versions(items),
+                rounds,
+                setup=lambda: stores.append(GitStore(self.store_path())),
+            )
+            / count
+        )
+        self.row("git-writing part of push_all", written, "git fast-import, same trees", fast, 1.0)
 
-class PlainFileStore:
-    """What existing tools do: one pickle file per version and a ``latest`` pointer, by atomic rename."""
-
-    def __init__(self, root: Path) -> None:
-        self.root = root
-
-    def push(self, name: str, cls: type) -> str:
-        data = cloudpickle.dumps(cls)
-        digest = hashlib.sha1(data).hexdigest()
-        folder = self.root / name
-        folder.mkdir(parents=True, exist_ok=True)
-        _write_atomically(folder / f"{digest}.pkl", data)
-        _write_atomically(folder / "latest", digest.encode())
-        return digest
-
-    def pull(self, name: str) -> type:
-        folder = self.root / name
-        digest = (folder / "latest").read_text()
-        cls: type = pickle.loads((folder / f"{digest}.pkl").read_bytes())
-        return cls
-
-
-def _write_atomically(path: Path, data: bytes) -> None:
-    temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    temp.write_bytes(data)
-    os.replace(temp, path)
-
-
-def _push_floor(pcm: PetClassManager, classes: list[type]) -> None:
-    """The three payloads gitpet stores, pickled, hashed and compressed: no git at all."""
-    for cls in classes:
-        files = pcm.encode(cls).files
-        for payload in (files.source, cloudpickle.dumps(cls), files.meta):
-            hashlib.sha1(payload).digest()
-            zlib.compress(payload)
-
-
-def run(count: int, rounds: int) -> list[Row]:
-    workdir = Path(tempfile.mkdtemp(prefix="gitpet-bench-"))
-    module, classes = small_classes(workdir, count, "bench_small")
-    cloudpickle.register_pickle_by_value(module)
-    rows: list[Row] = []
-    stores = iter(range(10**6))
-
-    def fresh_store() -> PetClassManager:
-        return PetClassManager(workdir / f"store{next(stores)}")
-
-    # Push floor per class, and register + push_all of every class into a new store.
-    reference = fresh_store()
-    floor = median_time(lambda: _push_floor(reference, classes), rounds) / count
-    factories: list[PetFactory] = []
-
-    def register_and_push() -> None:
         factory = factories[-1]
-        for i, cls in enumerate(classes):
-            factory[f"C{i}"] = cls
-        factory.push_all()
+        unchanged = median_time(factory.push_all, rounds) / count
+        self.row("push_all, nothing changed", unchanged, "push_all of new classes", pushed, 0.1)
 
-    pushed = (
-        median_time(
-            register_and_push,
+        # One interactive push of a changed class, small and realistic, against the plain file store.
+        manager = factory.manager
+        plain = PlainFileStore(self.workdir / "plain")
+        for kind, make in (
+            ("small", lambda r: small_classes(self.workdir, 1, f"bench_single_{r}", edit=r)[0]),
+            ("plugin", lambda r: plugin_classes(self.workdir, f"bench_plugin_single_{r}", 1, edit=r)[0]),
+        ):
+            variants = [make(r) for r in range(rounds)]
+            ours, theirs = iter(variants), iter(variants)
+            pushed_one = median_time(
+                lambda it=ours, kind=kind: manager.push(next(it), f"Single_{kind}"), rounds
+            )
+            plain_one = median_time(
+                lambda it=theirs, kind=kind: plain.push(f"Single_{kind}", next(it)), rounds
+            )
+            self.row(
+                f"single push of a changed class ({kind})",
+                pushed_one,
+                "plain file store push",
+                plain_one,
+                1.0,
+            )
+        return manager
+
+    def hash_rows(self) -> None:
+        rounds = self.rounds
+        for kind, classes in (
+            ("small", small_classes(self.workdir, min(self.count, 200), "bench_hash")),
+            ("plugin", plugin_classes(self.workdir, "bench_hash_plugins")),
+        ):
+            dumps = median_time(lambda cs=classes: [cloudpickle.dumps(c) for c in cs], rounds) / len(classes)
+            hashers: list[PetClassManager] = []
+            hashing = median_time(
+                lambda cs=classes, hs=hashers: [hs[-1].get_class_hash(c) for c in cs],
+                rounds,
+                setup=lambda hs=hashers: hs.append(self.manager()),
+            ) / len(classes)
+            self.row(f"get_class_hash on registration ({kind})", hashing, "cloudpickle.dumps", dumps)
+
+    # -- loading ---------------------------------------------------------------
+
+    def load_rows(self, manager: PetClassManager) -> None:
+        count, rounds = self.count, self.rounds
+        names = [f"C{i}" for i in range(count)]
+        stored = [manager.store.read_version(name) for name in names]
+        floor_files = write_floor_files(self.workdir / "floor", [s.files.pickle for s in stored])
+        floor = median_time(lambda: load_floor(floor_files), rounds, setup=forget_loaded_classes) / count
+
+        managers: list[PetClassManager] = []
+
+        def fresh_manager() -> None:
+            forget_loaded_classes()
+            managers.append(self.manager(manager.store.path))
+            managers[-1].store.names()  # open the store: "warm" is an open store, not a loaded class
+
+        first = (
+            median_time(lambda: [managers[-1].pull(n) for n in names], rounds, setup=fresh_manager) / count
+        )
+        self.row("pull latest, warm store (first load)", first, "load floor", floor, 1.5)
+
+        catfile = CatFile(manager.store.path)
+        cat = (
+            median_time(
+                lambda: [cloudpickle.loads(catfile.read(f"refs/heads/{n}:class.pkl")) for n in names],
+                rounds,
+                setup=forget_loaded_classes,
+            )
+            / count
+        )
+        catfile.close()
+        self.row("pull latest, warm store (first load)", first, "git cat-file --batch + loads", cat)
+
+        held = [manager.pull(n) for n in names]
+        again = median_time(lambda: [manager.pull(n) for n in names], rounds) / count
+        self.row("pull latest again (class in memory)", again, "load floor", floor)
+        del held
+
+        ids = [s.id for s in stored]
+        for label, spec in (("id", lambda i: ids[i]), ("12-hex prefix", lambda i: ids[i][:12])):
+            factories: list[PetFactory] = []
+            by = (
+                median_time(
+                    lambda spec=spec, fs=factories: [
+                        fs[-1].get_version(n, spec(i)) for i, n in enumerate(names)
+                    ],
+                    rounds,
+                    setup=lambda fs=factories: (fresh_manager(), fs.append(PetFactory(managers[-1]))),
+                )
+                / count
+            )
+            self.row(f"get_version by {label} (first load)", by, "load floor", floor)
+        factories = []
+        lazy = (
+            median_time(
+                lambda: [factories[-1][n] for n in names],
+                rounds,
+                setup=lambda: (fresh_manager(), factories.append(PetFactory(managers[-1], BaseFactory()))),
+            )
+            / count
+        )
+        self.row("lazy factory[name] (first load)", lazy, "load floor", floor)
+
+        # One class in a fresh process: interpreter + import + open + load.
+        path = str(manager.store.path)
+        load_one = f"import gitpet; gitpet.PetClassManager({path!r}).pull('C0')"
+        fresh = median_time(_python(load_one), rounds)
+        bare = median_time(_python("import dulwich.repo, cloudpickle"), rounds)
+        self.row(
+            "pull in a fresh process (import + open + load)",
+            fresh,
+            "import dulwich.repo, cloudpickle",
+            bare,
+            1.5,
+        )
+        imports = median_time(_python("import gitpet"), rounds)
+        self.row("import gitpet (fresh process)", imports, "import dulwich.repo, cloudpickle", bare)
+
+    def scale_rows(self) -> None:
+        """Loading cost with 10, N and 10 N classes in the store: it must stay flat."""
+        sizes = sorted({10, self.count, 10 * self.count})
+        classes = small_classes(self.workdir, max(sizes), "bench_scale")
+        names = [f"C{i}" for i in range(min(min(sizes), SAMPLE))]  # the same classes in every store
+        per_lookup: dict[int, float] = {}
+        for size in sizes:
+            manager = self.manager()
+            manager.push_many([(f"C{i}", classes[i]) for i in range(size)])
+            per_lookup[size] = self._first_loads(manager.store.path, names)
+        smallest = min(sizes)
+        for size in sizes:
+            if size != smallest:
+                self.row(
+                    f"load latest, {size} classes in the store",
+                    per_lookup[size],
+                    f"load latest, {smallest} classes",
+                    per_lookup[smallest],
+                    1.3,
+                )
+
+    def _first_loads(self, path: Path, names: list[str]) -> float:
+        """Median seconds per pull of ``names``, each a first load, from a just-opened store at ``path``."""
+        managers: list[PetClassManager] = []
+
+        def fresh() -> None:
+            forget_loaded_classes()
+            managers.append(self.manager(path))
+            managers[-1].store.names()  # open the store: "warm" is an open store, not a loaded class
+
+        return median_time(lambda: [managers[-1].pull(n) for n in names], self.rounds, setup=fresh) / len(
+            names
+        )
+
+    def pipeline_rows(self) -> None:
+        """build_from_dump of a 20-component pipeline of realistic plugins, in a fresh container."""
+        rounds = self.rounds
+        source = plugin_source(20) + (
+            "\n\nclass Pipeline(BasePlugin):\n"
+            "    def __init__(self, steps=()):\n"
+            "        super().__init__(steps=steps)\n"
+        )
+        module = import_module(self.workdir, "bench_pipeline", source)
+        path = self.store_path()
+        container = PetContainer(path)
+        for name in ["Pipeline", *(f"Plugin{i}" for i in range(20))]:
+            container.bind(persist=True)(getattr(module, name))
+        container.ppif.push_all()
+        pipeline = module.Pipeline([getattr(module, f"Plugin{i}")(width=i + 2) for i in range(20)])
+        dump = pipeline.item_dump(container.ppif)
+        components = [dump, *dump["params"]["steps"]]
+        store = container.store
+        pickles = [store.read_version(c["clazz"], c["version_hash"]).files.pickle for c in components]
+        floor_files = write_floor_files(self.workdir / "pipeline-floor", pickles)
+
+        def floor_build() -> None:
+            loaded = load_floor(floor_files)
+            steps = [cls(**c["params"]) for cls, c in zip(loaded[1:], components[1:], strict=True)]
+            loaded[0](steps=steps)
+
+        floor = median_time(floor_build, rounds, setup=forget_loaded_classes)
+        fresh: list[PetContainer] = []
+        built = median_time(
+            lambda: BasePlugin.build_from_dump(dump, fresh[-1].ppif),
             rounds,
-            setup=lambda: factories.append(PetFactory(fresh_store(), BaseFactory())),
+            setup=lambda: (forget_loaded_classes(), fresh.append(PetContainer(path))),
         )
-        / count
-    )
-    rows.append(Row(f"register + push_all of {count} new classes", pushed, "push floor", floor, 4.0))
-    factory = factories[-1]
-    unchanged = median_time(factory.push_all, rounds) / count
-    rows.append(Row("push_all, nothing changed", unchanged, "push_all of new classes", pushed, 0.1))
-
-    # A single interactive push of a changed class, against the plain file store.
-    plain = PlainFileStore(workdir / "plain")
-    pcm = factory.manager
-    variants = [small_classes(workdir, 1, f"bench_single_{r}", edit=r)[1][0] for r in range(rounds)]
-    single = iter(variants)
-    single_plain = iter(variants)
-    ours = median_time(lambda: pcm.push(next(single), "Single"), rounds)
-    theirs = median_time(lambda: plain.push("Single", next(single_plain)), rounds)
-    rows.append(Row("single push of a changed class", ours, "plain file store push", theirs, 1.0))
-
-    # Pull latest, warm: against reading + decompressing + unpickling the same pickle.
-    blobs = [zlib.compress(pcm.store.read_version(f"C{i}").files.pickle) for i in range(count)]
-    load_floor = median_time(lambda: [cloudpickle.loads(zlib.decompress(b)) for b in blobs], rounds) / count
-    names = [f"C{i}" for i in range(count)]
-    warm = median_time(lambda: [pcm.pull(name) for name in names], rounds) / count
-    rows.append(Row("pull latest, warm", warm, "load floor", load_floor, 1.5))
-
-    # get_class_hash on registration (a new manager: nothing cached) against cloudpickle.dumps.
-    dumps = median_time(lambda: [cloudpickle.dumps(cls) for cls in classes], rounds) / count
-    hashers: list[PetClassManager] = []
-    hashing = (
-        median_time(
-            lambda: [hashers[-1].get_class_hash(cls, f"C{i}") for i, cls in enumerate(classes)],
-            rounds,
-            setup=lambda: hashers.append(fresh_store()),
+        self.row(
+            "build_from_dump, 20-component pipeline (fresh container)",
+            built,
+            "load floor + construct, same classes",
+            floor,
         )
-        / count
-    )
-    rows.append(Row("get_class_hash on registration", hashing, "cloudpickle.dumps", dumps))
 
-    # import gitpet in a fresh interpreter, against importing what it builds on.
-    def python(code: str) -> Callable[[], object]:
-        return lambda: subprocess.run([sys.executable, "-c", code], check=True)
-
-    imports = median_time(python("import gitpet"), rounds)
-    base_imports = median_time(python("import dulwich.repo, cloudpickle"), rounds)
-    rows.append(
-        Row("import gitpet (fresh process)", imports, "import dulwich.repo, cloudpickle", base_imports)
-    )
-    return rows
-
-
-def _table(rows: list[Row]) -> str:
-    lines = [f"{'operation':46} {'time':>12} {'baseline':34} {'time':>12} {'ratio':>7} {'target':>7}"]
-    for row in rows:
-        target = "" if row.target is None else f"{row.target:g}x " + ("ok" if row.meets_target else "MISS")
-        lines.append(
-            f"{row.name:46} {_fmt(row.seconds):>12} {row.baseline:34} {_fmt(row.baseline_seconds):>12}"
-            f" {row.ratio:6.2f}x {target:>7}"
+    def history_rows(self) -> None:
+        """A realistic class with 1000 versions (one push per edit): history reads and store size."""
+        versions = 1000 if self.count >= 1000 else max(self.count, 3)
+        path = self.store_path()
+        manager = self.manager(path)
+        plain = PlainFileStore(self.workdir / "plain-history")
+        module = import_module(self.workdir, "bench_history", plugin_source(1, edit=0))
+        module_file = Path(module.__file__ or "")
+        for edit in range(versions):
+            module_file.write_text(plugin_source(1, edit=edit))
+            module = importlib.reload(module)
+            manager.push(module.Plugin0)
+            plain.push("Plugin0", module.Plugin0)
+        rounds = self.rounds
+        git_log = ["git", f"--git-dir={path}", "log", "--format=%H %T %an %at %s", "refs/heads/Plugin0"]
+        logged = median_time(lambda: subprocess.run(git_log, check=True, capture_output=True), rounds)
+        listed = median_time(lambda: manager.store.versions("Plugin0"), rounds)
+        self.row(f"versions(), {versions} versions", listed, "git log (real git)", logged)
+        cli = median_time(
+            lambda: _quiet(lambda: gitpet_cli(["--store", str(path), "log", "Plugin0"])), rounds
         )
-    return "\n".join(lines)
+        self.row(f"gitpet log (in process), {versions} versions", cli, "git log (real git)", logged)
+
+        self.sizes.append(Size(f"plain file store, {versions} versions", tree_size(plain.root / "Plugin0")))
+        self.sizes.append(Size(f"gitpet store, {versions} versions, before gc", tree_size(path / "objects")))
+        manager.store.gc(prune_older_than=0)
+        self.sizes.append(
+            Size(f"gitpet store, {versions} versions, after gitpet gc", tree_size(path / "objects"))
+        )
+        copy = self.workdir / "git-gc-copy"
+        shutil.copytree(path, copy)
+        subprocess.run(["git", f"--git-dir={copy}", "gc", "--quiet", "--prune=now"], check=True)
+        self.sizes.append(
+            Size(f"same store after git gc (deltas), {versions} versions", tree_size(copy / "objects"))
+        )
+        for size in self.sizes:
+            print(f"{size.name:58} {size.bytes / 1024:12.1f} KiB", flush=True)
+
+
+def _python(code: str) -> Callable[[], object]:
+    return lambda: subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def _quiet(run: Callable[[], object]) -> None:
+    import contextlib
+    import io
+
+    with contextlib.redirect_stdout(io.StringIO()):
+        run()
 
 
 def _fmt(seconds: float) -> str:
-    return f"{seconds * 1e6:.0f} µs" if seconds < 1e-3 else f"{seconds * 1e3:.2f} ms"
+    if seconds < 1e-3:
+        return f"{seconds * 1e6:.1f} µs"
+    return f"{seconds * 1e3:.2f} ms"
+
+
+def _format_row(row: Row) -> str:
+    target = "" if row.target is None else f"≤{row.target:g}x " + ("ok" if row.meets_target else "MISS")
+    return (
+        f"| {row.name} | {_fmt(row.seconds)} | {row.baseline} | {_fmt(row.baseline_seconds)} "
+        f"| {row.ratio:.2f}x | {target} |"
+    )
+
+
+def table(bench: Bench) -> Iterator[str]:
+    yield "| operation | time | baseline | baseline time | ratio | target |"
+    yield "| --- | ---: | --- | ---: | ---: | --- |"
+    yield from (_format_row(row) for row in bench.rows)
+    yield ""
+    yield "| store size | KiB |"
+    yield "| --- | ---: |"
+    yield from (f"| {size.name} | {size.bytes / 1024:.1f} |" for size in bench.sizes)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -213,14 +436,37 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=5, help="rounds per row (the median is reported)")
     parser.add_argument("--json", type=Path, default=Path("bench.json"), help="where to write the rows")
     args = parser.parse_args(argv)
-    rows = run(args.classes, args.rounds)
-    print(_table(rows))
-    payload = [{**asdict(row), "ratio": row.ratio, "meets_target": row.meets_target} for row in rows]
-    args.json.write_text(
-        json.dumps({"classes": args.classes, "rounds": args.rounds, "rows": payload}, indent=2)
-    )
+    workdir = Path(tempfile.mkdtemp(prefix="gitpet-bench-"))
+    bench = Bench(workdir, args.classes, args.rounds)
+    try:
+        manager = bench.push_rows()
+        bench.hash_rows()
+        bench.load_rows(manager)
+        bench.scale_rows()
+        bench.pipeline_rows()
+        bench.history_rows()
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    print()
+    print("\n".join(table(bench)))
+    payload = {
+        "date": date.today().isoformat(),
+        "machine": f"{platform.machine()}, {platform.processor() or 'unknown cpu'}, {_cores()} cores",
+        "python": platform.python_version(),
+        "classes": args.classes,
+        "rounds": args.rounds,
+        "rows": [{**asdict(row), "ratio": row.ratio, "meets_target": row.meets_target} for row in bench.rows],
+        "sizes": [asdict(size) for size in bench.sizes],
+    }
+    args.json.write_text(json.dumps(payload, indent=2))
     print(f"wrote {args.json}")
     return 0
+
+
+def _cores() -> int:
+    import os
+
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 if __name__ == "__main__":

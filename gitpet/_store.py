@@ -85,6 +85,7 @@ DEFAULT_AUTHOR = b"gitpet <gitpet@localhost>"
 _PACK_THRESHOLD = 64
 _VERSION_ENTRIES = frozenset({SOURCE, CLASS_PICKLE, META})
 _TRUSTED_KEY = b"gitpettrusted"
+_VERSION_CACHE_BYTES = 64 * 1024 * 1024
 
 
 _K = TypeVar("_K")
@@ -92,16 +93,29 @@ _V = TypeVar("_V")
 
 
 class _BoundedCache(dict[_K, _V]):
-    """A dict that forgets its oldest entries past ``limit`` (immutable values only)."""
+    """A dict that forgets its oldest entries past ``limit`` units (immutable values only).
 
-    def __init__(self, limit: int) -> None:
+    ``size`` gives each value's units (default 1: ``limit`` counts entries).
+    """
+
+    def __init__(self, limit: int, size: Callable[[_V], int] | None = None) -> None:
         super().__init__()
         self._limit = limit
+        self._size = size
+        self._used = 0
 
     def __setitem__(self, key: _K, value: _V) -> None:
+        old = self.get(key)
+        if old is not None:
+            self._used -= self._units(old)
         super().__setitem__(key, value)
-        if len(self) > self._limit:
-            del self[next(iter(self))]
+        self._used += self._units(value)
+        while self._used > self._limit and len(self) > 1:
+            oldest = next(iter(self))
+            self._used -= self._units(self.pop(oldest))
+
+    def _units(self, value: _V) -> int:
+        return 1 if self._size is None else self._size(value)
 
 
 def default_store_path() -> Path:
@@ -185,7 +199,11 @@ class GitStore:
         self._finalizer: weakref.finalize[Any, Any] | None = None
         # Git objects never change, so these caches never go stale.
         self._commit_trees: _BoundedCache[bytes, bytes] = _BoundedCache(100_000)
-        self._version_cache: _BoundedCache[bytes, StoredVersion] = _BoundedCache(512)
+        # By bytes, not entries: a count of 512 made every pull in a loop over
+        # 1000 classes a miss (274 us instead of 20 us per pull).
+        self._version_cache: _BoundedCache[bytes, StoredVersion] = _BoundedCache(
+            _VERSION_CACHE_BYTES, _stored_size
+        )
 
     def __repr__(self) -> str:
         return f"GitStore({str(self._path)!r})"
@@ -1054,6 +1072,11 @@ def _freshen_loose(store: Any, sha: bytes) -> bool:
     except FileNotFoundError:
         return False
     return True
+
+
+def _stored_size(stored: StoredVersion) -> int:
+    files = stored.files
+    return len(files.source) + len(files.pickle) + len(files.meta)
 
 
 def _version_message(name: str, version_id: str) -> str:

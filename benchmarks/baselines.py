@@ -1,0 +1,130 @@
+"""What gitpet is measured against: the floor, a plain file store, and the real git.
+
+* floor: the work no store can avoid. Push: ``cloudpickle.dumps`` + sha1 +
+  zlib of the three payloads gitpet stores. Load: read a file, zlib
+  decompress, ``cloudpickle.loads``. No git, no refs, no checks.
+* :class:`PlainFileStore`: one pickle file per version and a ``latest``
+  pointer written by atomic rename, what existing tools do.
+* :class:`FastImport`: ``git fast-import`` writing the same trees and commits.
+* :class:`CatFile`: a running ``git cat-file --batch`` reading blobs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+import subprocess
+import zlib
+from collections.abc import Sequence
+from pathlib import Path
+
+import cloudpickle
+
+from gitpet._objects import VersionTree
+
+__all__ = ["CatFile", "FastImport", "PlainFileStore", "load_floor", "push_floor"]
+
+
+def push_floor(classes: Sequence[type], payloads: Sequence[tuple[bytes, bytes]]) -> None:
+    """cloudpickle.dumps + sha1 + zlib of each class's source, pickle and meta."""
+    for cls, (source, meta) in zip(classes, payloads, strict=True):
+        for payload in (source, cloudpickle.dumps(cls), meta):
+            hashlib.sha1(payload).digest()
+            zlib.compress(payload)
+
+
+def write_floor_files(folder: Path, pickles: Sequence[bytes]) -> list[Path]:
+    """Each pickle compressed into its own file: what :func:`load_floor` reads."""
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for i, data in enumerate(pickles):
+        path = folder / f"{i}.z"
+        path.write_bytes(zlib.compress(data))
+        paths.append(path)
+    return paths
+
+
+def load_floor(paths: Sequence[Path]) -> list[type]:
+    """Read + zlib decompress + cloudpickle.loads of each file."""
+    return [cloudpickle.loads(zlib.decompress(path.read_bytes())) for path in paths]
+
+
+class PlainFileStore:
+    """One pickle file per version and a ``latest`` pointer, each written by atomic rename."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def push(self, name: str, cls: type) -> str:
+        data = cloudpickle.dumps(cls)
+        digest = hashlib.sha1(data).hexdigest()
+        folder = self.root / name
+        folder.mkdir(parents=True, exist_ok=True)
+        _write_atomically(folder / f"{digest}.pkl", data)
+        _write_atomically(folder / "latest", digest.encode())
+        return digest
+
+    def pull(self, name: str) -> type:
+        folder = self.root / name
+        digest = (folder / "latest").read_text()
+        cls: type = pickle.loads((folder / f"{digest}.pkl").read_bytes())
+        return cls
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    temp.write_bytes(data)
+    os.replace(temp, path)
+
+
+class FastImport:
+    """``git fast-import`` of versions as gitpet writes them: one commit per version on its class ref."""
+
+    AUTHOR = b"gitpet <gitpet@localhost> 1700000000 +0000"
+
+    @staticmethod
+    def stream(items: Sequence[tuple[str, VersionTree]]) -> bytes:
+        chunks = []
+        for name, version in items:
+            message = f"{name}: version {version.id}\n".encode()
+            chunks.append(b"commit refs/heads/%s\ncommitter %s\n" % (name.encode(), FastImport.AUTHOR))
+            chunks.append(b"data %d\n%s" % (len(message), message))
+            files = version.files
+            for path, data in (
+                (b"source.py", files.source),
+                (b"class.pkl", files.pickle),
+                (b"meta.json", files.meta),
+            ):
+                chunks.append(b"M 100644 inline %s\ndata %d\n%s\n" % (path, len(data), data))
+            chunks.append(b"\n")
+        return b"".join(chunks)
+
+    @staticmethod
+    def run(repo: Path, stream: bytes) -> None:
+        subprocess.run(["git", "init", "-q", "--bare", str(repo)], check=True)
+        subprocess.run(["git", f"--git-dir={repo}", "fast-import", "--quiet"], input=stream, check=True)
+
+
+class CatFile:
+    """A running ``git cat-file --batch``: one request and one reply per object."""
+
+    def __init__(self, repo: Path) -> None:
+        self._process = subprocess.Popen(
+            ["git", f"--git-dir={repo}", "cat-file", "--batch"], stdin=subprocess.PIPE, stdout=subprocess.PIPE
+        )
+
+    def read(self, rev: str) -> bytes:
+        assert self._process.stdin is not None and self._process.stdout is not None
+        self._process.stdin.write(rev.encode() + b"\n")
+        self._process.stdin.flush()
+        header = self._process.stdout.readline().split()
+        if header[-1] == b"missing":
+            raise KeyError(rev)
+        data = self._process.stdout.read(int(header[2]) + 1)
+        return data[:-1]
+
+    def close(self) -> None:
+        assert self._process.stdin is not None
+        self._process.stdin.close()
+        self._process.wait()
