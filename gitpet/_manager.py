@@ -8,6 +8,7 @@ import threading
 import time
 import weakref
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from gitpet._codec import ClassCodec, check_versionable
 from gitpet._errors import (
@@ -21,11 +22,12 @@ from gitpet._errors import (
 from gitpet._modpolicy import ModulePolicy
 from gitpet._names import check_class_name, parse_version_spec
 from gitpet._objects import VersionTree
-from gitpet._pipelines import parse_snapshot_spec
 from gitpet._records import PushResult, VersionInfo
-from gitpet._snapshots import Snapshot
 from gitpet._store import GitStore, StoredVersion
 from gitpet._trust import TrustPolicy
+
+if TYPE_CHECKING:
+    from gitpet._snapshots import Snapshot
 
 __all__ = ["PetClassManager"]
 
@@ -213,6 +215,8 @@ class PetClassManager:
         With a remote, a pipeline or snapshot missing here is fetched first
         (that pipeline's ref and tags, with every version its snapshots pin).
         """
+        from gitpet._pipelines import parse_snapshot_spec
+
         history = self._store.pipeline(pipeline)
         if version is not None:
             parse_snapshot_spec(pipeline, version)  # a malformed spec is refused before any fetch

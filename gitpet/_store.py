@@ -21,7 +21,7 @@ import weakref
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from dulwich.config import ConfigFile
 from dulwich.errors import NotGitRepository
@@ -30,7 +30,6 @@ from dulwich.objects import Blob, Commit, ObjectID, ShaFile, Tree
 from dulwich.refs import Ref
 from dulwich.repo import Repo
 
-from gitpet import _sync
 from gitpet._errors import (
     AmbiguousVersionError,
     ClassNotFoundError,
@@ -43,7 +42,6 @@ from gitpet._errors import (
     VersionNotFoundError,
     WrongClassVersionError,
 )
-from gitpet._gc import GcReport, StoreSize, collect_garbage
 from gitpet._history import first_parent_chain, peeled_commit, peeled_tree, read_commit
 from gitpet._integrity import find_object, read_object
 from gitpet._locks import WriterLock, remove_if_stale
@@ -64,13 +62,18 @@ from gitpet._names import (
 )
 from gitpet._objects import CLASS_PICKLE, META, SOURCE, VersionFiles, VersionTree
 from gitpet._objwrite import write_loose, write_pack
-from gitpet._pipelines import PipelineHistory, pinned_ids, pipeline_tips, snapshot_pins
 from gitpet._records import PushResult, VersionInfo
 from gitpet._refupdate import read_ref, swap_ref
-from gitpet._remote import SyncReport, describe_location, is_url, normalize_location
-from gitpet._signing import sign_commit, ssh_signer
 from gitpet._trust import TrustList
-from gitpet._verify import VerifyReport, verify_repository
+
+if TYPE_CHECKING:
+    # Imported where used: sharing, gc, verify, pipelines and signing are not
+    # on the path of loading a class, and importing them (dulwich's network
+    # client above all) was a third of ``import gitpet``.
+    from gitpet._gc import GcReport
+    from gitpet._pipelines import PipelineHistory
+    from gitpet._remote import SyncReport
+    from gitpet._verify import VerifyReport
 
 __all__ = ["GitStore", "PushResult", "StoredVersion", "VersionInfo", "default_store_path"]
 
@@ -307,6 +310,8 @@ class GitStore:
 
     def pipeline(self, name: str) -> PipelineHistory:
         """The snapshots of pipeline ``name`` (:class:`PipelineHistory`); nothing is read yet."""
+        from gitpet._pipelines import PipelineHistory
+
         return PipelineHistory(self, name)
 
     def has_version(self, name: str, version_id: str) -> bool:
@@ -497,6 +502,8 @@ class GitStore:
         Nothing is unpickled. Returns a :class:`VerifyReport`; its
         ``problems`` say exactly what is wrong and where (empty when ``ok``).
         """
+        from gitpet._verify import VerifyReport, verify_repository
+
         repo = self._repo()
         if repo is None:
             return VerifyReport()
@@ -511,6 +518,8 @@ class GitStore:
         (a writer's objects are unreachable until its ref moves). Lock files
         whose writer is gone are removed too. Refs are never packed.
         """
+        from gitpet._gc import GcReport, StoreSize, collect_garbage
+
         if prune_older_than < 0:
             raise ValueError(f"prune_older_than must be >= 0, not {prune_older_than!r}")
         if self._repo() is None:
@@ -548,6 +557,8 @@ class GitStore:
             for commit in first_parent_chain(repo.object_store, tip):
                 if commit.tree == version_id and (signer := self._signer(commit, signers)) is not None:
                     return signer
+        from gitpet._pipelines import pipeline_tips, snapshot_pins
+
         pin = (name, version_id.decode("ascii"))
         for _pipeline, tip in pipeline_tips(self, repo):
             for commit, pins in snapshot_pins(repo, tip):
@@ -558,12 +569,16 @@ class GitStore:
     def _signer(self, commit: Commit, signers: Path) -> str | None:
         key = (commit.id, signers)
         if key not in self._signers:
+            from gitpet._signing import ssh_signer
+
             self._signers[key] = ssh_signer(commit, signers)
         return self._signers[key]
 
     def _trust_history(self, repo: Repo, tips: Mapping[bytes, bytes]) -> None:
         """Vouch for every version in the histories of ``tips`` (ref -> sha, fetched from a trusted
         remote): a class's versions, and every version a pipeline's snapshots pin."""
+        from gitpet._pipelines import pinned_ids
+
         ids: set[str] = set()
         for ref, tip in tips.items():
             if is_pipeline_ref(ref):
@@ -649,6 +664,8 @@ class GitStore:
         check_remote_name(name)
         if not isinstance(url, str) or not url.strip():
             raise InvalidNameError(url, "is empty", "remote URL")
+        from gitpet._remote import describe_location, normalize_location
+
         location = normalize_location(url.strip())
         existing = self.remotes().get(name)
         if existing is not None and existing != location:
@@ -682,6 +699,8 @@ class GitStore:
         repo = self._repo()
         if repo is None or not isinstance(remote, str):
             return False
+        from gitpet._remote import normalize_location
+
         config = repo.get_config()
         configured = _remotes_in(config)
         if remote in configured:
@@ -715,6 +734,8 @@ class GitStore:
         """The URL or absolute path ``remote`` stands for: a configured name, a URL or a path."""
         if not isinstance(remote, str) or not remote.strip():
             raise RemoteError(repr(remote), "a remote is a configured name, a URL or a path")
+        from gitpet._remote import is_url, normalize_location
+
         remote = remote.strip()
         configured = self.remotes().get(remote)
         if configured is not None:
@@ -743,6 +764,8 @@ class GitStore:
         if the remote moves again meanwhile, :class:`RemoteRejectedError`.
         Returns what happened to each ref.
         """
+        from gitpet import _sync
+
         return _sync.push(self, remote, names, pipelines, force_tags=force_tags)
 
     def fetch(
@@ -769,6 +792,8 @@ class GitStore:
         """
         if trusted is None:
             trusted = self.is_trusted_remote(remote)
+        from gitpet import _sync
+
         return _sync.fetch(self, remote, names, pipelines, force_tags=force_tags, trusted=trusted)
 
     # -- writing -----------------------------------------------------------
@@ -1014,6 +1039,8 @@ class GitStore:
 
     def _sign(self, commit: Commit) -> None:
         if self._signing_key is not None:
+            from gitpet._signing import sign_commit
+
             sign_commit(commit, self._signing_key)
 
     def _author_line(self, repo: Repo) -> bytes:

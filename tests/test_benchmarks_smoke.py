@@ -31,8 +31,27 @@ def test_bench_script_runs_and_writes_every_row_as_json(tmp_path: Path) -> None:
         timeout=300,
     )
     assert proc.returncode == 0, proc.stderr
-    rows = json.loads(out.read_text())["rows"]
-    assert {row["baseline"] for row in rows} >= {"push floor", "load floor", "plain file store push"}
+    report = json.loads(out.read_text())
+    rows = report["rows"]
+    assert {row["baseline"] for row in rows} >= {
+        "push floor",
+        "load floor",
+        "plain file store push",
+        "git fast-import, same trees",
+        "git cat-file --batch + loads",
+        "git log (real git)",
+        "import dulwich.repo, cloudpickle",
+    }
+    assert {row["name"] for row in rows if row["target"] is not None} >= {
+        "register + push_all, 5 new classes",
+        "git-writing part of push_all",
+        "push_all, nothing changed",
+        "pull latest, warm store (first load)",
+        "pull in a fresh process (import + open + load)",
+        "load latest, 50 classes in the store",
+    }
+    sizes = {size["name"]: size["bytes"] for size in report["sizes"]}
+    assert len(sizes) == 4 and all(value > 0 for value in sizes.values())
     for row in rows:
         assert row["seconds"] > 0 and row["baseline_seconds"] > 0
         assert row["ratio"] == row["seconds"] / row["baseline_seconds"]

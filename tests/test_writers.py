@@ -21,6 +21,7 @@ from dulwich.repo import Repo
 from hypothesis import given
 from hypothesis import strategies as st
 
+import gitpet
 from gitpet import GitStore, IntegrityError, PetClassManager
 from gitpet._codec import meta_json
 from gitpet._objwrite import write_loose, write_pack
@@ -249,3 +250,19 @@ def test_a_store_that_syncs_every_file_writes_the_same_valid_git(tmp_path: Path)
         check=True,
     )
     assert out.stdout.strip() == "['One', 'S0']"
+
+
+# -- import ------------------------------------------------------------------------
+
+
+def test_import_gitpet_leaves_sharing_gc_and_pipelines_unloaded_until_used() -> None:
+    code = (
+        "import sys, gitpet\n"
+        "lazy = ['dulwich.client', 'gitpet._sync', 'gitpet._gc', 'gitpet._verify', 'gitpet._pipelines']\n"
+        "print([m for m in lazy if m in sys.modules])\n"
+        "print(gitpet.GcReport.__module__, gitpet.SnapshotDiff.__module__, 'SyncReport' in dir(gitpet))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split("\n")[:2] == ["[]", "gitpet._gc gitpet._pipelines True"]
+    with pytest.raises(AttributeError, match="no attribute 'Nope'"):
+        _ = gitpet.Nope  # type: ignore[attr-defined]
