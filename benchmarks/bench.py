@@ -315,14 +315,14 @@ class Bench:
         """Median seconds per pull of ``names`` (first loads) from an open store at ``path``.
 
         In a new process: the heap this one built while making the stores (10 N classes and
-        their encodings) would otherwise slow every load it measures. Reading class ``warm``
-        first opens the store's pack, a one-time cost that is not a lookup's."""
+        their encodings) would otherwise slow every load it measures. Loading class ``warm``
+        first opens the pack and reads the trust list: one-time costs of a process, not a lookup's."""
         code = (
             "import gc, statistics, sys, time, gitpet\n"
             "path, rounds, warm, names = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4:]\n"
             "times = []\n"
             "for _ in range(rounds):\n"
-            "    gc.collect(); manager = gitpet.PetClassManager(path); manager.store.read_version(warm)\n"
+            "    gc.collect(); manager = gitpet.PetClassManager(path); manager.pull(warm)\n"
             "    started = time.perf_counter(); [manager.pull(n) for n in names]\n"
             "    times.append(time.perf_counter() - started)\n"
             "print(statistics.median(times) / len(names))\n"

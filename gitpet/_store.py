@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from dulwich.config import ConfigFile
 from dulwich.errors import NotGitRepository
 from dulwich.file import FileLocked
-from dulwich.objects import Blob, Commit, ObjectID, ShaFile, Tree
+from dulwich.objects import Commit, ObjectID, ShaFile
 from dulwich.refs import Ref
 from dulwich.repo import Repo
 
@@ -42,8 +42,8 @@ from gitpet._errors import (
     VersionNotFoundError,
     WrongClassVersionError,
 )
-from gitpet._history import first_parent_chain, peeled_commit, peeled_tree, read_commit
-from gitpet._integrity import find_object, read_object
+from gitpet._history import first_parent_chain, peeled_commit, peeled_tree
+from gitpet._integrity import TreeEntries, commit_tree, find_raw, read_raw, tree_entries
 from gitpet._locks import WriterLock, remove_if_stale
 from gitpet._names import (
     CLASS_REF_PREFIX,
@@ -61,6 +61,7 @@ from gitpet._names import (
     tag_ref,
 )
 from gitpet._objects import CLASS_PICKLE, META, SOURCE, VersionFiles, VersionTree
+from gitpet._objread import ObjectReader
 from gitpet._objwrite import write_loose, write_pack
 from gitpet._records import PushResult, VersionInfo
 from gitpet._refupdate import read_ref, swap_ref
@@ -138,9 +139,9 @@ class StoredVersion:
 
 @dataclass(frozen=True)
 class _VersionHead:
-    """A version tree and its meta.json, read once while resolving."""
+    """A version tree's entries (name -> (mode, blob id)) and its meta.json, read once while resolving."""
 
-    tree: Tree
+    entries: TreeEntries
     meta_blob: bytes
     meta: dict[str, Any]
 
@@ -199,6 +200,7 @@ class GitStore:
         self._signing_key = Path(key).expanduser().absolute() if key else None
         self._signers: dict[tuple[bytes, Path], str | None] = {}
         self._repo_handle: Repo | None = None
+        self._reader: ObjectReader | None = None
         self._finalizer: weakref.finalize[Any, Any] | None = None
         # Git objects never change, so these caches never go stale.
         self._commit_trees: _BoundedCache[bytes, bytes] = _BoundedCache(100_000)
@@ -284,6 +286,9 @@ class GitStore:
             self._finalizer()
             self._finalizer = None
         self._repo_handle = None
+        if self._reader is not None:
+            self._reader.close()
+            self._reader = None
         self._writers.close()
 
     # -- reading -----------------------------------------------------------
@@ -426,8 +431,8 @@ class GitStore:
             if head is None:
                 raise IntegrityError(version_id.decode("ascii"), "latest commit's tree is not a version")
         files = VersionFiles(
-            source=self._entry(repo, version_id, head.tree, SOURCE),
-            pickle=self._entry(repo, version_id, head.tree, CLASS_PICKLE),
+            source=self._entry(repo, version_id, head.entries, SOURCE),
+            pickle=self._entry(repo, version_id, head.entries, CLASS_PICKLE),
             meta=head.meta_blob,
         )
         stored = StoredVersion(name=name, id=version_id.decode("ascii"), files=files, meta=head.meta)
@@ -457,9 +462,15 @@ class GitStore:
     def _tree_of(self, repo: Repo, commit_sha: bytes) -> bytes:
         tree = self._commit_trees.get(commit_sha)
         if tree is None:
-            tree = read_commit(repo.object_store, commit_sha).tree
+            tree = commit_tree(commit_sha, read_raw(self._objects(repo), commit_sha, b"commit", "commit"))
             self._commit_trees[commit_sha] = tree
         return tree
+
+    def _objects(self, repo: Repo) -> ObjectReader:
+        """The fast reader of ``repo``'s objects (see :mod:`gitpet._objread`)."""
+        if self._reader is None:
+            self._reader = ObjectReader(repo.object_store)
+        return self._reader
 
     def _read_head(self, repo: Repo, sha: bytes) -> _VersionHead | None:
         """The tree and parsed meta of a version; None if ``sha`` is no version at all.
@@ -467,32 +478,34 @@ class GitStore:
         A tree with some but not all of a version's files is a damaged
         version: :class:`IntegrityError`, like any object that fails its checks.
         """
-        tree = find_object(repo.object_store, sha)
-        if not isinstance(tree, Tree) or not _VERSION_ENTRIES & {entry.path for entry in tree.items()}:
+        found = find_raw(self._objects(repo), sha)
+        if found is None or found[0] != b"tree":
             return None
-        meta_blob = self._entry(repo, sha, tree, META)
+        entries = tree_entries(sha, found[1])
+        if not _VERSION_ENTRIES & entries.keys():
+            return None
+        meta_blob = self._entry(repo, sha, entries, META)
         try:
             meta = json.loads(meta_blob)
         except ValueError as err:
             raise IntegrityError(sha.decode("ascii"), "meta.json is not JSON") from err
         if not isinstance(meta, dict):
             raise IntegrityError(sha.decode("ascii"), "meta.json is not an object")
-        return _VersionHead(tree, meta_blob, meta)
+        return _VersionHead(entries, meta_blob, meta)
 
-    def _entry(self, repo: Repo, tree_sha: bytes, tree: Tree, entry: bytes) -> bytes:
+    def _entry(
+        self, repo: Repo, tree_sha: bytes, entries: dict[bytes, tuple[int, bytes]], entry: bytes
+    ) -> bytes:
         where = tree_sha.decode("ascii")
+        name = entry.decode()
         try:
-            _mode, blob_sha = tree[entry]
+            _mode, blob_sha = entries[entry]
         except KeyError as err:
-            raise IntegrityError(where, f"version has no {entry.decode()}") from err
+            raise IntegrityError(where, f"version has no {name}") from err
         try:
-            blob = read_object(repo.object_store, blob_sha, f"{entry.decode()} blob")
+            return read_raw(self._objects(repo), blob_sha, b"blob", f"{name} blob")
         except IntegrityError as err:
-            raise IntegrityError(where, f"{entry.decode()}: {err.detail}") from err
-        if not isinstance(blob, Blob):
-            raise IntegrityError(where, f"{entry.decode()} is not a file")
-        data: bytes = blob.as_raw_string()
-        return data
+            raise IntegrityError(where, f"{name}: {err.detail}") from err
 
     # -- integrity -----------------------------------------------------------
 

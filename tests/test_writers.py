@@ -24,6 +24,8 @@ from hypothesis import strategies as st
 import gitpet
 from gitpet import GitStore, IntegrityError, PetClassManager
 from gitpet._codec import meta_json
+from gitpet._integrity import commit_tree, tree_entries
+from gitpet._objread import ObjectReader
 from gitpet._objwrite import write_loose, write_pack
 from gitpet._refupdate import read_ref, swap_ref
 from gitpet._source import _class_spans
@@ -266,3 +268,86 @@ def test_import_gitpet_leaves_sharing_gc_and_pipelines_unloaded_until_used() -> 
     assert out.split("\n")[:2] == ["[]", "gitpet._gc gitpet._pipelines True"]
     with pytest.raises(AttributeError, match="no attribute 'Nope'"):
         _ = gitpet.Nope  # type: ignore[attr-defined]
+
+
+# -- the load path's reader and parsers ---------------------------------------------
+
+
+def _all_objects(store: Path) -> list[bytes]:
+    listing = git(store, "cat-file", "--batch-all-objects", "--batch-check=%(objectname)").stdout
+    return [line.encode() for line in listing.split()]
+
+
+def test_the_object_reader_reads_what_dulwich_reads_packed_loose_and_deltified(tmp_path: Path) -> None:
+    store = tmp_path / "store"
+    pcm = PetClassManager(store)
+    for edit in range(6):  # loose objects: versions of one class that git can deltify
+        namespace: dict[str, object] = {"__name__": "delta_module"}
+        body = "".join(f"    def m{i}(self):\n        return {i} + {edit}\n" for i in range(40))
+        exec(compile(f"class Grows:\n{body}", "<grows>", "exec"), namespace)
+        pcm.push(namespace["Grows"])  # type: ignore[arg-type]
+    repo = Repo(str(store))
+    loose = _all_objects(store)
+    reader = ObjectReader(repo.object_store)
+    assert all(reader.get_raw(sha) == repo.object_store.get_raw(sha) for sha in loose)
+
+    git(store, "gc", "--aggressive", "--prune=now")  # one pack, with deltas
+    deltified = git(store, "verify-pack", "-v", *map(str, (store / "objects" / "pack").glob("*.idx"))).stdout
+    assert "chain length = 1:" in deltified  # some objects are deltas now
+    fresh = Repo(str(store))
+    reader = ObjectReader(fresh.object_store)
+    assert all(reader.get_raw(sha) == fresh.object_store.get_raw(sha) for sha in loose)
+    with pytest.raises(KeyError):
+        reader.get_raw(b"0" * 40)
+
+
+def test_the_object_reader_finds_a_pack_written_after_it_opened(tmp_path: Path) -> None:
+    store = bare_repo(tmp_path / "store.git")
+    repo = Repo(str(store))
+    reader = ObjectReader(repo.object_store)
+    first = [Blob.from_string(b"first %d" % i) for i in range(3)]
+    write_pack(store / "objects" / "pack", first)
+    assert reader.get_raw(first[0].id) == (3, b"first 0")
+    later = [Blob.from_string(b"later %d" % i) for i in range(3)]
+    write_pack(store / "objects" / "pack", later)
+    assert reader.get_raw(later[2].id) == (3, b"later 2")
+    reader.close()
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.text(min_size=1, max_size=20).filter(lambda n: "/" not in n and "\0" not in n),
+            st.sampled_from([0o100644, 0o100755, 0o40000, 0o120000]),
+        ),
+        min_size=1,
+        max_size=8,
+        unique_by=lambda entry: entry[0],
+    )
+)
+def test_tree_entries_parse_every_tree_dulwich_writes(entries: list[tuple[str, int]]) -> None:
+    tree = Tree()
+    for i, (name, mode) in enumerate(entries):
+        tree.add(name.encode(), mode, Blob.from_string(str(i).encode()).id)
+    parsed = tree_entries(tree.id, tree.as_raw_string())
+    assert parsed == {entry.path: (entry.mode, entry.sha) for entry in tree.items()}
+    with pytest.raises(IntegrityError, match="malformed tree"):
+        tree_entries(tree.id, tree.as_raw_string()[:-1])
+
+
+def test_commit_tree_reads_the_tree_of_a_git_commit_and_refuses_anything_else(tmp_path: Path) -> None:
+    store = tmp_path / "store"
+    pcm = PetClassManager(store)
+
+    class Committed:
+        pass
+
+    version = pcm.push(Committed)
+    commit = git(store, "rev-parse", "refs/heads/Committed").stdout.strip().encode()
+    raw = subprocess.run(
+        ["git", f"--git-dir={store}", "cat-file", "commit", commit.decode()], capture_output=True, check=True
+    ).stdout
+    assert commit_tree(commit, raw) == version.encode()
+    for damaged in (raw[1:], b"parent " + raw[5:], raw[:44] + b"z" + raw[45:]):
+        with pytest.raises(IntegrityError, match="malformed commit"):
+            commit_tree(commit, damaged)
