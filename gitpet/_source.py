@@ -123,6 +123,23 @@ class SourceFinder:
         # Keyed by the identity of linecache's line list: a checkcache() that
         # notices a changed file replaces the list, and so invalidates the entry.
         self._span_cache: dict[str, tuple[list[str], _Spans]] = {}
+        # inspect.getsourcefile was a fifth of finding a class's source; for a
+        # class it depends only on the module and the module's file.
+        self._source_files: dict[tuple[str, str | None], str | None] = {}
+
+    def _source_file(self, cls: type, module: types.ModuleType | None) -> str | None:
+        """The file ``cls``'s source is in: its module's source file (looked up once per module file)."""
+        key = (cls.__module__, getattr(module, "__file__", None))
+        if key in self._source_files:
+            return self._source_files[key]
+        try:
+            filename = inspect.getsourcefile(cls) if module is not None else None
+        except (TypeError, OSError):  # OSError: a class typed into ``python -c`` or a REPL
+            filename = None
+        if filename is None:
+            filename = getattr(module, "__file__", None)
+        self._source_files[key] = filename
+        return filename
 
     def _spans(self, filename: str, lines: list[str]) -> _Spans:
         cached = self._span_cache.get(filename)
@@ -135,12 +152,7 @@ class SourceFinder:
     def find(self, cls: type) -> ClassSource:
         """The dedented source of ``cls``, or a ClassSource saying why there is none."""
         module = sys.modules.get(cls.__module__)
-        try:
-            filename = inspect.getsourcefile(cls) if module is not None else None
-        except (TypeError, OSError):  # OSError: a class typed into ``python -c`` or a REPL
-            filename = None
-        if filename is None:
-            filename = getattr(module, "__file__", None)
+        filename = self._source_file(cls, module)
         if not filename:
             return ClassSource("", None, 0, 0, "its module has no source file (defined by exec?)")
         linecache.checkcache(filename)

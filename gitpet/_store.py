@@ -1006,7 +1006,12 @@ class GitStore:
             return written
 
         def write() -> None:
-            missing = [obj for obj in objects if not _freshen_loose(store, obj.id)]
+            # Only objects whose fan-out directory exists can be loose: in a packed
+            # store that is none, and each failed utime cost more than packing it.
+            fan_out = _loose_directories(store.path)
+            missing = [
+                obj for obj in objects if obj.id[:2] not in fan_out or not _freshen_loose(store, obj.id)
+            ]
             pack_path = write_pack(store.pack_dir, missing, fsync=self._fsync)
             if pack_path is not None:
                 store._update_pack_cache()
@@ -1103,6 +1108,15 @@ def _remotes_in(config: ConfigFile) -> dict[str, str]:
                 continue
             found[section[1].decode("utf-8")] = url.decode("utf-8")
     return dict(sorted(found.items()))
+
+
+def _loose_directories(objects_dir: str | os.PathLike[str]) -> frozenset[bytes]:
+    """The two-hex-digit fan-out directories of a store's loose objects."""
+    try:
+        names = os.listdir(objects_dir)
+    except FileNotFoundError:
+        return frozenset()
+    return frozenset(name.encode("ascii") for name in names if len(name) == 2)
 
 
 def _freshen_loose(store: Any, sha: bytes) -> bool:
