@@ -15,7 +15,7 @@ from dulwich.object_store import BaseObjectStore
 from dulwich.objects import Commit, ObjectID, ShaFile, Tag, Tree
 
 from gitpet._errors import IntegrityError
-from gitpet._integrity import find_object, read_object
+from gitpet._integrity import RawReader, find_object, read_object
 
 __all__ = [
     "ObjectReader",
@@ -32,7 +32,7 @@ __all__ = [
 ObjectReader = BaseObjectStore
 
 
-def read_commit(objects: ObjectReader, sha: bytes) -> Commit:
+def read_commit(objects: RawReader, sha: bytes) -> Commit:
     """The commit ``sha``, checked to be whole and what its id says (else :class:`IntegrityError`)."""
     obj = read_object(objects, sha, "commit")
     if not isinstance(obj, Commit):
@@ -40,7 +40,7 @@ def read_commit(objects: ObjectReader, sha: bytes) -> Commit:
     return obj
 
 
-def first_parent_chain(objects: ObjectReader, tip: bytes) -> Iterator[Commit]:
+def first_parent_chain(objects: RawReader, tip: bytes) -> Iterator[Commit]:
     """The commits of a history, newest first, following first parents."""
     sha: bytes | None = tip
     while sha is not None:

@@ -20,13 +20,13 @@ import zlib
 from typing import Any, Protocol
 
 from dulwich.errors import ApplyDeltaError, ChecksumMismatch, ObjectFormatException
-from dulwich.object_store import BaseObjectStore
 from dulwich.objects import ObjectID, ShaFile, object_class
 
 from gitpet._errors import IntegrityError
 
 __all__ = [
     "READ_ERRORS",
+    "RawReader",
     "TreeEntries",
     "commit_tree",
     "content_id",
@@ -69,7 +69,7 @@ _HEX = frozenset(b"0123456789abcdef")
 
 
 class RawReader(Protocol):
-    """Anything with dulwich's ``get_raw``: an object store, or :class:`gitpet._objread.ObjectReader`."""
+    """Anything with dulwich's ``get_raw``: an object store, or :class:`gitpet._objread.RawObjectReader`."""
 
     def get_raw(self, name: Any) -> tuple[int, bytes]: ...
 
@@ -151,7 +151,7 @@ def tree_entries(sha: bytes, raw: bytes) -> TreeEntries:
     return entries
 
 
-def find_object(objects: BaseObjectStore, sha: bytes) -> ShaFile | None:
+def find_object(objects: RawReader, sha: bytes) -> ShaFile | None:
     """The object ``sha``, checked; None if the store does not have it.
 
     Raises:
@@ -173,7 +173,7 @@ def find_object(objects: BaseObjectStore, sha: bytes) -> ShaFile | None:
     return obj
 
 
-def read_object(objects: BaseObjectStore, sha: bytes, what: str = "object") -> ShaFile:
+def read_object(objects: RawReader, sha: bytes, what: str = "object") -> ShaFile:
     """Like :func:`find_object`, but a missing object is an :class:`IntegrityError` too."""
     obj = find_object(objects, sha)
     if obj is None:

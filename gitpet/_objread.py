@@ -4,7 +4,7 @@ dulwich's ``get_raw`` stats the store for a multi-pack index, walks its pack
 cache and reads a packed object through several layers of Python; a loose
 object it parses into a ``ShaFile`` and serializes back. Loading a class
 reads five objects (commit, tree, meta, source, pickle), and those layers
-were most of the time. :class:`ObjectReader` reads what gitpet writes
+were most of the time. :class:`RawObjectReader` reads what gitpet writes
 directly: a whole object in a pack (through an ``mmap`` of the pack, found
 with the pack's index) or a loose object (one file read and one
 decompression). Anything else (a delta, which ``git gc`` makes, an object
@@ -23,13 +23,13 @@ from typing import Any
 
 from dulwich.pack import PackFileDisappeared
 
-__all__ = ["ObjectReader"]
+__all__ = ["RawObjectReader"]
 
 _WHOLE_TYPES = frozenset({1, 2, 3, 4})  # commit, tree, blob, tag; 6 and 7 are deltas
 _LOOSE_TYPES = {b"commit": 1, b"tree": 2, b"blob": 3, b"tag": 4}
 
 
-class ObjectReader:
+class RawObjectReader:
     """``get_raw(hex sha) -> (type number, content)`` over a dulwich disk object store.
 
     Example:
@@ -39,7 +39,7 @@ class ObjectReader:
         >>> repo = Repo.init_bare(tempfile.mkdtemp())
         >>> blob = Blob.from_string(b"class A: pass\\n")
         >>> repo.object_store.add_object(blob)
-        >>> ObjectReader(repo.object_store).get_raw(blob.id)
+        >>> RawObjectReader(repo.object_store).get_raw(blob.id)
         (3, b'class A: pass\\n')
     """
 

@@ -61,7 +61,7 @@ from gitpet._names import (
     tag_ref,
 )
 from gitpet._objects import CLASS_PICKLE, META, SOURCE, VersionFiles, VersionTree
-from gitpet._objread import ObjectReader
+from gitpet._objread import RawObjectReader
 from gitpet._objwrite import write_loose, write_pack
 from gitpet._records import PushResult, VersionInfo
 from gitpet._refupdate import read_ref, swap_ref
@@ -200,7 +200,7 @@ class GitStore:
         self._signing_key = Path(key).expanduser().absolute() if key else None
         self._signers: dict[tuple[bytes, Path], str | None] = {}
         self._repo_handle: Repo | None = None
-        self._reader: ObjectReader | None = None
+        self._reader: RawObjectReader | None = None
         self._finalizer: weakref.finalize[Any, Any] | None = None
         # Git objects never change, so these caches never go stale.
         self._commit_trees: _BoundedCache[bytes, bytes] = _BoundedCache(100_000)
@@ -450,7 +450,7 @@ class GitStore:
         if repo is None or tip is None:
             raise ClassNotFoundError(name, f"store {self._path}")
         history: list[VersionInfo] = []
-        for commit in first_parent_chain(repo.object_store, tip):
+        for commit in first_parent_chain(self._objects(repo), tip):
             if limit is not None and len(history) >= limit:
                 break
             history.append(VersionInfo.of(commit))
@@ -466,10 +466,10 @@ class GitStore:
             self._commit_trees[commit_sha] = tree
         return tree
 
-    def _objects(self, repo: Repo) -> ObjectReader:
+    def _objects(self, repo: Repo) -> RawObjectReader:
         """The fast reader of ``repo``'s objects (see :mod:`gitpet._objread`)."""
         if self._reader is None:
-            self._reader = ObjectReader(repo.object_store)
+            self._reader = RawObjectReader(repo.object_store)
         return self._reader
 
     def _read_head(self, repo: Repo, sha: bytes) -> _VersionHead | None:

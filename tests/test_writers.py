@@ -25,7 +25,7 @@ import gitpet
 from gitpet import GitStore, IntegrityError, PetClassManager
 from gitpet._codec import meta_json
 from gitpet._integrity import commit_tree, tree_entries
-from gitpet._objread import ObjectReader
+from gitpet._objread import RawObjectReader
 from gitpet._objwrite import write_loose, write_pack
 from gitpet._refupdate import read_ref, swap_ref
 from gitpet._source import _class_spans
@@ -288,14 +288,14 @@ def test_the_object_reader_reads_what_dulwich_reads_packed_loose_and_deltified(t
         pcm.push(namespace["Grows"])  # type: ignore[arg-type]
     repo = Repo(str(store))
     loose = _all_objects(store)
-    reader = ObjectReader(repo.object_store)
+    reader = RawObjectReader(repo.object_store)
     assert all(reader.get_raw(sha) == repo.object_store.get_raw(sha) for sha in loose)
 
     git(store, "gc", "--aggressive", "--prune=now")  # one pack, with deltas
     deltified = git(store, "verify-pack", "-v", *map(str, (store / "objects" / "pack").glob("*.idx"))).stdout
     assert "chain length = 1:" in deltified  # some objects are deltas now
     fresh = Repo(str(store))
-    reader = ObjectReader(fresh.object_store)
+    reader = RawObjectReader(fresh.object_store)
     assert all(reader.get_raw(sha) == fresh.object_store.get_raw(sha) for sha in loose)
     with pytest.raises(KeyError):
         reader.get_raw(b"0" * 40)
@@ -304,7 +304,7 @@ def test_the_object_reader_reads_what_dulwich_reads_packed_loose_and_deltified(t
 def test_the_object_reader_finds_a_pack_written_after_it_opened(tmp_path: Path) -> None:
     store = bare_repo(tmp_path / "store.git")
     repo = Repo(str(store))
-    reader = ObjectReader(repo.object_store)
+    reader = RawObjectReader(repo.object_store)
     first = [Blob.from_string(b"first %d" % i) for i in range(3)]
     write_pack(store / "objects" / "pack", first)
     assert reader.get_raw(first[0].id) == (3, b"first 0")
