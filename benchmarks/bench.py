@@ -13,9 +13,12 @@ from __future__ import annotations
 
 import argparse
 import compileall
+import contextlib
 import gc
 import importlib
+import io
 import json
+import os
 import platform
 import shutil
 import statistics
@@ -86,6 +89,26 @@ def median_time(run: Callable[[], object], rounds: int, setup: Callable[[], obje
     return statistics.median(times)
 
 
+def paired_medians(
+    ours: Callable[[], object], theirs: Callable[[], object], rounds: int, setup: Callable[[], object]
+) -> tuple[float, float]:
+    """Median times of two operations measured in alternation, ``setup`` (untimed) before each run,
+    so both see the same state of the machine (this disk's file creation varies by 10x over a run)."""
+    ours_times, theirs_times = [], []
+    for _ in range(rounds):
+        for run, times in ((ours, ours_times), (theirs, theirs_times)):
+            setup()
+            started = time.perf_counter()
+            run()
+            times.append(time.perf_counter() - started)
+    return statistics.median(ours_times), statistics.median(theirs_times)
+
+
+def settle_disk() -> None:
+    """Write out what earlier rows left in the page cache, so its writeback is not timed here."""
+    os.sync()
+
+
 def forget_loaded_classes() -> None:
     """Drop classes loaded earlier (gitpet keeps them only weakly), so the next pull loads again."""
     gc.collect()
@@ -137,7 +160,7 @@ class Bench:
             median_time(
                 register_and_push,
                 rounds,
-                setup=lambda: factories.append(PetFactory(self.manager(), BaseFactory())),
+                setup=lambda: (settle_disk(), factories.append(PetFactory(self.manager(), BaseFactory()))),
             )
             / count
         )
@@ -147,19 +170,14 @@ class Bench:
         items = list(zip(names, versions, strict=True))
         stream = FastImport.stream(items)
         fast_imports = iter(range(10**6))
-        fast = (
-            median_time(lambda: FastImport.run(self.workdir / f"fi{next(fast_imports)}", stream), rounds)
-            / count
+        stores = iter(GitStore(self.store_path()) for _ in range(10**6))
+        written, fast = paired_medians(
+            lambda: next(stores).write_versions(items),
+            lambda: FastImport.run(self.workdir / f"fi{next(fast_imports)}", stream),
+            rounds,
+            settle_disk,
         )
-        stores: list[GitStore] = []
-        written = (
-            median_time(
-                lambda: stores[-1].write_versions(items),
-                rounds,
-                setup=lambda: stores.append(GitStore(self.store_path())),
-            )
-            / count
-        )
+        written, fast = written / count, fast / count
         self.row("git-writing part of push_all", written, "git fast-import, same trees", fast, 1.0)
 
         factory = factories[-1]
@@ -173,15 +191,15 @@ class Bench:
             ("small", lambda r: small_classes(self.workdir, 1, f"bench_single_{r}", edit=r)[0]),
             ("plugin", lambda r: plugin_classes(self.workdir, f"bench_plugin_single_{r}", 1, edit=r)[0]),
         ):
-            # More rounds than the rest: one push is short, and this disk's file creation is noisy.
+            # More rounds than the rest: one push is short, and file creation here is noisy.
             single_rounds = max(rounds, 15)
             variants = [make(r) for r in range(single_rounds)]
             ours, theirs = iter(variants), iter(variants)
-            pushed_one = median_time(
-                lambda it=ours, kind=kind: manager.push(next(it), f"Single_{kind}"), single_rounds
-            )
-            plain_one = median_time(
-                lambda it=theirs, kind=kind: plain.push(f"Single_{kind}", next(it)), single_rounds
+            pushed_one, plain_one = paired_medians(
+                lambda it=ours, kind=kind: manager.push(next(it), f"Single_{kind}"),
+                lambda it=theirs, kind=kind: plain.push(f"Single_{kind}", next(it)),
+                single_rounds,
+                settle_disk,
             )
             self.row(
                 f"single push of a changed class ({kind})",
@@ -416,9 +434,6 @@ def _python(code: str) -> Callable[[], object]:
 
 
 def _quiet(run: Callable[[], object]) -> None:
-    import contextlib
-    import io
-
     with contextlib.redirect_stdout(io.StringIO()):
         run()
 
@@ -481,8 +496,6 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _cores() -> int:
-    import os
-
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
