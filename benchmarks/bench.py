@@ -61,10 +61,25 @@ class Row:
     baseline: str
     baseline_seconds: float
     target: float | None = None
+    ratios: tuple[float, ...] = ()  # one per run, when the suite ran several times
 
     @property
     def ratio(self) -> float:
-        return self.seconds / self.baseline_seconds
+        """The median of the runs' ratios (each run's row against its own baseline)."""
+        return statistics.median(self.ratios) if self.ratios else self.seconds / self.baseline_seconds
+
+    @classmethod
+    def across(cls, runs: list[Row]) -> Row:
+        """One row from the same row of several runs: median times, and every run's ratio."""
+        first = runs[0]
+        return cls(
+            first.name,
+            statistics.median(r.seconds for r in runs),
+            first.baseline,
+            statistics.median(r.baseline_seconds for r in runs),
+            first.target,
+            tuple(r.ratio for r in runs),
+        )
 
     @property
     def meets_target(self) -> bool | None:
@@ -446,30 +461,26 @@ def _fmt(seconds: float) -> str:
 
 def _format_row(row: Row) -> str:
     target = "" if row.target is None else f"≤{row.target:g}x " + ("ok" if row.meets_target else "MISS")
+    spread = f"{min(row.ratios):.2f}-{max(row.ratios):.2f}" if len(row.ratios) > 1 else ""
     return (
         f"| {row.name} | {_fmt(row.seconds)} | {row.baseline} | {_fmt(row.baseline_seconds)} "
-        f"| {row.ratio:.2f}x | {target} |"
+        f"| {row.ratio:.2f}x | {spread} | {target} |"
     )
 
 
-def table(bench: Bench) -> Iterator[str]:
-    yield "| operation | time | baseline | baseline time | ratio | target |"
-    yield "| --- | ---: | --- | ---: | ---: | --- |"
-    yield from (_format_row(row) for row in bench.rows)
+def table(rows: list[Row], sizes: list[Size]) -> Iterator[str]:
+    yield "| operation | time | baseline | baseline time | ratio | runs' ratios | target |"
+    yield "| --- | ---: | --- | ---: | ---: | ---: | --- |"
+    yield from (_format_row(row) for row in rows)
     yield ""
     yield "| store size | KiB |"
     yield "| --- | ---: |"
-    yield from (f"| {size.name} | {size.bytes / 1024:.1f} |" for size in bench.sizes)
+    yield from (f"| {size.name} | {size.bytes / 1024:.1f} |" for size in sizes)
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--classes", type=int, default=1000, help="small classes for the scale rows")
-    parser.add_argument("--rounds", type=int, default=5, help="rounds per row (the median is reported)")
-    parser.add_argument("--json", type=Path, default=Path("bench.json"), help="where to write the rows")
-    args = parser.parse_args(argv)
+def run_suite(count: int, rounds: int) -> Bench:
     workdir = Path(tempfile.mkdtemp(prefix="gitpet-bench-"))
-    bench = Bench(workdir, args.classes, args.rounds)
+    bench = Bench(workdir, count, rounds)
     try:
         manager = bench.push_rows()
         bench.hash_rows()
@@ -479,16 +490,39 @@ def main(argv: list[str] | None = None) -> int:
         bench.history_rows()
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
+    return bench
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--classes", type=int, default=1000, help="small classes for the scale rows")
+    parser.add_argument("--rounds", type=int, default=5, help="rounds per row (the median is reported)")
+    parser.add_argument("--json", type=Path, default=Path("bench.json"), help="where to write the rows")
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        help="run the whole suite this many times (file creation on a "
+        "shared disk varies over minutes; the table gives the median of the runs and their spread)",
+    )
+    args = parser.parse_args(argv)
+    runs = []
+    for run in range(args.repeat):
+        print(f"run {run + 1} of {args.repeat}", flush=True)
+        runs.append(run_suite(args.classes, args.rounds))
+    rows = [Row.across(list(same)) for same in zip(*(bench.rows for bench in runs), strict=True)]
+    sizes = runs[-1].sizes  # deterministic: the same in every run
     print()
-    print("\n".join(table(bench)))
+    print("\n".join(table(rows, sizes)))
     payload = {
         "date": date.today().isoformat(),
         "machine": f"{platform.machine()}, {platform.processor() or 'unknown cpu'}, {_cores()} cores",
         "python": platform.python_version(),
         "classes": args.classes,
         "rounds": args.rounds,
-        "rows": [{**asdict(row), "ratio": row.ratio, "meets_target": row.meets_target} for row in bench.rows],
-        "sizes": [asdict(size) for size in bench.sizes],
+        "repeat": args.repeat,
+        "rows": [{**asdict(row), "ratio": row.ratio, "meets_target": row.meets_target} for row in rows],
+        "sizes": [asdict(size) for size in sizes],
     }
     args.json.write_text(json.dumps(payload, indent=2))
     print(f"wrote {args.json}")

@@ -27,6 +27,8 @@ def import_module(workdir: Path, name: str, source: str) -> ModuleType:
     (workdir / f"{name}.py").write_text(source)
     if str(workdir) not in sys.path:
         sys.path.insert(0, str(workdir))
+    sys.modules.pop(name, None)  # a module of the same name from an earlier run of the suite
+    importlib.invalidate_caches()
     module = importlib.import_module(name)
     cloudpickle.register_pickle_by_value(module)
     return module
