@@ -92,31 +92,38 @@ class Size:
     bytes: int
 
 
-def median_time(run: Callable[[], object], rounds: int, setup: Callable[[], object] | None = None) -> float:
-    """Median wall time of ``run`` over ``rounds`` (``setup`` runs before each, untimed)."""
-    times = []
-    for _ in range(rounds):
-        if setup is not None:
-            setup()
-        started = time.perf_counter()
-        run()
-        times.append(time.perf_counter() - started)
-    return statistics.median(times)
+@dataclass(frozen=True)
+class Op:
+    """Something to time, and what to do (untimed) before each run of it."""
+
+    run: Callable[[], object]
+    setup: Callable[[], object] | None = None
 
 
-def paired_medians(
-    ours: Callable[[], object], theirs: Callable[[], object], rounds: int, setup: Callable[[], object]
-) -> tuple[float, float]:
-    """Median times of two operations measured in alternation, ``setup`` (untimed) before each run,
-    so both see the same state of the machine (this disk's file creation varies by 10x over a run)."""
-    ours_times, theirs_times = [], []
+def median_time(op: Op, rounds: int) -> float:
+    """Median wall time of ``op`` over ``rounds`` runs."""
+    return paired(op, None, rounds)[0]
+
+
+def paired(ours: Op, theirs: Op | None, rounds: int) -> tuple[float, float]:
+    """Median times of an operation and its baseline, measured in alternation.
+
+    Both see the same state of the machine: on the benchmark machine CPU speed
+    and file creation vary several-fold over minutes, and a ratio of two
+    medians taken minutes apart measured that, not gitpet.
+    """
+    ours_times: list[float] = []
+    theirs_times: list[float] = []
     for _ in range(rounds):
-        for run, times in ((ours, ours_times), (theirs, theirs_times)):
-            setup()
+        for op, times in ((ours, ours_times), (theirs, theirs_times)):
+            if op is None:
+                continue
+            if op.setup is not None:
+                op.setup()
             started = time.perf_counter()
-            run()
+            op.run()
             times.append(time.perf_counter() - started)
-    return statistics.median(ours_times), statistics.median(theirs_times)
+    return statistics.median(ours_times), statistics.median(theirs_times) if theirs_times else float("nan")
 
 
 def settle_disk() -> None:
@@ -162,8 +169,6 @@ class Bench:
         reference = self.manager()
         versions = [reference.encode(cls, name) for name, cls in zip(names, classes, strict=True)]
         payloads = [(v.files.source, v.files.meta) for v in versions]
-        floor = median_time(lambda: push_floor(classes, payloads), rounds) / count
-
         factories: list[PetFactory] = []
 
         def register_and_push() -> None:
@@ -171,14 +176,15 @@ class Bench:
                 factories[-1][name] = cls
             factories[-1].push_all()
 
-        pushed = (
-            median_time(
+        pushed, floor = paired(
+            Op(
                 register_and_push,
-                rounds,
-                setup=lambda: (settle_disk(), factories.append(PetFactory(self.manager(), BaseFactory()))),
-            )
-            / count
+                lambda: (settle_disk(), factories.append(PetFactory(self.manager(), BaseFactory()))),
+            ),
+            Op(lambda: push_floor(classes, payloads)),
+            rounds,
         )
+        pushed, floor = pushed / count, floor / count
         self.row(f"register + push_all, {count} new classes", pushed, "push floor", floor, 4.0)
 
         # The git-writing part alone (classes already encoded) against git fast-import.
@@ -186,17 +192,16 @@ class Bench:
         stream = FastImport.stream(items)
         fast_imports = iter(range(10**6))
         stores = iter(GitStore(self.store_path()) for _ in range(10**6))
-        written, fast = paired_medians(
-            lambda: next(stores).write_versions(items),
-            lambda: FastImport.run(self.workdir / f"fi{next(fast_imports)}", stream),
+        written, fast = paired(
+            Op(lambda: next(stores).write_versions(items), settle_disk),
+            Op(lambda: FastImport.run(self.workdir / f"fi{next(fast_imports)}", stream), settle_disk),
             rounds,
-            settle_disk,
         )
         written, fast = written / count, fast / count
         self.row("git-writing part of push_all", written, "git fast-import, same trees", fast, 1.0)
 
         factory = factories[-1]
-        unchanged = median_time(factory.push_all, rounds) / count
+        unchanged = median_time(Op(factory.push_all), rounds) / count
         self.row("push_all, nothing changed", unchanged, "push_all of new classes", pushed, 0.1)
 
         # One interactive push of a changed class, small and realistic, against the plain file store.
@@ -210,11 +215,10 @@ class Bench:
             single_rounds = max(rounds, 15)
             variants = [make(r) for r in range(single_rounds)]
             ours, theirs = iter(variants), iter(variants)
-            pushed_one, plain_one = paired_medians(
-                lambda it=ours, kind=kind: manager.push(next(it), f"Single_{kind}"),
-                lambda it=theirs, kind=kind: plain.push(f"Single_{kind}", next(it)),
+            pushed_one, plain_one = paired(
+                Op(lambda it=ours, kind=kind: manager.push(next(it), f"Single_{kind}"), settle_disk),
+                Op(lambda it=theirs, kind=kind: plain.push(f"Single_{kind}", next(it)), settle_disk),
                 single_rounds,
-                settle_disk,
             )
             self.row(
                 f"single push of a changed class ({kind})",
@@ -226,19 +230,25 @@ class Bench:
         return manager
 
     def hash_rows(self) -> None:
-        rounds = self.rounds
         for kind, classes in (
-            ("small", small_classes(self.workdir, min(self.count, 200), "bench_hash")),
+            ("small", small_classes(self.workdir, min(self.count, 200), "bench_small_hash")),
             ("plugin", plugin_classes(self.workdir, "bench_hash_plugins")),
         ):
-            dumps = median_time(lambda cs=classes: [cloudpickle.dumps(c) for c in cs], rounds) / len(classes)
             hashers: list[PetClassManager] = []
-            hashing = median_time(
-                lambda cs=classes, hs=hashers: [hs[-1].get_class_hash(c) for c in cs],
-                rounds,
-                setup=lambda hs=hashers: hs.append(self.manager()),
-            ) / len(classes)
-            self.row(f"get_class_hash on registration ({kind})", hashing, "cloudpickle.dumps", dumps)
+            hashing, dumps = paired(
+                Op(
+                    lambda cs=classes, hs=hashers: [hs[-1].get_class_hash(c) for c in cs],
+                    lambda hs=hashers: hs.append(self.manager()),
+                ),
+                Op(lambda cs=classes: [cloudpickle.dumps(c) for c in cs]),
+                self.rounds,
+            )
+            self.row(
+                f"get_class_hash on registration ({kind})",
+                hashing / len(classes),
+                "cloudpickle.dumps",
+                dumps / len(classes),
+            )
 
     # -- loading ---------------------------------------------------------------
 
@@ -247,78 +257,67 @@ class Bench:
         names = [f"C{i}" for i in range(count)]
         stored = [manager.store.read_version(name) for name in names]
         floor_files = write_floor_files(self.workdir / "floor", [s.files.pickle for s in stored])
-        floor = median_time(lambda: load_floor(floor_files), rounds, setup=forget_loaded_classes) / count
-
+        floor = Op(lambda: load_floor(floor_files), forget_loaded_classes)
         managers: list[PetClassManager] = []
+        factories: list[PetFactory] = []
 
         def fresh_manager() -> None:
+            factories.clear()  # a factory holds the classes it loaded: drop them before collecting
             forget_loaded_classes()
-            managers.append(self.manager(manager.store.path))
+            managers[:] = [self.manager(manager.store.path)]
             managers[-1].store.names()  # open the store: "warm" is an open store, not a loaded class
 
-        first = (
-            median_time(lambda: [managers[-1].pull(n) for n in names], rounds, setup=fresh_manager) / count
-        )
-        self.row("pull latest, warm store (first load)", first, "load floor", floor, 1.5)
+        def fresh_factory(fallback: BaseFactory | None = None) -> None:
+            fresh_manager()
+            factories.append(PetFactory(managers[-1], fallback))
 
+        def per_class(ours: Op, theirs: Op, label: str, baseline: str, target: float | None = None) -> None:
+            seconds, base = paired(ours, theirs, rounds)
+            self.row(label, seconds / count, baseline, base / count, target)
+
+        first = Op(lambda: [managers[-1].pull(n) for n in names], fresh_manager)
+        per_class(first, floor, "pull latest, warm store (first load)", "load floor", 1.5)
         catfile = CatFile(manager.store.path)
-        cat = (
-            median_time(
-                lambda: [cloudpickle.loads(catfile.read(f"refs/heads/{n}:class.pkl")) for n in names],
-                rounds,
-                setup=forget_loaded_classes,
-            )
-            / count
+        cat = Op(
+            lambda: [cloudpickle.loads(catfile.read(f"refs/heads/{n}:class.pkl")) for n in names],
+            forget_loaded_classes,
         )
+        per_class(first, cat, "pull latest, warm store (first load)", "git cat-file --batch + loads")
         catfile.close()
-        self.row("pull latest, warm store (first load)", first, "git cat-file --batch + loads", cat)
 
         held = [manager.pull(n) for n in names]
-        again = median_time(lambda: [manager.pull(n) for n in names], rounds) / count
-        self.row("pull latest again (class in memory)", again, "load floor", floor)
+        again = Op(lambda: [manager.pull(n) for n in names])
+        per_class(
+            again, Op(lambda: load_floor(floor_files)), "pull latest again (class in memory)", "load floor"
+        )
         del held
 
         ids = [s.id for s in stored]
         for label, spec in (("id", lambda i: ids[i]), ("12-hex prefix", lambda i: ids[i][:12])):
-            factories: list[PetFactory] = []
-            by = (
-                median_time(
-                    lambda spec=spec, fs=factories: [
-                        fs[-1].get_version(n, spec(i)) for i, n in enumerate(names)
-                    ],
-                    rounds,
-                    setup=lambda fs=factories: (fresh_manager(), fs.append(PetFactory(managers[-1]))),
-                )
-                / count
+            by = Op(
+                lambda spec=spec: [factories[-1].get_version(n, spec(i)) for i, n in enumerate(names)],
+                fresh_factory,
             )
-            self.row(f"get_version by {label} (first load)", by, "load floor", floor)
-        factories = []
-        lazy = (
-            median_time(
-                lambda: [factories[-1][n] for n in names],
-                rounds,
-                setup=lambda: (fresh_manager(), factories.append(PetFactory(managers[-1], BaseFactory()))),
-            )
-            / count
-        )
-        self.row("lazy factory[name] (first load)", lazy, "load floor", floor)
+            per_class(by, floor, f"get_version by {label} (first load)", "load floor")
+        lazy = Op(lambda: [factories[-1][n] for n in names], lambda: fresh_factory(BaseFactory()))
+        per_class(lazy, floor, "lazy factory[name] (first load)", "load floor")
 
         # One class in a fresh process: interpreter + import + open + load. gitpet's bytecode is
         # compiled first, as an install does (dulwich's and cloudpickle's already is).
         compileall.compile_dir(str(Path(gitpet.__file__).parent), quiet=1)
         path = str(manager.store.path)
-        load_one = f"import gitpet; gitpet.PetClassManager({path!r}).pull('C0')"
-        fresh = median_time(_python(load_one), rounds)
-        bare = median_time(_python("import dulwich.repo, cloudpickle"), rounds)
+        bare = Op(_python("import dulwich.repo, cloudpickle"))
+        load_one = Op(_python(f"import gitpet; gitpet.PetClassManager({path!r}).pull('C0')"))
+        fresh, base = paired(load_one, bare, rounds)
         self.row(
             "pull in a fresh process (import + open + load)",
             fresh,
             "import dulwich.repo, cloudpickle",
-            bare,
+            base,
             1.5,
         )
-        imports = median_time(_python("import gitpet"), rounds)
-        self.row("import gitpet (fresh process)", imports, "import dulwich.repo, cloudpickle", bare)
+        imports, base = paired(Op(_python("import gitpet")), bare, rounds)
+        self.row("import gitpet (fresh process)", imports, "import dulwich.repo, cloudpickle", base)
 
     def scale_rows(self) -> None:
         """Loading cost with 10, N and 10 N classes in the store: it must stay flat."""
@@ -326,14 +325,20 @@ class Bench:
         classes = small_classes(self.workdir, max(sizes), "bench_scale")
         # The same classes in every store, none of them the one loaded to open the store.
         names = [f"C{i}" for i in range(min(min(sizes) - 1, SAMPLE))]
-        per_lookup: dict[int, float] = {}
+        paths = {}
         for size in sizes:
             manager = self.manager()
             manager.push_many([(f"C{i}", classes[i]) for i in range(size)])
             # The same storage in every store (one pack): a small batch is written as loose
             # objects and a large one as a pack, which would compare storage forms, not sizes.
             manager.store.gc(prune_older_than=0)
-            per_lookup[size] = self._first_loads_elsewhere(manager.store.path, f"C{size - 1}", names)
+            paths[size] = manager.store.path
+        # Each store measured in turn, several times over, so all see the same machine.
+        samples: dict[int, list[float]] = {size: [] for size in sizes}
+        for _ in range(max(self.rounds, 5)):
+            for size in sizes:
+                samples[size].append(self._first_loads_elsewhere(paths[size], f"C{size - 1}", names))
+        per_lookup = {size: statistics.median(found) for size, found in samples.items()}
         smallest = min(sizes)
         for size in sizes:
             if size != smallest:
@@ -361,8 +366,7 @@ class Bench:
             "    times.append(time.perf_counter() - started)\n"
             "print(statistics.median(times) / len(names))\n"
         )
-        # 10 lookups are short next to this machine's jitter: many more rounds than elsewhere.
-        rounds = max(self.rounds * 5, 25)
+        rounds = 10  # 10 lookups are short next to this machine's jitter
         command = [sys.executable, "-c", code, str(path), str(rounds), warm, *names]
         return float(subprocess.run(command, check=True, capture_output=True, text=True).stdout)
 
@@ -392,12 +396,17 @@ class Bench:
             steps = [cls(**c["params"]) for cls, c in zip(loaded[1:], components[1:], strict=True)]
             loaded[0](steps=steps)
 
-        floor = median_time(floor_build, rounds, setup=forget_loaded_classes)
         fresh: list[PetContainer] = []
-        built = median_time(
-            lambda: BasePlugin.build_from_dump(dump, fresh[-1].ppif),
+
+        def fresh_container() -> None:
+            fresh.clear()
+            forget_loaded_classes()
+            fresh.append(PetContainer(path))
+
+        built, floor = paired(
+            Op(lambda: BasePlugin.build_from_dump(dump, fresh[-1].ppif), fresh_container),
+            Op(floor_build, forget_loaded_classes),
             rounds,
-            setup=lambda: (forget_loaded_classes(), fresh.append(PetContainer(path))),
         )
         self.row(
             "build_from_dump, 20-component pipeline (fresh container)",
@@ -421,13 +430,12 @@ class Bench:
             plain.push("Plugin0", module.Plugin0)
         rounds = self.rounds
         git_log = ["git", f"--git-dir={path}", "log", "--format=%H %T %an %at %s", "refs/heads/Plugin0"]
-        logged = median_time(lambda: subprocess.run(git_log, check=True, capture_output=True), rounds)
-        listed = median_time(lambda: manager.store.versions("Plugin0"), rounds)
-        self.row(f"versions(), {versions} versions", listed, "git log (real git)", logged)
-        cli = median_time(
-            lambda: _quiet(lambda: gitpet_cli(["--store", str(path), "log", "Plugin0"])), rounds
-        )
-        self.row(f"gitpet log (in process), {versions} versions", cli, "git log (real git)", logged)
+        logged = Op(lambda: subprocess.run(git_log, check=True, capture_output=True))
+        listed, base = paired(Op(lambda: manager.store.versions("Plugin0")), logged, rounds)
+        self.row(f"versions(), {versions} versions", listed, "git log (real git)", base)
+        cli_log = Op(lambda: _quiet(lambda: gitpet_cli(["--store", str(path), "log", "Plugin0"])))
+        cli, base = paired(cli_log, logged, rounds)
+        self.row(f"gitpet log (in process), {versions} versions", cli, "git log (real git)", base)
 
         self.sizes.append(Size(f"plain file store, {versions} versions", tree_size(plain.root / "Plugin0")))
         self.sizes.append(Size(f"gitpet store, {versions} versions, before gc", tree_size(path / "objects")))
