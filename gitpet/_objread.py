@@ -21,7 +21,7 @@ import os
 import zlib
 from typing import Any
 
-from dulwich.pack import PackFileDisappeared
+from dulwich.pack import PackFileDisappeared, load_pack_index
 
 __all__ = ["RawObjectReader"]
 
@@ -45,39 +45,31 @@ class RawObjectReader:
 
     def __init__(self, objects: Any) -> None:
         self._objects = objects
-        self._packs: list[tuple[Any, mmap.mmap]] = []
-        self._pack_names: set[str] = set()
-        self._pack_dir_seen: int | None = None
+        self._packs: dict[str, tuple[Any, mmap.mmap]] = {}  # pack path -> (its index, its data mapped)
+        self._pack_dir_seen: frozenset[str] | None = None  # pack directory's names at the last refresh
 
     def get_raw(self, sha: bytes) -> tuple[int, bytes]:
         """The type number and content of object ``sha`` (hex); KeyError if it is not stored."""
         found = self._from_packs(sha) or self._from_loose(sha)
+        if found is None and self._refresh_packs():
+            found = self._from_packs(sha)  # in a pack that appeared since
         if found is not None:
             return found
-        raw: tuple[int, bytes] = self._objects.get_raw(sha)  # deltas, new packs, alternates
-        self._refresh_packs()
+        raw: tuple[int, bytes] = self._objects.get_raw(sha)  # deltas, alternates, damage: dulwich's
         return raw
 
-    def _pack_dir_changed(self) -> bool:
-        try:
-            seen: int | None = os.stat(self._objects.pack_dir).st_mtime_ns
-        except FileNotFoundError:
-            seen = None
-        changed = seen != self._pack_dir_seen
-        self._pack_dir_seen = seen
-        return changed
-
     def close(self) -> None:
-        for _index, data in self._packs:
+        for index, data in self._packs.values():
             data.close()
-        self._packs = []
-        self._pack_names = set()
+            index.close()
+        self._packs = {}
+        self._pack_dir_seen = None
 
     def _from_packs(self, sha: bytes) -> tuple[int, bytes] | None:
         if self._pack_dir_seen is None:
             self._refresh_packs()
         binary = bytes.fromhex(sha.decode("ascii"))
-        for index, data in self._packs:
+        for index, data in self._packs.values():
             try:
                 offset = index.object_offset(binary)
             except (KeyError, PackFileDisappeared):
@@ -101,21 +93,42 @@ class RawObjectReader:
             return None  # not what git writes: let dulwich read it and say what is wrong
         return type_num, content
 
-    def _refresh_packs(self) -> None:
-        if not self._pack_dir_changed():
-            return
-        for pack in self._objects.packs:
-            path = pack._data_path
-            if path in self._pack_names:
-                continue
+    def _refresh_packs(self) -> bool:
+        """Map the packs that appeared, unmap those gc removed (their objects are in its new pack:
+        a mapping keeps a deleted file's space in use for as long as the process runs).
+        Returns whether the pack directory changed."""
+        names = self._pack_dir_names()
+        if names == self._pack_dir_seen:
+            return False
+        self._pack_dir_seen = names
+        pack_dir = os.fspath(self._objects.pack_dir)
+        # A pack counts once its index is there (a pack is renamed into place first).
+        current = {
+            os.path.join(pack_dir, name)
+            for name in names
+            if name.endswith(".pack") and name.removesuffix(".pack") + ".idx" in names
+        }
+        for path in self._packs.keys() - current:
+            index, data = self._packs.pop(path)
+            data.close()
+            index.close()
+        for path in current - self._packs.keys():
             try:
                 with open(path, "rb") as handle:
                     data = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
-                index = pack.index
-            except (OSError, ValueError, PackFileDisappeared):
-                continue  # removed meanwhile (gc), or empty: dulwich's path reports it
-            self._packs.append((index, data))
-            self._pack_names.add(path)
+                index = load_pack_index(path.removesuffix(".pack") + ".idx", self._objects.object_format)
+            except (OSError, ValueError, AssertionError, PackFileDisappeared):
+                continue  # removed meanwhile (gc), or damaged: dulwich's path reports it
+            self._packs[path] = (index, data)
+        return True
+
+    def _pack_dir_names(self) -> frozenset[str]:
+        # The names, not the directory's mtime: two packs written within one
+        # timestamp tick would leave the second to dulwich's slow path forever.
+        try:
+            return frozenset(os.listdir(self._objects.pack_dir))
+        except FileNotFoundError:
+            return frozenset()
 
 
 def _whole_object_at(data: mmap.mmap, offset: int) -> tuple[int, bytes] | None:

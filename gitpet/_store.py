@@ -538,7 +538,11 @@ class GitStore:
         if self._repo() is None:
             empty = StoreSize(0, 0, 0)
             return GcReport(empty, empty, 0, 0, 0, 0, 0, ())
-        return collect_garbage(self, prune_older_than, self._lock_timeout)
+        report = collect_garbage(self, prune_older_than, self._lock_timeout)
+        if self._reader is not None:
+            self._reader.close()  # unmap the packs gc removed
+            self._reader = None
+        return report
 
     # -- trust ---------------------------------------------------------------
 

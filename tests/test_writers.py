@@ -290,6 +290,7 @@ def test_the_object_reader_reads_what_dulwich_reads_packed_loose_and_deltified(t
     loose = _all_objects(store)
     reader = RawObjectReader(repo.object_store)
     assert all(reader.get_raw(sha) == repo.object_store.get_raw(sha) for sha in loose)
+    reader.close()
 
     git(store, "gc", "--aggressive", "--prune=now")  # one pack, with deltas
     deltified = git(store, "verify-pack", "-v", *map(str, (store / "objects" / "pack").glob("*.idx"))).stdout
@@ -299,6 +300,9 @@ def test_the_object_reader_reads_what_dulwich_reads_packed_loose_and_deltified(t
     assert all(reader.get_raw(sha) == fresh.object_store.get_raw(sha) for sha in loose)
     with pytest.raises(KeyError):
         reader.get_raw(b"0" * 40)
+    reader.close()
+    fresh.close()
+    repo.close()
 
 
 def test_the_object_reader_finds_a_pack_written_after_it_opened(tmp_path: Path) -> None:
@@ -312,6 +316,7 @@ def test_the_object_reader_finds_a_pack_written_after_it_opened(tmp_path: Path) 
     write_pack(store / "objects" / "pack", later)
     assert reader.get_raw(later[2].id) == (3, b"later 2")
     reader.close()
+    repo.close()
 
 
 @given(
@@ -351,3 +356,27 @@ def test_commit_tree_reads_the_tree_of_a_git_commit_and_refuses_anything_else(tm
     for damaged in (raw[1:], b"parent " + raw[5:], raw[:44] + b"z" + raw[45:]):
         with pytest.raises(IntegrityError, match="malformed commit"):
             commit_tree(commit, damaged)
+
+
+def test_the_object_reader_lets_go_of_packs_gc_removed(tmp_path: Path) -> None:
+    store = tmp_path / "store"
+    pcm = PetClassManager(store)
+    namespace: dict[str, object] = {"__name__": "gc_module"}
+    exec(compile("class Kept:\n    def f(self):\n        return 7\n", "<kept>", "exec"), namespace)
+    pcm.push_many([(f"K{i}", namespace["Kept"]) for i in range(70)])  # type: ignore[misc]
+    pcm.push(namespace["Kept"], "Loose")  # type: ignore[arg-type]
+    pcm.store.gc(prune_older_than=0)
+    repo = Repo(str(store))
+    reader = RawObjectReader(repo.object_store)
+    tip = pcm.store.latest_id("K1")
+    assert tip is not None and reader.get_raw(tip.encode())[0] == 2
+    mapped_before = set(reader._packs)
+    pcm.push(namespace["Kept"], "Later")  # type: ignore[arg-type]
+    pcm.store.gc(prune_older_than=0)  # one new pack; the old one is deleted
+    assert reader.get_raw(tip.encode())[0] == 2  # still read (from the old mapping)
+    with pytest.raises(KeyError):
+        reader.get_raw(b"1" * 40)  # a miss goes to dulwich, which refreshes the packs
+    assert not mapped_before & set(reader._packs)
+    assert set(reader._packs) == {str(p) for p in (store / "objects" / "pack").glob("*.pack")}
+    reader.close()
+    repo.close()
