@@ -286,9 +286,7 @@ class GitStore:
             self._finalizer()
             self._finalizer = None
         self._repo_handle = None
-        if self._reader is not None:
-            self._reader.close()
-            self._reader = None
+        self._drop_reader()
         self._writers.close()
 
     # -- reading -----------------------------------------------------------
@@ -472,6 +470,11 @@ class GitStore:
             self._reader = RawObjectReader(repo.object_store)
         return self._reader
 
+    def _drop_reader(self) -> None:
+        if self._reader is not None:
+            self._reader.close()
+            self._reader = None
+
     def _read_head(self, repo: Repo, sha: bytes) -> _VersionHead | None:
         """The tree and parsed meta of a version; None if ``sha`` is no version at all.
 
@@ -493,9 +496,7 @@ class GitStore:
             raise IntegrityError(sha.decode("ascii"), "meta.json is not an object")
         return _VersionHead(entries, meta_blob, meta)
 
-    def _entry(
-        self, repo: Repo, tree_sha: bytes, entries: dict[bytes, tuple[int, bytes]], entry: bytes
-    ) -> bytes:
+    def _entry(self, repo: Repo, tree_sha: bytes, entries: TreeEntries, entry: bytes) -> bytes:
         where = tree_sha.decode("ascii")
         name = entry.decode()
         try:
@@ -539,9 +540,7 @@ class GitStore:
             empty = StoreSize(0, 0, 0)
             return GcReport(empty, empty, 0, 0, 0, 0, 0, ())
         report = collect_garbage(self, prune_older_than, self._lock_timeout)
-        if self._reader is not None:
-            self._reader.close()  # unmap the packs gc removed
-            self._reader = None
+        self._drop_reader()  # unmap the packs gc removed
         return report
 
     # -- trust ---------------------------------------------------------------
