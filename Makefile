@@ -3,7 +3,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test check stress gc-size bench clean
+.PHONY: demo test check docs stress gc-size bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -31,9 +31,14 @@ gc-size: $(STAMP)
 bench: $(STAMP)
 	$(PY) benchmarks/bench.py --classes 1000 --rounds 5 --repeat 3 --json bench.json
 
+# The documentation site (mkdocs, material theme, API reference from the docstrings) into site/.
+# `make test` builds it too and runs every Python example in it.
+docs: $(STAMP)
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict
+
 check: $(STAMP)
 	$(VENV)/bin/ruff check gitpet tests examples benchmarks
 	$(VENV)/bin/mypy --strict gitpet
 
 clean:
-	rm -rf $(VENV) .gitpet
+	rm -rf $(VENV) .gitpet site

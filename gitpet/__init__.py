@@ -1,6 +1,6 @@
 """gitpet: versions of Python classes in a plain bare git repository.
 
-Example:
+Examples:
     >>> import tempfile
     >>> from gitpet import GitStore, PetClassManager
     >>> pcm = PetClassManager(GitStore(tempfile.mkdtemp() + "/store"))

@@ -55,7 +55,7 @@ def meta_json(meta: dict[str, MetaValue]) -> bytes:
     makes :mod:`json` fall back to its pure-Python encoder, which was a tenth
     of registering a class. Values are scalars or lists of strings.
 
-    Example:
+    Examples:
         >>> meta_json({"name": "A", "bases": ["builtins.object"], "by_value": []}).decode()
         '{\\n  "bases": [\\n    "builtins.object"\\n  ],\\n  "by_value": [],\\n  "name": "A"\\n}\\n'
     """
@@ -138,7 +138,7 @@ _LOADED = _LoadedClasses()
 def loaded_version(cls: object) -> LoadedVersion | None:
     """If ``cls`` was loaded from a gitpet store in this process, where from.
 
-    Example:
+    Examples:
         >>> loaded_version(int) is None
         True
     """
@@ -162,7 +162,7 @@ class ClassCodec:
     Args:
         policy: which modules are captured by value; default :class:`ModulePolicy`.
 
-    Example:
+    Examples:
         >>> codec = ClassCodec()
         >>> class Greeter:
         ...     def hello(self):

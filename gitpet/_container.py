@@ -35,9 +35,9 @@ class PetContainer:
             asked for (``ppif[name]``, ``get_version``). ``None``: never.
         policy: which modules are captured by value.
         trust: what to do with versions this machine does not vouch for
-            (default :meth:`TrustPolicy.refuse`; see docs/reliability.md).
+            (default :meth:`TrustPolicy.refuse`; see docs/trust.md).
 
-    Example:
+    Examples:
         >>> import tempfile
         >>> container = PetContainer(tempfile.mkdtemp() + "/store")
         >>> @container.bind(persist=True)

@@ -39,7 +39,7 @@ def is_component(value: object) -> bool:
 def component(dump: object, path: str) -> Component:
     """Check one component mapping; ``path`` says where it is in the error.
 
-    Example:
+    Examples:
         >>> component({"clazz": "A", "version_hash": None, "params": {"k": 1}}, "dump")
         Component(name='A', version=None, params={'k': 1})
         >>> component({"clazz": "", "params": {}}, "dump.params.x")
@@ -76,7 +76,7 @@ def normalize_dump(dump: object, resolve: Resolve) -> tuple[dict[str, Any], list
     lists; a value JSON cannot hold exactly (a set, an object, a dict with
     non-str keys, a cycle) is refused with its path.
 
-    Example:
+    Examples:
         >>> dump = {"clazz": "Seq", "version_hash": "ab", "params": {"steps": (
         ...     {"clazz": "Scale", "version_hash": "cd", "params": {"k": 2}},)}}
         >>> copy, pins = normalize_dump(dump, lambda path, name, v: v * 20)

@@ -36,7 +36,7 @@ __all__ = [
 class GitpetError(Exception):
     """Root of every error gitpet raises on purpose.
 
-    Example:
+    Examples:
         >>> try:
         ...     raise InvalidNameError("a b", "contains a space")
         ... except GitpetError as err:

@@ -26,7 +26,7 @@ T = TypeVar("T")
 class BaseFactory:
     """A registry of classes by name (labchain's ``BaseFactory``).
 
-    Example:
+    Examples:
         >>> factory = BaseFactory()
         >>> factory["Dict"] = dict
         >>> factory["Dict"] is dict
@@ -99,7 +99,7 @@ class PetFactory(BaseFactory):
         fallback_factory: consulted for names the store does not know
             (framework classes); ``None`` for none.
 
-    Example:
+    Examples:
         >>> import tempfile
         >>> factory = PetFactory(PetClassManager(tempfile.mkdtemp() + "/s"), BaseFactory())
         >>> class Scale:

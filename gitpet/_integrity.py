@@ -56,7 +56,7 @@ READ_ERRORS: tuple[type[Exception], ...] = (
 def content_id(type_name: bytes, raw: bytes) -> bytes:
     """The git object id of content ``raw`` of type ``type_name``.
 
-    Example:
+    Examples:
         >>> content_id(b"blob", b"")
         b'e69de29bb2d1d6434b8b29ae775ad8c2e48c5391'
     """
@@ -99,7 +99,7 @@ def find_raw(objects: RawReader, sha: bytes) -> tuple[bytes, bytes] | None:
 def commit_tree(sha: bytes, raw: bytes) -> bytes:
     """The tree id a commit's content names (its first line, as git writes every commit).
 
-    Example:
+    Examples:
         >>> commit_tree(b"c" * 40, b"tree " + b"a" * 40 + b"\\nauthor x <x> 0 +0000\\n")
         b'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa'
     """
@@ -128,7 +128,7 @@ def read_raw(objects: RawReader, sha: bytes, type_name: bytes, what: str) -> byt
 def tree_entries(sha: bytes, raw: bytes) -> TreeEntries:
     """name -> (mode, hex id) of each entry of a tree's content.
 
-    Example:
+    Examples:
         >>> tree_entries(b"t" * 40, b"100644 a.py\\0" + bytes(20))
         {b'a.py': (33188, b'0000000000000000000000000000000000000000')}
     """

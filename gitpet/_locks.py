@@ -46,7 +46,7 @@ class WriterLock:
     Shared holds are counted per instance, so threads of one process that
     share an instance never release each other's hold.
 
-    Example:
+    Examples:
         >>> import tempfile
         >>> lock = WriterLock(Path(tempfile.mkdtemp()))
         >>> with lock.shared():

@@ -59,9 +59,9 @@ class PetClassManager:
             persistent factory do not each cost a round trip.
         trust: what :meth:`pull` does with a version this machine does not
             vouch for (fetched from a remote not marked trusted); default
-            :meth:`TrustPolicy.refuse`. See docs/reliability.md.
+            :meth:`TrustPolicy.refuse`. See docs/trust.md.
 
-    Example:
+    Examples:
         >>> import tempfile
         >>> pcm = PetClassManager(tempfile.mkdtemp() + "/store")
         >>> class Doubler:

@@ -42,7 +42,7 @@ class ModulePolicy:
         by_reference: module names always referenced by import (installed
             packages your loading machines have, even if installed editable).
 
-    Example:
+    Examples:
         >>> policy = ModulePolicy()
         >>> policy.is_by_value("json")
         False

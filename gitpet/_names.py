@@ -76,7 +76,7 @@ def check_class_name(name: object) -> str:
     A class name becomes the ref ``refs/heads/<name>``, so it must be a single
     git ref component that plain git commands will not misread.
 
-    Example:
+    Examples:
         >>> check_class_name("MyFilter")
         'MyFilter'
         >>> check_class_name("a/b")
@@ -93,7 +93,7 @@ def check_tag_name(tag: object) -> str:
     A tag is accepted wherever a version id is, so it must not look like one:
     7 to 40 hexadecimal characters, or ``~N``, are refused.
 
-    Example:
+    Examples:
         >>> check_tag_name("v1.0.0")
         'v1.0.0'
         >>> check_tag_name("deadbeef")
@@ -114,7 +114,7 @@ def check_tag_name(tag: object) -> str:
 def check_pipeline_name(name: object) -> str:
     """Return ``name`` if it can name a pipeline (``refs/heads/pipelines/<name>``), else raise.
 
-    Example:
+    Examples:
         >>> check_pipeline_name("train")
         'train'
         >>> check_pipeline_name("a b")
@@ -178,7 +178,7 @@ _PIPELINES = PIPELINE_NAMESPACE.encode() + b"/"
 def is_pipeline_ref(ref: bytes) -> bool:
     """Whether ``ref`` is a pipeline's ref or one of its tags.
 
-    Example:
+    Examples:
         >>> refs = (b"refs/heads/pipelines/p", b"refs/tags/pipelines/p/v1", b"refs/heads/p")
         >>> [is_pipeline_ref(r) for r in refs]
         [True, True, False]
@@ -193,7 +193,7 @@ def is_pipeline_ref(ref: bytes) -> bool:
 def is_gitpet_ref(ref: bytes) -> bool:
     """Whether ``ref`` belongs to gitpet's layout: a class, a pipeline, or a tag of either.
 
-    Example:
+    Examples:
         >>> [is_gitpet_ref(r) for r in (b"refs/heads/A", b"refs/tags/A/v1", b"refs/tags/v1", b"HEAD")]
         [True, True, False, False]
     """
@@ -210,7 +210,7 @@ def is_gitpet_ref(ref: bytes) -> bool:
 def owner_of_ref(ref: str) -> str | None:
     """The class whose versions a gitpet ref's history holds; None for a pipeline ref or tag.
 
-    Example:
+    Examples:
         >>> [owner_of_ref(r) for r in ("refs/heads/A", "refs/tags/A/v1", "refs/heads/pipelines/p")]
         ['A', 'A', None]
     """
@@ -238,7 +238,7 @@ class VersionSpec:
 def parse_version_spec(name: str, spec: object) -> VersionSpec:
     """Parse what a user may give for a version, before anything is read.
 
-    Example:
+    Examples:
         >>> [str(parse_version_spec("A", spec)) for spec in ("ABCDEF0", "~", "~2", "v1")]
         ['abcdef0', '~1', '~2', 'v1']
         >>> parse_version_spec("A", "v1").tag

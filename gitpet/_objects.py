@@ -31,7 +31,7 @@ class VersionFiles:
 class VersionTree:
     """A version's blobs and tree; ``id`` is the version id (the tree's sha).
 
-    Example:
+    Examples:
         >>> vt = VersionTree.build(VersionFiles(b"class A: pass\\n", b"x", b"{}"))
         >>> len(vt.id)
         40

@@ -32,7 +32,7 @@ _LOOSE_TYPES = {b"commit": 1, b"tree": 2, b"blob": 3, b"tag": 4}
 class RawObjectReader:
     """``get_raw(hex sha) -> (type number, content)`` over a dulwich disk object store.
 
-    Example:
+    Examples:
         >>> import tempfile
         >>> from dulwich.objects import Blob
         >>> from dulwich.repo import Repo

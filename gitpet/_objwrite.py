@@ -40,7 +40,7 @@ _IndexEntry = tuple[bytes, int, int]  # binary sha, offset in the pack, crc32 of
 def object_header(type_num: int, size: int) -> bytes:
     """The header of a whole (undeltified) object in a pack: type and size, as git encodes them.
 
-    Example:
+    Examples:
         >>> object_header(3, 10).hex()   # a 10-byte blob
         '3a'
         >>> object_header(3, 100).hex()  # a size needing a continuation byte

@@ -139,7 +139,7 @@ class PipelineHistory:
     tree pins every class version the dump names (DESIGN.md §5); reading,
     tagging, diffing and status never unpickle anything.
 
-    Example:
+    Examples:
         >>> import tempfile
         >>> from gitpet import GitStore, PetClassManager
         >>> store = GitStore(tempfile.mkdtemp() + "/store")

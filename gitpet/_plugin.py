@@ -16,7 +16,7 @@ __all__ = ["BasePlugin", "dump_with_classes"]
 class BasePlugin:
     """Base class of pipeline components; ``super().__init__(**params)`` records params.
 
-    Example:
+    Examples:
         >>> class Threshold(BasePlugin):
         ...     def __init__(self, value=0.5):
         ...         super().__init__(value=value)

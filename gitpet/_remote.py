@@ -102,7 +102,7 @@ class SyncReport:
 def is_url(location: str) -> bool:
     """Whether ``location`` is a URL or ``host:path`` rather than a local path.
 
-    Example:
+    Examples:
         >>> [is_url(x) for x in ("git://h/r", "user@host:r.git", "../shared/store", "/srv/store")]
         [True, True, False, False]
     """

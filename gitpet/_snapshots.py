@@ -81,7 +81,7 @@ class Snapshot:
 def pin_entries(pins: Sequence[tuple[str, str]]) -> tuple[Pin, ...]:
     """Name each ``(class, id)`` under ``classes/``: the first of a class plain, the others ``@id``.
 
-    Example:
+    Examples:
         >>> [p.entry for p in pin_entries([("A", "1" * 40), ("B", "2" * 40), ("A", "3" * 40)])]
         ['A', 'B', 'A@333333333333']
     """

@@ -167,7 +167,7 @@ class GitStore:
             loses nothing either way; a power cut may lose the newest pushes
             (see docs/reliability.md).
 
-    Example:
+    Examples:
         >>> import tempfile
         >>> store = GitStore(tempfile.mkdtemp() + "/store")
         >>> store.exists()

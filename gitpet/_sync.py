@@ -56,7 +56,7 @@ def ref_selector(
 ) -> RefSelector:
     """Which refs a push or fetch moves: all of gitpet's, or those of some classes and pipelines.
 
-    Example:
+    Examples:
         >>> select = ref_selector(["A"], ["p"])
         >>> refs = (b"refs/heads/A", b"refs/tags/A/v1", b"refs/heads/AB", b"refs/heads/pipelines/p")
         >>> [select(r) for r in refs]

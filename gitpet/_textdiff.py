@@ -10,7 +10,7 @@ __all__ = ["unified_diff"]
 def unified_diff(old: bytes, new: bytes, fromfile: str, tofile: str) -> str:
     """A unified diff of two files (empty when equal), with git's "No newline" marker.
 
-    Example:
+    Examples:
         >>> print(unified_diff(b"a\\nb\\n", b"a\\nc\\n", "a/x.py", "b/x.py"), end="")
         --- a/x.py
         +++ b/x.py

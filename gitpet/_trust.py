@@ -39,7 +39,7 @@ _ID_LINE = 41  # 40 hex and a newline
 class TrustPolicy:
     """What to do with a version nobody here vouched for.
 
-    Example:
+    Examples:
         >>> TrustPolicy().untrusted
         'refuse'
         >>> TrustPolicy.allow().untrusted
@@ -72,8 +72,8 @@ class TrustPolicy:
     def signed_by(cls, allowed_signers: str | os.PathLike[str]) -> TrustPolicy:
         """Unpickle a version nobody here vouched for only if one of its commits is
         SSH-signed by a key in ``allowed_signers`` (the format of git's
-        ``gpg.ssh.allowedSignersFile``: ``principal key-type key``)."""
-        return cls("signed", Path(allowed_signers).absolute())
+        ``gpg.ssh.allowedSignersFile``: ``principal key-type key``; ``~`` is expanded)."""
+        return cls("signed", Path(allowed_signers).expanduser().absolute())
 
 
 class TrustList:

@@ -198,7 +198,7 @@ class _Checker:
 def dump_problems(data: bytes, pins: set[tuple[str, bytes]]) -> list[str]:
     """What is wrong with a snapshot's pipeline.json, given the ``(class, id)`` its ``classes/`` pins.
 
-    Example:
+    Examples:
         >>> dump = b'{"clazz": "A", "params": {}, "version_hash": "%s"}' % (b"1" * 40)
         >>> dump_problems(dump, set())
         ['pipeline.json pins A 111111111111 at dump, but classes/ does not hold it']
@@ -224,7 +224,7 @@ def dump_problems(data: bytes, pins: set[tuple[str, bytes]]) -> list[str]:
 def meta_problems(data: bytes, name: str) -> list[str]:
     """What is wrong with a version's meta.json (empty when nothing is).
 
-    Example:
+    Examples:
         >>> for problem in meta_problems(b'{"name": "A"}', "B"):
         ...     print(problem)
         meta.json names class 'A', but the version is in B's history

@@ -1,0 +1,109 @@
+"""The documentation site: it builds strictly, and every example in it runs.
+
+Each page's ```python blocks run in order as one script, in a new process and
+an empty directory (so a page's examples are a program a reader could type
+in). Docstring examples run as doctests through pytest's --doctest-modules.
+"""
+
+from __future__ import annotations
+
+import inspect
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import gitpet
+from tests.conftest import REPO_ROOT
+
+DOCS = REPO_ROOT / "docs"
+_PYTHON_BLOCK = re.compile(r"^```python\n(.*?)^```$", re.DOTALL | re.MULTILINE)
+
+
+def python_blocks(page: Path) -> list[tuple[int, str]]:
+    """(first line, code) of each ```python block of a markdown page."""
+    text = page.read_text()
+    return [(text.count("\n", 0, m.start()) + 2, m.group(1)) for m in _PYTHON_BLOCK.finditer(text)]
+
+
+def _pages_with_examples() -> list[Path]:
+    return [page for page in sorted(DOCS.glob("*.md")) if python_blocks(page)]
+
+
+def _script(page: Path) -> str:
+    parts = []
+    for line, code in python_blocks(page):
+        parts.append(f"# --- {page.name}, block at line {line}\n{code}")
+    return "\n".join(parts)
+
+
+@pytest.mark.parametrize("page", _pages_with_examples(), ids=lambda page: page.name)
+def test_every_python_example_of_a_page_runs(page: Path, tmp_path: Path) -> None:
+    script = tmp_path / f"{page.stem}_examples.py"
+    script.write_text(_script(page))
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("GITPET_STORE", "GITPET_AUTHOR", "GITPET_SIGNING_KEY")
+    }
+    env["PYTHONPATH"] = str(REPO_ROOT)
+    work = tmp_path / "work"
+    work.mkdir()
+    done = subprocess.run(
+        [sys.executable, str(script)], cwd=work, env=env, capture_output=True, text=True, timeout=240
+    )
+    assert done.returncode == 0, f"{page.name}:\n{done.stdout}\n{done.stderr}"
+
+
+def test_the_examples_cover_the_pages_that_teach_the_api() -> None:
+    taught = {page.name for page in _pages_with_examples()}
+    assert taught >= {
+        "quickstart.md",
+        "git.md",
+        "sharing.md",
+        "pipelines.md",
+        "trust.md",
+        "migrating.md",
+        "troubleshooting.md",
+    }
+
+
+def test_the_site_builds_with_no_warning(tmp_path: Path) -> None:
+    mkdocs = Path(sys.executable).parent / "mkdocs"
+    done = subprocess.run(
+        [str(mkdocs), "build", "--strict", "--site-dir", str(tmp_path / "site")],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "NO_MKDOCS_2_WARNING": "1"},
+        timeout=240,
+    )
+    assert done.returncode == 0, done.stderr
+    api = (tmp_path / "site" / "api" / "index.html").read_text()
+    for name in gitpet.__all__:
+        assert f'id="gitpet.{name}"' in api, name
+
+
+def test_every_public_name_has_a_docstring_with_an_example() -> None:
+    lacking = [name for name in gitpet.__all__ if ">>>" not in (inspect.getdoc(getattr(gitpet, name)) or "")]
+    assert lacking == []
+
+
+def test_troubleshooting_explains_every_error() -> None:
+    page = (DOCS / "troubleshooting.md").read_text()
+    errors = [
+        name
+        for name in gitpet.__all__
+        if isinstance(getattr(gitpet, name), type) and issubclass(getattr(gitpet, name), gitpet.GitpetError)
+    ]
+    assert len(errors) > 15
+    missing = [name for name in errors if f"### `{name}`" not in page]
+    assert missing == []
+
+
+def test_every_page_is_in_the_navigation() -> None:
+    nav = (REPO_ROOT / "mkdocs.yml").read_text()
+    assert [page.name for page in sorted(DOCS.glob("*.md")) if page.name not in nav] == []
