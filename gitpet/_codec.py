@@ -92,7 +92,20 @@ def running_python() -> str:
 
 @dataclass(frozen=True)
 class LoadedVersion:
-    """What gitpet knows about a class it loaded from a store."""
+    """What gitpet knows about a class it loaded from a store.
+
+    Examples:
+        >>> import tempfile
+        >>> from gitpet import GitStore, PetClassManager
+        >>> store = GitStore(tempfile.mkdtemp() + "/store")
+        >>> class Model:
+        ...     pass
+        >>> pcm = PetClassManager(store)
+        >>> version = pcm.push(Model)
+        >>> loaded = loaded_version(pcm.pull("Model"))
+        >>> loaded.name, loaded.version_id == version, loaded.qualname
+        ('Model', True, 'Model')
+    """
 
     name: str
     version_id: str

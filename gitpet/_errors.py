@@ -46,7 +46,17 @@ class GitpetError(Exception):
 
 
 class InvalidNameError(GitpetError, ValueError):
-    """A class, tag or pipeline name git would reject, or a reserved one."""
+    """A class, tag or pipeline name git would reject, or a reserved one.
+
+    Examples:
+        >>> from gitpet import PetClassManager
+        >>> class Model:
+        ...     pass
+        >>> PetClassManager("unused.gitpet").push(Model, "my model")
+        Traceback (most recent call last):
+        ...
+        gitpet._errors.InvalidNameError: invalid class name 'my model': contains ' ', which git does not allow in a ref name
+    """
 
     def __init__(self, name: object, reason: str, kind: str = "class") -> None:
         self.name = name
@@ -56,7 +66,15 @@ class InvalidNameError(GitpetError, ValueError):
 
 
 class UnsupportedClassError(GitpetError, TypeError):
-    """The object cannot be versioned: not a class, a builtin, a C type..."""
+    """The object cannot be versioned: not a class, a builtin, a C type...
+
+    Examples:
+        >>> from gitpet import PetClassManager
+        >>> PetClassManager("unused.gitpet").get_class_hash(int)
+        Traceback (most recent call last):
+        ...
+        gitpet._errors.UnsupportedClassError: cannot version <class 'int'>: it is a builtin or C-extension type; only classes written in Python can be versioned
+    """
 
     def __init__(self, obj: object, reason: str) -> None:
         self.obj = obj
@@ -65,7 +83,15 @@ class UnsupportedClassError(GitpetError, TypeError):
 
 
 class UnpicklableClassError(GitpetError, TypeError):
-    """The class references something that would not load on another machine."""
+    """The class references something that would not load on another machine.
+
+    Examples:
+        >>> err = UnpicklableClassError("Model", "Model.lock", "a _thread.lock cannot be pickled")
+        >>> print(err)
+        cannot store Model by value: Model.lock: a _thread.lock cannot be pickled
+        >>> isinstance(err, TypeError)
+        True
+    """
 
     def __init__(self, qualname: str, offender: str, reason: str) -> None:
         self.qualname = qualname
@@ -75,7 +101,12 @@ class UnpicklableClassError(GitpetError, TypeError):
 
 
 class StaleSourceError(GitpetError, ValueError):
-    """The source file on disk no longer matches the class that is running."""
+    """The source file on disk no longer matches the class that is running.
+
+    Examples:
+        >>> print(StaleSourceError("Model", "models.py", "line 3 no longer defines fit"))
+        the source of Model in models.py changed after it was imported (line 3 no longer defines fit); reload the module (importlib.reload) before pushing
+    """
 
     def __init__(self, qualname: str, filename: str, detail: str) -> None:
         self.qualname = qualname
@@ -87,7 +118,17 @@ class StaleSourceError(GitpetError, ValueError):
 
 
 class ClassNotFoundError(GitpetError, KeyError, AttributeError):
-    """No class of that name in memory, in the store or in the fallback."""
+    """No class of that name in memory, in the store or in the fallback.
+
+    Examples:
+        >>> import tempfile
+        >>> from gitpet import PetClassManager
+        >>> try:
+        ...     PetClassManager(tempfile.mkdtemp()).pull("Missing")
+        ... except KeyError as err:  # also an AttributeError, as labchain's factory raised
+        ...     print(type(err).__name__, isinstance(err, AttributeError))
+        ClassNotFoundError True
+    """
 
     def __init__(self, name: str, where: str = "the store") -> None:
         self.name = name
@@ -100,7 +141,20 @@ class ClassNotFoundError(GitpetError, KeyError, AttributeError):
 
 
 class VersionNotFoundError(GitpetError, KeyError, ValueError):
-    """No version of the class matches the given id, prefix or spec."""
+    """No version of the class matches the given id, prefix or spec.
+
+    Examples:
+        >>> import tempfile
+        >>> from gitpet import PetClassManager
+        >>> pcm = PetClassManager(tempfile.mkdtemp())
+        >>> class Model:
+        ...     pass
+        >>> _ = pcm.push(Model)
+        >>> pcm.pull("Model", "v9")
+        Traceback (most recent call last):
+        ...
+        gitpet._errors.VersionNotFoundError: no version 'v9' of class 'Model': Model has no tag 'v9'
+    """
 
     def __init__(self, name: str, version: str, detail: str = "") -> None:
         self.name = name
@@ -114,7 +168,16 @@ class VersionNotFoundError(GitpetError, KeyError, ValueError):
 
 
 class PipelineNotFoundError(GitpetError, KeyError):
-    """No pipeline of that name has been saved in the store (or on the remote)."""
+    """No pipeline of that name has been saved in the store (or on the remote).
+
+    Examples:
+        >>> import tempfile
+        >>> from gitpet import GitStore
+        >>> GitStore(tempfile.mkdtemp()).pipeline("train").read()  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        gitpet._errors.PipelineNotFoundError: no pipeline named 'train' in store /...
+    """
 
     def __init__(self, name: str, where: str = "the store") -> None:
         self.name = name
@@ -126,7 +189,12 @@ class PipelineNotFoundError(GitpetError, KeyError):
 
 
 class SnapshotNotFoundError(GitpetError, KeyError, ValueError):
-    """No snapshot of the pipeline matches the given id, prefix, tag or ``~N``."""
+    """No snapshot of the pipeline matches the given id, prefix, tag or ``~N``.
+
+    Examples:
+        >>> print(SnapshotNotFoundError("train", "~5", "train has only 2 snapshot(s)"))
+        no snapshot '~5' of pipeline 'train': train has only 2 snapshot(s)
+    """
 
     def __init__(self, pipeline: str, version: str, detail: str = "") -> None:
         self.pipeline = pipeline
@@ -140,7 +208,15 @@ class SnapshotNotFoundError(GitpetError, KeyError, ValueError):
 
 
 class AmbiguousVersionError(VersionNotFoundError):
-    """A version prefix matches more than one version of the class."""
+    """A version prefix matches more than one version of the class.
+
+    Examples:
+        >>> err = AmbiguousVersionError("Model", "3f2a", ["3f2a91" + "0" * 34, "3f2ab7" + "0" * 34])
+        >>> print(err)
+        no version '3f2a' of class 'Model': prefix is ambiguous (3f2a91000000, 3f2ab7000000)
+        >>> isinstance(err, VersionNotFoundError)
+        True
+    """
 
     def __init__(self, name: str, version: str, candidates: list[str]) -> None:
         self.candidates = candidates
@@ -149,7 +225,12 @@ class AmbiguousVersionError(VersionNotFoundError):
 
 
 class WrongClassVersionError(VersionNotFoundError):
-    """The version id exists in the store but belongs to another class."""
+    """The version id exists in the store but belongs to another class.
+
+    Examples:
+        >>> print(WrongClassVersionError("Model", "3f2a91c", "Scaler"))
+        no version '3f2a91c' of class 'Model': that version belongs to class 'Scaler'
+    """
 
     def __init__(self, name: str, version: str, owner: str) -> None:
         self.owner = owner
@@ -157,7 +238,12 @@ class WrongClassVersionError(VersionNotFoundError):
 
 
 class IncompatiblePythonError(GitpetError, RuntimeError):
-    """The stored pickle was made by another Python minor version."""
+    """The stored pickle was made by another Python minor version.
+
+    Examples:
+        >>> print(IncompatiblePythonError("Model", "3f2a91" + "0" * 34, "3.10", "3.11"))
+        version 3f2a91000000 of 'Model' was pickled by Python 3.10, this is Python 3.11: load it with Python 3.10, or push the class again from Python 3.11
+    """
 
     def __init__(self, name: str, version: str, stored: str, running: str) -> None:
         self.name = name
@@ -172,7 +258,12 @@ class IncompatiblePythonError(GitpetError, RuntimeError):
 
 
 class IntegrityError(GitpetError, ValueError):
-    """A stored object is missing, malformed or not what was asked for."""
+    """A stored object is missing, malformed or not what was asked for.
+
+    Examples:
+        >>> print(IntegrityError("3f2a91c", "class.pkl blob is missing"))
+        store integrity: 3f2a91c: class.pkl blob is missing
+    """
 
     def __init__(self, what: str, detail: str) -> None:
         self.what = what
@@ -181,7 +272,18 @@ class IntegrityError(GitpetError, ValueError):
 
 
 class NotAGitRepositoryError(GitpetError, ValueError):
-    """The store path exists but is not a bare git repository."""
+    """The store path exists but is not a bare git repository.
+
+    Examples:
+        >>> import tempfile, pathlib
+        >>> from gitpet import GitStore
+        >>> file = pathlib.Path(tempfile.mkdtemp()) / "notes.txt"
+        >>> _ = file.write_text("not a repository")
+        >>> GitStore(file).names()  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        gitpet._errors.NotAGitRepositoryError: store path '.../notes.txt' is not a git repository: it is a file
+    """
 
     def __init__(self, path: str, detail: str) -> None:
         self.path = path
@@ -189,7 +291,16 @@ class NotAGitRepositoryError(GitpetError, ValueError):
 
 
 class StoreBusyError(GitpetError, TimeoutError):
-    """A lock file stayed in place for longer than the retry budget."""
+    """A lock file stayed in place for longer than the retry budget.
+
+    Examples:
+        >>> err = StoreBusyError("refs/heads/Model", 30.0, "store/refs/heads/Model.lock")
+        >>> print(err)  # doctest: +NORMALIZE_WHITESPACE
+        refs/heads/Model stayed locked for 30.0s by store/refs/heads/Model.lock; a writer is still working,
+        or one that took no gitpet lock (git) crashed: if no process is writing, remove the lock file
+        >>> isinstance(err, TimeoutError)
+        True
+    """
 
     def __init__(self, what: str, waited: float, lock_file: str | None = None) -> None:
         self.ref = what
@@ -203,7 +314,15 @@ class StoreBusyError(GitpetError, TimeoutError):
 
 
 class InvalidDumpError(GitpetError, ValueError):
-    """A pipeline dump given to ``build_from_dump`` is malformed."""
+    """A pipeline dump given to ``build_from_dump`` is malformed.
+
+    Examples:
+        >>> from gitpet import BaseFactory, BasePlugin
+        >>> BasePlugin.build_from_dump({"clazz": "Model", "params": "not a dict"}, BaseFactory())
+        Traceback (most recent call last):
+        ...
+        gitpet._errors.InvalidDumpError: invalid dump at dump: 'params' must be a mapping with str keys
+    """
 
     def __init__(self, path: str, detail: str) -> None:
         self.path = path
@@ -211,7 +330,15 @@ class InvalidDumpError(GitpetError, ValueError):
 
 
 class MissingDependencyError(GitpetError, ImportError):
-    """A stored class needs a package this process cannot import."""
+    """A stored class needs a package this process cannot import.
+
+    Examples:
+        >>> err = MissingDependencyError("Model", "3f2a91" + "0" * 34, ImportError(name="lightgbm"))
+        >>> print(err)
+        version 3f2a91000000 of 'Model' needs module 'lightgbm', which is not installed here: install it (classes from installed packages are stored by reference)
+        >>> isinstance(err, ImportError)
+        True
+    """
 
     def __init__(self, name: str, version: str, cause: ImportError) -> None:
         self.class_name = name
@@ -225,7 +352,16 @@ class MissingDependencyError(GitpetError, ImportError):
 
 
 class RemoteError(GitpetError, ConnectionError):
-    """A git remote could not be reached, or is not a repository gitpet can use."""
+    """A git remote could not be reached, or is not a repository gitpet can use.
+
+    Examples:
+        >>> import tempfile
+        >>> from gitpet import GitStore
+        >>> GitStore(tempfile.mkdtemp()).push("origin")
+        Traceback (most recent call last):
+        ...
+        gitpet._errors.RemoteError: remote origin: no remote of that name is configured (add one with add_remote / gitpet remote add)
+    """
 
     def __init__(self, remote: str, detail: str) -> None:
         self.remote = remote
@@ -234,7 +370,13 @@ class RemoteError(GitpetError, ConnectionError):
 
 
 class RemoteRejectedError(GitpetError, RuntimeError):
-    """Some refs could not be synchronised; ``report`` says what happened to each."""
+    """Some refs could not be synchronised; ``report`` says what happened to each.
+
+    Examples:
+        >>> err = RemoteRejectedError("origin", [("refs/tags/Model/v1", "tag differs")], report=None)
+        >>> print(err)
+        remote origin: 1 ref(s) rejected: refs/tags/Model/v1: tag differs
+    """
 
     def __init__(self, remote: str, rejected: list[tuple[str, str]], report: object) -> None:
         self.remote = remote
@@ -246,7 +388,12 @@ class RemoteRejectedError(GitpetError, RuntimeError):
 
 
 class TagExistsError(GitpetError, ValueError):
-    """The tag already names another version (or snapshot); re-pointing it needs ``force=True``."""
+    """The tag already names another version (or snapshot); re-pointing it needs ``force=True``.
+
+    Examples:
+        >>> print(TagExistsError("Model", "v1", "3f2a91" + "0" * 34))
+        tag 'v1' of class 'Model' already names version 3f2a91000000; pass force=True (CLI: --force) to move it
+    """
 
     def __init__(self, name: str, tag: str, current: str, kind: str = "class") -> None:
         self.name = name
@@ -264,6 +411,13 @@ class UntrustedVersionError(GitpetError, PermissionError):
     """A version did not come from this machine or a trusted remote, and the policy refuses it.
 
     Nothing of it was unpickled.
+
+    Examples:
+        >>> err = UntrustedVersionError("Model", "3f2a91" + "0" * 34, "fetched from an untrusted remote")
+        >>> print(err)
+        version 3f2a91000000 of Model is not trusted: fetched from an untrusted remote
+        >>> isinstance(err, PermissionError)
+        True
     """
 
     def __init__(self, name: str, version_id: str, reason: str) -> None:

@@ -56,7 +56,19 @@ class StoreSize:
 
 @dataclass(frozen=True)
 class GcReport:
-    """What :meth:`GitStore.gc` did."""
+    """What :meth:`GitStore.gc` did.
+
+    Examples:
+        >>> import tempfile
+        >>> from gitpet import GitStore, PetClassManager
+        >>> store = GitStore(tempfile.mkdtemp() + "/store")
+        >>> class Model:
+        ...     pass
+        >>> _ = PetClassManager(store).push(Model)
+        >>> report = store.gc()
+        >>> report.reachable, report.pruned     # 3 blobs, a tree and a commit; nothing was garbage
+        (5, 0)
+    """
 
     before: StoreSize
     after: StoreSize

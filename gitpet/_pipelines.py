@@ -81,7 +81,25 @@ class ClassChange:
 
 @dataclass(frozen=True)
 class SnapshotDiff:
-    """What changed from snapshot ``old`` to snapshot ``new`` of one pipeline."""
+    """What changed from snapshot ``old`` to snapshot ``new`` of one pipeline.
+
+    Examples:
+        >>> import tempfile
+        >>> from gitpet import GitStore, PetClassManager
+        >>> store = GitStore(tempfile.mkdtemp() + "/store")
+        >>> class Model:
+        ...     pass
+        >>> pcm = PetClassManager(store)
+        >>> history = store.pipeline("train")
+        >>> _ = history.save({"clazz": "Model", "version_hash": pcm.push(Model), "params": {}})
+        >>> class Model:
+        ...     def fit(self):
+        ...         return self
+        >>> _ = history.save({"clazz": "Model", "version_hash": pcm.push(Model), "params": {}})
+        >>> diff = history.diff("~1")
+        >>> diff.same, [change.name for change in diff.changes]
+        (False, ['Model'])
+    """
 
     pipeline: str
     old: SnapshotInfo
@@ -120,7 +138,27 @@ class PinStatus:
 
 @dataclass(frozen=True)
 class SnapshotStatus:
-    """Each pinned class of a snapshot against the latest versions in the store."""
+    """Each pinned class of a snapshot against the latest versions in the store.
+
+    Examples:
+        >>> import tempfile
+        >>> from gitpet import GitStore, PetClassManager
+        >>> store = GitStore(tempfile.mkdtemp() + "/store")
+        >>> class Model:
+        ...     pass
+        >>> pcm = PetClassManager(store)
+        >>> history = store.pipeline("train")
+        >>> _ = history.save({"clazz": "Model", "version_hash": pcm.push(Model), "params": {}})
+        >>> history.status().up_to_date
+        True
+        >>> class Model:
+        ...     def fit(self):
+        ...         return self
+        >>> _ = pcm.push(Model)                   # a newer Model is now the latest
+        >>> status = history.status()
+        >>> status.up_to_date, [(pin.name, pin.newer, pin.behind) for pin in status.classes]
+        (False, [('Model', True, 1)])
+    """
 
     snapshot: SnapshotInfo
     classes: tuple[PinStatus, ...]

@@ -12,7 +12,19 @@ __all__ = ["PushResult", "SnapshotInfo", "VersionInfo"]
 
 @dataclass(frozen=True)
 class VersionInfo:
-    """One entry of a class's history, newest first in :meth:`GitStore.versions`."""
+    """One entry of a class's history, newest first in :meth:`GitStore.versions`.
+
+    Examples:
+        >>> import tempfile
+        >>> from gitpet import GitStore, PetClassManager
+        >>> store = GitStore(tempfile.mkdtemp() + "/store")
+        >>> class Model:
+        ...     pass
+        >>> version = PetClassManager(store).push(Model)
+        >>> info = store.versions("Model")[0]
+        >>> info.id == version, info.message
+        (True, 'Model: version ...')
+    """
 
     id: str
     commit: str
@@ -31,6 +43,19 @@ class SnapshotInfo(VersionInfo):
     """One entry of a pipeline's history, newest first in :meth:`PipelineHistory.snapshots`.
 
     ``id`` is the snapshot id (the commit's tree).
+
+    Examples:
+        >>> import tempfile
+        >>> from gitpet import GitStore, PetClassManager
+        >>> store = GitStore(tempfile.mkdtemp() + "/store")
+        >>> class Model:
+        ...     pass
+        >>> version = PetClassManager(store).push(Model)
+        >>> history = store.pipeline("train")
+        >>> snapshot = history.save({"clazz": "Model", "version_hash": version, "params": {}}, "first")
+        >>> info = history.snapshots()[0]
+        >>> info.pipeline, info.id == snapshot.id, info.message.splitlines()[0]
+        ('train', True, 'train: first')
     """
 
     pipeline: str
@@ -53,7 +78,21 @@ def _fields(commit: Commit) -> tuple[str, str, datetime, str, str]:
 @dataclass(frozen=True)
 class PushResult:
     """What a write did: ``name`` (a class or a pipeline) is at ``id`` in ``commit``;
-    ``created`` is False when it already was, and nothing was written."""
+    ``created`` is False when it already was, and nothing was written.
+
+    Examples:
+        >>> import tempfile
+        >>> from gitpet import GitStore, PetClassManager
+        >>> store = GitStore(tempfile.mkdtemp() + "/store")
+        >>> class Model:
+        ...     pass
+        >>> pcm = PetClassManager(store)
+        >>> [result] = pcm.push_many([("Model", Model)])
+        >>> result.name, result.created, result.id == store.latest_id("Model")
+        ('Model', True, True)
+        >>> pcm.push_many([("Model", Model)])[0].created   # already the latest: nothing written
+        False
+    """
 
     name: str
     id: str

@@ -51,6 +51,20 @@ class RefUpdate:
     - ``rejected``: not updated; ``detail`` says why.
 
     ``old`` and ``new`` are the commit ids on the receiving side.
+
+    Examples:
+        >>> import tempfile
+        >>> from gitpet import GitStore, PetClassManager
+        >>> store = GitStore(tempfile.mkdtemp() + "/store")
+        >>> class Model:
+        ...     pass
+        >>> _ = PetClassManager(store).push(Model)
+        >>> remote = GitStore(tempfile.mkdtemp() + "/remote")
+        >>> remote.init()  # an empty bare repository, as a new server-side repository is
+        True
+        >>> [update] = store.push(str(remote.path)).updates
+        >>> update.ref, update.status, update.old, update.new == store.latest_commit("Model")
+        ('refs/heads/Model', 'created', None, True)
     """
 
     ref: str
@@ -69,7 +83,24 @@ class RefUpdate:
 
 @dataclass(frozen=True)
 class SyncReport:
-    """Per-ref outcome of :meth:`GitStore.push` or :meth:`GitStore.fetch`."""
+    """Per-ref outcome of :meth:`GitStore.push` or :meth:`GitStore.fetch`.
+
+    Examples:
+        >>> import tempfile
+        >>> from gitpet import GitStore, PetClassManager
+        >>> store = GitStore(tempfile.mkdtemp() + "/store")
+        >>> class Model:
+        ...     pass
+        >>> _ = PetClassManager(store).push(Model)
+        >>> remote = GitStore(tempfile.mkdtemp() + "/remote")
+        >>> remote.init()  # an empty bare repository, as a new server-side repository is
+        True
+        >>> report = store.push(str(remote.path))
+        >>> report.direction, [(u.ref, u.status) for u in report.changed]
+        ('push', [('refs/heads/Model', 'created')])
+        >>> store.push(str(remote.path)).changed
+        ()
+    """
 
     remote: str
     direction: Literal["push", "fetch"]

@@ -54,7 +54,21 @@ class Pin:
 
 @dataclass(frozen=True)
 class Snapshot:
-    """A saved pipeline: its dump and exactly the class versions it pins."""
+    """A saved pipeline: its dump and exactly the class versions it pins.
+
+    Examples:
+        >>> import tempfile
+        >>> from gitpet import GitStore, PetClassManager
+        >>> store = GitStore(tempfile.mkdtemp() + "/store")
+        >>> class Model:
+        ...     pass
+        >>> version = PetClassManager(store).push(Model)
+        >>> history = store.pipeline("train")
+        >>> _ = history.save({"clazz": "Model", "version_hash": version, "params": {"k": 1}})
+        >>> snapshot = history.read()
+        >>> snapshot.dump["params"], snapshot.pinned("Model") == (version,), snapshot.class_names
+        ({'k': 1}, True, ('Model',))
+    """
 
     info: SnapshotInfo
     dump: dict[str, Any]

@@ -49,7 +49,19 @@ class Problem:
 
 @dataclass(frozen=True)
 class VerifyReport:
-    """What :meth:`GitStore.verify` checked and found; ``ok`` when nothing is wrong."""
+    """What :meth:`GitStore.verify` checked and found; ``ok`` when nothing is wrong.
+
+    Examples:
+        >>> import tempfile
+        >>> from gitpet import GitStore, PetClassManager
+        >>> store = GitStore(tempfile.mkdtemp() + "/store")
+        >>> class Model:
+        ...     pass
+        >>> _ = PetClassManager(store).push(Model)
+        >>> report = store.verify()
+        >>> report.ok, report.versions, report.problems
+        (True, 1, ())
+    """
 
     refs: int = 0
     commits: int = 0
