@@ -52,10 +52,10 @@ class InvalidNameError(GitpetError, ValueError):
         >>> from gitpet import PetClassManager
         >>> class Model:
         ...     pass
-        >>> PetClassManager("unused.gitpet").push(Model, "my model")
+        >>> PetClassManager("unused.gitpet").push(Model, "my model")  # doctest: +ELLIPSIS
         Traceback (most recent call last):
         ...
-        gitpet._errors.InvalidNameError: invalid class name 'my model': contains ' ', which git does not allow in a ref name
+        gitpet._errors.InvalidNameError: invalid class name 'my model': contains ' ', which git does not ...
     """
 
     def __init__(self, name: object, reason: str, kind: str = "class") -> None:
@@ -70,10 +70,10 @@ class UnsupportedClassError(GitpetError, TypeError):
 
     Examples:
         >>> from gitpet import PetClassManager
-        >>> PetClassManager("unused.gitpet").get_class_hash(int)
+        >>> PetClassManager("unused.gitpet").get_class_hash(int)  # doctest: +ELLIPSIS
         Traceback (most recent call last):
         ...
-        gitpet._errors.UnsupportedClassError: cannot version <class 'int'>: it is a builtin or C-extension type; only classes written in Python can be versioned
+        gitpet._errors.UnsupportedClassError: cannot version <class 'int'>: it is a builtin or C-extension ...
     """
 
     def __init__(self, obj: object, reason: str) -> None:
@@ -105,7 +105,9 @@ class StaleSourceError(GitpetError, ValueError):
 
     Examples:
         >>> print(StaleSourceError("Model", "models.py", "line 3 no longer defines fit"))
-        the source of Model in models.py changed after it was imported (line 3 no longer defines fit); reload the module (importlib.reload) before pushing
+        ... # doctest: +NORMALIZE_WHITESPACE
+        the source of Model in models.py changed after it was imported (line 3 no longer defines
+        fit); reload the module (importlib.reload) before pushing
     """
 
     def __init__(self, qualname: str, filename: str, detail: str) -> None:
@@ -242,7 +244,9 @@ class IncompatiblePythonError(GitpetError, RuntimeError):
 
     Examples:
         >>> print(IncompatiblePythonError("Model", "3f2a91" + "0" * 34, "3.10", "3.11"))
-        version 3f2a91000000 of 'Model' was pickled by Python 3.10, this is Python 3.11: load it with Python 3.10, or push the class again from Python 3.11
+        ... # doctest: +NORMALIZE_WHITESPACE
+        version 3f2a91000000 of 'Model' was pickled by Python 3.10, this is Python 3.11:
+        load it with Python 3.10, or push the class again from Python 3.11
     """
 
     def __init__(self, name: str, version: str, stored: str, running: str) -> None:
@@ -282,7 +286,7 @@ class NotAGitRepositoryError(GitpetError, ValueError):
         >>> GitStore(file).names()  # doctest: +ELLIPSIS
         Traceback (most recent call last):
         ...
-        gitpet._errors.NotAGitRepositoryError: store path '.../notes.txt' is not a git repository: it is a file
+        gitpet._errors.NotAGitRepositoryError: store path '.../notes.txt' is not a git repository: ...
     """
 
     def __init__(self, path: str, detail: str) -> None:
@@ -334,8 +338,9 @@ class MissingDependencyError(GitpetError, ImportError):
 
     Examples:
         >>> err = MissingDependencyError("Model", "3f2a91" + "0" * 34, ImportError(name="lightgbm"))
-        >>> print(err)
-        version 3f2a91000000 of 'Model' needs module 'lightgbm', which is not installed here: install it (classes from installed packages are stored by reference)
+        >>> print(err)  # doctest: +NORMALIZE_WHITESPACE
+        version 3f2a91000000 of 'Model' needs module 'lightgbm', which is not installed here:
+        install it (classes from installed packages are stored by reference)
         >>> isinstance(err, ImportError)
         True
     """
@@ -357,10 +362,10 @@ class RemoteError(GitpetError, ConnectionError):
     Examples:
         >>> import tempfile
         >>> from gitpet import GitStore
-        >>> GitStore(tempfile.mkdtemp()).push("origin")
+        >>> GitStore(tempfile.mkdtemp()).push("origin")  # doctest: +ELLIPSIS
         Traceback (most recent call last):
         ...
-        gitpet._errors.RemoteError: remote origin: no remote of that name is configured (add one with add_remote / gitpet remote add)
+        gitpet._errors.RemoteError: remote origin: no remote of that name is configured (add one with ...
     """
 
     def __init__(self, remote: str, detail: str) -> None:
@@ -391,8 +396,9 @@ class TagExistsError(GitpetError, ValueError):
     """The tag already names another version (or snapshot); re-pointing it needs ``force=True``.
 
     Examples:
-        >>> print(TagExistsError("Model", "v1", "3f2a91" + "0" * 34))
-        tag 'v1' of class 'Model' already names version 3f2a91000000; pass force=True (CLI: --force) to move it
+        >>> print(TagExistsError("Model", "v1", "3f2a91" + "0" * 34))  # doctest: +NORMALIZE_WHITESPACE
+        tag 'v1' of class 'Model' already names version 3f2a91000000;
+        pass force=True (CLI: --force) to move it
     """
 
     def __init__(self, name: str, tag: str, current: str, kind: str = "class") -> None:

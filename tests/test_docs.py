@@ -30,7 +30,8 @@ def python_blocks(page: Path) -> list[tuple[int, str]]:
 
 
 def _pages_with_examples() -> list[Path]:
-    return [page for page in sorted(DOCS.glob("*.md")) if python_blocks(page)]
+    pages = [*sorted(DOCS.glob("*.md")), REPO_ROOT / "README.md"]
+    return [page for page in pages if python_blocks(page)]
 
 
 def _script(page: Path) -> str:
@@ -68,6 +69,7 @@ def test_the_examples_cover_the_pages_that_teach_the_api() -> None:
         "trust.md",
         "migrating.md",
         "troubleshooting.md",
+        "README.md",
     }
 
 
@@ -107,3 +109,18 @@ def test_troubleshooting_explains_every_error() -> None:
 def test_every_page_is_in_the_navigation() -> None:
     nav = (REPO_ROOT / "mkdocs.yml").read_text()
     assert [page.name for page in sorted(DOCS.glob("*.md")) if page.name not in nav] == []
+
+
+def test_the_cli_reference_lists_every_command() -> None:
+    from gitpet._cli import _parser as build_parser
+
+    reference = (DOCS / "cli.md").read_text()
+    commands = []
+    for action in build_parser()._subparsers._group_actions:  # argparse keeps subcommands here
+        for name, sub in action.choices.items():
+            nested = [a for a in sub._actions if a.__class__.__name__ == "_SubParsersAction"]
+            commands += [f"gitpet {name} {child}" for n in nested for child in n.choices] or [
+                f"gitpet {name}"
+            ]
+    assert len(commands) > 20
+    assert [command for command in commands if f"`{command}" not in reference] == []
