@@ -3,7 +3,8 @@
 Why it is safe with concurrent writers (gitpet's or git's):
 
 1. Everything reachable from *any* ref is read back with full checks and
-   written as one new pack, which is complete (index included) before
+   written as one new pack (older versions as deltas of newer ones), which
+   is complete (index included) and read back object by object before
    anything is deleted. A damaged store is not collected: ``IntegrityError``
    before any change (run ``gitpet verify``).
 2. Deleting happens under the exclusive writers flock (:mod:`gitpet._locks`),
@@ -21,18 +22,22 @@ loose refs without their locks and loses versions written meanwhile).
 from __future__ import annotations
 
 import contextlib
+import itertools
 import os
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from dulwich.objects import Blob, Commit, ObjectID, ShaFile, Tag, Tree
+from dulwich.object_format import ObjectFormat
+from dulwich.objects import Blob, Commit, ObjectID, RawObjectID, ShaFile, Tag, Tree
 from dulwich.pack import Pack
+from dulwich.refs import Ref
 from dulwich.repo import Repo
 
-from gitpet._errors import StoreBusyError
-from gitpet._integrity import read_object
+from gitpet._errors import IntegrityError, StoreBusyError
+from gitpet._integrity import READ_ERRORS, content_id, read_object
 from gitpet._locks import remove_if_stale
 from gitpet._objwrite import write_pack
 from gitpet._verify import leftover_files
@@ -43,6 +48,8 @@ if TYPE_CHECKING:
 __all__ = ["GcReport", "collect_garbage", "objects_size"]
 
 _GITLINK = 0o160000
+# Loading a version gc stored as a delta applies at most this many (git's default is 50).
+_MAX_DELTA_DEPTH = 10
 
 
 @dataclass(frozen=True)
@@ -128,6 +135,104 @@ def _reachable(repo: Repo, known: dict[bytes, ShaFile]) -> None:
             assert isinstance(obj, Blob)
 
 
+def _delta_bases(repo: Repo, reachable: Mapping[bytes, ShaFile]) -> dict[bytes, bytes]:
+    """Blob id -> the blob to store it as a delta against: each file of a class's version against
+    the same file of the next newer version, as git's own gc would find.
+
+    The latest version of every class stays whole (loading the latest never resolves a delta), and
+    chains stop at :data:`_MAX_DELTA_DEPTH`, so loading an old version applies at most that many.
+    """
+    bases: dict[bytes, bytes] = {}
+    depth: dict[bytes, int] = {}
+    whole: set[bytes] = set()
+    histories = []
+    for ref, tip in repo.refs.as_dict(Ref(b"refs/heads/")).items():
+        if b"/" in bytes(ref):
+            continue  # pipelines: their trees are class versions, reached through the classes
+        files = [_version_files(reachable, commit) for commit in _chain(reachable, bytes(tip))]
+        if files:
+            whole.update(files[0].values())
+            histories.append(files)
+    for files in histories:
+        for newer, older in itertools.pairwise(files):
+            for name, blob in older.items():
+                base = newer.get(name)
+                if base is None or base == blob or blob in bases or blob in whole:
+                    continue
+                if depth.get(base, 0) >= _MAX_DELTA_DEPTH or _leads_to(bases, base, blob):
+                    continue
+                bases[blob] = base
+                depth[blob] = depth.get(base, 0) + 1
+    return bases
+
+
+def _chain(reachable: Mapping[bytes, ShaFile], tip: bytes) -> list[Commit]:
+    """The first-parent history of ``tip``, newest first, from the objects already read."""
+    chain = []
+    commit = reachable.get(tip)
+    while isinstance(commit, Commit):
+        chain.append(commit)
+        commit = reachable.get(bytes(commit.parents[0])) if commit.parents else None
+    return chain
+
+
+def _version_files(reachable: Mapping[bytes, ShaFile], commit: Commit) -> dict[bytes, bytes]:
+    tree = reachable.get(bytes(commit.tree))
+    if not isinstance(tree, Tree):
+        return {}
+    return {entry.path: bytes(entry.sha) for entry in tree.items() if entry.mode & 0o170000 == 0o100000}
+
+
+def _leads_to(bases: Mapping[bytes, bytes], start: bytes, target: bytes) -> bool:
+    """Whether following bases from ``start`` reaches ``target`` (which would make a cycle)."""
+    sha: bytes | None = start
+    while sha is not None:
+        if sha == target:
+            return True
+        sha = bases.get(sha)
+    return False
+
+
+_PACK_READ_ERRORS: tuple[type[Exception], ...] = (KeyError, *READ_ERRORS)
+
+
+def _check_pack(
+    path: str, expected: Mapping[bytes, ShaFile], object_format: ObjectFormat, *, remove_if_bad: bool
+) -> None:
+    """Read every object of the new pack back (resolving deltas) before anything is deleted:
+    a pack that does not give back exactly what was packed stops gc, and is removed if gc made it
+    (readers look in packs first, so it would hide the good copies)."""
+    pack = Pack(path.removesuffix(".pack"), object_format=object_format)
+    try:
+        problem = _first_problem(pack, expected)
+    finally:
+        pack.close()
+    if problem is None:
+        return
+    if remove_if_bad:
+        for leftover in (path, path.removesuffix(".pack") + ".idx"):
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(leftover)
+    raise IntegrityError(
+        path, f"gc's new pack does not give back what was packed ({problem}); nothing was removed"
+    )
+
+
+def _first_problem(pack: Pack, expected: Mapping[bytes, ShaFile]) -> str | None:
+    """What is wrong with reading ``expected`` back from ``pack``, if anything. Returns a message,
+    not the exception: its traceback would keep views of the pack's mapping alive past close()."""
+    for sha, obj in expected.items():
+        try:
+            _type_num, raw = pack.get_raw(RawObjectID(bytes.fromhex(sha.decode("ascii"))))
+            if content_id(obj.type_name, bytes(raw)) != sha:
+                return f"{sha.decode('ascii')} comes back changed"
+        except _PACK_READ_ERRORS as err:
+            return f"{sha.decode('ascii')}: {type(err).__name__}: {err}"
+        finally:
+            raw = b""  # drop the view of the mapping now, not at the next read
+    return None
+
+
 def _age(path: str, now: float) -> float:
     try:
         return now - os.stat(path).st_mtime
@@ -145,7 +250,12 @@ def collect_garbage(store: GitStore, prune_older_than: float, lock_timeout: floa
 
     reachable: dict[bytes, ShaFile] = {}
     _reachable(repo, reachable)
-    new_pack = write_pack(objects.pack_dir, list(reachable.values()))
+    packs_before = set(os.listdir(objects.pack_dir))
+    bases = _delta_bases(repo, reachable)
+    new_pack = write_pack(objects.pack_dir, list(reachable.values()), delta_bases=bases)
+    if new_pack is not None:
+        created = os.path.basename(new_pack) not in packs_before
+        _check_pack(new_pack, reachable, objects.object_format, remove_if_bad=created)
     keep_pack = os.path.basename(new_pack).removesuffix(".pack") if new_pack is not None else None
     objects._update_pack_cache()
     in_new_pack = frozenset(reachable)

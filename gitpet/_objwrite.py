@@ -22,18 +22,19 @@ import secrets
 import struct
 import tempfile
 import zlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from contextlib import suppress
 from typing import BinaryIO
 
 from dulwich.objects import ShaFile
-from dulwich.pack import write_pack_index_v2
+from dulwich.pack import create_delta, write_pack_index_v2
 
 __all__ = ["object_header", "write_loose", "write_pack"]
 
 _PACK_SIGNATURE = b"PACK"
 _PACK_VERSION = 2
 _OBJECT_MODE = 0o444
+_OFS_DELTA = 6
 _IndexEntry = tuple[bytes, int, int]  # binary sha, offset in the pack, crc32 of the record
 
 
@@ -95,13 +96,20 @@ def write_loose(objects_dir: str | os.PathLike[str], obj: ShaFile, *, fsync: boo
 
 
 def write_pack(
-    pack_dir: str | os.PathLike[str], objects: Sequence[ShaFile], *, fsync: bool = True
+    pack_dir: str | os.PathLike[str],
+    objects: Sequence[ShaFile],
+    *,
+    fsync: bool = True,
+    delta_bases: Mapping[bytes, bytes] | None = None,
 ) -> str | None:
     """Write ``objects`` as one pack with its v2 index in ``pack_dir``; return the pack's path.
 
     ``fsync``: sync the pack and index before they become visible (git's
-    default for packs). Returns None for no objects. A pack with the same
-    content already in place is left as it is.
+    default for packs). ``delta_bases``: object id -> id of another object in
+    the batch to store it as a delta against (git's ``OFS_DELTA``), kept only
+    where the delta is under half the object; the bases must not form a
+    cycle. Returns None for no objects. A pack with the same content already
+    in place is left as it is.
     """
     if not objects:
         return None
@@ -109,7 +117,7 @@ def write_pack(
     temp_index = None
     try:
         with os.fdopen(fd, "wb") as pack:
-            entries, checksum = _write_pack_data(pack, objects)
+            entries, checksum = _write_pack_data(pack, objects, delta_bases or {})
             _finish(pack, fsync)
         fd, temp_index = tempfile.mkstemp(dir=pack_dir, prefix="tmp_idx_")
         with os.fdopen(fd, "wb") as index:
@@ -130,25 +138,72 @@ def write_pack(
 
 
 def _write_pack_data(
-    pack: BinaryIO, objects: Sequence[ShaFile]
-) -> tuple[list[tuple[bytes, int, int]], bytes]:
+    pack: BinaryIO, objects: Sequence[ShaFile], delta_bases: Mapping[bytes, bytes]
+) -> tuple[list[_IndexEntry], bytes]:
     """Write the pack; return (binary sha, offset, crc32) per object and the pack checksum."""
+    by_id: dict[bytes, ShaFile] = {bytes(obj.id): obj for obj in objects}
+    ordered = _bases_first(objects, {k: v for k, v in delta_bases.items() if k in by_id and v in by_id})
     digest = hashlib.sha1()
-    header = _PACK_SIGNATURE + struct.pack(">LL", _PACK_VERSION, len(objects))
+    header = _PACK_SIGNATURE + struct.pack(">LL", _PACK_VERSION, len(ordered))
     pack.write(header)
     digest.update(header)
     offset = len(header)
+    offsets: dict[bytes, int] = {}
     entries: list[_IndexEntry] = []
-    for obj in objects:
+    for obj in ordered:
         raw = obj.as_raw_string()
-        record = object_header(obj.type_num, len(raw)) + zlib.compress(raw)
+        record = None
+        base = delta_bases.get(obj.id)
+        if base is not None and base in offsets:
+            delta = b"".join(create_delta(by_id[base].as_raw_string(), raw))
+            if len(delta) < len(raw) // 2:
+                distance = _offset_distance(offset - offsets[base])
+                record = object_header(_OFS_DELTA, len(delta)) + distance + zlib.compress(delta)
+        if record is None:
+            record = object_header(obj.type_num, len(raw)) + zlib.compress(raw)
         pack.write(record)
         digest.update(record)
+        offsets[obj.id] = offset
         entries.append((obj.sha().digest(), offset, zlib.crc32(record)))
         offset += len(record)
     checksum = digest.digest()
     pack.write(checksum)
     return entries, checksum
+
+
+def _bases_first(objects: Sequence[ShaFile], delta_bases: Mapping[bytes, bytes]) -> list[ShaFile]:
+    """``objects`` with every delta after its base (a delta names its base by a backward offset)."""
+    depth: dict[bytes, int] = {}
+
+    def depth_of(target: bytes) -> int:
+        chain: list[bytes] = []
+        sha = target
+        while sha in delta_bases and sha not in depth and sha not in chain:  # a cycle stops here
+            chain.append(sha)
+            sha = delta_bases[sha]
+        level = depth.get(sha, 0)
+        for item in reversed(chain):
+            level += 1
+            depth[item] = level
+        return depth.get(target, 0)
+
+    return sorted(objects, key=lambda obj: depth_of(obj.id))
+
+
+def _offset_distance(distance: int) -> bytes:
+    """How far back an ``OFS_DELTA``'s base is, as git encodes it (7 bits a byte, big-endian, biased).
+
+    Examples:
+        >>> _offset_distance(100).hex(), _offset_distance(200).hex()
+        ('64', '8048')
+    """
+    encoded = [distance & 0x7F]
+    distance >>= 7
+    while distance:
+        distance -= 1
+        encoded.insert(0, 0x80 | (distance & 0x7F))
+        distance >>= 7
+    return bytes(encoded)
 
 
 def _write_all(fd: int, data: bytes) -> None:

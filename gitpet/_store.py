@@ -524,7 +524,7 @@ class GitStore:
         return verify_repository(repo, self._path)
 
     def gc(self, prune_older_than: float = 3600.0) -> GcReport:
-        """Pack every reachable object into one pack and prune old unreachable ones.
+        """Pack every reachable object into one pack (older versions as deltas) and prune old garbage.
 
         Safe while other processes write (see :mod:`gitpet._gc`): nothing
         any ref reaches is removed, and unreachable objects, old packs and

@@ -5,14 +5,16 @@ from __future__ import annotations
 import json
 import os
 import time
+from collections.abc import Callable
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 from dulwich.objects import Blob
 
-from gitpet import GitStore, IntegrityError, PetClassManager
+from gitpet import GitStore, IntegrityError, PetClassManager, _gc
 from gitpet._cli import main as cli
-from tests.conftest import git, store_snapshot
+from tests.conftest import git, run_python, store_snapshot
 from tests.test_concurrency import assert_all_load, assert_clean, finish, pushed, start, start_writers
 from tests.workers import load_edited_class
 
@@ -150,3 +152,108 @@ def test_gc_from_the_command_line(
     with pytest.raises(SystemExit) as exit_info:
         cli(["--store", str(store_path), "gc", "--prune-older-than", "-1"])
     assert exit_info.value.code == 2
+
+
+_GROWING = """
+class Growing:
+    '''A class edited once per version: {edit}.'''
+
+    def step(self, x):
+        total = 0
+        for i in range(10):
+            total += x * i
+        return total + {edit}
+
+    def other(self):
+        return "{edit}" * 3
+"""
+
+
+def _history(
+    pcm: PetClassManager, user_module: Callable[..., ModuleType], name: str, edits: range
+) -> list[str]:
+    ids = []
+    for edit in edits:
+        module = user_module(_GROWING.format(edit=edit), name=f"growing_{name.lower()}")
+        ids.append(pcm.push(module.Growing, name))
+    return ids
+
+
+def _delta_lines(store_path: Path) -> dict[str, int]:
+    """object id -> delta depth (0: stored whole), from the real git's verify-pack."""
+    (index,) = (store_path / "objects" / "pack").glob("*.idx")
+    depths = {}
+    for line in git(store_path, "verify-pack", "-v", str(index)).stdout.splitlines():
+        fields = line.split()
+        if len(fields) >= 5 and len(fields[0]) == 40:
+            depths[fields[0]] = int(fields[5]) if len(fields) >= 7 else 0
+    return depths
+
+
+def test_gc_stores_older_versions_as_deltas_and_every_version_still_loads(
+    store_path: Path, user_module: Callable[..., ModuleType], tmp_path: Path
+) -> None:
+    pcm = PetClassManager(store_path)
+    ids = _history(pcm, user_module, "Growing", range(40))
+    before = {version: pcm.store.read_version("Growing", version).files for version in ids}
+    size_before = sum(p.stat().st_size for p in (store_path / "objects").rglob("*") if p.is_file())
+    pcm.store.gc(prune_older_than=0)
+    size_after = sum(p.stat().st_size for p in (store_path / "objects").rglob("*") if p.is_file())
+    assert size_after < size_before * 0.75  # small classes: trees and commits are much of it
+
+    git(store_path, "fsck", "--strict")
+    depths = _delta_lines(store_path)
+    assert max(depths.values()) == 10  # chains stop at the depth limit
+    latest = git(store_path, "ls-tree", "refs/heads/Growing").stdout.split()
+    latest_blobs = [latest[i + 2] for i in range(0, len(latest), 4)]
+    assert all(depths[blob] == 0 for blob in latest_blobs)  # the latest loads with no delta to apply
+
+    fresh = PetClassManager(GitStore(store_path))
+    assert all(fresh.store.read_version("Growing", version).files == before[version] for version in ids)
+    out = run_python(
+        "import sys, gitpet\n"
+        "pcm = gitpet.PetClassManager(sys.argv[1])\n"
+        "print(pcm.pull('Growing', sys.argv[2])().step(1), pcm.pull('Growing')().step(1))\n",
+        str(store_path),
+        ids[0],
+        cwd=tmp_path,
+    )
+    assert out.split() == ["45", "84"]
+    assert fresh.store.verify().ok
+
+
+def test_gc_deltas_never_form_a_cycle_between_classes_sharing_files(
+    store_path: Path, user_module: Callable[..., ModuleType]
+) -> None:
+    pcm = PetClassManager(store_path)
+    forward = _history(pcm, user_module, "Forward", range(5))
+    backward = _history(pcm, user_module, "Backward", range(4, -1, -1))  # the same files, newest first
+    pcm.store.gc(prune_older_than=0)
+    git(store_path, "fsck", "--strict")
+    fresh = PetClassManager(GitStore(store_path))
+    assert [fresh.pull("Forward", v)().step(1) for v in forward] == [45, 46, 47, 48, 49]
+    assert [fresh.pull("Backward", v)().step(1) for v in backward] == [49, 48, 47, 46, 45]
+
+
+def test_gc_that_cannot_read_its_new_pack_back_removes_it_and_deletes_nothing(
+    store_path: Path, user_module: Callable[..., ModuleType], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pcm = PetClassManager(store_path)
+    _history(pcm, user_module, "Growing", range(5))
+    snapshot = store_snapshot(store_path)
+    real_write_pack = _gc.write_pack
+
+    def corrupting_write_pack(*args: object, **kwargs: object) -> str | None:
+        path = real_write_pack(*args, **kwargs)  # type: ignore[arg-type]
+        assert path is not None
+        data = bytearray(Path(path).read_bytes())
+        data[len(data) // 2] ^= 0xFF  # one flipped bit in the middle of the pack
+        os.chmod(path, 0o644)
+        Path(path).write_bytes(bytes(data))
+        return path
+
+    monkeypatch.setattr(_gc, "write_pack", corrupting_write_pack)
+    with pytest.raises(IntegrityError, match="new pack"):
+        pcm.store.gc(prune_older_than=0)
+    assert store_snapshot(store_path) == snapshot  # the bad pack is gone; every loose object is there
+    git(store_path, "fsck", "--strict")
