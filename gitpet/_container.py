@@ -79,6 +79,14 @@ class PetContainer:
         ``store=None`` means the default store; ``remote=None`` means no
         remote; ``trust=None`` means :meth:`TrustPolicy.refuse` for versions
         this machine does not vouch for.
+
+        Examples:
+            >>> import tempfile
+            >>> from gitpet import BasePlugin, PetContainer
+            >>> container = PetContainer(tempfile.mkdtemp() + "/store")
+            >>> container.configure(store=tempfile.mkdtemp() + "/elsewhere")
+            >>> container.store.path.name
+            'elsewhere'
         """
         self._store_arg = store
         self._remote = remote
@@ -126,6 +134,18 @@ class PetContainer:
         Returns the snapshot id; saving an unchanged pipeline writes nothing.
         A component whose class is neither persistent nor registered as a
         framework class (``bind()``) is refused: it could not be rebuilt.
+
+        Examples:
+            >>> import tempfile
+            >>> from gitpet import BasePlugin, PetContainer
+            >>> container = PetContainer(tempfile.mkdtemp() + "/store")
+            >>> @container.bind(persist=True)
+            ... class Scale(BasePlugin):
+            ...     def __init__(self, k=1):
+            ...         super().__init__(k=k)
+            >>> snapshot = container.save_pipeline("train", Scale(3), "first")
+            >>> container.save_pipeline("train", Scale(3)) == snapshot     # unchanged: nothing written
+            True
         """
         history = self.store.pipeline(name)  # the name is checked before anything is read
         if not isinstance(plugin, BasePlugin):
@@ -160,6 +180,19 @@ class PetContainer:
         default the newest snapshot. With a remote, a missing pipeline or
         snapshot is fetched. Framework classes resolve by name through
         :attr:`pif`; pinned versions load under the trust policy.
+
+        Examples:
+            >>> import tempfile
+            >>> from gitpet import BasePlugin, PetContainer
+            >>> container = PetContainer(tempfile.mkdtemp() + "/store")
+            >>> @container.bind(persist=True)
+            ... class Scale(BasePlugin):
+            ...     def __init__(self, k=1):
+            ...         super().__init__(k=k)
+            ...         self.k = k
+            >>> snapshot = container.save_pipeline("train", Scale(3))
+            >>> container.load_pipeline("train", snapshot[:8]).k
+            3
         """
         snapshot = self.pcm.snapshot(name, version)
         try:
@@ -179,6 +212,19 @@ class PetContainer:
 
         ``auto_push=True`` also pushes the class right away. The class itself
         is returned unchanged.
+
+        Examples:
+            >>> import tempfile
+            >>> from gitpet import BasePlugin, PetContainer
+            >>> container = PetContainer(tempfile.mkdtemp() + "/store")
+            >>> @container.bind()
+            ... class Framework:               # resolved by name, never versioned
+            ...     pass
+            >>> @container.bind(persist=True)
+            ... class Mine:                    # versioned in the store
+            ...     pass
+            >>> container.pif["Framework"] is Framework, "Mine" in container.ppif.version_control
+            (True, True)
         """
         if auto_push and not persist:
             raise GitpetError("bind(auto_push=True) needs persist=True")

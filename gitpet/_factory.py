@@ -57,7 +57,17 @@ class BaseFactory:
     def get(self, name: str, default: T) -> type | T: ...
 
     def get(self, name: str, default: object = None) -> object:
-        """The class registered as ``name``, or ``default``."""
+        """The class registered as ``name``, or ``default``.
+
+        Examples:
+            >>> from gitpet import BaseFactory
+            >>> factory = BaseFactory()
+            >>> class Model:
+            ...     pass
+            >>> factory["Model"] = Model
+            >>> factory.get("Model") is Model, factory.get("Missing"), factory.get("Missing", int)
+            (True, None, <class 'int'>)
+        """
         try:
             return self[name]
         except ClassNotFoundError:
@@ -74,11 +84,31 @@ class BaseFactory:
 
     @property
     def classes(self) -> Mapping[str, type]:
-        """Read-only view of the registered classes."""
+        """Read-only view of the registered classes.
+
+        Examples:
+            >>> from gitpet import BaseFactory
+            >>> factory = BaseFactory()
+            >>> class Model:
+            ...     pass
+            >>> factory["Model"] = Model
+            >>> dict(factory.classes) == {"Model": Model}
+            True
+        """
         return MappingProxyType(self._foundry)
 
     def name_of(self, cls: type) -> str | None:
-        """The name ``cls`` is registered under here, if any."""
+        """The name ``cls`` is registered under here, if any.
+
+        Examples:
+            >>> from gitpet import BaseFactory
+            >>> factory = BaseFactory()
+            >>> class Model:
+            ...     pass
+            >>> factory["Model"] = Model
+            >>> factory.name_of(Model), factory.name_of(int)
+            ('Model', None)
+        """
         for name, registered in self._foundry.items():
             if registered is cls:
                 return name
@@ -123,7 +153,20 @@ class PetFactory(BaseFactory):
         return self._manager
 
     def use_manager(self, class_manager: PetClassManager) -> None:
-        """Point this factory at another store; registrations are kept."""
+        """Point this factory at another store; registrations are kept.
+
+        Examples:
+            >>> import tempfile
+            >>> from gitpet import BaseFactory, PetClassManager, PetFactory
+            >>> factory = PetFactory(PetClassManager(tempfile.mkdtemp() + "/store"), BaseFactory())
+            >>> class Model:
+            ...     pass
+            >>> factory["Model"] = Model
+            >>> other = PetClassManager(tempfile.mkdtemp() + "/other")
+            >>> factory.use_manager(other)
+            >>> factory.manager is other
+            True
+        """
         self._manager = class_manager
 
     @property
@@ -181,6 +224,23 @@ class PetFactory(BaseFactory):
         It is not registered as the latest. A registered class whose id matches
         is returned as is (it may not have been pushed yet). With a remote, a
         version unknown here is fetched.
+
+        Examples:
+            >>> import tempfile
+            >>> from gitpet import BaseFactory, PetClassManager, PetFactory
+            >>> factory = PetFactory(PetClassManager(tempfile.mkdtemp() + "/store"), BaseFactory())
+            >>> class Model:
+            ...     pass
+            >>> factory["Model"] = Model
+            >>> _ = factory.push_all()
+            >>> first = factory.version_control["Model"]
+            >>> class Model:
+            ...     def fit(self):
+            ...         return self
+            >>> factory["Model"] = Model
+            >>> _ = factory.push_all()
+            >>> hasattr(factory.get_version("Model", first[:7]), "fit"), hasattr(factory["Model"], "fit")
+            (False, True)
         """
         check_class_name(name)
         spec = parse_version_spec(name, version)
@@ -199,6 +259,19 @@ class PetFactory(BaseFactory):
         ``version`` defaults to the version registered here, else the store's
         latest; it must be in the store (push first). Moving an existing tag
         needs ``force=True``.
+
+        Examples:
+            >>> import tempfile
+            >>> from gitpet import BaseFactory, PetClassManager, PetFactory
+            >>> factory = PetFactory(PetClassManager(tempfile.mkdtemp() + "/store"), BaseFactory())
+            >>> class Model:
+            ...     pass
+            >>> factory["Model"] = Model
+            >>> _ = factory.push_all()
+            >>> factory.tag("Model", "v1") == factory.version_control["Model"]
+            True
+            >>> factory.get_version("Model", "v1").__name__     # the stored version, loaded
+            'Model'
         """
         check_class_name(name)
         check_tag_name(tag)
@@ -217,6 +290,24 @@ class PetFactory(BaseFactory):
 
         The store gets a new commit on top whose tree is the old version, so
         history keeps everything. Returns the (loaded) class.
+
+        Examples:
+            >>> import tempfile
+            >>> from gitpet import BaseFactory, PetClassManager, PetFactory
+            >>> factory = PetFactory(PetClassManager(tempfile.mkdtemp() + "/store"), BaseFactory())
+            >>> class Model:
+            ...     pass
+            >>> factory["Model"] = Model
+            >>> _ = factory.push_all()
+            >>> first = factory.version_control["Model"]
+            >>> class Model:
+            ...     def fit(self):
+            ...         return self
+            >>> factory["Model"] = Model
+            >>> _ = factory.push_all()
+            >>> old = factory.rollback("Model", first)
+            >>> factory.version_control["Model"] == first, hasattr(factory["Model"], "fit")
+            (True, False)
         """
         self._manager.rollback(name, version)
         cls = self._manager.pull(name)
@@ -224,7 +315,18 @@ class PetFactory(BaseFactory):
         return cls
 
     def hash_of(self, cls: type, name: str | None = None) -> str:
-        """Current version id of ``cls`` as registered here (recomputed if it changed)."""
+        """Current version id of ``cls`` as registered here (recomputed if it changed).
+
+        Examples:
+            >>> import tempfile
+            >>> from gitpet import BaseFactory, PetClassManager, PetFactory
+            >>> factory = PetFactory(PetClassManager(tempfile.mkdtemp() + "/store"), BaseFactory())
+            >>> class Model:
+            ...     pass
+            >>> factory["Model"] = Model
+            >>> factory.hash_of(Model) == factory.version_control["Model"]
+            True
+        """
         info = loaded_version(cls)
         registered_name = name or self.name_of(cls) or (info.name if info else cls.__name__)
         if info is not None and info.name == registered_name:
@@ -235,7 +337,20 @@ class PetFactory(BaseFactory):
         return version
 
     def push_all(self) -> list[PushResult]:
-        """Push every registered class in one batch; unchanged ones write nothing."""
+        """Push every registered class in one batch; unchanged ones write nothing.
+
+        Examples:
+            >>> import tempfile
+            >>> from gitpet import BaseFactory, PetClassManager, PetFactory
+            >>> factory = PetFactory(PetClassManager(tempfile.mkdtemp() + "/store"), BaseFactory())
+            >>> class Model:
+            ...     pass
+            >>> factory["Model"] = Model
+            >>> [(r.name, r.created) for r in factory.push_all()]
+            [('Model', True)]
+            >>> [(r.name, r.created) for r in factory.push_all()]     # nothing changed: nothing written
+            [('Model', False)]
+        """
         results = self._manager.push_many(self._foundry.items())
         for result in results:
             self._version_control[result.name] = result.id

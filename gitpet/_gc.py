@@ -87,6 +87,18 @@ class GcReport:
     leftovers_removed: tuple[str, ...]
 
     def summary(self) -> str:
+        """What gc did, in one line (what ``gitpet gc`` prints).
+
+        Examples:
+            >>> import tempfile
+            >>> from gitpet import GitStore, PetClassManager
+            >>> store = GitStore(tempfile.mkdtemp() + "/store")
+            >>> class Model:
+            ...     pass
+            >>> version = PetClassManager(store).push(Model)
+            >>> print(store.gc().summary())  # doctest: +ELLIPSIS
+            packed 5 reachable objects into one pack; removed 5 loose copies and 0 old pack(s); ...
+        """
         young = f" ({self.kept_young} unreachable but young kept)" if self.kept_young else ""
         return (
             f"packed {self.reachable} reachable objects into one pack; removed {self.loose_packed} "

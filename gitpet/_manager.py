@@ -118,7 +118,19 @@ class PetClassManager:
         return self._remote
 
     def encode(self, cls: type, name: str | None = None) -> VersionTree:
-        """The version tree ``cls`` would be stored as (cached while unchanged)."""
+        """The version tree ``cls`` would be stored as (cached while unchanged).
+
+        Examples:
+            >>> import tempfile
+            >>> from gitpet import PetClassManager
+            >>> pcm = PetClassManager(tempfile.mkdtemp() + "/store")
+            >>> class Model:
+            ...     pass
+            >>> import json
+            >>> tree = pcm.encode(Model)
+            >>> tree.id == pcm.get_class_hash(Model), json.loads(tree.files.meta)["qualname"]
+            (True, 'Model')
+        """
         name = _registered_name(cls, name)
         if not isinstance(cls, type):
             return self._codec.encode(cls, name)  # raises UnsupportedClassError
@@ -133,15 +145,48 @@ class PetClassManager:
         return version
 
     def get_class_hash(self, cls: type, name: str | None = None) -> str:
-        """The version id ``cls`` gets when pushed as ``name`` (default ``__name__``)."""
+        """The version id ``cls`` gets when pushed as ``name`` (default ``__name__``).
+
+        Examples:
+            >>> import tempfile
+            >>> from gitpet import PetClassManager
+            >>> pcm = PetClassManager(tempfile.mkdtemp() + "/store")
+            >>> class Model:
+            ...     pass
+            >>> pcm.get_class_hash(Model) == pcm.push(Model)     # the id it gets when pushed
+            True
+        """
         return self.encode(cls, name).id
 
     def push(self, cls: type, name: str | None = None) -> str:
-        """Make ``cls`` the latest version of ``name``; a no-op if it already is."""
+        """Make ``cls`` the latest version of ``name``; a no-op if it already is.
+
+        Examples:
+            >>> import tempfile
+            >>> from gitpet import PetClassManager
+            >>> pcm = PetClassManager(tempfile.mkdtemp() + "/store")
+            >>> class Model:
+            ...     pass
+            >>> version = pcm.push(Model)
+            >>> pcm.push(Model) == version, pcm.push(Model, "Renamed") == version   # same code, same id
+            (True, False)
+        """
         return self.push_many([(_registered_name(cls, name), cls)])[0].id
 
     def push_many(self, items: Iterable[tuple[str, type]]) -> list[PushResult]:
-        """Push several classes in one batch (one pack, one pass over refs)."""
+        """Push several classes in one batch (one pack, one pass over refs).
+
+        Examples:
+            >>> import tempfile
+            >>> from gitpet import PetClassManager
+            >>> pcm = PetClassManager(tempfile.mkdtemp() + "/store")
+            >>> class Model:
+            ...     pass
+            >>> class Other:
+            ...     pass
+            >>> [(r.name, r.created) for r in pcm.push_many([("Model", Model), ("Other", Other)])]
+            [('Model', True), ('Other', True)]
+        """
         versions = [(name, self.encode(cls, name)) for name, cls in items]
         return self._store.write_versions(versions)
 
@@ -150,6 +195,16 @@ class PetClassManager:
 
         With a remote, a class or version missing here is fetched (that
         class's ref and tags only) and loaded from what arrived.
+
+        Examples:
+            >>> import tempfile
+            >>> from gitpet import PetClassManager
+            >>> pcm = PetClassManager(tempfile.mkdtemp() + "/store")
+            >>> class Model:
+            ...     pass
+            >>> version = pcm.push(Model)
+            >>> pcm.pull("Model") is pcm.pull("Model", version[:7])   # loaded once per process
+            True
         """
         check_class_name(name)
         if version is not None:
@@ -201,7 +256,20 @@ class PetClassManager:
         return version is not None or not recently_missed
 
     def fetch_class(self, name: str) -> None:
-        """Fetch one class's ref and tags from the remote (a tag conflict is left as it is)."""
+        """Fetch one class's ref and tags from the remote (a tag conflict is left as it is).
+
+        Examples:
+            >>> import tempfile
+            >>> from gitpet import PetClassManager
+            >>> pcm = PetClassManager(tempfile.mkdtemp() + "/store")
+            >>> class Model:
+            ...     pass
+            >>> version = pcm.push(Model)
+            >>> here = PetClassManager(tempfile.mkdtemp() + "/here", remote=str(pcm.store.path))
+            >>> here.fetch_class("Model")
+            >>> here.store.latest_id("Model") == version
+            True
+        """
         if self._remote is None:
             return
         # Only tags are ever rejected by a fetch; the class's versions arrived.
@@ -214,6 +282,18 @@ class PetClassManager:
 
         With a remote, a pipeline or snapshot missing here is fetched first
         (that pipeline's ref and tags, with every version its snapshots pin).
+
+        Examples:
+            >>> import tempfile
+            >>> from gitpet import PetClassManager
+            >>> pcm = PetClassManager(tempfile.mkdtemp() + "/store")
+            >>> class Model:
+            ...     pass
+            >>> version = pcm.push(Model)
+            >>> dump = {"clazz": "Model", "version_hash": version, "params": {}}
+            >>> _ = pcm.store.pipeline("train").save(dump)
+            >>> pcm.snapshot("train").pinned("Model") == (version,)
+            True
         """
         from gitpet._pipelines import parse_snapshot_spec
 
@@ -234,20 +314,72 @@ class PetClassManager:
             ) from err
 
     def fetch_pipeline(self, pipeline: str) -> None:
-        """Fetch one pipeline's ref and tags from the remote (a tag conflict is left as it is)."""
+        """Fetch one pipeline's ref and tags from the remote (a tag conflict is left as it is).
+
+        Examples:
+            >>> import tempfile
+            >>> from gitpet import PetClassManager
+            >>> pcm = PetClassManager(tempfile.mkdtemp() + "/store")
+            >>> class Model:
+            ...     pass
+            >>> version = pcm.push(Model)
+            >>> dump = {"clazz": "Model", "version_hash": version, "params": {}}
+            >>> _ = pcm.store.pipeline("train").save(dump)
+            >>> here = PetClassManager(tempfile.mkdtemp() + "/here", remote=str(pcm.store.path))
+            >>> here.fetch_pipeline("train")
+            >>> here.store.pipelines(), here.store.has_version("Model", version)
+            (['train'], True)
+        """
         if self._remote is None:
             return
         with contextlib.suppress(RemoteRejectedError):
             self._store.fetch(self._remote, [], pipelines=[pipeline])
 
     def rollback(self, name: str, version: str) -> PushResult:
-        """Make an older version of ``name`` the latest again (a new commit; history keeps all)."""
+        """Make an older version of ``name`` the latest again (a new commit; history keeps all).
+
+        Examples:
+            >>> import tempfile
+            >>> from gitpet import PetClassManager
+            >>> pcm = PetClassManager(tempfile.mkdtemp() + "/store")
+            >>> class Model:
+            ...     pass
+            >>> version = pcm.push(Model)
+            >>> class Model:
+            ...     def fit(self):
+            ...         return self
+            >>> _ = pcm.push(Model)
+            >>> pcm.rollback("Model", version).id == version
+            True
+        """
         return self._store.rollback(name, version)
 
     def versions(self, name: str) -> list[VersionInfo]:
-        """Version history of ``name``, newest first."""
+        """Version history of ``name``, newest first.
+
+        Examples:
+            >>> import tempfile
+            >>> from gitpet import PetClassManager
+            >>> pcm = PetClassManager(tempfile.mkdtemp() + "/store")
+            >>> class Model:
+            ...     pass
+            >>> version = pcm.push(Model)
+            >>> [info.id for info in pcm.versions("Model")] == [version]
+            True
+        """
         return self._store.versions(name)
 
     def names(self) -> list[str]:
-        """Classes in the store."""
+        """Classes in the store.
+
+        Examples:
+            >>> import tempfile
+            >>> from gitpet import PetClassManager
+            >>> pcm = PetClassManager(tempfile.mkdtemp() + "/store")
+            >>> class Model:
+            ...     pass
+            >>> version = pcm.push(Model)
+            >>> pcm.names()
+            ['Model']
+        """
         return self._store.names()

@@ -210,7 +210,19 @@ class PipelineHistory:
         return self._store
 
     def exists(self) -> bool:
-        """Whether the store holds any snapshot of this pipeline."""
+        """Whether the store holds any snapshot of this pipeline.
+
+        Examples:
+            >>> import tempfile
+            >>> from gitpet import GitStore, PetClassManager
+            >>> store = GitStore(tempfile.mkdtemp() + "/store")
+            >>> class Model:
+            ...     pass
+            >>> dump = {"clazz": "Model", "version_hash": PetClassManager(store).push(Model), "params": {}}
+            >>> history = store.pipeline("train")
+            >>> history.exists(), history.save(dump).created, history.exists()
+            (False, True, True)
+        """
         repo = self._store._repo()
         return repo is not None and self._store._read_ref(repo, self._ref) is not None
 
@@ -222,6 +234,18 @@ class PipelineHistory:
         Every version the dump pins (an id, prefix or tag of its class) must
         already be in the store: it is written in full into ``pipeline.json``
         and pinned under ``classes/``. Returns the snapshot id and commit.
+
+        Examples:
+            >>> import tempfile
+            >>> from gitpet import GitStore, PetClassManager
+            >>> store = GitStore(tempfile.mkdtemp() + "/store")
+            >>> class Model:
+            ...     pass
+            >>> dump = {"clazz": "Model", "version_hash": PetClassManager(store).push(Model), "params": {}}
+            >>> history = store.pipeline("train")
+            >>> first = history.save(dump, "first")
+            >>> first.created, history.save(dump).created, history.save(dump).id == first.id
+            (True, False, True)
         """
         if message is not None and not isinstance(message, str):
             raise TypeError(f"message must be a str or None, not {type(message).__name__}")
@@ -278,6 +302,18 @@ class PipelineHistory:
         """Name a snapshot (default: the newest) ``tag`` (``refs/tags/pipelines/<name>/<tag>``).
 
         Returns the snapshot id; moving an existing tag needs ``force=True``.
+
+        Examples:
+            >>> import tempfile
+            >>> from gitpet import GitStore, PetClassManager
+            >>> store = GitStore(tempfile.mkdtemp() + "/store")
+            >>> class Model:
+            ...     pass
+            >>> dump = {"clazz": "Model", "version_hash": PetClassManager(store).push(Model), "params": {}}
+            >>> history = store.pipeline("train")
+            >>> saved = history.save(dump, "first")
+            >>> history.tag("production") == saved.id, history.read("production").id == saved.id
+            (True, True)
         """
         check_tag_name(tag)
         repo, commit = self._find(version)
@@ -297,6 +333,18 @@ class PipelineHistory:
 
         For a pipeline reviewed after fetching it from a remote not marked
         trusted. Returns the version ids now trusted; nothing is unpickled.
+
+        Examples:
+            >>> import tempfile
+            >>> from gitpet import GitStore, PetClassManager
+            >>> store = GitStore(tempfile.mkdtemp() + "/store")
+            >>> class Model:
+            ...     pass
+            >>> dump = {"clazz": "Model", "version_hash": PetClassManager(store).push(Model), "params": {}}
+            >>> history = store.pipeline("train")
+            >>> saved = history.save(dump, "first")
+            >>> history.trust() == [dump["version_hash"]]
+            True
         """
         if version is not None:
             ids = [pin.id for pin in self.read(version).pins]
@@ -308,7 +356,20 @@ class PipelineHistory:
     # -- reading -------------------------------------------------------------
 
     def snapshots(self, limit: int | None = None) -> list[SnapshotInfo]:
-        """The snapshots, newest first; ``limit`` keeps only the newest ``limit``."""
+        """The snapshots, newest first; ``limit`` keeps only the newest ``limit``.
+
+        Examples:
+            >>> import tempfile
+            >>> from gitpet import GitStore, PetClassManager
+            >>> store = GitStore(tempfile.mkdtemp() + "/store")
+            >>> class Model:
+            ...     pass
+            >>> dump = {"clazz": "Model", "version_hash": PetClassManager(store).push(Model), "params": {}}
+            >>> history = store.pipeline("train")
+            >>> saved = history.save(dump, "first")
+            >>> [(info.id == saved.id, info.message.splitlines()[0]) for info in history.snapshots()]
+            [(True, 'train: first')]
+        """
         repo, tip = self._tip()
         history: list[SnapshotInfo] = []
         for commit in first_parent_chain(repo.object_store, tip):
@@ -321,12 +382,39 @@ class PipelineHistory:
         """One snapshot: the newest, or the one an id / 7+ hex prefix / tag / ``~N`` names.
 
         A prefix may also be of the snapshot's commit (as ``git log`` shows it).
+
+        Examples:
+            >>> import tempfile
+            >>> from gitpet import GitStore, PetClassManager
+            >>> store = GitStore(tempfile.mkdtemp() + "/store")
+            >>> class Model:
+            ...     pass
+            >>> dump = {"clazz": "Model", "version_hash": PetClassManager(store).push(Model), "params": {}}
+            >>> history = store.pipeline("train")
+            >>> saved = history.save(dump, "first")
+            >>> snapshot = history.read(saved.id[:8])
+            >>> snapshot.dump == dump, [pin.entry for pin in snapshot.pins]
+            (True, ['Model'])
         """
         repo, commit = self._find(version)
         return read_snapshot_tree(repo.object_store, commit, self._info(commit))
 
     def tags(self) -> dict[str, str]:
-        """The tags of this pipeline: tag -> snapshot id."""
+        """The tags of this pipeline: tag -> snapshot id.
+
+        Examples:
+            >>> import tempfile
+            >>> from gitpet import GitStore, PetClassManager
+            >>> store = GitStore(tempfile.mkdtemp() + "/store")
+            >>> class Model:
+            ...     pass
+            >>> dump = {"clazz": "Model", "version_hash": PetClassManager(store).push(Model), "params": {}}
+            >>> history = store.pipeline("train")
+            >>> saved = history.save(dump, "first")
+            >>> _ = history.tag("v1")
+            >>> history.tags() == {"v1": saved.id}
+            True
+        """
         return self._store._tags_under(pipeline_tag_prefix(self._name))
 
     def diff(self, a: str, b: str | None = None) -> SnapshotDiff:
@@ -336,6 +424,20 @@ class PipelineHistory:
         snapshots' ``classes/<Name>`` entries; ``dump_diff`` is the diff of
         ``pipeline.json``. ``git diff A B`` between the two snapshot commits
         shows the same changes.
+
+        Examples:
+            >>> import tempfile
+            >>> from gitpet import GitStore, PetClassManager
+            >>> store = GitStore(tempfile.mkdtemp() + "/store")
+            >>> class Model:
+            ...     pass
+            >>> dump = {"clazz": "Model", "version_hash": PetClassManager(store).push(Model), "params": {}}
+            >>> history = store.pipeline("train")
+            >>> saved = history.save(dump, "first")
+            >>> _ = history.save({**dump, "params": {"k": 2}}, "second")
+            >>> diff = history.diff("~1")
+            >>> diff.changes, diff.same, "k" in diff.dump_diff      # same versions, other params
+            ((), False, True)
         """
         old, new = self.read(a), self.read(b)
         changes = []
@@ -354,6 +456,19 @@ class PipelineHistory:
 
         For a class with a newer version, whether this snapshot's combination
         with that latest version was ever saved, in any pipeline's history.
+
+        Examples:
+            >>> import tempfile
+            >>> from gitpet import GitStore, PetClassManager
+            >>> store = GitStore(tempfile.mkdtemp() + "/store")
+            >>> class Model:
+            ...     pass
+            >>> dump = {"clazz": "Model", "version_hash": PetClassManager(store).push(Model), "params": {}}
+            >>> history = store.pipeline("train")
+            >>> saved = history.save(dump, "first")
+            >>> status = history.status()
+            >>> status.up_to_date, [(pin.name, pin.behind) for pin in status.classes]
+            (True, [('Model', 0)])
         """
         snapshot = self.read(version)
         repo = self._store._repo()

@@ -28,7 +28,17 @@ class BasePlugin:
         self._gitpet_params = dict(params)
 
     def get_params(self) -> dict[str, Any]:
-        """The keyword arguments this plugin was built with."""
+        """The keyword arguments this plugin was built with.
+
+        Examples:
+            >>> from gitpet import BaseFactory, BasePlugin
+            >>> class Scale(BasePlugin):
+            ...     def __init__(self, k=1):
+            ...         super().__init__(k=k)
+            ...         self.k = k
+            >>> Scale(3).get_params()
+            {'k': 3}
+        """
         return dict(getattr(self, "_gitpet_params", {}))
 
     def item_dump(self, factory: BaseFactory | None = None) -> dict[str, Any]:
@@ -37,12 +47,34 @@ class BasePlugin:
         The version is the one ``factory`` (default ``Container.ppif``) records
         for this class, or the stored version it was loaded from; ``None`` for
         classes that are not versioned (framework classes).
+
+        Examples:
+            >>> from gitpet import BaseFactory, BasePlugin
+            >>> class Scale(BasePlugin):
+            ...     def __init__(self, k=1):
+            ...         super().__init__(k=k)
+            ...         self.k = k
+            >>> Scale(3).item_dump(BaseFactory())
+            {'clazz': 'Scale', 'version_hash': None, 'params': {'k': 3}}
         """
         return _dump(self, _default_factory(factory), None)
 
     @staticmethod
     def build_from_dump(dump: Mapping[str, Any], factory: BaseFactory) -> Any:
-        """Rebuild a plugin (and nested ones) from its dump, with the exact versions."""
+        """Rebuild a plugin (and nested ones) from its dump, with the exact versions.
+
+        Examples:
+            >>> from gitpet import BaseFactory, BasePlugin
+            >>> class Scale(BasePlugin):
+            ...     def __init__(self, k=1):
+            ...         super().__init__(k=k)
+            ...         self.k = k
+            >>> factory = BaseFactory()
+            >>> factory["Scale"] = Scale
+            >>> dump = {"clazz": "Scale", "version_hash": None, "params": {"k": 4}}
+            >>> BasePlugin.build_from_dump(dump, factory).k
+            4
+        """
         return _build(dump, factory, "dump", set())
 
 

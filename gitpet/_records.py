@@ -34,7 +34,22 @@ class VersionInfo:
 
     @classmethod
     def of(cls, commit: Commit) -> VersionInfo:
-        """The entry a history commit stands for: its tree is the version."""
+        """The entry a history commit stands for: its tree is the version.
+
+        Examples:
+            >>> import tempfile
+            >>> from gitpet import GitStore, PetClassManager
+            >>> store = GitStore(tempfile.mkdtemp() + "/store")
+            >>> class Model:
+            ...     pass
+            >>> version = PetClassManager(store).push(Model)
+            >>> from dulwich.repo import Repo
+            >>> repo = Repo(str(store.path))
+            >>> commit = repo[store.latest_commit("Model").encode()]
+            >>> VersionInfo.of(commit) == store.versions("Model")[0]
+            True
+            >>> repo.close()
+        """
         return cls(*_fields(commit))
 
 
@@ -62,6 +77,23 @@ class SnapshotInfo(VersionInfo):
 
     @classmethod
     def of_snapshot(cls, pipeline: str, commit: Commit) -> SnapshotInfo:
+        """The entry a snapshot commit of ``pipeline`` stands for: its tree is the snapshot.
+
+        Examples:
+            >>> import tempfile
+            >>> from gitpet import GitStore, PetClassManager
+            >>> store = GitStore(tempfile.mkdtemp() + "/store")
+            >>> class Model:
+            ...     pass
+            >>> version = PetClassManager(store).push(Model)
+            >>> from dulwich.repo import Repo
+            >>> history = store.pipeline("train")
+            >>> saved = history.save({"clazz": "Model", "version_hash": version, "params": {}})
+            >>> repo = Repo(str(store.path))
+            >>> SnapshotInfo.of_snapshot("train", repo[saved.commit.encode()]) == history.snapshots()[0]
+            True
+            >>> repo.close()
+        """
         return cls(*_fields(commit), pipeline)
 
 

@@ -116,7 +116,22 @@ class SyncReport:
         return tuple(u for u in self.updates if u.status == "rejected")
 
     def status_of(self, ref: str) -> Status | None:
-        """The status of ``ref`` (full name, e.g. ``refs/heads/MyFilter``), if it was considered."""
+        """The status of ``ref`` (full name, e.g. ``refs/heads/MyFilter``), if it was considered.
+
+        Examples:
+            >>> import tempfile
+            >>> from gitpet import GitStore, PetClassManager
+            >>> store = GitStore(tempfile.mkdtemp() + "/store")
+            >>> class Model:
+            ...     pass
+            >>> version = PetClassManager(store).push(Model)
+            >>> remote = GitStore(tempfile.mkdtemp() + "/remote")
+            >>> remote.init()
+            True
+            >>> report = store.push(str(remote.path))
+            >>> report.status_of("refs/heads/Model"), report.status_of("refs/heads/Other")
+            ('created', None)
+        """
         for update in self.updates:
             if update.ref == ref:
                 return update.status

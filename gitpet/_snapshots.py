@@ -83,7 +83,20 @@ class Snapshot:
         return self.info.pipeline
 
     def pinned(self, name: str) -> tuple[str, ...]:
-        """The ids of ``name`` this snapshot pins (the one under ``classes/<name>`` first)."""
+        """The ids of ``name`` this snapshot pins (the one under ``classes/<name>`` first).
+
+        Examples:
+            >>> import tempfile
+            >>> from gitpet import GitStore, PetClassManager
+            >>> store = GitStore(tempfile.mkdtemp() + "/store")
+            >>> class Model:
+            ...     pass
+            >>> version = PetClassManager(store).push(Model)
+            >>> history = store.pipeline("train")
+            >>> _ = history.save({"clazz": "Model", "version_hash": version, "params": {}})
+            >>> history.read().pinned("Model") == (version,), history.read().pinned("Other")
+            (True, ())
+        """
         return tuple(pin.id for pin in self.pins if pin.name == name)
 
     @property

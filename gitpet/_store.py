@@ -220,7 +220,19 @@ class GitStore:
     # -- opening -----------------------------------------------------------
 
     def exists(self) -> bool:
-        """Whether the repository has been created (nothing is created here)."""
+        """Whether the repository has been created (nothing is created here).
+
+        Examples:
+            >>> import tempfile
+            >>> from gitpet import GitStore, PetClassManager
+            >>> store = GitStore(tempfile.mkdtemp() + "/store")
+            >>> class Model:
+            ...     pass
+            >>> store.exists()
+            False
+            >>> store.init(), store.exists()
+            (True, True)
+        """
         return self._open(create=False) is not None
 
     def _open(self, *, create: bool) -> Repo | None:
@@ -281,7 +293,19 @@ class GitStore:
         return repo
 
     def close(self) -> None:
-        """Release open files; the store reopens itself on next use."""
+        """Release open files; the store reopens itself on next use.
+
+        Examples:
+            >>> import tempfile
+            >>> from gitpet import GitStore, PetClassManager
+            >>> store = GitStore(tempfile.mkdtemp() + "/store")
+            >>> class Model:
+            ...     pass
+            >>> version = PetClassManager(store).push(Model)
+            >>> store.close()
+            >>> store.names()          # reopens itself
+            ['Model']
+        """
         if self._finalizer is not None:
             self._finalizer()
             self._finalizer = None
@@ -292,7 +316,18 @@ class GitStore:
     # -- reading -----------------------------------------------------------
 
     def names(self) -> list[str]:
-        """Names of the classes in the store, sorted."""
+        """Names of the classes in the store, sorted.
+
+        Examples:
+            >>> import tempfile
+            >>> from gitpet import GitStore, PetClassManager
+            >>> store = GitStore(tempfile.mkdtemp() + "/store")
+            >>> class Model:
+            ...     pass
+            >>> version = PetClassManager(store).push(Model)
+            >>> store.names()
+            ['Model']
+        """
         repo = self._repo()
         if repo is None:
             return []
@@ -304,7 +339,19 @@ class GitStore:
         return sorted(names)
 
     def pipelines(self) -> list[str]:
-        """Names of the pipelines with saved snapshots, sorted."""
+        """Names of the pipelines with saved snapshots, sorted.
+
+        Examples:
+            >>> import tempfile
+            >>> from gitpet import GitStore, PetClassManager
+            >>> store = GitStore(tempfile.mkdtemp() + "/store")
+            >>> class Model:
+            ...     pass
+            >>> version = PetClassManager(store).push(Model)
+            >>> _ = store.pipeline("train").save({"clazz": "Model", "version_hash": version, "params": {}})
+            >>> store.pipelines()
+            ['train']
+        """
         repo = self._repo()
         if repo is None:
             return []
@@ -312,13 +359,36 @@ class GitStore:
         return sorted(key.decode("utf-8") for key in map(bytes, refs) if b"/" not in key)
 
     def pipeline(self, name: str) -> PipelineHistory:
-        """The snapshots of pipeline ``name`` (:class:`PipelineHistory`); nothing is read yet."""
+        """The snapshots of pipeline ``name`` (:class:`PipelineHistory`); nothing is read yet.
+
+        Examples:
+            >>> import tempfile
+            >>> from gitpet import GitStore, PetClassManager
+            >>> store = GitStore(tempfile.mkdtemp() + "/store")
+            >>> class Model:
+            ...     pass
+            >>> version = PetClassManager(store).push(Model)
+            >>> history = store.pipeline("train")
+            >>> history.exists()
+            False
+        """
         from gitpet._pipelines import PipelineHistory
 
         return PipelineHistory(self, name)
 
     def has_version(self, name: str, version_id: str) -> bool:
-        """Whether the store holds version ``version_id`` (full id) of class ``name``."""
+        """Whether the store holds version ``version_id`` (full id) of class ``name``.
+
+        Examples:
+            >>> import tempfile
+            >>> from gitpet import GitStore, PetClassManager
+            >>> store = GitStore(tempfile.mkdtemp() + "/store")
+            >>> class Model:
+            ...     pass
+            >>> version = PetClassManager(store).push(Model)
+            >>> store.has_version("Model", version), store.has_version("Model", "0" * 40)
+            (True, False)
+        """
         check_class_name(name)
         if not isinstance(version_id, str) or len(version_id) != FULL_ID:
             return False
@@ -329,7 +399,19 @@ class GitStore:
         return True
 
     def latest_commit(self, name: str) -> str | None:
-        """The commit sha ``refs/heads/<name>`` points at, or None."""
+        """The commit sha ``refs/heads/<name>`` points at, or None.
+
+        Examples:
+            >>> import tempfile
+            >>> from gitpet import GitStore, PetClassManager
+            >>> store = GitStore(tempfile.mkdtemp() + "/store")
+            >>> class Model:
+            ...     pass
+            >>> version = PetClassManager(store).push(Model)
+            >>> commit = store.latest_commit("Model")
+            >>> len(commit), commit != version      # the commit that holds the version, not the version
+            (40, True)
+        """
         check_class_name(name)
         repo = self._repo()
         if repo is None:
@@ -338,7 +420,18 @@ class GitStore:
         return sha.decode("ascii") if sha else None
 
     def latest_id(self, name: str) -> str | None:
-        """The version id of the latest version of ``name``, or None."""
+        """The version id of the latest version of ``name``, or None.
+
+        Examples:
+            >>> import tempfile
+            >>> from gitpet import GitStore, PetClassManager
+            >>> store = GitStore(tempfile.mkdtemp() + "/store")
+            >>> class Model:
+            ...     pass
+            >>> version = PetClassManager(store).push(Model)
+            >>> store.latest_id("Model") == version, store.latest_id("Other")
+            (True, None)
+        """
         commit = self.latest_commit(name)
         repo = self._repo()
         if commit is None or repo is None:
@@ -354,6 +447,16 @@ class GitStore:
         ``version`` is a version id, a unique prefix of 7+ hex characters, a
         tag of ``name``, or ``~N`` (N versions before the latest). The version
         must belong to ``name``.
+
+        Examples:
+            >>> import tempfile
+            >>> from gitpet import GitStore, PetClassManager
+            >>> store = GitStore(tempfile.mkdtemp() + "/store")
+            >>> class Model:
+            ...     pass
+            >>> version = PetClassManager(store).push(Model)
+            >>> store.resolve("Model", version[:7]) == version == store.resolve("Model")
+            True
         """
         return self._resolve(name, version)[0].decode("ascii")
 
@@ -417,7 +520,19 @@ class GitStore:
         raise VersionNotFoundError(name, version)
 
     def read_version(self, name: str, version: str | None = None) -> StoredVersion:
-        """Read one version of ``name``: latest, or an exact id / unique prefix."""
+        """Read one version of ``name``: latest, or an exact id / unique prefix.
+
+        Examples:
+            >>> import tempfile
+            >>> from gitpet import GitStore, PetClassManager
+            >>> store = GitStore(tempfile.mkdtemp() + "/store")
+            >>> class Model:
+            ...     pass
+            >>> version = PetClassManager(store).push(Model)
+            >>> stored = store.read_version("Model")
+            >>> stored.id == version, stored.meta["qualname"], sorted(stored.files.__dict__)
+            (True, 'Model', ['meta', 'pickle', 'source'])
+        """
         version_id, head = self._resolve(name, version)
         cached = self._version_cache.get(version_id)
         if cached is not None:
@@ -441,6 +556,16 @@ class GitStore:
         """History of ``name``, newest first (first-parent chain of its ref).
 
         ``limit`` keeps only the newest ``limit`` entries (and reads no further).
+
+        Examples:
+            >>> import tempfile
+            >>> from gitpet import GitStore, PetClassManager
+            >>> store = GitStore(tempfile.mkdtemp() + "/store")
+            >>> class Model:
+            ...     pass
+            >>> version = PetClassManager(store).push(Model)
+            >>> [info.id == version for info in store.versions("Model")]
+            [True]
         """
         check_class_name(name)
         repo = self._repo()
@@ -515,6 +640,17 @@ class GitStore:
 
         Nothing is unpickled. Returns a :class:`VerifyReport`; its
         ``problems`` say exactly what is wrong and where (empty when ``ok``).
+
+        Examples:
+            >>> import tempfile
+            >>> from gitpet import GitStore, PetClassManager
+            >>> store = GitStore(tempfile.mkdtemp() + "/store")
+            >>> class Model:
+            ...     pass
+            >>> version = PetClassManager(store).push(Model)
+            >>> report = store.verify()
+            >>> report.ok, report.versions
+            (True, 1)
         """
         from gitpet._verify import VerifyReport, verify_repository
 
@@ -531,6 +667,17 @@ class GitStore:
         temporary files go only once older than ``prune_older_than`` seconds
         (a writer's objects are unreachable until its ref moves). Lock files
         whose writer is gone are removed too. Refs are never packed.
+
+        Examples:
+            >>> import tempfile
+            >>> from gitpet import GitStore, PetClassManager
+            >>> store = GitStore(tempfile.mkdtemp() + "/store")
+            >>> class Model:
+            ...     pass
+            >>> version = PetClassManager(store).push(Model)
+            >>> report = store.gc()
+            >>> report.reachable, store.verify().ok
+            (5, True)
         """
         from gitpet._gc import GcReport, StoreSize, collect_garbage
 
@@ -546,13 +693,34 @@ class GitStore:
     # -- trust ---------------------------------------------------------------
 
     def is_trusted(self, version_id: str) -> bool:
-        """Whether this machine vouches for ``version_id`` (see :mod:`gitpet._trust`)."""
+        """Whether this machine vouches for ``version_id`` (see :mod:`gitpet._trust`).
+
+        Examples:
+            >>> import tempfile
+            >>> from gitpet import GitStore, PetClassManager
+            >>> store = GitStore(tempfile.mkdtemp() + "/store")
+            >>> class Model:
+            ...     pass
+            >>> version = PetClassManager(store).push(Model)
+            >>> store.is_trusted(version)      # pushed from here: vouched for
+            True
+        """
         return version_id in self._trusted
 
     def trust(self, name: str, version: str | None = None) -> list[str]:
         """Vouch for a version of ``name`` after review, or (``version=None``) its whole history.
 
         Returns the ids now trusted. Nothing is unpickled.
+
+        Examples:
+            >>> import tempfile
+            >>> from gitpet import GitStore, PetClassManager
+            >>> store = GitStore(tempfile.mkdtemp() + "/store")
+            >>> class Model:
+            ...     pass
+            >>> version = PetClassManager(store).push(Model)
+            >>> store.trust("Model") == [version]
+            True
         """
         whole_history = version is None
         ids = [v.id for v in self.versions(name)] if whole_history else [self.resolve(name, version)]
@@ -562,7 +730,21 @@ class GitStore:
     def signed_by(self, name: str, version: str, allowed_signers: str | os.PathLike[str]) -> str | None:
         """The principal whose valid SSH signature, checked against ``allowed_signers``, is on a
         commit of ``version`` in ``name``'s history or on a pipeline snapshot that pins it; None if
-        no such commit is signed so."""
+        no such commit is signed so.
+
+        Examples:
+            >>> import tempfile
+            >>> from gitpet import GitStore, PetClassManager
+            >>> store = GitStore(tempfile.mkdtemp() + "/store")
+            >>> class Model:
+            ...     pass
+            >>> version = PetClassManager(store).push(Model)
+            >>> import pathlib
+            >>> signers = pathlib.Path(tempfile.mkdtemp()) / "allowed_signers"
+            >>> _ = signers.write_text("")
+            >>> store.signed_by("Model", version, signers) is None     # unsigned commits
+            True
+        """
         version_id = self.resolve(name, version).encode("ascii")
         signers = Path(allowed_signers).absolute()
         repo = self._repo()
@@ -608,7 +790,19 @@ class GitStore:
     # -- tags ----------------------------------------------------------------
 
     def tags(self, name: str) -> dict[str, str]:
-        """The tags of class ``name``: tag -> version id."""
+        """The tags of class ``name``: tag -> version id.
+
+        Examples:
+            >>> import tempfile
+            >>> from gitpet import GitStore, PetClassManager
+            >>> store = GitStore(tempfile.mkdtemp() + "/store")
+            >>> class Model:
+            ...     pass
+            >>> version = PetClassManager(store).push(Model)
+            >>> _ = store.tag("Model", "v1")
+            >>> store.tags("Model") == {"v1": version}
+            True
+        """
         return self._tags_under(tag_prefix(check_class_name(name)))
 
     def _tags_under(self, prefix: bytes) -> dict[str, str]:
@@ -629,6 +823,18 @@ class GitStore:
         The tag is the ref ``refs/tags/<name>/<tag>``, pointing at the newest
         commit of the class's history with that version. Moving an existing
         tag to another version needs ``force=True`` (:class:`TagExistsError`).
+
+        Examples:
+            >>> import tempfile
+            >>> from gitpet import GitStore, PetClassManager
+            >>> store = GitStore(tempfile.mkdtemp() + "/store")
+            >>> class Model:
+            ...     pass
+            >>> version = PetClassManager(store).push(Model)
+            >>> store.tag("Model", "champion") == version
+            True
+            >>> store.resolve("Model", "champion") == version
+            True
         """
         check_class_name(name)
         check_tag_name(tag)
@@ -667,7 +873,18 @@ class GitStore:
     # -- remotes -------------------------------------------------------------
 
     def remotes(self) -> dict[str, str]:
-        """Configured remotes (kept in the repository's git config): name -> URL."""
+        """Configured remotes (kept in the repository's git config): name -> URL.
+
+        Examples:
+            >>> import tempfile
+            >>> from gitpet import GitStore, PetClassManager
+            >>> store = GitStore(tempfile.mkdtemp() + "/store")
+            >>> class Model:
+            ...     pass
+            >>> store.add_remote("origin", "https://git.example.com/team/models.git")
+            >>> store.remotes()
+            {'origin': 'https://git.example.com/team/models.git'}
+        """
         repo = self._repo()
         return _remotes_in(repo.get_config()) if repo is not None else {}
 
@@ -676,6 +893,16 @@ class GitStore:
 
         ``trusted``: versions fetched from it load without ceremony (see
         :mod:`gitpet._trust`); kept in this store's git config only.
+
+        Examples:
+            >>> import tempfile
+            >>> from gitpet import GitStore, PetClassManager
+            >>> store = GitStore(tempfile.mkdtemp() + "/store")
+            >>> class Model:
+            ...     pass
+            >>> store.add_remote("team", "https://git.example.com/team/models.git", trusted=True)
+            >>> store.is_trusted_remote("team")
+            True
         """
         check_remote_name(name)
         if not isinstance(url, str) or not url.strip():
@@ -703,7 +930,19 @@ class GitStore:
         self._retry_while_locked("config", write)
 
     def trust_remote(self, name: str, trusted: bool = True) -> None:
-        """Mark configured remote ``name`` trusted (or not) for versions fetched from now on."""
+        """Mark configured remote ``name`` trusted (or not) for versions fetched from now on.
+
+        Examples:
+            >>> import tempfile
+            >>> from gitpet import GitStore, PetClassManager
+            >>> store = GitStore(tempfile.mkdtemp() + "/store")
+            >>> class Model:
+            ...     pass
+            >>> store.add_remote("team", "https://git.example.com/team/models.git")
+            >>> store.trust_remote("team")
+            >>> store.is_trusted_remote("https://git.example.com/team/models.git")
+            True
+        """
         check_remote_name(name)
         url = self.remotes().get(name)
         if url is None:
@@ -711,7 +950,18 @@ class GitStore:
         self.add_remote(name, url, trusted=trusted)
 
     def is_trusted_remote(self, remote: str) -> bool:
-        """Whether ``remote`` (a configured name, or the URL/path of one) is marked trusted."""
+        """Whether ``remote`` (a configured name, or the URL/path of one) is marked trusted.
+
+        Examples:
+            >>> import tempfile
+            >>> from gitpet import GitStore, PetClassManager
+            >>> store = GitStore(tempfile.mkdtemp() + "/store")
+            >>> class Model:
+            ...     pass
+            >>> store.add_remote("origin", "https://git.example.com/team/models.git")
+            >>> store.is_trusted_remote("origin")
+            False
+        """
         repo = self._repo()
         if repo is None or not isinstance(remote, str):
             return False
@@ -733,7 +983,19 @@ class GitStore:
         return False
 
     def remove_remote(self, name: str) -> None:
-        """Forget remote ``name`` (nothing on the remote changes)."""
+        """Forget remote ``name`` (nothing on the remote changes).
+
+        Examples:
+            >>> import tempfile
+            >>> from gitpet import GitStore, PetClassManager
+            >>> store = GitStore(tempfile.mkdtemp() + "/store")
+            >>> class Model:
+            ...     pass
+            >>> store.add_remote("origin", "https://git.example.com/team/models.git")
+            >>> store.remove_remote("origin")
+            >>> store.remotes()
+            {}
+        """
         check_remote_name(name)
         if name not in self.remotes():
             raise RemoteError(name, "no remote of that name is configured")
@@ -747,7 +1009,18 @@ class GitStore:
         self._retry_while_locked("config", write)
 
     def remote_location(self, remote: str) -> str:
-        """The URL or absolute path ``remote`` stands for: a configured name, a URL or a path."""
+        """The URL or absolute path ``remote`` stands for: a configured name, a URL or a path.
+
+        Examples:
+            >>> import tempfile
+            >>> from gitpet import GitStore, PetClassManager
+            >>> store = GitStore(tempfile.mkdtemp() + "/store")
+            >>> class Model:
+            ...     pass
+            >>> store.add_remote("origin", "https://git.example.com/team/models.git")
+            >>> store.remote_location("origin")
+            'https://git.example.com/team/models.git'
+        """
         if not isinstance(remote, str) or not remote.strip():
             raise RemoteError(repr(remote), "a remote is a configured name, a URL or a path")
         from gitpet._remote import is_url, normalize_location
@@ -779,6 +1052,19 @@ class GitStore:
         versions are put on top of the remote's, so no one's version is lost;
         if the remote moves again meanwhile, :class:`RemoteRejectedError`.
         Returns what happened to each ref.
+
+        Examples:
+            >>> import tempfile
+            >>> from gitpet import GitStore, PetClassManager
+            >>> store = GitStore(tempfile.mkdtemp() + "/store")
+            >>> class Model:
+            ...     pass
+            >>> version = PetClassManager(store).push(Model)
+            >>> remote = GitStore(tempfile.mkdtemp() + "/remote")
+            >>> remote.init()
+            True
+            >>> [(u.ref, u.status) for u in store.push(str(remote.path)).updates]
+            [('refs/heads/Model', 'created')]
         """
         from gitpet import _sync
 
@@ -805,6 +1091,19 @@ class GitStore:
         this store's new versions on top. A tag that differs is not moved
         unless ``force_tags``; it is reported and raises
         :class:`RemoteRejectedError` after everything else was fetched.
+
+        Examples:
+            >>> import tempfile
+            >>> from gitpet import GitStore, PetClassManager
+            >>> store = GitStore(tempfile.mkdtemp() + "/store")
+            >>> class Model:
+            ...     pass
+            >>> version = PetClassManager(store).push(Model)
+            >>> mine = GitStore(tempfile.mkdtemp() + "/mine")
+            >>> [(u.ref, u.status) for u in mine.fetch(str(store.path)).updates]
+            [('refs/heads/Model', 'created')]
+            >>> mine.latest_id("Model") == version
+            True
         """
         if trusted is None:
             trusted = self.is_trusted_remote(remote)
@@ -815,7 +1114,17 @@ class GitStore:
     # -- writing -----------------------------------------------------------
 
     def init(self) -> bool:
-        """Create the bare repository now; False if it already existed."""
+        """Create the bare repository now; False if it already existed.
+
+        Examples:
+            >>> import tempfile
+            >>> from gitpet import GitStore, PetClassManager
+            >>> store = GitStore(tempfile.mkdtemp() + "/store")
+            >>> class Model:
+            ...     pass
+            >>> store.init(), store.init()      # created, then already there
+            (True, False)
+        """
         existed = self.exists()
         self._writable_repo()
         return not existed
@@ -827,6 +1136,17 @@ class GitStore:
         pack. Each ref moves by compare-and-swap, after its version's objects
         are stored (loose, for a small batch) and fresh, in the same writers
         lock hold. A version that already is latest writes nothing.
+
+        Examples:
+            >>> import tempfile
+            >>> from gitpet import GitStore, PetClassManager
+            >>> store = GitStore(tempfile.mkdtemp() + "/store")
+            >>> class Model:
+            ...     pass
+            >>> tree = PetClassManager(store).encode(Model)
+            >>> [result] = store.write_versions([("Model", tree)])
+            >>> result.created, result.id == tree.id
+            (True, True)
         """
         for name, _version in items:
             check_class_name(name)
@@ -869,6 +1189,22 @@ class GitStore:
 
         History keeps everything: the new commit's tree equals the old
         version's, so the version id is the old one. A no-op if it is latest.
+
+        Examples:
+            >>> import tempfile
+            >>> from gitpet import GitStore, PetClassManager
+            >>> store = GitStore(tempfile.mkdtemp() + "/store")
+            >>> class Model:
+            ...     pass
+            >>> version = PetClassManager(store).push(Model)
+            >>> class Model:
+            ...     def fit(self):
+            ...         return self
+            >>> _ = PetClassManager(store).push(Model)
+            >>> store.rollback("Model", version).id == version == store.latest_id("Model")
+            True
+            >>> len(store.versions("Model"))     # history keeps all three commits
+            3
         """
         version_id = self.resolve(name, version).encode("ascii")
         repo = self._writable_repo()

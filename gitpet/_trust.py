@@ -60,19 +60,37 @@ class TrustPolicy:
 
     @classmethod
     def refuse(cls) -> TrustPolicy:
-        """Never unpickle a version nobody here vouched for (the default)."""
+        """Never unpickle a version nobody here vouched for (the default).
+
+        Examples:
+            >>> TrustPolicy.refuse().untrusted
+            'refuse'
+        """
         return cls("refuse")
 
     @classmethod
     def allow(cls) -> TrustPolicy:
-        """Unpickle any version: only for stores and remotes you control."""
+        """Unpickle any version: only for stores and remotes you control.
+
+        Examples:
+            >>> TrustPolicy.allow().untrusted
+            'allow'
+        """
         return cls("allow")
 
     @classmethod
     def signed_by(cls, allowed_signers: str | os.PathLike[str]) -> TrustPolicy:
         """Unpickle a version nobody here vouched for only if one of its commits is
         SSH-signed by a key in ``allowed_signers`` (the format of git's
-        ``gpg.ssh.allowedSignersFile``: ``principal key-type key``; ``~`` is expanded)."""
+        ``gpg.ssh.allowedSignersFile``: ``principal key-type key``; ``~`` is expanded).
+
+        Examples:
+            >>> import pathlib, tempfile
+            >>> signers = pathlib.Path(tempfile.mkdtemp()) / "allowed_signers"
+            >>> _ = signers.write_text("alice@example.com ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIExample\\n")
+            >>> TrustPolicy.signed_by(signers).allowed_signers == signers
+            True
+        """
         return cls("signed", Path(allowed_signers).expanduser().absolute())
 
 

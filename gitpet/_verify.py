@@ -76,6 +76,18 @@ class VerifyReport:
         return not self.problems
 
     def summary(self) -> str:
+        """What was checked and what was found, in one line (what ``gitpet verify`` prints).
+
+        Examples:
+            >>> import tempfile
+            >>> from gitpet import GitStore, PetClassManager
+            >>> store = GitStore(tempfile.mkdtemp() + "/store")
+            >>> class Model:
+            ...     pass
+            >>> version = PetClassManager(store).push(Model)
+            >>> print(store.verify().summary())  # doctest: +ELLIPSIS
+            checked 1 refs, 1 commits, 1 versions, 5 objects, ...: no problems
+        """
         checked = (
             f"checked {self.refs} refs, {self.commits} commits, {self.versions} versions, "
             f"{self.objects} objects, {self.packs} packs"

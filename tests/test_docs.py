@@ -89,6 +89,26 @@ def test_the_site_builds_with_no_warning(tmp_path: Path) -> None:
         assert f'id="gitpet.{name}"' in api, name
 
 
+def _public_methods() -> list[tuple[str, object]]:
+    """Every public method of the public classes (properties are attributes: documented, no example)."""
+    found = []
+    for name in gitpet.__all__:
+        cls = getattr(gitpet, name)
+        if not isinstance(cls, type) or issubclass(cls, BaseException):
+            continue
+        for attribute, value in vars(cls).items():
+            function = getattr(value, "__func__", value)
+            if not attribute.startswith("_") and inspect.isfunction(function):
+                found.append((f"{name}.{attribute}", function))
+    return found
+
+
+def test_every_public_method_has_a_docstring_with_an_example() -> None:
+    methods = _public_methods()
+    assert len(methods) > 60
+    assert [name for name, method in methods if ">>>" not in (inspect.getdoc(method) or "")] == []
+
+
 def test_every_public_name_has_a_docstring_with_an_example() -> None:
     lacking = [name for name in gitpet.__all__ if ">>>" not in (inspect.getdoc(getattr(gitpet, name)) or "")]
     assert lacking == []
