@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import mmap
 import os
+import threading
 import zlib
 from typing import Any
 
@@ -47,23 +48,28 @@ class RawObjectReader:
         self._objects = objects
         self._packs: dict[str, tuple[Any, mmap.mmap]] = {}  # pack path -> (its index, its data mapped)
         self._pack_dir_seen: frozenset[str] | None = None  # pack directory's names at the last refresh
+        # One reader serves every thread using its store: a refresh unmaps packs another thread
+        # could be reading (a closed mapping would look like a damaged object).
+        self._lock = threading.Lock()
 
     def get_raw(self, sha: bytes) -> tuple[int, bytes]:
         """The type number and content of object ``sha`` (hex); KeyError if it is not stored."""
-        found = self._from_packs(sha) or self._from_loose(sha)
-        if found is None and self._refresh_packs():
-            found = self._from_packs(sha)  # in a pack that appeared since
-        if found is not None:
-            return found
-        raw: tuple[int, bytes] = self._objects.get_raw(sha)  # deltas, alternates, damage: dulwich's
-        return raw
+        with self._lock:
+            found = self._from_packs(sha) or self._from_loose(sha)
+            if found is None and self._refresh_packs():
+                found = self._from_packs(sha)  # in a pack that appeared since
+            if found is not None:
+                return found
+            raw: tuple[int, bytes] = self._objects.get_raw(sha)  # deltas, alternates, damage: dulwich's
+            return raw
 
     def close(self) -> None:
-        for index, data in self._packs.values():
-            data.close()
-            index.close()
-        self._packs = {}
-        self._pack_dir_seen = None
+        with self._lock:
+            for index, data in self._packs.values():
+                data.close()
+                index.close()
+            self._packs = {}
+            self._pack_dir_seen = None
 
     def _from_packs(self, sha: bytes) -> tuple[int, bytes] | None:
         if self._pack_dir_seen is None:

@@ -15,6 +15,7 @@ import json
 import os
 import random
 import shutil
+import threading
 import time
 import uuid
 import weakref
@@ -107,16 +108,18 @@ class _BoundedCache(dict[_K, _V]):
         self._limit = limit
         self._size = size
         self._used = 0
+        self._lock = threading.Lock()  # threads sharing a store insert concurrently
 
     def __setitem__(self, key: _K, value: _V) -> None:
-        old = self.get(key)
-        if old is not None:
-            self._used -= self._units(old)
-        super().__setitem__(key, value)
-        self._used += self._units(value)
-        while self._used > self._limit and len(self) > 1:
-            oldest = next(iter(self))
-            self._used -= self._units(self.pop(oldest))
+        with self._lock:
+            old = self.get(key)
+            if old is not None:
+                self._used -= self._units(old)
+            super().__setitem__(key, value)
+            self._used += self._units(value)
+            while self._used > self._limit and len(self) > 1:
+                oldest = next(iter(self))
+                self._used -= self._units(self.pop(oldest))
 
     def _units(self, value: _V) -> int:
         return 1 if self._size is None else self._size(value)

@@ -8,6 +8,7 @@ import random
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -322,3 +323,42 @@ def test_processes_saving_snapshots_of_one_pipeline_keep_every_snapshot(
     assert sorted(history) == sorted(saved)
     assert pcm.store.verify().ok
     assert_clean(store_path)
+
+
+def test_threads_sharing_one_store_read_while_it_pushes_and_collects(tmp_path: Path) -> None:
+    """One GitStore, one object reader: readers in threads see no error while gc swaps its packs."""
+    pcm = PetClassManager(tmp_path / "store")
+
+    def make(name: str, edit: int) -> type:
+        namespace: dict[str, object] = {"__name__": "threaded_module"}
+        exec(compile(f"class {name}:\n    def f(self):\n        return {edit}\n", "<t>", "exec"), namespace)
+        return namespace[name]  # type: ignore[return-value]
+
+    names = [f"T{i}" for i in range(70)]
+    pcm.push_many([(name, make(name, 0)) for name in names])  # one pack
+    errors: list[BaseException] = []
+    stop = threading.Event()
+
+    def read() -> None:
+        while not stop.is_set():
+            for name in names[::7]:
+                try:
+                    pcm.store.versions(name)  # history reads go through the reader every time
+                    pcm.pull(name)
+                except BaseException as err:  # noqa: BLE001 - collected and asserted below
+                    errors.append(err)
+
+    readers = [threading.Thread(target=read) for _ in range(3)]
+    for thread in readers:
+        thread.start()
+    try:
+        for edit in range(1, 8):
+            pcm.push(make("T0", edit))
+            pcm.store.gc(prune_older_than=0)  # a new pack; the old one is removed and unmapped
+    finally:
+        stop.set()
+        for thread in readers:
+            thread.join()
+    assert errors == []
+    assert len(pcm.store.versions("T0")) == 8
+    assert pcm.store.verify().ok
