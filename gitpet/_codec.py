@@ -95,12 +95,6 @@ class LoadedVersion:
     """What gitpet knows about a class it loaded from a store.
 
     Examples:
-        >>> import tempfile
-        >>> from gitpet import GitStore, PetClassManager
-        >>> store = GitStore(tempfile.mkdtemp() + "/store")
-        >>> class Model:
-        ...     pass
-        >>> pcm = PetClassManager(store)
         >>> version = pcm.push(Model)
         >>> loaded = loaded_version(pcm.pull("Model"))
         >>> loaded.name, loaded.version_id == version, loaded.qualname

@@ -81,9 +81,8 @@ class PetContainer:
         this machine does not vouch for.
 
         Examples:
-            >>> import tempfile
             >>> from gitpet import BasePlugin, PetContainer
-            >>> container = PetContainer(tempfile.mkdtemp() + "/store")
+            >>> container = PetContainer(store)
             >>> container.configure(store=tempfile.mkdtemp() + "/elsewhere")
             >>> container.store.path.name
             'elsewhere'
@@ -136,9 +135,8 @@ class PetContainer:
         framework class (``bind()``) is refused: it could not be rebuilt.
 
         Examples:
-            >>> import tempfile
             >>> from gitpet import BasePlugin, PetContainer
-            >>> container = PetContainer(tempfile.mkdtemp() + "/store")
+            >>> container = PetContainer(store)
             >>> @container.bind(persist=True)
             ... class Scale(BasePlugin):
             ...     def __init__(self, k=1):
@@ -182,9 +180,8 @@ class PetContainer:
         :attr:`pif`; pinned versions load under the trust policy.
 
         Examples:
-            >>> import tempfile
             >>> from gitpet import BasePlugin, PetContainer
-            >>> container = PetContainer(tempfile.mkdtemp() + "/store")
+            >>> container = PetContainer(store)
             >>> @container.bind(persist=True)
             ... class Scale(BasePlugin):
             ...     def __init__(self, k=1):
@@ -214,9 +211,8 @@ class PetContainer:
         is returned unchanged.
 
         Examples:
-            >>> import tempfile
             >>> from gitpet import BasePlugin, PetContainer
-            >>> container = PetContainer(tempfile.mkdtemp() + "/store")
+            >>> container = PetContainer(store)
             >>> @container.bind()
             ... class Framework:               # resolved by name, never versioned
             ...     pass

@@ -156,11 +156,8 @@ class PetFactory(BaseFactory):
         """Point this factory at another store; registrations are kept.
 
         Examples:
-            >>> import tempfile
-            >>> from gitpet import BaseFactory, PetClassManager, PetFactory
-            >>> factory = PetFactory(PetClassManager(tempfile.mkdtemp() + "/store"), BaseFactory())
-            >>> class Model:
-            ...     pass
+            >>> from gitpet import BaseFactory, PetFactory
+            >>> factory = PetFactory(pcm, BaseFactory())
             >>> factory["Model"] = Model
             >>> other = PetClassManager(tempfile.mkdtemp() + "/other")
             >>> factory.use_manager(other)
@@ -226,11 +223,8 @@ class PetFactory(BaseFactory):
         version unknown here is fetched.
 
         Examples:
-            >>> import tempfile
-            >>> from gitpet import BaseFactory, PetClassManager, PetFactory
-            >>> factory = PetFactory(PetClassManager(tempfile.mkdtemp() + "/store"), BaseFactory())
-            >>> class Model:
-            ...     pass
+            >>> from gitpet import BaseFactory, PetFactory
+            >>> factory = PetFactory(pcm, BaseFactory())
             >>> factory["Model"] = Model
             >>> _ = factory.push_all()
             >>> first = factory.version_control["Model"]
@@ -261,11 +255,8 @@ class PetFactory(BaseFactory):
         needs ``force=True``.
 
         Examples:
-            >>> import tempfile
-            >>> from gitpet import BaseFactory, PetClassManager, PetFactory
-            >>> factory = PetFactory(PetClassManager(tempfile.mkdtemp() + "/store"), BaseFactory())
-            >>> class Model:
-            ...     pass
+            >>> from gitpet import BaseFactory, PetFactory
+            >>> factory = PetFactory(pcm, BaseFactory())
             >>> factory["Model"] = Model
             >>> _ = factory.push_all()
             >>> factory.tag("Model", "v1") == factory.version_control["Model"]
@@ -292,11 +283,8 @@ class PetFactory(BaseFactory):
         history keeps everything. Returns the (loaded) class.
 
         Examples:
-            >>> import tempfile
-            >>> from gitpet import BaseFactory, PetClassManager, PetFactory
-            >>> factory = PetFactory(PetClassManager(tempfile.mkdtemp() + "/store"), BaseFactory())
-            >>> class Model:
-            ...     pass
+            >>> from gitpet import BaseFactory, PetFactory
+            >>> factory = PetFactory(pcm, BaseFactory())
             >>> factory["Model"] = Model
             >>> _ = factory.push_all()
             >>> first = factory.version_control["Model"]
@@ -318,11 +306,8 @@ class PetFactory(BaseFactory):
         """Current version id of ``cls`` as registered here (recomputed if it changed).
 
         Examples:
-            >>> import tempfile
-            >>> from gitpet import BaseFactory, PetClassManager, PetFactory
-            >>> factory = PetFactory(PetClassManager(tempfile.mkdtemp() + "/store"), BaseFactory())
-            >>> class Model:
-            ...     pass
+            >>> from gitpet import BaseFactory, PetFactory
+            >>> factory = PetFactory(pcm, BaseFactory())
             >>> factory["Model"] = Model
             >>> factory.hash_of(Model) == factory.version_control["Model"]
             True
@@ -340,11 +325,8 @@ class PetFactory(BaseFactory):
         """Push every registered class in one batch; unchanged ones write nothing.
 
         Examples:
-            >>> import tempfile
-            >>> from gitpet import BaseFactory, PetClassManager, PetFactory
-            >>> factory = PetFactory(PetClassManager(tempfile.mkdtemp() + "/store"), BaseFactory())
-            >>> class Model:
-            ...     pass
+            >>> from gitpet import BaseFactory, PetFactory
+            >>> factory = PetFactory(pcm, BaseFactory())
             >>> factory["Model"] = Model
             >>> [(r.name, r.created) for r in factory.push_all()]
             [('Model', True)]

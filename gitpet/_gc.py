@@ -66,12 +66,7 @@ class GcReport:
     """What :meth:`GitStore.gc` did.
 
     Examples:
-        >>> import tempfile
-        >>> from gitpet import GitStore, PetClassManager
-        >>> store = GitStore(tempfile.mkdtemp() + "/store")
-        >>> class Model:
-        ...     pass
-        >>> _ = PetClassManager(store).push(Model)
+        >>> _ = pcm.push(Model)
         >>> report = store.gc()
         >>> report.reachable, report.pruned     # 3 blobs, a tree and a commit; nothing was garbage
         (5, 0)
@@ -90,12 +85,7 @@ class GcReport:
         """What gc did, in one line (what ``gitpet gc`` prints).
 
         Examples:
-            >>> import tempfile
-            >>> from gitpet import GitStore, PetClassManager
-            >>> store = GitStore(tempfile.mkdtemp() + "/store")
-            >>> class Model:
-            ...     pass
-            >>> version = PetClassManager(store).push(Model)
+            >>> version = pcm.push(Model)
             >>> print(store.gc().summary())  # doctest: +ELLIPSIS
             packed 5 reachable objects into one pack; removed 5 loose copies and 0 old pack(s); ...
         """

@@ -121,11 +121,6 @@ class PetClassManager:
         """The version tree ``cls`` would be stored as (cached while unchanged).
 
         Examples:
-            >>> import tempfile
-            >>> from gitpet import PetClassManager
-            >>> pcm = PetClassManager(tempfile.mkdtemp() + "/store")
-            >>> class Model:
-            ...     pass
             >>> import json
             >>> tree = pcm.encode(Model)
             >>> tree.id == pcm.get_class_hash(Model), json.loads(tree.files.meta)["qualname"]
@@ -148,11 +143,6 @@ class PetClassManager:
         """The version id ``cls`` gets when pushed as ``name`` (default ``__name__``).
 
         Examples:
-            >>> import tempfile
-            >>> from gitpet import PetClassManager
-            >>> pcm = PetClassManager(tempfile.mkdtemp() + "/store")
-            >>> class Model:
-            ...     pass
             >>> pcm.get_class_hash(Model) == pcm.push(Model)     # the id it gets when pushed
             True
         """
@@ -162,11 +152,6 @@ class PetClassManager:
         """Make ``cls`` the latest version of ``name``; a no-op if it already is.
 
         Examples:
-            >>> import tempfile
-            >>> from gitpet import PetClassManager
-            >>> pcm = PetClassManager(tempfile.mkdtemp() + "/store")
-            >>> class Model:
-            ...     pass
             >>> version = pcm.push(Model)
             >>> pcm.push(Model) == version, pcm.push(Model, "Renamed") == version   # same code, same id
             (True, False)
@@ -177,11 +162,6 @@ class PetClassManager:
         """Push several classes in one batch (one pack, one pass over refs).
 
         Examples:
-            >>> import tempfile
-            >>> from gitpet import PetClassManager
-            >>> pcm = PetClassManager(tempfile.mkdtemp() + "/store")
-            >>> class Model:
-            ...     pass
             >>> class Other:
             ...     pass
             >>> [(r.name, r.created) for r in pcm.push_many([("Model", Model), ("Other", Other)])]
@@ -197,11 +177,6 @@ class PetClassManager:
         class's ref and tags only) and loaded from what arrived.
 
         Examples:
-            >>> import tempfile
-            >>> from gitpet import PetClassManager
-            >>> pcm = PetClassManager(tempfile.mkdtemp() + "/store")
-            >>> class Model:
-            ...     pass
             >>> version = pcm.push(Model)
             >>> pcm.pull("Model") is pcm.pull("Model", version[:7])   # loaded once per process
             True
@@ -259,11 +234,6 @@ class PetClassManager:
         """Fetch one class's ref and tags from the remote (a tag conflict is left as it is).
 
         Examples:
-            >>> import tempfile
-            >>> from gitpet import PetClassManager
-            >>> pcm = PetClassManager(tempfile.mkdtemp() + "/store")
-            >>> class Model:
-            ...     pass
             >>> version = pcm.push(Model)
             >>> here = PetClassManager(tempfile.mkdtemp() + "/here", remote=str(pcm.store.path))
             >>> here.fetch_class("Model")
@@ -284,11 +254,6 @@ class PetClassManager:
         (that pipeline's ref and tags, with every version its snapshots pin).
 
         Examples:
-            >>> import tempfile
-            >>> from gitpet import PetClassManager
-            >>> pcm = PetClassManager(tempfile.mkdtemp() + "/store")
-            >>> class Model:
-            ...     pass
             >>> version = pcm.push(Model)
             >>> dump = {"clazz": "Model", "version_hash": version, "params": {}}
             >>> _ = pcm.store.pipeline("train").save(dump)
@@ -317,11 +282,6 @@ class PetClassManager:
         """Fetch one pipeline's ref and tags from the remote (a tag conflict is left as it is).
 
         Examples:
-            >>> import tempfile
-            >>> from gitpet import PetClassManager
-            >>> pcm = PetClassManager(tempfile.mkdtemp() + "/store")
-            >>> class Model:
-            ...     pass
             >>> version = pcm.push(Model)
             >>> dump = {"clazz": "Model", "version_hash": version, "params": {}}
             >>> _ = pcm.store.pipeline("train").save(dump)
@@ -339,11 +299,6 @@ class PetClassManager:
         """Make an older version of ``name`` the latest again (a new commit; history keeps all).
 
         Examples:
-            >>> import tempfile
-            >>> from gitpet import PetClassManager
-            >>> pcm = PetClassManager(tempfile.mkdtemp() + "/store")
-            >>> class Model:
-            ...     pass
             >>> version = pcm.push(Model)
             >>> class Model:
             ...     def fit(self):
@@ -358,11 +313,6 @@ class PetClassManager:
         """Version history of ``name``, newest first.
 
         Examples:
-            >>> import tempfile
-            >>> from gitpet import PetClassManager
-            >>> pcm = PetClassManager(tempfile.mkdtemp() + "/store")
-            >>> class Model:
-            ...     pass
             >>> version = pcm.push(Model)
             >>> [info.id for info in pcm.versions("Model")] == [version]
             True
@@ -373,11 +323,6 @@ class PetClassManager:
         """Classes in the store.
 
         Examples:
-            >>> import tempfile
-            >>> from gitpet import PetClassManager
-            >>> pcm = PetClassManager(tempfile.mkdtemp() + "/store")
-            >>> class Model:
-            ...     pass
             >>> version = pcm.push(Model)
             >>> pcm.names()
             ['Model']

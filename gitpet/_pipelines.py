@@ -84,12 +84,6 @@ class SnapshotDiff:
     """What changed from snapshot ``old`` to snapshot ``new`` of one pipeline.
 
     Examples:
-        >>> import tempfile
-        >>> from gitpet import GitStore, PetClassManager
-        >>> store = GitStore(tempfile.mkdtemp() + "/store")
-        >>> class Model:
-        ...     pass
-        >>> pcm = PetClassManager(store)
         >>> history = store.pipeline("train")
         >>> _ = history.save({"clazz": "Model", "version_hash": pcm.push(Model), "params": {}})
         >>> class Model:
@@ -141,12 +135,6 @@ class SnapshotStatus:
     """Each pinned class of a snapshot against the latest versions in the store.
 
     Examples:
-        >>> import tempfile
-        >>> from gitpet import GitStore, PetClassManager
-        >>> store = GitStore(tempfile.mkdtemp() + "/store")
-        >>> class Model:
-        ...     pass
-        >>> pcm = PetClassManager(store)
         >>> history = store.pipeline("train")
         >>> _ = history.save({"clazz": "Model", "version_hash": pcm.push(Model), "params": {}})
         >>> history.status().up_to_date
@@ -213,12 +201,7 @@ class PipelineHistory:
         """Whether the store holds any snapshot of this pipeline.
 
         Examples:
-            >>> import tempfile
-            >>> from gitpet import GitStore, PetClassManager
-            >>> store = GitStore(tempfile.mkdtemp() + "/store")
-            >>> class Model:
-            ...     pass
-            >>> dump = {"clazz": "Model", "version_hash": PetClassManager(store).push(Model), "params": {}}
+            >>> dump = {"clazz": "Model", "version_hash": pcm.push(Model), "params": {}}
             >>> history = store.pipeline("train")
             >>> history.exists(), history.save(dump).created, history.exists()
             (False, True, True)
@@ -236,12 +219,7 @@ class PipelineHistory:
         and pinned under ``classes/``. Returns the snapshot id and commit.
 
         Examples:
-            >>> import tempfile
-            >>> from gitpet import GitStore, PetClassManager
-            >>> store = GitStore(tempfile.mkdtemp() + "/store")
-            >>> class Model:
-            ...     pass
-            >>> dump = {"clazz": "Model", "version_hash": PetClassManager(store).push(Model), "params": {}}
+            >>> dump = {"clazz": "Model", "version_hash": pcm.push(Model), "params": {}}
             >>> history = store.pipeline("train")
             >>> first = history.save(dump, "first")
             >>> first.created, history.save(dump).created, history.save(dump).id == first.id
@@ -304,12 +282,7 @@ class PipelineHistory:
         Returns the snapshot id; moving an existing tag needs ``force=True``.
 
         Examples:
-            >>> import tempfile
-            >>> from gitpet import GitStore, PetClassManager
-            >>> store = GitStore(tempfile.mkdtemp() + "/store")
-            >>> class Model:
-            ...     pass
-            >>> dump = {"clazz": "Model", "version_hash": PetClassManager(store).push(Model), "params": {}}
+            >>> dump = {"clazz": "Model", "version_hash": pcm.push(Model), "params": {}}
             >>> history = store.pipeline("train")
             >>> saved = history.save(dump, "first")
             >>> history.tag("production") == saved.id, history.read("production").id == saved.id
@@ -335,12 +308,7 @@ class PipelineHistory:
         trusted. Returns the version ids now trusted; nothing is unpickled.
 
         Examples:
-            >>> import tempfile
-            >>> from gitpet import GitStore, PetClassManager
-            >>> store = GitStore(tempfile.mkdtemp() + "/store")
-            >>> class Model:
-            ...     pass
-            >>> dump = {"clazz": "Model", "version_hash": PetClassManager(store).push(Model), "params": {}}
+            >>> dump = {"clazz": "Model", "version_hash": pcm.push(Model), "params": {}}
             >>> history = store.pipeline("train")
             >>> saved = history.save(dump, "first")
             >>> history.trust() == [dump["version_hash"]]
@@ -359,12 +327,7 @@ class PipelineHistory:
         """The snapshots, newest first; ``limit`` keeps only the newest ``limit``.
 
         Examples:
-            >>> import tempfile
-            >>> from gitpet import GitStore, PetClassManager
-            >>> store = GitStore(tempfile.mkdtemp() + "/store")
-            >>> class Model:
-            ...     pass
-            >>> dump = {"clazz": "Model", "version_hash": PetClassManager(store).push(Model), "params": {}}
+            >>> dump = {"clazz": "Model", "version_hash": pcm.push(Model), "params": {}}
             >>> history = store.pipeline("train")
             >>> saved = history.save(dump, "first")
             >>> [(info.id == saved.id, info.message.splitlines()[0]) for info in history.snapshots()]
@@ -384,12 +347,7 @@ class PipelineHistory:
         A prefix may also be of the snapshot's commit (as ``git log`` shows it).
 
         Examples:
-            >>> import tempfile
-            >>> from gitpet import GitStore, PetClassManager
-            >>> store = GitStore(tempfile.mkdtemp() + "/store")
-            >>> class Model:
-            ...     pass
-            >>> dump = {"clazz": "Model", "version_hash": PetClassManager(store).push(Model), "params": {}}
+            >>> dump = {"clazz": "Model", "version_hash": pcm.push(Model), "params": {}}
             >>> history = store.pipeline("train")
             >>> saved = history.save(dump, "first")
             >>> snapshot = history.read(saved.id[:8])
@@ -403,12 +361,7 @@ class PipelineHistory:
         """The tags of this pipeline: tag -> snapshot id.
 
         Examples:
-            >>> import tempfile
-            >>> from gitpet import GitStore, PetClassManager
-            >>> store = GitStore(tempfile.mkdtemp() + "/store")
-            >>> class Model:
-            ...     pass
-            >>> dump = {"clazz": "Model", "version_hash": PetClassManager(store).push(Model), "params": {}}
+            >>> dump = {"clazz": "Model", "version_hash": pcm.push(Model), "params": {}}
             >>> history = store.pipeline("train")
             >>> saved = history.save(dump, "first")
             >>> _ = history.tag("v1")
@@ -426,12 +379,7 @@ class PipelineHistory:
         shows the same changes.
 
         Examples:
-            >>> import tempfile
-            >>> from gitpet import GitStore, PetClassManager
-            >>> store = GitStore(tempfile.mkdtemp() + "/store")
-            >>> class Model:
-            ...     pass
-            >>> dump = {"clazz": "Model", "version_hash": PetClassManager(store).push(Model), "params": {}}
+            >>> dump = {"clazz": "Model", "version_hash": pcm.push(Model), "params": {}}
             >>> history = store.pipeline("train")
             >>> saved = history.save(dump, "first")
             >>> _ = history.save({**dump, "params": {"k": 2}}, "second")
@@ -458,12 +406,7 @@ class PipelineHistory:
         with that latest version was ever saved, in any pipeline's history.
 
         Examples:
-            >>> import tempfile
-            >>> from gitpet import GitStore, PetClassManager
-            >>> store = GitStore(tempfile.mkdtemp() + "/store")
-            >>> class Model:
-            ...     pass
-            >>> dump = {"clazz": "Model", "version_hash": PetClassManager(store).push(Model), "params": {}}
+            >>> dump = {"clazz": "Model", "version_hash": pcm.push(Model), "params": {}}
             >>> history = store.pipeline("train")
             >>> saved = history.save(dump, "first")
             >>> status = history.status()

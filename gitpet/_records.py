@@ -15,12 +15,7 @@ class VersionInfo:
     """One entry of a class's history, newest first in :meth:`GitStore.versions`.
 
     Examples:
-        >>> import tempfile
-        >>> from gitpet import GitStore, PetClassManager
-        >>> store = GitStore(tempfile.mkdtemp() + "/store")
-        >>> class Model:
-        ...     pass
-        >>> version = PetClassManager(store).push(Model)
+        >>> version = pcm.push(Model)
         >>> info = store.versions("Model")[0]
         >>> info.id == version, info.message
         (True, 'Model: version ...')
@@ -37,12 +32,7 @@ class VersionInfo:
         """The entry a history commit stands for: its tree is the version.
 
         Examples:
-            >>> import tempfile
-            >>> from gitpet import GitStore, PetClassManager
-            >>> store = GitStore(tempfile.mkdtemp() + "/store")
-            >>> class Model:
-            ...     pass
-            >>> version = PetClassManager(store).push(Model)
+            >>> version = pcm.push(Model)
             >>> from dulwich.repo import Repo
             >>> repo = Repo(str(store.path))
             >>> commit = repo[store.latest_commit("Model").encode()]
@@ -60,12 +50,7 @@ class SnapshotInfo(VersionInfo):
     ``id`` is the snapshot id (the commit's tree).
 
     Examples:
-        >>> import tempfile
-        >>> from gitpet import GitStore, PetClassManager
-        >>> store = GitStore(tempfile.mkdtemp() + "/store")
-        >>> class Model:
-        ...     pass
-        >>> version = PetClassManager(store).push(Model)
+        >>> version = pcm.push(Model)
         >>> history = store.pipeline("train")
         >>> snapshot = history.save({"clazz": "Model", "version_hash": version, "params": {}}, "first")
         >>> info = history.snapshots()[0]
@@ -80,12 +65,7 @@ class SnapshotInfo(VersionInfo):
         """The entry a snapshot commit of ``pipeline`` stands for: its tree is the snapshot.
 
         Examples:
-            >>> import tempfile
-            >>> from gitpet import GitStore, PetClassManager
-            >>> store = GitStore(tempfile.mkdtemp() + "/store")
-            >>> class Model:
-            ...     pass
-            >>> version = PetClassManager(store).push(Model)
+            >>> version = pcm.push(Model)
             >>> from dulwich.repo import Repo
             >>> history = store.pipeline("train")
             >>> saved = history.save({"clazz": "Model", "version_hash": version, "params": {}})
@@ -113,12 +93,6 @@ class PushResult:
     ``created`` is False when it already was, and nothing was written.
 
     Examples:
-        >>> import tempfile
-        >>> from gitpet import GitStore, PetClassManager
-        >>> store = GitStore(tempfile.mkdtemp() + "/store")
-        >>> class Model:
-        ...     pass
-        >>> pcm = PetClassManager(store)
         >>> [result] = pcm.push_many([("Model", Model)])
         >>> result.name, result.created, result.id == store.latest_id("Model")
         ('Model', True, True)

@@ -53,12 +53,7 @@ class RefUpdate:
     ``old`` and ``new`` are the commit ids on the receiving side.
 
     Examples:
-        >>> import tempfile
-        >>> from gitpet import GitStore, PetClassManager
-        >>> store = GitStore(tempfile.mkdtemp() + "/store")
-        >>> class Model:
-        ...     pass
-        >>> _ = PetClassManager(store).push(Model)
+        >>> _ = pcm.push(Model)
         >>> remote = GitStore(tempfile.mkdtemp() + "/remote")
         >>> remote.init()  # an empty bare repository, as a new server-side repository is
         True
@@ -86,12 +81,7 @@ class SyncReport:
     """Per-ref outcome of :meth:`GitStore.push` or :meth:`GitStore.fetch`.
 
     Examples:
-        >>> import tempfile
-        >>> from gitpet import GitStore, PetClassManager
-        >>> store = GitStore(tempfile.mkdtemp() + "/store")
-        >>> class Model:
-        ...     pass
-        >>> _ = PetClassManager(store).push(Model)
+        >>> _ = pcm.push(Model)
         >>> remote = GitStore(tempfile.mkdtemp() + "/remote")
         >>> remote.init()  # an empty bare repository, as a new server-side repository is
         True
@@ -119,12 +109,7 @@ class SyncReport:
         """The status of ``ref`` (full name, e.g. ``refs/heads/MyFilter``), if it was considered.
 
         Examples:
-            >>> import tempfile
-            >>> from gitpet import GitStore, PetClassManager
-            >>> store = GitStore(tempfile.mkdtemp() + "/store")
-            >>> class Model:
-            ...     pass
-            >>> version = PetClassManager(store).push(Model)
+            >>> version = pcm.push(Model)
             >>> remote = GitStore(tempfile.mkdtemp() + "/remote")
             >>> remote.init()
             True

@@ -57,12 +57,7 @@ class Snapshot:
     """A saved pipeline: its dump and exactly the class versions it pins.
 
     Examples:
-        >>> import tempfile
-        >>> from gitpet import GitStore, PetClassManager
-        >>> store = GitStore(tempfile.mkdtemp() + "/store")
-        >>> class Model:
-        ...     pass
-        >>> version = PetClassManager(store).push(Model)
+        >>> version = pcm.push(Model)
         >>> history = store.pipeline("train")
         >>> _ = history.save({"clazz": "Model", "version_hash": version, "params": {"k": 1}})
         >>> snapshot = history.read()
@@ -86,12 +81,7 @@ class Snapshot:
         """The ids of ``name`` this snapshot pins (the one under ``classes/<name>`` first).
 
         Examples:
-            >>> import tempfile
-            >>> from gitpet import GitStore, PetClassManager
-            >>> store = GitStore(tempfile.mkdtemp() + "/store")
-            >>> class Model:
-            ...     pass
-            >>> version = PetClassManager(store).push(Model)
+            >>> version = pcm.push(Model)
             >>> history = store.pipeline("train")
             >>> _ = history.save({"clazz": "Model", "version_hash": version, "params": {}})
             >>> history.read().pinned("Model") == (version,), history.read().pinned("Other")

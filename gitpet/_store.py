@@ -226,11 +226,6 @@ class GitStore:
         """Whether the repository has been created (nothing is created here).
 
         Examples:
-            >>> import tempfile
-            >>> from gitpet import GitStore, PetClassManager
-            >>> store = GitStore(tempfile.mkdtemp() + "/store")
-            >>> class Model:
-            ...     pass
             >>> store.exists()
             False
             >>> store.init(), store.exists()
@@ -299,12 +294,7 @@ class GitStore:
         """Release open files; the store reopens itself on next use.
 
         Examples:
-            >>> import tempfile
-            >>> from gitpet import GitStore, PetClassManager
-            >>> store = GitStore(tempfile.mkdtemp() + "/store")
-            >>> class Model:
-            ...     pass
-            >>> version = PetClassManager(store).push(Model)
+            >>> version = pcm.push(Model)
             >>> store.close()
             >>> store.names()          # reopens itself
             ['Model']
@@ -322,12 +312,7 @@ class GitStore:
         """Names of the classes in the store, sorted.
 
         Examples:
-            >>> import tempfile
-            >>> from gitpet import GitStore, PetClassManager
-            >>> store = GitStore(tempfile.mkdtemp() + "/store")
-            >>> class Model:
-            ...     pass
-            >>> version = PetClassManager(store).push(Model)
+            >>> version = pcm.push(Model)
             >>> store.names()
             ['Model']
         """
@@ -345,12 +330,7 @@ class GitStore:
         """Names of the pipelines with saved snapshots, sorted.
 
         Examples:
-            >>> import tempfile
-            >>> from gitpet import GitStore, PetClassManager
-            >>> store = GitStore(tempfile.mkdtemp() + "/store")
-            >>> class Model:
-            ...     pass
-            >>> version = PetClassManager(store).push(Model)
+            >>> version = pcm.push(Model)
             >>> _ = store.pipeline("train").save({"clazz": "Model", "version_hash": version, "params": {}})
             >>> store.pipelines()
             ['train']
@@ -365,12 +345,7 @@ class GitStore:
         """The snapshots of pipeline ``name`` (:class:`PipelineHistory`); nothing is read yet.
 
         Examples:
-            >>> import tempfile
-            >>> from gitpet import GitStore, PetClassManager
-            >>> store = GitStore(tempfile.mkdtemp() + "/store")
-            >>> class Model:
-            ...     pass
-            >>> version = PetClassManager(store).push(Model)
+            >>> version = pcm.push(Model)
             >>> history = store.pipeline("train")
             >>> history.exists()
             False
@@ -383,12 +358,7 @@ class GitStore:
         """Whether the store holds version ``version_id`` (full id) of class ``name``.
 
         Examples:
-            >>> import tempfile
-            >>> from gitpet import GitStore, PetClassManager
-            >>> store = GitStore(tempfile.mkdtemp() + "/store")
-            >>> class Model:
-            ...     pass
-            >>> version = PetClassManager(store).push(Model)
+            >>> version = pcm.push(Model)
             >>> store.has_version("Model", version), store.has_version("Model", "0" * 40)
             (True, False)
         """
@@ -405,12 +375,7 @@ class GitStore:
         """The commit sha ``refs/heads/<name>`` points at, or None.
 
         Examples:
-            >>> import tempfile
-            >>> from gitpet import GitStore, PetClassManager
-            >>> store = GitStore(tempfile.mkdtemp() + "/store")
-            >>> class Model:
-            ...     pass
-            >>> version = PetClassManager(store).push(Model)
+            >>> version = pcm.push(Model)
             >>> commit = store.latest_commit("Model")
             >>> len(commit), commit != version      # the commit that holds the version, not the version
             (40, True)
@@ -426,12 +391,7 @@ class GitStore:
         """The version id of the latest version of ``name``, or None.
 
         Examples:
-            >>> import tempfile
-            >>> from gitpet import GitStore, PetClassManager
-            >>> store = GitStore(tempfile.mkdtemp() + "/store")
-            >>> class Model:
-            ...     pass
-            >>> version = PetClassManager(store).push(Model)
+            >>> version = pcm.push(Model)
             >>> store.latest_id("Model") == version, store.latest_id("Other")
             (True, None)
         """
@@ -452,12 +412,7 @@ class GitStore:
         must belong to ``name``.
 
         Examples:
-            >>> import tempfile
-            >>> from gitpet import GitStore, PetClassManager
-            >>> store = GitStore(tempfile.mkdtemp() + "/store")
-            >>> class Model:
-            ...     pass
-            >>> version = PetClassManager(store).push(Model)
+            >>> version = pcm.push(Model)
             >>> store.resolve("Model", version[:7]) == version == store.resolve("Model")
             True
         """
@@ -526,12 +481,7 @@ class GitStore:
         """Read one version of ``name``: latest, or an exact id / unique prefix.
 
         Examples:
-            >>> import tempfile
-            >>> from gitpet import GitStore, PetClassManager
-            >>> store = GitStore(tempfile.mkdtemp() + "/store")
-            >>> class Model:
-            ...     pass
-            >>> version = PetClassManager(store).push(Model)
+            >>> version = pcm.push(Model)
             >>> stored = store.read_version("Model")
             >>> stored.id == version, stored.meta["qualname"], sorted(stored.files.__dict__)
             (True, 'Model', ['meta', 'pickle', 'source'])
@@ -561,12 +511,7 @@ class GitStore:
         ``limit`` keeps only the newest ``limit`` entries (and reads no further).
 
         Examples:
-            >>> import tempfile
-            >>> from gitpet import GitStore, PetClassManager
-            >>> store = GitStore(tempfile.mkdtemp() + "/store")
-            >>> class Model:
-            ...     pass
-            >>> version = PetClassManager(store).push(Model)
+            >>> version = pcm.push(Model)
             >>> [info.id == version for info in store.versions("Model")]
             [True]
         """
@@ -645,12 +590,7 @@ class GitStore:
         ``problems`` say exactly what is wrong and where (empty when ``ok``).
 
         Examples:
-            >>> import tempfile
-            >>> from gitpet import GitStore, PetClassManager
-            >>> store = GitStore(tempfile.mkdtemp() + "/store")
-            >>> class Model:
-            ...     pass
-            >>> version = PetClassManager(store).push(Model)
+            >>> version = pcm.push(Model)
             >>> report = store.verify()
             >>> report.ok, report.versions
             (True, 1)
@@ -672,12 +612,7 @@ class GitStore:
         whose writer is gone are removed too. Refs are never packed.
 
         Examples:
-            >>> import tempfile
-            >>> from gitpet import GitStore, PetClassManager
-            >>> store = GitStore(tempfile.mkdtemp() + "/store")
-            >>> class Model:
-            ...     pass
-            >>> version = PetClassManager(store).push(Model)
+            >>> version = pcm.push(Model)
             >>> report = store.gc()
             >>> report.reachable, store.verify().ok
             (5, True)
@@ -699,12 +634,7 @@ class GitStore:
         """Whether this machine vouches for ``version_id`` (see :mod:`gitpet._trust`).
 
         Examples:
-            >>> import tempfile
-            >>> from gitpet import GitStore, PetClassManager
-            >>> store = GitStore(tempfile.mkdtemp() + "/store")
-            >>> class Model:
-            ...     pass
-            >>> version = PetClassManager(store).push(Model)
+            >>> version = pcm.push(Model)
             >>> store.is_trusted(version)      # pushed from here: vouched for
             True
         """
@@ -716,12 +646,7 @@ class GitStore:
         Returns the ids now trusted. Nothing is unpickled.
 
         Examples:
-            >>> import tempfile
-            >>> from gitpet import GitStore, PetClassManager
-            >>> store = GitStore(tempfile.mkdtemp() + "/store")
-            >>> class Model:
-            ...     pass
-            >>> version = PetClassManager(store).push(Model)
+            >>> version = pcm.push(Model)
             >>> store.trust("Model") == [version]
             True
         """
@@ -736,12 +661,7 @@ class GitStore:
         no such commit is signed so.
 
         Examples:
-            >>> import tempfile
-            >>> from gitpet import GitStore, PetClassManager
-            >>> store = GitStore(tempfile.mkdtemp() + "/store")
-            >>> class Model:
-            ...     pass
-            >>> version = PetClassManager(store).push(Model)
+            >>> version = pcm.push(Model)
             >>> import pathlib
             >>> signers = pathlib.Path(tempfile.mkdtemp()) / "allowed_signers"
             >>> _ = signers.write_text("")
@@ -796,12 +716,7 @@ class GitStore:
         """The tags of class ``name``: tag -> version id.
 
         Examples:
-            >>> import tempfile
-            >>> from gitpet import GitStore, PetClassManager
-            >>> store = GitStore(tempfile.mkdtemp() + "/store")
-            >>> class Model:
-            ...     pass
-            >>> version = PetClassManager(store).push(Model)
+            >>> version = pcm.push(Model)
             >>> _ = store.tag("Model", "v1")
             >>> store.tags("Model") == {"v1": version}
             True
@@ -828,12 +743,7 @@ class GitStore:
         tag to another version needs ``force=True`` (:class:`TagExistsError`).
 
         Examples:
-            >>> import tempfile
-            >>> from gitpet import GitStore, PetClassManager
-            >>> store = GitStore(tempfile.mkdtemp() + "/store")
-            >>> class Model:
-            ...     pass
-            >>> version = PetClassManager(store).push(Model)
+            >>> version = pcm.push(Model)
             >>> store.tag("Model", "champion") == version
             True
             >>> store.resolve("Model", "champion") == version
@@ -879,11 +789,6 @@ class GitStore:
         """Configured remotes (kept in the repository's git config): name -> URL.
 
         Examples:
-            >>> import tempfile
-            >>> from gitpet import GitStore, PetClassManager
-            >>> store = GitStore(tempfile.mkdtemp() + "/store")
-            >>> class Model:
-            ...     pass
             >>> store.add_remote("origin", "https://git.example.com/team/models.git")
             >>> store.remotes()
             {'origin': 'https://git.example.com/team/models.git'}
@@ -898,11 +803,6 @@ class GitStore:
         :mod:`gitpet._trust`); kept in this store's git config only.
 
         Examples:
-            >>> import tempfile
-            >>> from gitpet import GitStore, PetClassManager
-            >>> store = GitStore(tempfile.mkdtemp() + "/store")
-            >>> class Model:
-            ...     pass
             >>> store.add_remote("team", "https://git.example.com/team/models.git", trusted=True)
             >>> store.is_trusted_remote("team")
             True
@@ -936,11 +836,6 @@ class GitStore:
         """Mark configured remote ``name`` trusted (or not) for versions fetched from now on.
 
         Examples:
-            >>> import tempfile
-            >>> from gitpet import GitStore, PetClassManager
-            >>> store = GitStore(tempfile.mkdtemp() + "/store")
-            >>> class Model:
-            ...     pass
             >>> store.add_remote("team", "https://git.example.com/team/models.git")
             >>> store.trust_remote("team")
             >>> store.is_trusted_remote("https://git.example.com/team/models.git")
@@ -956,11 +851,6 @@ class GitStore:
         """Whether ``remote`` (a configured name, or the URL/path of one) is marked trusted.
 
         Examples:
-            >>> import tempfile
-            >>> from gitpet import GitStore, PetClassManager
-            >>> store = GitStore(tempfile.mkdtemp() + "/store")
-            >>> class Model:
-            ...     pass
             >>> store.add_remote("origin", "https://git.example.com/team/models.git")
             >>> store.is_trusted_remote("origin")
             False
@@ -989,11 +879,6 @@ class GitStore:
         """Forget remote ``name`` (nothing on the remote changes).
 
         Examples:
-            >>> import tempfile
-            >>> from gitpet import GitStore, PetClassManager
-            >>> store = GitStore(tempfile.mkdtemp() + "/store")
-            >>> class Model:
-            ...     pass
             >>> store.add_remote("origin", "https://git.example.com/team/models.git")
             >>> store.remove_remote("origin")
             >>> store.remotes()
@@ -1015,11 +900,6 @@ class GitStore:
         """The URL or absolute path ``remote`` stands for: a configured name, a URL or a path.
 
         Examples:
-            >>> import tempfile
-            >>> from gitpet import GitStore, PetClassManager
-            >>> store = GitStore(tempfile.mkdtemp() + "/store")
-            >>> class Model:
-            ...     pass
             >>> store.add_remote("origin", "https://git.example.com/team/models.git")
             >>> store.remote_location("origin")
             'https://git.example.com/team/models.git'
@@ -1057,12 +937,7 @@ class GitStore:
         Returns what happened to each ref.
 
         Examples:
-            >>> import tempfile
-            >>> from gitpet import GitStore, PetClassManager
-            >>> store = GitStore(tempfile.mkdtemp() + "/store")
-            >>> class Model:
-            ...     pass
-            >>> version = PetClassManager(store).push(Model)
+            >>> version = pcm.push(Model)
             >>> remote = GitStore(tempfile.mkdtemp() + "/remote")
             >>> remote.init()
             True
@@ -1096,12 +971,7 @@ class GitStore:
         :class:`RemoteRejectedError` after everything else was fetched.
 
         Examples:
-            >>> import tempfile
-            >>> from gitpet import GitStore, PetClassManager
-            >>> store = GitStore(tempfile.mkdtemp() + "/store")
-            >>> class Model:
-            ...     pass
-            >>> version = PetClassManager(store).push(Model)
+            >>> version = pcm.push(Model)
             >>> mine = GitStore(tempfile.mkdtemp() + "/mine")
             >>> [(u.ref, u.status) for u in mine.fetch(str(store.path)).updates]
             [('refs/heads/Model', 'created')]
@@ -1120,11 +990,6 @@ class GitStore:
         """Create the bare repository now; False if it already existed.
 
         Examples:
-            >>> import tempfile
-            >>> from gitpet import GitStore, PetClassManager
-            >>> store = GitStore(tempfile.mkdtemp() + "/store")
-            >>> class Model:
-            ...     pass
             >>> store.init(), store.init()      # created, then already there
             (True, False)
         """
@@ -1141,12 +1006,7 @@ class GitStore:
         lock hold. A version that already is latest writes nothing.
 
         Examples:
-            >>> import tempfile
-            >>> from gitpet import GitStore, PetClassManager
-            >>> store = GitStore(tempfile.mkdtemp() + "/store")
-            >>> class Model:
-            ...     pass
-            >>> tree = PetClassManager(store).encode(Model)
+            >>> tree = pcm.encode(Model)
             >>> [result] = store.write_versions([("Model", tree)])
             >>> result.created, result.id == tree.id
             (True, True)
@@ -1194,16 +1054,11 @@ class GitStore:
         version's, so the version id is the old one. A no-op if it is latest.
 
         Examples:
-            >>> import tempfile
-            >>> from gitpet import GitStore, PetClassManager
-            >>> store = GitStore(tempfile.mkdtemp() + "/store")
-            >>> class Model:
-            ...     pass
-            >>> version = PetClassManager(store).push(Model)
+            >>> version = pcm.push(Model)
             >>> class Model:
             ...     def fit(self):
             ...         return self
-            >>> _ = PetClassManager(store).push(Model)
+            >>> _ = pcm.push(Model)
             >>> store.rollback("Model", version).id == version == store.latest_id("Model")
             True
             >>> len(store.versions("Model"))     # history keeps all three commits

@@ -52,12 +52,7 @@ class VerifyReport:
     """What :meth:`GitStore.verify` checked and found; ``ok`` when nothing is wrong.
 
     Examples:
-        >>> import tempfile
-        >>> from gitpet import GitStore, PetClassManager
-        >>> store = GitStore(tempfile.mkdtemp() + "/store")
-        >>> class Model:
-        ...     pass
-        >>> _ = PetClassManager(store).push(Model)
+        >>> _ = pcm.push(Model)
         >>> report = store.verify()
         >>> report.ok, report.versions, report.problems
         (True, 1, ())
@@ -79,12 +74,7 @@ class VerifyReport:
         """What was checked and what was found, in one line (what ``gitpet verify`` prints).
 
         Examples:
-            >>> import tempfile
-            >>> from gitpet import GitStore, PetClassManager
-            >>> store = GitStore(tempfile.mkdtemp() + "/store")
-            >>> class Model:
-            ...     pass
-            >>> version = PetClassManager(store).push(Model)
+            >>> version = pcm.push(Model)
             >>> print(store.verify().summary())  # doctest: +ELLIPSIS
             checked 1 refs, 1 commits, 1 versions, 5 objects, ...: no problems
         """
