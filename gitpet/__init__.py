@@ -69,11 +69,23 @@ _LAZY_NAMES = {
 }
 
 
+def _publish(value: object) -> None:
+    """Give a public class or function the package as ``__module__`` (as httpx does).
+
+    Pickles name classes by ``__module__``: user code that refers to
+    ``BasePlugin`` or an error class stores ``gitpet.BasePlugin``, a name that
+    never moves, rather than a private module path.
+    """
+    if isinstance(value, type) or (callable(value) and hasattr(value, "__qualname__")):
+        value.__module__ = __name__
+
+
 def __getattr__(name: str) -> object:
     module = _LAZY_NAMES.get(name)
     if module is None:
         raise AttributeError(f"module 'gitpet' has no attribute {name!r}")
     value = getattr(importlib.import_module(module), name)
+    _publish(value)
     globals()[name] = value  # later lookups skip __getattr__
     return value
 
@@ -127,5 +139,10 @@ __all__ = [
     "WrongClassVersionError",
     "loaded_version",
 ]
+
+for _name in __all__:
+    if _name not in _LAZY_NAMES:
+        _publish(globals()[_name])
+del _name
 
 __version__ = "0.1.0"

@@ -18,8 +18,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-import cloudpickle
-
 from gitpet._errors import (
     IncompatiblePythonError,
     IntegrityError,
@@ -42,7 +40,16 @@ __all__ = [
     "running_python",
 ]
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+"""The version format this gitpet writes (``meta.json``'s ``format``; see CHANGELOG.md).
+
+Format 2: the pickle is gitpet's own (protocol 4, rebuilt through
+:mod:`gitpet.rebuild`) and ``meta.json`` names no dependency version.
+Format 1 (gitpet 0.1): cloudpickle's reductions, and ``meta.json`` recorded
+the cloudpickle release. Both load; pushing a format-1 class again writes
+its format-2 version.
+"""
+READABLE_FORMATS = frozenset({1, FORMAT_VERSION})
 
 
 MetaValue = str | int | bool | None | list[str]
@@ -84,6 +91,11 @@ def _json_scalar(value: object) -> str:
     if type(value) is int:
         return str(value)
     return json.dumps(value)
+
+
+def _format1_lost_qualname(cls: type, qualname: str) -> bool:
+    """Format 1 (cloudpickle) kept ``__name__`` but not a nested or local class's ``__qualname__``."""
+    return cls.__qualname__ == cls.__name__ and qualname.rpartition(".")[2] == cls.__name__
 
 
 def running_python() -> str:
@@ -218,7 +230,6 @@ class ClassCodec:
             "module": klass.__module__,
             "qualname": klass.__qualname__,
             "python": running_python(),
-            "cloudpickle": cloudpickle.__version__,
             "bases": [f"{b.__module__}.{b.__qualname__}" for b in klass.__bases__],
             "by_value": list(pickled.by_value_modules),
             "source": "file" if source_found else "missing",
@@ -229,9 +240,11 @@ class ClassCodec:
         """Load a stored version; the same pickle loads once per process."""
         meta = stored.meta
         where = f"{stored.name}@{stored.id[:12]}"
-        if meta.get("format") != FORMAT_VERSION:
+        stored_format = meta.get("format")
+        if stored_format not in READABLE_FORMATS:
+            readable = ", ".join(str(f) for f in sorted(READABLE_FORMATS))
             raise IntegrityError(
-                where, f"unknown format {meta.get('format')!r} (this gitpet reads {FORMAT_VERSION})"
+                where, f"unknown format {stored_format!r} (this gitpet reads formats {readable})"
             )
         if meta.get("name") != stored.name:
             raise IntegrityError(where, f"meta.json names class {meta.get('name')!r}")
@@ -249,6 +262,8 @@ class ClassCodec:
             # mtime None: linecache.checkcache() keeps entries it cannot stat.
             linecache.cache[filename] = (len(source), None, lines, filename)
             cls = self._unpickle(stored, where)
+            if isinstance(cls, type) and stored_format == 1 and _format1_lost_qualname(cls, qualname):
+                cls.__qualname__ = qualname
             if not isinstance(cls, type) or cls.__qualname__ != qualname:
                 raise IntegrityError(where, f"class.pkl does not hold class {qualname}")
             return cls, LoadedVersion(stored.name, stored.id, module, qualname, source)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, SupportsIndex, TypeVar
 
 from gitpet._dumps import normalize_dump
 from gitpet._errors import GitpetError, InvalidDumpError, UnsupportedClassError, VersionNotFoundError
@@ -63,6 +63,14 @@ class PetContainer:
         self._remote = remote
         self._pcm: PetClassManager | None = None
         self._ppif: PetFactory | None = None
+
+    def __reduce_ex__(self, protocol: SupportsIndex) -> str | tuple[Any, ...]:
+        # The default container is a process-wide singleton: a pickle (a class
+        # captured by value, a function Dask ships) names it rather than copying
+        # its registrations and store, which would go stale on the other side.
+        if self is Container:
+            return "Container"
+        return super().__reduce_ex__(protocol)
 
     def __repr__(self) -> str:
         where = self._pcm.store if self._pcm else self._store_arg or "default store"

@@ -55,7 +55,7 @@ class InvalidNameError(GitpetError, ValueError):
         >>> PetClassManager("unused.gitpet").push(Model, "my model")  # doctest: +ELLIPSIS
         Traceback (most recent call last):
         ...
-        gitpet._errors.InvalidNameError: invalid class name 'my model': contains ' ', which git does not ...
+        gitpet.InvalidNameError: invalid class name 'my model': contains ' ', which git does not ...
     """
 
     def __init__(self, name: object, reason: str, kind: str = "class") -> None:
@@ -73,7 +73,7 @@ class UnsupportedClassError(GitpetError, TypeError):
         >>> PetClassManager("unused.gitpet").get_class_hash(int)  # doctest: +ELLIPSIS
         Traceback (most recent call last):
         ...
-        gitpet._errors.UnsupportedClassError: cannot version <class 'int'>: it is a builtin or C-extension ...
+        gitpet.UnsupportedClassError: cannot version <class 'int'>: it is a builtin or C-extension ...
     """
 
     def __init__(self, obj: object, reason: str) -> None:
@@ -155,7 +155,7 @@ class VersionNotFoundError(GitpetError, KeyError, ValueError):
         >>> pcm.pull("Model", "v9")
         Traceback (most recent call last):
         ...
-        gitpet._errors.VersionNotFoundError: no version 'v9' of class 'Model': Model has no tag 'v9'
+        gitpet.VersionNotFoundError: no version 'v9' of class 'Model': Model has no tag 'v9'
     """
 
     def __init__(self, name: str, version: str, detail: str = "") -> None:
@@ -178,7 +178,7 @@ class PipelineNotFoundError(GitpetError, KeyError):
         >>> GitStore(tempfile.mkdtemp()).pipeline("train").read()  # doctest: +ELLIPSIS
         Traceback (most recent call last):
         ...
-        gitpet._errors.PipelineNotFoundError: no pipeline named 'train' in store /...
+        gitpet.PipelineNotFoundError: no pipeline named 'train' in store /...
     """
 
     def __init__(self, name: str, where: str = "the store") -> None:
@@ -286,7 +286,7 @@ class NotAGitRepositoryError(GitpetError, ValueError):
         >>> GitStore(file).names()  # doctest: +ELLIPSIS
         Traceback (most recent call last):
         ...
-        gitpet._errors.NotAGitRepositoryError: store path '.../notes.txt' is not a git repository: ...
+        gitpet.NotAGitRepositoryError: store path '.../notes.txt' is not a git repository: ...
     """
 
     def __init__(self, path: str, detail: str) -> None:
@@ -325,7 +325,7 @@ class InvalidDumpError(GitpetError, ValueError):
         >>> BasePlugin.build_from_dump({"clazz": "Model", "params": "not a dict"}, BaseFactory())
         Traceback (most recent call last):
         ...
-        gitpet._errors.InvalidDumpError: invalid dump at dump: 'params' must be a mapping with str keys
+        gitpet.InvalidDumpError: invalid dump at dump: 'params' must be a mapping with str keys
     """
 
     def __init__(self, path: str, detail: str) -> None:
@@ -365,7 +365,7 @@ class RemoteError(GitpetError, ConnectionError):
         >>> GitStore(tempfile.mkdtemp()).push("origin")  # doctest: +ELLIPSIS
         Traceback (most recent call last):
         ...
-        gitpet._errors.RemoteError: remote origin: no remote of that name is configured (add one with ...
+        gitpet.RemoteError: remote origin: no remote of that name is configured (add one with ...
     """
 
     def __init__(self, remote: str, detail: str) -> None:

@@ -31,11 +31,19 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from dulwich.object_format import ObjectFormat
-from dulwich.objects import Blob, Commit, ObjectID, RawObjectID, ShaFile, Tag, Tree
+from dulwich.objects import Blob, Commit, RawObjectID, ShaFile, Tag, Tree
 from dulwich.pack import Pack
 from dulwich.refs import Ref
 from dulwich.repo import Repo
 
+from gitpet._dulwich_private import (
+    drop_pack,
+    iter_loose_ids,
+    loose_object_path,
+    pack_basename,
+    pack_data_path,
+    refresh_packs,
+)
 from gitpet._errors import IntegrityError, StoreBusyError
 from gitpet._integrity import READ_ERRORS, content_id, read_object
 from gitpet._locks import remove_if_stale
@@ -248,7 +256,7 @@ def collect_garbage(store: GitStore, prune_older_than: float, lock_timeout: floa
     gitdir = store.path
     before = objects_size(gitdir)
     old_packs: list[Pack] = list(objects.packs)
-    old_loose: set[bytes] = {bytes(sha) for sha in objects._iter_loose_objects()}
+    old_loose: set[bytes] = set(iter_loose_ids(objects))
 
     reachable: dict[bytes, ShaFile] = {}
     _reachable(repo, reachable)
@@ -259,7 +267,7 @@ def collect_garbage(store: GitStore, prune_older_than: float, lock_timeout: floa
         created = os.path.basename(new_pack) not in packs_before
         _check_pack(new_pack, reachable, objects.object_format, remove_if_bad=created)
     keep_pack = os.path.basename(new_pack).removesuffix(".pack") if new_pack is not None else None
-    objects._update_pack_cache()
+    refresh_packs(objects)
     in_new_pack = frozenset(reachable)
 
     deadline = time.monotonic() + lock_timeout
@@ -305,7 +313,7 @@ def _remove_loose(
 ) -> tuple[int, int, int]:
     packed = pruned = young = 0
     for sha in sorted(old_loose):
-        path = objects._get_shafile_path(ObjectID(sha))  # type: ignore[attr-defined]
+        path = loose_object_path(objects, sha)
         if sha in in_new_pack:
             packed += _unlink(path)  # the new pack holds a copy
         elif sha in reachable:
@@ -317,7 +325,7 @@ def _remove_loose(
     for sha in {sha[:2] for sha in old_loose}:
         # An emptied fan-out directory goes too (gitpet writers are excluded now).
         with contextlib.suppress(OSError):
-            os.rmdir(os.path.dirname(objects._get_shafile_path(ObjectID(sha + b"0" * 38))))  # type: ignore[attr-defined]
+            os.rmdir(os.path.dirname(loose_object_path(objects, sha + b"0" * 38)))
     return packed, pruned, young
 
 
@@ -332,15 +340,15 @@ def _remove_packs(
 ) -> int:
     removed = 0
     for pack in old_packs:
-        if os.path.basename(pack._basename) == new_pack_name:
+        if os.path.basename(pack_basename(pack)) == new_pack_name:
             continue
         shas = [bytes(sha) for sha in pack]
         if any(sha in reachable and sha not in in_new_pack for sha in shas):
             continue  # holds something that became reachable after the new pack was written
         # What else it holds is garbage once the pack is old: a writer that
         # needs an object only an old pack holds writes it again (GitStore._ensure_stored).
-        if all(sha in in_new_pack for sha in shas) or _age(pack._data_path, now) >= grace:
-            objects._remove_pack(pack)  # type: ignore[attr-defined]
+        if all(sha in in_new_pack for sha in shas) or _age(pack_data_path(pack), now) >= grace:
+            drop_pack(objects, pack)
             removed += 1
     return removed
 

@@ -1,17 +1,8 @@
-"""Importable rebuilders that stored pickles reference by name.
+"""Format-1 versions (gitpet 0.1) reference ``gitpet._rebuild.lru_cached``: kept importable forever.
 
-Keep these names and signatures stable: pickles in every store refer to them.
+New versions reference :mod:`gitpet.rebuild` instead (the frozen table of names).
 """
 
-from __future__ import annotations
-
-import functools
-from collections.abc import Callable
-from typing import Any
+from gitpet.rebuild import lru_cached
 
 __all__ = ["lru_cached"]
-
-
-def lru_cached(func: Callable[..., Any], maxsize: int | None, typed: bool) -> Callable[..., Any]:
-    """Re-apply ``functools.lru_cache`` to a function captured by value."""
-    return functools.lru_cache(maxsize=maxsize, typed=typed)(func)

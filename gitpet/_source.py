@@ -1,15 +1,18 @@
 """Finding a class's source text, and noticing when it is stale."""
 
 from __future__ import annotations
+import __future__
 
 import ast
+import functools
 import inspect
 import linecache
+import operator
 import sys
 import textwrap
 import types
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from gitpet._errors import StaleSourceError
 
@@ -87,9 +90,54 @@ def _class_functions(cls: type) -> Iterator[types.FunctionType]:
                 yield candidate
 
 
-def _check_fresh(cls: type, filename: str, lines: list[str], first: int, last: int) -> None:
-    """Raise if the methods were compiled from other text than the file's now."""
-    prefix = cls.__qualname__ + "."
+_CodeIndex = dict[tuple[str, int], list[types.CodeType]]
+_FUTURE_FLAGS = functools.reduce(
+    operator.or_, (getattr(__future__, name).compiler_flag for name in __future__.all_feature_names), 0
+)
+
+
+def _index_code(code: types.CodeType, index: _CodeIndex) -> None:
+    index.setdefault((code.co_name, code.co_firstlineno), []).append(code)
+    for const in code.co_consts:
+        if isinstance(const, types.CodeType):
+            _index_code(const, index)
+
+
+@dataclass
+class _ParsedFile:
+    """One module file as linecache holds it now: its class spans, and its code once compiled."""
+
+    lines: list[str]
+    tree: ast.Module
+    spans: _Spans
+    _code: dict[int, _CodeIndex] = field(default_factory=dict)
+
+    def code_index(self, filename: str, future_flags: int) -> _CodeIndex:
+        """Every code object the file's text compiles to, by (name, first line).
+
+        ``future_flags``: the ``__future__`` features the running code was
+        compiled with beyond the file's own (exec'd code and doctests inherit
+        their caller's).
+        """
+        index = self._code.get(future_flags)
+        if index is None:
+            index = {}
+            _index_code(compile(self.tree, filename, "exec", flags=future_flags, dont_inherit=True), index)
+            self._code[future_flags] = index
+        return index
+
+
+def _check_fresh(
+    cls: type, filename: str, parsed: _ParsedFile, span_qualname: str, first: int, last: int
+) -> None:
+    """Raise unless the class's methods are exactly what the file's text compiles to now.
+
+    A module edited after it was imported still shows its new text; storing
+    that text beside the old running code would make ``source.py`` lie. Each
+    method's code object is compared with the code compiled from the file:
+    bytecode, constants, names and line table must all be equal.
+    """
+    prefix = span_qualname + "."
     for func in _class_functions(cls):
         code = func.__code__
         if code.co_filename != filename or not func.__qualname__.startswith(prefix):
@@ -101,19 +149,23 @@ def _check_fresh(cls: type, filename: str, lines: list[str], first: int, last: i
                 filename,
                 f"{func.__name__} was compiled at line {line_no}, outside the class",
             )
-        text = lines[line_no - 1].lstrip()
-        if func.__name__ == "<lambda>":
-            ok = "lambda" in text
-        else:
-            ok = text.startswith("@") or (
-                text.startswith(("def ", "async def ")) and f"def {func.__name__}" in text
-            )
-        if not ok:
+        compiled = parsed.code_index(filename, code.co_flags & _FUTURE_FLAGS).get((code.co_name, line_no), [])
+        if not any(candidate == code for candidate in compiled):
             raise StaleSourceError(
                 cls.__qualname__,
                 filename,
-                f"line {line_no} no longer defines {func.__name__}",
+                f"{func.__name__} (line {line_no}) is not what the file's text compiles to now",
             )
+
+
+def _enclosing_span(spans: _Spans, lines: set[int]) -> tuple[str, tuple[int, int]] | None:
+    """The innermost class in the file that holds all these lines (a class renamed after definition)."""
+    best: tuple[str, tuple[int, int]] | None = None
+    for qualname, found in spans.items():
+        for first, last in found:
+            if all(first <= n <= last for n in lines) and (best is None or first >= best[1][0]):
+                best = (qualname, (first, last))
+    return best
 
 
 class SourceFinder:
@@ -122,7 +174,7 @@ class SourceFinder:
     def __init__(self) -> None:
         # Keyed by the identity of linecache's line list: a checkcache() that
         # notices a changed file replaces the list, and so invalidates the entry.
-        self._span_cache: dict[str, tuple[list[str], _Spans]] = {}
+        self._parsed_files: dict[str, _ParsedFile] = {}
         # inspect.getsourcefile was a fifth of finding a class's source; for a
         # class it depends only on the module and the module's file.
         self._source_files: dict[tuple[str, str | None], str | None] = {}
@@ -141,41 +193,69 @@ class SourceFinder:
         self._source_files[key] = filename
         return filename
 
-    def _spans(self, filename: str, lines: list[str]) -> _Spans:
-        cached = self._span_cache.get(filename)
-        if cached is not None and cached[0] is lines:
-            return cached[1]
-        spans = _class_spans(ast.parse("".join(lines), filename))
-        self._span_cache[filename] = (lines, spans)
-        return spans
+    def _parsed(self, filename: str, lines: list[str]) -> _ParsedFile:
+        cached = self._parsed_files.get(filename)
+        if cached is not None and cached.lines is lines:
+            return cached
+        tree = ast.parse("".join(lines), filename)
+        parsed = _ParsedFile(lines, tree, _class_spans(tree))
+        self._parsed_files[filename] = parsed
+        return parsed
 
     def find(self, cls: type) -> ClassSource:
-        """The dedented source of ``cls``, or a ClassSource saying why there is none."""
+        """The dedented source of ``cls``, or a ClassSource saying why there is none.
+
+        Looks in the module's source file, then in the files its methods
+        were compiled from that :mod:`linecache` holds: IPython and Jupyter
+        keep every cell there, so a class defined in a notebook has its
+        cell's text. The reasons never name a path: they go into
+        ``source.py``, and a version id must not depend on where a file is.
+        """
         module = sys.modules.get(cls.__module__)
-        filename = self._source_file(cls, module)
-        if not filename:
-            return ClassSource("", None, 0, 0, "its module has no source file (defined by exec?)")
+        module_file = self._source_file(cls, module)
+        candidates = [module_file] if module_file else []
+        for code_file in sorted({f.__code__.co_filename for f in _class_functions(cls)}):
+            if code_file not in candidates:
+                candidates.append(code_file)
+        reasons = [] if module_file else ["its module has no source file (defined by exec?)"]
+        for filename in candidates:
+            module_globals = module.__dict__ if module and filename == module_file else None
+            found = self._find_in(cls, filename, module_globals)
+            if isinstance(found, ClassSource):
+                return found
+            reasons.append(found)
+        return ClassSource("", None, 0, 0, reasons[0])
+
+    def _find_in(
+        self, cls: type, filename: str, module_globals: dict[str, object] | None
+    ) -> ClassSource | str:
         linecache.checkcache(filename)
-        lines = linecache.getlines(filename, module.__dict__ if module else None)
+        lines = linecache.getlines(filename, module_globals)
         if not lines:
-            return ClassSource("", filename, 0, 0, f"{filename} cannot be read")
+            return "its source file cannot be read"
         try:
-            spans = self._spans(filename, lines).get(cls.__qualname__, [])
-        except SyntaxError:
-            spans = []
-        if not spans:
-            return ClassSource("", filename, 0, 0, f"no class {cls.__qualname__} in {filename}")
-        # Several definitions under one qualname: the running one is the one its
-        # methods were compiled from; without methods, the last one wins (as at import).
-        first, last = spans[-1]
+            parsed = self._parsed(filename, lines)
+        except (SyntaxError, ValueError):
+            return "its source file does not parse"
         code_lines = {
             f.__code__.co_firstlineno for f in _class_functions(cls) if f.__code__.co_filename == filename
         }
+        span_qualname = cls.__qualname__
+        spans = parsed.spans.get(span_qualname, [])
+        if not spans:
+            enclosing = _enclosing_span(parsed.spans, code_lines) if code_lines else None
+            if enclosing is None:
+                return f"no class {cls.__qualname__} in its source file"
+            span_qualname, span = enclosing
+            spans = [span]
+        # Several definitions under one qualname: the running one is the one its
+        # methods were compiled from; without methods, the last one wins (as at import).
+        first, last = spans[-1]
         for span in spans:
             if any(span[0] <= n <= span[1] for n in code_lines):
                 first, last = span
                 break
-        _check_fresh(cls, filename, lines, first, last)
+        _check_fresh(cls, filename, parsed, span_qualname, first, last)
         text = textwrap.dedent("".join(lines[first - 1 : last]))
         if not text.endswith("\n"):
             text += "\n"

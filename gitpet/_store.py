@@ -31,6 +31,7 @@ from dulwich.objects import Commit, ObjectID, ShaFile
 from dulwich.refs import Ref
 from dulwich.repo import Repo
 
+from gitpet._dulwich_private import loose_object_path, refresh_packs, turn_off_reflog
 from gitpet._errors import (
     AmbiguousVersionError,
     ClassNotFoundError,
@@ -257,11 +258,7 @@ class GitStore:
             if not any(path.iterdir()) and not create:
                 return None
             raise NotAGitRepositoryError(str(path), "no git repository found") from err
-        # Bare git repositories keep no reflog (core.logAllRefUpdates=false);
-        # dulwich writes one anyway and re-reads the config for each entry,
-        # which was 28% of a 1000-class push_all. History lives in the commits.
-        if hasattr(repo.refs, "_logger"):
-            repo.refs._logger = None
+        turn_off_reflog(repo)
         repo.object_store.fsync_object_files = self._fsync
         self._repo_handle = repo
         # Close packs before interpreter teardown, or dulwich's __del__ complains.
@@ -1211,7 +1208,7 @@ class GitStore:
             ]
             pack_path = write_pack(store.pack_dir, missing, fsync=self._fsync)
             if pack_path is not None:
-                store._update_pack_cache()
+                refresh_packs(store)
                 written.pack_path = pack_path
                 written.packed = frozenset(obj.id for obj in missing)
 
@@ -1319,7 +1316,7 @@ def _loose_directories(objects_dir: str | os.PathLike[str]) -> frozenset[bytes]:
 def _freshen_loose(store: Any, sha: bytes) -> bool:
     """Refresh the mtime of loose object ``sha``; False if it is not stored loose."""
     try:
-        os.utime(store._get_shafile_path(ObjectID(sha)))
+        os.utime(loose_object_path(store, sha))
     except FileNotFoundError:
         return False
     return True

@@ -19,6 +19,7 @@ from pathlib import Path
 from dulwich.objects import Blob, Commit, ShaFile, Tag, Tree
 from dulwich.repo import Repo
 
+from gitpet._dulwich_private import pack_data_path
 from gitpet._dumps import normalize_dump
 from gitpet._errors import IntegrityError, InvalidDumpError
 from gitpet._integrity import READ_ERRORS, read_object
@@ -295,7 +296,7 @@ def verify_repository(repo: Repo, gitdir: Path) -> VerifyReport:
         try:
             pack.check()
         except READ_ERRORS as err:
-            name = Path(pack._data_path).name
+            name = Path(pack_data_path(pack)).name
             checker.problems.append(
                 Problem(f"objects/pack/{name}", "", f"pack is damaged: {type(err).__name__}: {err}")
             )

@@ -29,6 +29,10 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
+# The golden corpus is imported only by the processes tests/golden/golden.py starts:
+# collecting it (for doctests) would import it into this process.
+collect_ignore_glob = ["golden/corpus/*"]
+
 
 def git(
     store: Path, *args: str, check: bool = True, input: str | None = None

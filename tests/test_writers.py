@@ -262,10 +262,15 @@ def test_import_gitpet_leaves_sharing_gc_and_pipelines_unloaded_until_used() -> 
         "import sys, gitpet\n"
         "lazy = ['dulwich.client', 'gitpet._sync', 'gitpet._gc', 'gitpet._verify', 'gitpet._pipelines']\n"
         "print([m for m in lazy if m in sys.modules])\n"
-        "print(gitpet.GcReport.__module__, gitpet.SnapshotDiff.__module__, 'SyncReport' in dir(gitpet))\n"
+        "gitpet.GcReport, gitpet.SnapshotDiff\n"
+        "print([m for m in lazy if m in sys.modules], gitpet.GcReport.__module__,"
+        " 'SyncReport' in dir(gitpet))\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    assert out.split("\n")[:2] == ["[]", "gitpet._gc gitpet._pipelines True"]
+    assert out.split("\n")[:2] == [
+        "[]",
+        "['gitpet._gc', 'gitpet._verify', 'gitpet._pipelines'] gitpet True",
+    ]
     with pytest.raises(AttributeError, match="no attribute 'Nope'"):
         _ = gitpet.Nope  # type: ignore[attr-defined]
 
