@@ -190,6 +190,9 @@ _PUBLIC_NAMES = (
 _FORMAT_1_NAMES = (
     "gitpet._rebuild.lru_cached",
     "gitpet._plugin.BasePlugin",
+    # A method that used Container captured a copy of it (the bug format 2 fixes).
+    "gitpet._container.PetContainer",
+    "gitpet._factory.BaseFactory",
     "cloudpickle.cloudpickle._builtin_type",
     "cloudpickle.cloudpickle._class_setstate",
     "cloudpickle.cloudpickle._function_setstate",

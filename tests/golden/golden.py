@@ -3,11 +3,14 @@
 Run as a script so that each step is its own process (the "other machine"
 never has the corpus module on its path)::
 
-    python tests/golden/golden.py push STORE IDS.json     # push every corpus class
-    python tests/golden/golden.py probe STORE IDS.json OUT.json   # load by id, run the probes
+    python tests/golden/golden.py push STORE OUT.json          # push every corpus class, write the ids
+    python tests/golden/golden.py probe STORE IDS.json OUT.json  # load by id, run the probes, push again
+    python tests/golden/golden.py live OUT.json                  # the probes on the corpus as imported
+    python tests/golden/golden.py regenerate                     # make golden: this Python's ids and store
 
-Used by ``tests/golden/test_golden.py``, ``make compat`` and ``make golden``
-(which rewrites the committed ids: only for a deliberate format change).
+Used by ``tests/test_golden.py``, ``make compat`` (``tests/golden/compat.py``)
+and ``make golden``, which rewrites the committed ids and stores: only for a
+deliberate format change (bump ``FORMAT_VERSION`` and say so in CHANGELOG.md).
 """
 
 from __future__ import annotations
@@ -22,8 +25,12 @@ from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
-CORPUS_DIR = HERE / "corpus"
+# A copy elsewhere gives the same ids: tests push from one at another path.
+CORPUS_DIR = Path(os.environ.get("GITPET_GOLDEN_CORPUS", HERE / "corpus"))
 CORPUS_MODULE = "gitpet_golden_corpus"
+IDS_DIR = HERE / "ids"
+STORES_DIR = HERE / "stores"
+EXPECTED_PROBES = HERE / "expected-probes.json"
 
 # registered name -> attribute path in the corpus module
 CLASSES = {
@@ -47,9 +54,19 @@ CLASSES = {
 NOTEBOOK = "NotebookModel"
 
 
+def python_minor() -> str:
+    return f"{sys.version_info.major}.{sys.version_info.minor}"
+
+
+def ids_file(minor: str | None = None) -> Path:
+    """The committed format-2 ids of the corpus on one Python minor."""
+    return IDS_DIR / f"format2-py{minor or python_minor()}.json"
+
+
 def _record(cls: Any) -> Any:
     r = cls("a", 1.5)
-    return [r.label(), dataclasses.asdict(r), cls("b") == cls("b"), [f.name for f in dataclasses.fields(cls)]]
+    fields = [f.name for f in dataclasses.fields(cls)]
+    return [r.label(), dataclasses.asdict(r), cls("b") == cls("b"), fields]
 
 
 def _color(cls: Any) -> Any:
@@ -61,6 +78,15 @@ def _slotted(cls: Any) -> Any:
     return [obj.total(), hasattr(obj, "__dict__"), list(cls.__slots__)]
 
 
+def _annotated(cls: Any) -> Any:
+    return [cls().predict([1.0, 2.5]), cls().total([1.0], 0.5), sorted(cls.predict.__annotations__)]
+
+
+def _with_sets(cls: Any) -> Any:
+    checks = [cls().check(x) for x in "aqz"]
+    return [sorted(cls.allowed), sorted(cls.frozen), *checks]
+
+
 PROBES: dict[str, Callable[[Any], Any]] = {
     "Plain": lambda c: c().greet("ann"),
     "Record": _record,
@@ -69,13 +95,13 @@ PROBES: dict[str, Callable[[Any], Any]] = {
     "Outer": lambda c: [type(c().make()).__qualname__, c().make().value()],
     "FactoryMade": lambda c: [c(2).apply([1, 2, 3, 4, 5, 6]), c.__qualname__, c(3).get_params()],
     "Renamed": lambda c: [c().who(), c.__qualname__],
-    "Annotated": lambda c: [c().predict([1.0, 2.5]), c().total([1.0], 0.5), sorted(c.predict.__annotations__)],
+    "Annotated": _annotated,
     "Accessors": lambda c: [c(0.25).level, c.unit(), c.make().t],
     "UsesHelpers": lambda c: c().run(2),
     "Derived": lambda c: [c().describe(), [b.__name__ for b in c.__mro__]],
     "Cached": lambda c: [c().square(7), c.square.cache_info().maxsize],
     "UsesContainer": lambda c: c().is_default(),
-    "WithSets": lambda c: [sorted(c.allowed), sorted(c.frozen), c().check("a"), c().check("q"), c().check("z")],
+    "WithSets": _with_sets,
     "Typed": lambda c: [c().first([3, 4]), c.__parameters__.__len__()],
     "Slotted": _slotted,
     NOTEBOOK: lambda c: c().predict([1, 2]),
@@ -125,31 +151,110 @@ def main_push_notebook(cls: type) -> None:
     manager.store.close()
 
 
-def probe(store: str, ids_file: str, out: str) -> dict[str, Any]:
-    """Load every version by id (this process has no corpus module) and run its probe."""
-    from gitpet import PetClassManager
+def _outcome(action: Callable[[], Any]) -> Any:
+    try:
+        return action()
+    except Exception as err:  # noqa: BLE001 - the report names every failure
+        return f"{type(err).__name__}: {err}"
+
+
+def probe(store: str, ids_path: str, out: str) -> dict[str, Any]:
+    """Load every version by id (this process cannot import the corpus), probe it, push it again.
+
+    For each class: ``behaviour`` (what its probe returns), ``same_id`` (the
+    loaded class hashes to the id it was loaded by) and ``push_again`` (what
+    pushing the loaded class writes: ``"nothing"``, or the new id).
+    """
+    from gitpet import GitStore, PetClassManager
 
     assert CORPUS_MODULE not in sys.modules and str(CORPUS_DIR) not in sys.path
-    ids = json.loads(Path(ids_file).read_text())
-    manager = PetClassManager(store)
+    ids = json.loads(Path(ids_path).read_text())
+    manager = PetClassManager(GitStore(store))
     results: dict[str, Any] = {}
     for name, version in sorted(ids.items()):
         try:
             cls = manager.pull(name, version)
-            results[name] = {"ok": PROBES[name](cls), "rehash": manager.get_class_hash(cls, name=name) == version}
         except Exception as err:  # noqa: BLE001 - the report names every failure
-            results[name] = {"error": f"{type(err).__name__}: {err}"}
+            results[name] = {"load": f"{type(err).__name__}: {err}"}
+            continue
+        before = manager.store.versions(name)[0].commit
+
+        def push_again(cls: type = cls, name: str = name, before: str = before) -> str:
+            new_id = manager.push(cls, name=name)
+            return "nothing" if manager.store.versions(name)[0].commit == before else f"new version {new_id}"
+
+        results[name] = {
+            "behaviour": _outcome(lambda cls=cls, name=name: PROBES[name](cls)),
+            "same_id": _outcome(
+                lambda cls=cls, name=name, v=version: manager.get_class_hash(cls, name=name) == v
+            ),
+            "push_again": _outcome(push_again),
+        }
     manager.store.close()
     Path(out).write_text(json.dumps(results, indent=2, sort_keys=True) + "\n")
     return results
 
 
+def live(out: str) -> dict[str, Any]:
+    """The probes on the corpus classes as imported: what every stored version must do too."""
+    corpus = _corpus()
+    results = {
+        name: _outcome(lambda name=name, path=path: PROBES[name](_lookup(corpus, path)))
+        for name, path in CLASSES.items()
+    }
+    notebook = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import runpy, json; ns = runpy.run_path('notebook_main.py');"
+            f" print(json.dumps(ns['NotebookModel']().predict([1, 2])))",
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+        cwd=str(CORPUS_DIR),
+    )
+    results[NOTEBOOK] = json.loads(notebook.stdout)
+    Path(out).write_text(json.dumps(results, indent=2, sort_keys=True) + "\n")
+    return results
+
+
+def store_dir(minor: str | None = None) -> Path:
+    """The committed format-2 store of one Python minor."""
+    return STORES_DIR / f"format2-py{minor or python_minor()}"
+
+
+def probe_file(store: Path) -> Path:
+    """The committed probe results of a committed store."""
+    return store.parent / f"{store.name}.probe.json"
+
+
+def regenerate() -> None:
+    """Rewrite this Python minor's committed ids, store and probe results (a deliberate format change)."""
+    import shutil
+
+    store = store_dir()
+    shutil.rmtree(store, ignore_errors=True)
+    IDS_DIR.mkdir(exist_ok=True)
+    for step in (
+        ["push", str(store), str(ids_file())],
+        ["probe", str(store), str(ids_file()), str(probe_file(store))],
+    ):
+        subprocess.run([sys.executable, __file__, *step], check=True)
+    # Probing pushed nothing new, but keep the committed store minimal anyway.
+    for empty in ("branches", "hooks", "info"):
+        shutil.rmtree(store / empty, ignore_errors=True)
+
+
 if __name__ == "__main__":
     command, *args = sys.argv[1:]
     os.environ.setdefault("GITPET_AUTHOR", "gitpet golden <golden@localhost>")
-    if command == "push":
-        push(*args)
-    elif command == "probe":
-        probe(*args)
-    else:
+    commands: dict[str, Callable[..., Any]] = {
+        "push": push,
+        "probe": probe,
+        "live": live,
+        "regenerate": regenerate,
+    }
+    if command not in commands:
         raise SystemExit(f"unknown command {command!r}")
+    commands[command](*args)
