@@ -3,7 +3,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test check docs stress gc-size bench clean
+.PHONY: demo test check docs stress gc-size bench compat golden clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -36,9 +36,20 @@ bench: $(STAMP)
 docs: $(STAMP)
 	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict
 
+# Every Python minor and dependency release pyproject.toml declares: golden ids, committed
+# stores, cross-loading (tests/golden/compat.py; venvs cached in .compat/). `make test` runs --quick.
+compat: $(STAMP)
+	$(PY) tests/golden/compat.py
+
+# Rewrite the golden ids and store of one Python minor: only for a deliberate format change.
+# Another minor: make golden GOLDEN_PYTHON=.compat/py3.12-cp3.1.3-dw1.2.21/bin/python
+GOLDEN_PYTHON ?= $(PY)
+golden: $(STAMP)
+	PYTHONPATH=$(CURDIR) $(GOLDEN_PYTHON) tests/golden/golden.py regenerate
+
 check: $(STAMP)
 	$(VENV)/bin/ruff check gitpet tests examples benchmarks
 	$(VENV)/bin/mypy --strict gitpet
 
 clean:
-	rm -rf $(VENV) .gitpet site
+	rm -rf $(VENV) .gitpet site .compat

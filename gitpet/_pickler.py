@@ -410,16 +410,14 @@ class DeterministicPickler(pickle.Pickler):
         return NotImplemented  # NoneType and friends: pickle knows them
 
     def _class_state(self, cls: type) -> dict[str, Any]:
-        """The class's own attributes, sorted by name, without what Python derives by itself."""
+        """The class's own attributes, sorted by name, without what Python derives by itself.
+
+        Every own attribute is kept, also one that is the very object a base
+        holds: which values are one object (small ints, interned strings)
+        changes after a load, so dropping those would change the id.
+        """
         own = cls.__dict__
-        inherited: dict[str, Any] = {}
-        for base in reversed(cls.__bases__):
-            inherited.update(base.__dict__)
-        state = {
-            _fresh_str(k): own[k]
-            for k in sorted(own)
-            if not (k in inherited and inherited[k] is own[k])
-        }
+        state = {_fresh_str(k): own[k] for k in sorted(own)}
         for derived in ("__weakref__", "__dict__", "__module__", "__slots__"):
             state.pop(derived, None)
         slots = own.get("__slots__")

@@ -207,7 +207,7 @@ def live(out: str) -> dict[str, Any]:
             sys.executable,
             "-c",
             "import runpy, json; ns = runpy.run_path('notebook_main.py');"
-            f" print(json.dumps(ns['NotebookModel']().predict([1, 2])))",
+            " print(json.dumps(ns['NotebookModel']().predict([1, 2])))",
         ],
         check=True,
         capture_output=True,
