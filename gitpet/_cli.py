@@ -130,14 +130,12 @@ def _cmd_show(store: GitStore, args: argparse.Namespace) -> int:
 def _cmd_diff(store: GitStore, args: argparse.Namespace) -> int:
     old = store.read_version(args.name, args.a)
     new = store.read_version(args.name, args.b)
-    sys.stdout.write(
-        unified_diff(
-            old.files.source,
-            new.files.source,
-            f"a/{args.name}@{old.id[:12]}/source.py",
-            f"b/{args.name}@{new.id[:12]}/source.py",
-        )
-    )
+    a, b = f"a/{args.name}@{old.id[:12]}", f"b/{args.name}@{new.id[:12]}"
+    # Every stored file, as git diff shows a tree: two different versions never print nothing.
+    sys.stdout.write(unified_diff(old.files.source, new.files.source, f"{a}/source.py", f"{b}/source.py"))
+    sys.stdout.write(unified_diff(old.files.meta, new.files.meta, f"{a}/meta.json", f"{b}/meta.json"))
+    if old.files.pickle != new.files.pickle:
+        print(f"Binary files {a}/class.pkl and {b}/class.pkl differ")
     return 0
 
 
@@ -473,7 +471,9 @@ def _parser() -> argparse.ArgumentParser:
     show = _add(commands, "show", _cmd_show, "source and meta of a version (never unpickles)", True)
     show.add_argument("spec", metavar="NAME[@VERSION]")
 
-    diff = _add(commands, "diff", _cmd_diff, "unified diff of source.py between two versions", False)
+    diff = _add(
+        commands, "diff", _cmd_diff, "unified diff of source.py and meta.json between two versions", False
+    )
     diff.add_argument("name")
     diff.add_argument("a", metavar="A", help=f"old version: {_VERSION_HELP}")
     diff.add_argument("b", metavar="B", nargs="?", help="new version (default: the latest)")

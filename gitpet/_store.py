@@ -98,6 +98,24 @@ _K = TypeVar("_K")
 _V = TypeVar("_V")
 
 
+class _OpenFiles:
+    """Things a store opened (a dulwich Repo, the raw object reader), closed together."""
+
+    def __init__(self) -> None:
+        self._items: list[Any] = []
+
+    def add(self, item: Any) -> None:
+        self._items.append(item)
+
+    def discard(self, item: Any) -> None:
+        self._items = [kept for kept in self._items if kept is not item]
+
+    def close(self) -> None:
+        items, self._items = self._items, []
+        for item in reversed(items):
+            item.close()
+
+
 class _BoundedCache(dict[_K, _V]):
     """A dict that forgets its oldest entries past ``limit`` units (immutable values only).
 
@@ -205,7 +223,10 @@ class GitStore:
         self._signers: dict[tuple[bytes, Path], str | None] = {}
         self._repo_handle: Repo | None = None
         self._reader: RawObjectReader | None = None
-        self._finalizer: weakref.finalize[Any, Any] | None = None
+        # What this store has open, closed by close(), when the store is collected, and at
+        # interpreter exit: before module teardown, where dulwich's __del__ fails noisily.
+        self._open_files = _OpenFiles()
+        weakref.finalize(self, self._open_files.close)
         # Git objects never change, so these caches never go stale.
         self._commit_trees: _BoundedCache[bytes, bytes] = _BoundedCache(100_000)
         # By bytes, not entries: a count of 512 made every pull in a loop over
@@ -261,8 +282,7 @@ class GitStore:
         turn_off_reflog(repo)
         repo.object_store.fsync_object_files = self._fsync
         self._repo_handle = repo
-        # Close packs before interpreter teardown, or dulwich's __del__ complains.
-        self._finalizer = weakref.finalize(self, repo.close)
+        self._open_files.add(repo)
         return repo
 
     @staticmethod
@@ -296,11 +316,9 @@ class GitStore:
             >>> store.names()          # reopens itself
             ['Model']
         """
-        if self._finalizer is not None:
-            self._finalizer()
-            self._finalizer = None
         self._repo_handle = None
-        self._drop_reader()
+        self._reader = None
+        self._open_files.close()
         self._writers.close()
 
     # -- reading -----------------------------------------------------------
@@ -538,10 +556,12 @@ class GitStore:
         """The fast reader of ``repo``'s objects (see :mod:`gitpet._objread`)."""
         if self._reader is None:
             self._reader = RawObjectReader(repo.object_store)
+            self._open_files.add(self._reader)
         return self._reader
 
     def _drop_reader(self) -> None:
         if self._reader is not None:
+            self._open_files.discard(self._reader)
             self._reader.close()
             self._reader = None
 

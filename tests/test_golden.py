@@ -165,3 +165,31 @@ def test_a_format_1_version_pushed_again_becomes_format_2_and_verify_reads_both(
     manager.store.close()
     assert report.ok, report.summary()
     assert git(store, "fsck", "--strict").returncode == 0
+
+
+def test_oldest_cloudpickle_gives_the_same_ids_and_cross_loads(tmp_path: Path) -> None:
+    """`make compat`'s quick part: cloudpickle 3.1.0 in a cached venv against this environment's."""
+    proc = subprocess.run(
+        [sys.executable, str(GOLDEN / "compat.py"), "--quick"], capture_output=True, text=True, timeout=600
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "cloudpickle 3.1.0" in proc.stdout and "cross-load of 17 classes" in proc.stdout
+    assert "0 failed" in proc.stdout.splitlines()[-1]
+
+
+@pytest.mark.skipif(sys.version_info < (3, 11), reason="tomllib is Python 3.11+")
+def test_declared_ranges_are_what_make_compat_proves() -> None:
+    import tomllib
+
+    sys.path.insert(0, str(GOLDEN))
+    try:
+        compat = importlib.import_module("compat")
+    finally:
+        sys.path.remove(str(GOLDEN))
+    project = tomllib.loads((GOLDEN.parent.parent / "pyproject.toml").read_text())["project"]
+    deps = dict(dep.split(">=", 1) for dep in project["dependencies"])
+    assert deps["cloudpickle"] == f"{compat.CLOUDPICKLE[0]},<3.2"
+    assert deps["dulwich"] == f"{compat.DULWICH_ENDS[0]},<1.3"
+    minors = [c.rpartition(" :: ")[2] for c in project["classifiers"] if c.startswith("Programming Language")]
+    assert tuple(minors) == compat.PYTHON_MINORS
+    assert project["requires-python"] == f">={minors[0]},<3.14"
