@@ -125,15 +125,32 @@ def read_raw(objects: RawReader, sha: bytes, type_name: bytes, what: str) -> byt
     return found[1]
 
 
+# What git (and dulwich's Tree.check, which verify applies) accepts as a tree entry's mode.
+_TREE_MODES = frozenset({0o100644, 0o100755, 0o100664, 0o120000, 0o040000, 0o160000})
+_DIRECTORY = 0o040000
+_BAD_NAMES = frozenset({b"", b".", b"..", b".git"})
+
+
 def tree_entries(sha: bytes, raw: bytes) -> TreeEntries:
-    """name -> (mode, hex id) of each entry of a tree's content.
+    """name -> (mode, hex id) of each entry of a tree's content, checked by git's tree rules.
+
+    The rules are those of ``verify`` (dulwich's ``Tree.check``, as ``git
+    fsck``): no duplicate or unsorted entries, no ``/``, ``.``, ``..`` or
+    ``.git`` names, known modes without a leading zero. A load must never
+    read a tree ``git show`` would read differently (two ``class.pkl``
+    entries: git shows the first).
 
     Examples:
         >>> tree_entries(b"t" * 40, b"100644 a.py\\0" + bytes(20))
         {b'a.py': (33188, b'0000000000000000000000000000000000000000')}
+        >>> tree_entries(b"t" * 40, (b"100644 a.py\\0" + bytes(20)) * 2)  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        gitpet.IntegrityError: store integrity: ttt...: malformed tree: duplicate entry b'a.py'
     """
     entries: TreeEntries = {}
     position = 0
+    last_key = b""
     try:
         while position < len(raw):
             space = raw.index(b" ", position)
@@ -141,10 +158,21 @@ def tree_entries(sha: bytes, raw: bytes) -> TreeEntries:
             end = nul + 21
             if end > len(raw) or space == position or nul == space + 1:
                 raise ValueError("entry cut short")
-            entries[raw[space + 1 : nul]] = (
-                int(raw[position:space], 8),
-                raw[nul + 1 : end].hex().encode("ascii"),
-            )
+            mode_text, name = raw[position:space], raw[space + 1 : nul]
+            if mode_text.startswith(b"0"):
+                raise ValueError(f"mode with a leading zero: {mode_text!r}")
+            mode = int(mode_text, 8)
+            if mode not in _TREE_MODES:
+                raise ValueError(f"invalid mode {mode:06o}")
+            if b"/" in name or name in _BAD_NAMES:
+                raise ValueError(f"invalid name {name!r}")
+            key = name + b"/" if mode == _DIRECTORY else name
+            if key < last_key:
+                raise ValueError("entries not sorted")
+            if name in entries:
+                raise ValueError(f"duplicate entry {name!r}")
+            last_key = key
+            entries[name] = (mode, raw[nul + 1 : end].hex().encode("ascii"))
             position = end
     except ValueError as err:
         raise IntegrityError(sha.decode("ascii", "replace"), f"malformed tree: {err}") from err

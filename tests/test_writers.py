@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 import pytest
+from dulwich.errors import ObjectFormatException
 from dulwich.file import FileLocked
 from dulwich.objects import Blob, Tree
 from dulwich.repo import Repo
@@ -327,7 +328,9 @@ def test_the_object_reader_finds_a_pack_written_after_it_opened(tmp_path: Path) 
 @given(
     st.lists(
         st.tuples(
-            st.text(min_size=1, max_size=20).filter(lambda n: "/" not in n and "\0" not in n),
+            st.text(min_size=1, max_size=20).filter(
+                lambda n: "/" not in n and "\0" not in n and n not in (".", "..", ".git")
+            ),
             st.sampled_from([0o100644, 0o100755, 0o40000, 0o120000]),
         ),
         min_size=1,
@@ -343,6 +346,55 @@ def test_tree_entries_parse_every_tree_dulwich_writes(entries: list[tuple[str, i
     assert parsed == {entry.path: (entry.mode, entry.sha) for entry in tree.items()}
     with pytest.raises(IntegrityError, match="malformed tree"):
         tree_entries(tree.id, tree.as_raw_string()[:-1])
+
+
+_ENTRY_NAMES = [
+    b"class.pkl",
+    b"meta.json",
+    b"source.py",
+    b"a",
+    b"a.b",
+    b"a-",
+    b".",
+    b"..",
+    b".git",
+    b"x/y",
+    b"",
+]
+_ENTRY_MODES = [b"100644", b"100755", b"100664", b"100600", b"40000", b"040000", b"120000", b"160000", b"644"]
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(_ENTRY_MODES),
+            st.one_of(
+                st.sampled_from(_ENTRY_NAMES),
+                st.binary(min_size=1, max_size=6).filter(lambda b: b" " not in b and b"\0" not in b),
+            ),
+            st.binary(min_size=20, max_size=20),
+        ),
+        max_size=5,
+    ),
+    st.booleans(),
+)
+def test_the_load_path_accepts_exactly_the_trees_verify_accepts(
+    entries: list[tuple[bytes, bytes, bytes]], sort: bool
+) -> None:
+    if sort:
+        entries = sorted(entries, key=lambda e: e[1] + (b"/" if e[0].lstrip(b"0") == b"40000" else b""))
+    raw = b"".join(mode + b" " + name + b"\0" + sha for mode, name, sha in entries)
+    try:
+        Tree.from_raw_string(Tree.type_num, raw).check()
+        verify_accepts = True
+    except (ObjectFormatException, ValueError):
+        verify_accepts = False
+    try:
+        tree_entries(b"t" * 40, raw)
+        load_accepts = True
+    except IntegrityError:
+        load_accepts = False
+    assert load_accepts == verify_accepts
 
 
 def test_commit_tree_reads_the_tree_of_a_git_commit_and_refuses_anything_else(tmp_path: Path) -> None:

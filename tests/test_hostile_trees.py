@@ -1,0 +1,71 @@
+"""Trees a remote builds byte by byte with plain git: the load path applies verify's tree rules."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from gitpet import IntegrityError, PetClassManager, PetFactory
+from tests.conftest import ModuleWriter, bare_repo, git
+
+HARMLESS = """
+class Model:
+    def predict(self):
+        return "harmless"
+"""
+
+
+def _blob(repo: Path, data: bytes) -> str:
+    return (
+        subprocess.run(
+            ["git", f"--git-dir={repo}", "hash-object", "-w", "--stdin"],
+            input=data,
+            capture_output=True,
+            check=True,
+        )
+        .stdout.decode()
+        .strip()
+    )
+
+
+def test_a_tree_with_two_class_pkl_entries_is_refused_by_the_loader_as_by_verify(
+    tmp_path: Path, user_module: ModuleWriter
+) -> None:
+    remote = bare_repo(tmp_path / "team.git")
+    author = PetClassManager(tmp_path / "author")
+    author.push(user_module(HARMLESS).Model)
+    author.store.push(str(remote))
+    # On the remote, with plain git: the same version plus a second class.pkl after the first.
+    # git shows the first entry; a loader that read the last would run other code.
+    listing = git(remote, "ls-tree", "Model").stdout.splitlines()
+    entries = {line.split("\t")[1]: line.split()[2] for line in listing}
+    other = _blob(remote, b"a different pickle: any bytes the loader must never reach")
+    raw = b""
+    for name in ("class.pkl", "class.pkl", "meta.json", "source.py"):
+        sha = other if name == "class.pkl" and raw else entries[name]
+        raw += b"100644 " + name.encode() + b"\0" + bytes.fromhex(sha)
+    tree = (
+        subprocess.run(
+            ["git", f"--git-dir={remote}", "hash-object", "-t", "tree", "--literally", "-w", "--stdin"],
+            input=raw,
+            capture_output=True,
+            check=True,
+        )
+        .stdout.decode()
+        .strip()
+    )
+    commit = git(remote, "commit-tree", tree, "-p", "refs/heads/Model", "-m", "two class.pkl").stdout.strip()
+    git(remote, "update-ref", "refs/heads/Model", commit)
+    assert git(remote, "fsck", "--strict", check=False).returncode != 0  # git itself calls it broken
+
+    reader = PetClassManager(tmp_path / "reader")
+    reader.store.add_remote("team", str(remote), trusted=True)
+    reader.store.fetch("team")
+    with pytest.raises(IntegrityError, match=r"duplicate entry b'class\.pkl'"):
+        reader.pull("Model")
+    with pytest.raises(IntegrityError, match="duplicate entry"):
+        PetFactory(reader)["Model"]
+    report = reader.store.verify()
+    assert not report.ok and any("duplicate entry" in problem.detail for problem in report.problems)
