@@ -20,6 +20,7 @@ from typing import Any
 
 from gitpet._errors import GitpetError, RemoteError, RemoteRejectedError
 from gitpet._objects import CLASS_PICKLE, META, SOURCE
+from gitpet._pickle_refs import pickle_globals
 from gitpet._records import VersionInfo
 from gitpet._remote import SyncReport
 from gitpet._store import GitStore, StoredVersion
@@ -114,16 +115,34 @@ def _read(store: GitStore, spec: str) -> StoredVersion:
     return store.read_version(name, version)  # reads files only: nothing is unpickled
 
 
+def _pickle_imports(stored: StoredVersion) -> list[str]:
+    """What ``class.pkl`` would import when loaded, read from its opcodes (nothing runs)."""
+    try:
+        return pickle_globals(stored.files.pickle)
+    except ValueError as err:
+        return [f"<class.pkl is not a well-formed pickle: {err}>"]
+
+
 def _cmd_show(store: GitStore, args: argparse.Namespace) -> int:
     stored = _read(store, args.spec)
+    # source.py is for people; class.pkl is what runs. A reviewer sees what the pickle imports too.
+    imports = _pickle_imports(stored)
     if args.json:
         _print_json(
-            {"id": stored.id, "meta": stored.meta, "source": stored.files.source.decode("utf-8", "replace")}
+            {
+                "id": stored.id,
+                "meta": stored.meta,
+                "source": stored.files.source.decode("utf-8", "replace"),
+                "pickle_imports": imports,
+            }
         )
     else:
         print(f"# version {stored.id}")
         print(stored.files.meta.decode("utf-8", "replace"))
         print(stored.files.source.decode("utf-8", "replace"), end="")
+        print("# class.pkl imports (read from its opcodes, not run):")
+        for name in imports:
+            print(f"#   {name}")
     return 0
 
 

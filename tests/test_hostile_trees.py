@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 from pathlib import Path
 
@@ -69,3 +70,21 @@ def test_a_tree_with_two_class_pkl_entries_is_refused_by_the_loader_as_by_verify
         PetFactory(reader)["Model"]
     report = reader.store.verify()
     assert not report.ok and any("duplicate entry" in problem.detail for problem in report.problems)
+
+
+def test_show_lists_what_the_pickle_imports_without_running_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from gitpet._cli import main as cli
+    from tests.test_trust import _malicious_remote
+
+    marker = tmp_path / "pwned"
+    remote = _malicious_remote(tmp_path, marker)  # source.py says "class Evil: pass"
+    store = tmp_path / "reviewer"
+    PetClassManager(store).store.fetch(str(remote))
+    assert cli(["--store", str(store), "show", "Evil"]) == 0
+    out = capsys.readouterr().out
+    assert "class Evil:\n    pass\n" in out and "#   builtins.exec\n" in out
+    assert cli(["--store", str(store), "show", "Evil", "--json"]) == 0
+    assert "builtins.exec" in json.loads(capsys.readouterr().out)["pickle_imports"]
+    assert not marker.exists()
