@@ -20,7 +20,7 @@ import time
 import uuid
 import weakref
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -504,7 +504,9 @@ class GitStore:
         version_id, head = self._resolve(name, version)
         cached = self._version_cache.get(version_id)
         if cached is not None:
-            return cached
+            # An entry answers only for the name it was read as: another class's ref may
+            # point at the same tree, and the codec must see that name to refuse it.
+            return cached if cached.name == name else replace(cached, name=name)
         repo = self._repo()
         assert repo is not None  # _resolve() found the version in it
         if head is None:

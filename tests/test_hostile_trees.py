@@ -88,3 +88,25 @@ def test_show_lists_what_the_pickle_imports_without_running_it(
     assert cli(["--store", str(store), "show", "Evil", "--json"]) == 0
     assert "builtins.exec" in json.loads(capsys.readouterr().out)["pickle_imports"]
     assert not marker.exists()
+
+
+def test_a_ref_pointing_at_another_classes_version_never_loads_that_class(
+    tmp_path: Path, user_module: ModuleWriter
+) -> None:
+    remote = bare_repo(tmp_path / "team.git")
+    author = PetClassManager(tmp_path / "author")
+    author.push(user_module(HARMLESS).Model)
+    author.store.push(str(remote))
+    # refs/heads/Other -> a commit whose tree is Model's version
+    tree = git(remote, "rev-parse", "Model^{tree}").stdout.strip()
+    commit = git(remote, "commit-tree", tree, "-m", "Other: borrowed").stdout.strip()
+    git(remote, "update-ref", "refs/heads/Other", commit)
+
+    reader = PetClassManager(tmp_path / "reader")
+    reader.store.add_remote("team", str(remote), trusted=True)
+    reader.store.fetch("team")
+    factory = PetFactory(reader)
+    assert factory["Model"]().predict() == "harmless"  # Model's version is now read and cached
+    for attempt in (lambda: factory["Other"], lambda: reader.pull("Other")):
+        with pytest.raises(IntegrityError, match="names class 'Model'"):
+            attempt()
