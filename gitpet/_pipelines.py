@@ -257,8 +257,8 @@ class PipelineHistory:
         tree, new_objects = build_snapshot_tree(dump_json(normalized), pins)
         snapshot_id = tree.id.decode("ascii")
         text = _snapshot_message(self._name, snapshot_id, message, [(p.name, p.id) for p in pins])
+        author = store._author_line(store._repo())
         repo = store._writable_repo()
-        author = store._author_line(repo)
         parent = store._read_ref(repo, self._ref)
         commit = None
         if parent is None or store._tree_of(repo, parent) != tree.id:

@@ -24,7 +24,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from dulwich.config import ConfigFile
+from dulwich.config import ConfigFile, StackedConfig
 from dulwich.errors import NotGitRepository
 from dulwich.file import FileLocked
 from dulwich.objects import Commit, ObjectID, ShaFile
@@ -45,6 +45,7 @@ from gitpet._errors import (
     WrongClassVersionError,
 )
 from gitpet._history import first_parent_chain, peeled_commit, peeled_tree
+from gitpet._identity import check_identity, configured_identity
 from gitpet._integrity import TreeEntries, commit_tree, find_raw, read_raw, tree_entries
 from gitpet._locks import WriterLock, remove_if_stale
 from gitpet._names import (
@@ -81,10 +82,8 @@ if TYPE_CHECKING:
 __all__ = ["GitStore", "PushResult", "StoredVersion", "VersionInfo", "default_store_path"]
 
 STORE_ENV = "GITPET_STORE"
-AUTHOR_ENV = "GITPET_AUTHOR"
 SIGNING_KEY_ENV = "GITPET_SIGNING_KEY"
 DEFAULT_STORE_DIR = ".gitpet"
-DEFAULT_AUTHOR = b"gitpet <gitpet@localhost>"
 # Below this many new objects, loose files are cheaper than a pack and do not
 # multiply the packs every later read must search (measured: 0.33 ms/version
 # loose, 1.3 ms/version as one pack each, 0.2 ms/version in one big pack).
@@ -174,9 +173,11 @@ class GitStore:
     Args:
         path: where the bare repository lives; default ``$GITPET_STORE``,
             else ``./.gitpet``.
-        author: ``"Name <email>"`` for the commits; default ``$GITPET_AUTHOR``,
-            else the repository's ``user.name``/``user.email``, else
-            ``gitpet <gitpet@localhost>``.
+        author: ``"Name <email>"`` for the commits (checked as git checks it:
+            InvalidNameError otherwise); default ``$GITPET_AUTHOR``, else
+            ``$GIT_AUTHOR_NAME``/``$GIT_AUTHOR_EMAIL``, else ``user.name``/
+            ``user.email`` from the store's, your global or the system git
+            config, else ``gitpet <gitpet@localhost>``.
         lock_timeout: seconds to keep retrying a ref another writer holds.
         stale_lock_after: a lock file older than this whose writer is gone
             (no gitpet process is inside a write step) is removed; see
@@ -211,8 +212,8 @@ class GitStore:
         self._path = Path(path).absolute() if path is not None else default_store_path()
         if "\0" in str(self._path):
             raise InvalidNameError(str(self._path), "contains a NUL byte", "store path")
-        self._author_override = author
-        self._author: bytes | None = None
+        # Checked now, before anything is written; the environment's and git config's at first write.
+        self._author: bytes | None = check_identity(author, "author") if author is not None else None
         self._lock_timeout = lock_timeout
         self._fsync = fsync
         self._stale_lock_after = stale_lock_after
@@ -1034,8 +1035,8 @@ class GitStore:
             check_class_name(name)
         if not items:
             return []
+        author = self._author_line(self._repo())
         repo = self._writable_repo()
-        author = self._author_line(repo)
         now = int(time.time())
         planned: list[tuple[str, VersionTree, bytes | None, Commit | None]] = []
         new_objects: dict[bytes, ShaFile] = {}
@@ -1084,8 +1085,8 @@ class GitStore:
             3
         """
         version_id = self.resolve(name, version).encode("ascii")
+        author = self._author_line(self._repo())
         repo = self._writable_repo()
-        author = self._author_line(repo)
         parent = self._read_ref(repo, class_ref(name))
         message = f"{name}: rollback to version {version_id.decode()}\n"
         commit = None
@@ -1277,22 +1278,16 @@ class GitStore:
 
             sign_commit(commit, self._signing_key)
 
-    def _author_line(self, repo: Repo) -> bytes:
-        if self._author is None:
-            self._author = self._configured_author(repo)
-        return self._author
+    def _author_line(self, repo: Repo | None) -> bytes:
+        """The identity of the commits this store makes (see :mod:`gitpet._identity`).
 
-    def _configured_author(self, repo: Repo) -> bytes:
-        explicit = self._author_override or os.environ.get(AUTHOR_ENV)
-        if explicit:
-            return explicit.encode("utf-8")
-        config = repo.get_config()
-        try:
-            user = config.get((b"user",), b"name")
-            email = config.get((b"user",), b"email")
-        except KeyError:
-            return DEFAULT_AUTHOR
-        return user + b" <" + email + b">"
+        Writers ask for it before they create or change anything: an identity
+        git would reject raises InvalidNameError and leaves the store as it was.
+        """
+        if self._author is None:
+            config = repo.get_config_stack() if repo is not None else StackedConfig.default()
+            self._author = configured_identity(config)
+        return self._author
 
 
 @dataclass

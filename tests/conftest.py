@@ -114,10 +114,18 @@ def user_module(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> ModuleWriter
 
 
 def run_python(
-    code: str, *args: str, cwd: Path, env: dict[str, str] | None = None, pythonpath: list[str] | None = None
+    code: str,
+    *args: str,
+    cwd: Path,
+    env: dict[str, str] | None = None,
+    pythonpath: list[str] | None = None,
+    unset: tuple[str, ...] = (),
 ) -> str:
-    """Run code in a fresh interpreter ('another machine'); return stdout, raise on failure."""
-    full_env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "GITPET_STORE")}
+    """Run code in a fresh interpreter ('another machine'); return stdout, raise on failure.
+
+    ``env`` adds to this process's environment; ``unset`` removes variables from it."""
+    dropped = ("PYTHONPATH", "GITPET_STORE", *unset)
+    full_env = {k: v for k, v in os.environ.items() if k not in dropped}
     full_env["PYTHONPATH"] = os.pathsep.join([str(REPO_ROOT), *(pythonpath or [])])
     full_env.update(env or {})
     proc = subprocess.run(
