@@ -16,6 +16,7 @@ __all__ = [
     "IntegrityError",
     "InvalidNameError",
     "NotAGitRepositoryError",
+    "NotAStoreError",
     "StaleSourceError",
     "UnpicklableClassError",
     "UnsupportedClassError",
@@ -292,6 +293,31 @@ class NotAGitRepositoryError(GitpetError, ValueError):
     def __init__(self, path: str, detail: str) -> None:
         self.path = path
         super().__init__(f"store path {path!r} is not a git repository: {detail}")
+
+
+class NotAStoreError(NotAGitRepositoryError):
+    """The store path is a git repository, but not one gitpet may write into.
+
+    A store is a bare repository that gitpet created or recognises as its
+    own. A project's repository (one with a work tree) is refused outright:
+    writing class branches into it would move its branches and put gitpet's
+    files in its work tree. A bare repository with refs gitpet did not write
+    is refused for writing. Nothing was written.
+
+    Examples:
+        >>> import subprocess, tempfile
+        >>> from gitpet import GitStore
+        >>> project = tempfile.mkdtemp()
+        >>> _ = subprocess.run(["git", "init", "-q", project], check=True)
+        >>> GitStore(project).names()  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        gitpet.NotAStoreError: store path '...' is not a gitpet store: it is a git repository with a work tree...
+    """
+
+    def __init__(self, path: str, detail: str) -> None:
+        self.path = path
+        GitpetError.__init__(self, f"store path {path!r} is not a gitpet store: {detail}")
 
 
 class StoreBusyError(GitpetError, TimeoutError):

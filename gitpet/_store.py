@@ -38,6 +38,7 @@ from gitpet._errors import (
     IntegrityError,
     InvalidNameError,
     NotAGitRepositoryError,
+    NotAStoreError,
     RemoteError,
     StoreBusyError,
     TagExistsError,
@@ -66,6 +67,7 @@ from gitpet._names import (
 from gitpet._objects import CLASS_PICKLE, META, SOURCE, VersionFiles, VersionTree
 from gitpet._objread import RawObjectReader
 from gitpet._objwrite import write_loose, write_pack
+from gitpet._ownership import claim_store, mark_store
 from gitpet._records import PushResult, VersionInfo
 from gitpet._refupdate import read_ref, swap_ref
 from gitpet._trust import TrustList
@@ -223,6 +225,7 @@ class GitStore:
         self._signing_key = Path(key).expanduser().absolute() if key else None
         self._signers: dict[tuple[bytes, Path], str | None] = {}
         self._repo_handle: Repo | None = None
+        self._claimed = False  # checked that gitpet may write here (see _ownership)
         self._reader: RawObjectReader | None = None
         # What this store has open, closed by close(), when the store is collected, and at
         # interpreter exit: before module teardown, where dulwich's __del__ fails noisily.
@@ -280,6 +283,13 @@ class GitStore:
             if not any(path.iterdir()) and not create:
                 return None
             raise NotAGitRepositoryError(str(path), "no git repository found") from err
+        if not repo.bare:
+            repo.close()
+            raise NotAStoreError(
+                str(path),
+                "it is a git repository with a work tree (a project's own repository?); gitpet "
+                "keeps classes in a bare repository of its own: use another path, e.g. ./.gitpet",
+            )
         turn_off_reflog(repo)
         repo.object_store.fsync_object_files = self._fsync
         self._repo_handle = repo
@@ -292,7 +302,9 @@ class GitStore:
         # concurrent opener never sees half a repository.
         path.parent.mkdir(parents=True, exist_ok=True)
         staging = path.parent / f".{path.name}.init-{os.getpid()}-{uuid.uuid4().hex[:8]}"
-        Repo.init_bare(str(staging), mkdir=True).close()
+        created = Repo.init_bare(str(staging), mkdir=True)
+        mark_store(created)
+        created.close()
         try:
             os.rename(staging, path)
         except OSError:
@@ -306,6 +318,9 @@ class GitStore:
     def _writable_repo(self) -> Repo:
         repo = self._open(create=True)
         assert repo is not None  # _open(create=True) creates or raises
+        if not self._claimed:
+            claim_store(repo, self._path)
+            self._claimed = True
         return repo
 
     def close(self) -> None:
