@@ -19,7 +19,7 @@ from gitpet import GitStore, PetClassManager, StoreBusyError, loaded_version
 from gitpet._locks import WRITERS_FILE
 from tests.conftest import REPO_ROOT, git
 from tests.test_store import version
-from tests.workers import STALE_AFTER_ENV, load_edited_class
+from tests.workers import FOREVER, STALE_AFTER_ENV, load_edited_class
 
 WORKERS = str(REPO_ROOT / "tests" / "workers.py")
 # `make stress` raises these; the defaults keep the suite within CI's budget.
@@ -258,9 +258,9 @@ def test_writers_killed_at_random_points_lose_nothing_they_reported(store_path: 
         # Alternate single pushes (loose objects) and batches (one pack each).
         workdir = str(tmp_path / f"w{round_}")
         if round_ % 2:
-            args = ["push-batches", str(store_path), workdir, f"k{round_}", "50", "30"]
+            args = ["push-batches", str(store_path), workdir, f"k{round_}", FOREVER, "30"]
         else:
-            args = ["push-versions", str(store_path), workdir, "Solo", f"k{round_}", "400"]
+            args = ["push-versions", str(store_path), workdir, "Solo", f"k{round_}", FOREVER]
         proc = start(*args, cwd=tmp_path, env={STALE_AFTER_ENV: "0.5"})
         assert proc.stdout is not None
         first = proc.stdout.readline()
@@ -273,9 +273,10 @@ def test_writers_killed_at_random_points_lose_nothing_they_reported(store_path: 
         out = first + proc.stdout.read()
         proc.wait()
         assert proc.stderr is not None
+        proc_stderr = proc.stderr.read()  # a writer that died on its own says why here
         proc.stderr.close()
         proc.stdout.close()
-        assert proc.returncode == -signal.SIGKILL, "the writer finished before it was killed"
+        assert proc.returncode == -signal.SIGKILL, proc_stderr
         reported.update(pushed(out.splitlines()))
 
         store = GitStore(store_path)

@@ -10,6 +10,7 @@ developer would; bytecode caching is off so a re-import always sees the edit.
 from __future__ import annotations
 
 import importlib
+import itertools
 import os
 import sys
 import time
@@ -23,6 +24,8 @@ from gitpet import GitStore, PetClassManager, loaded_version  # noqa: E402
 # The crash test shortens the stale-lock bound so that recovering a killed
 # writer's lock costs it half a second rather than the default ten.
 STALE_AFTER_ENV = "GITPET_TEST_STALE_AFTER"
+# A count that never ends: the writer pushes until the test kills it.
+FOREVER = "forever"
 
 
 def manager(store: str) -> PetClassManager:
@@ -59,8 +62,16 @@ def wait_for(go_file: str) -> None:
 
 
 def push_versions(store: str, workdir: str, name: str, tag: str, count: str, go_file: str = "-") -> None:
-    """Push ``count`` distinct versions of class ``name`` (values ``<tag>-<i>``)."""
+    """Push ``count`` distinct versions of class ``name`` (values ``<tag>-<i>``).
+
+    ``count`` "forever" pushes until the process is killed (crash tests must not
+    depend on how fast a machine pushes a fixed number).
+    """
     pcm = manager(store)
+    if count == FOREVER:
+        for i in itertools.count():
+            cls = load_edited_class(Path(workdir), f"{name.lower()}_{tag}", name, f"{tag}-{i}")
+            print("pushed", pcm.push(cls), cls.VALUE, flush=True)  # type: ignore[attr-defined]
     classes = [
         load_edited_class(Path(workdir), f"{name.lower()}_{tag}", name, f"{tag}-{i}")
         for i in range(int(count))
@@ -71,9 +82,9 @@ def push_versions(store: str, workdir: str, name: str, tag: str, count: str, go_
 
 
 def push_batches(store: str, workdir: str, tag: str, rounds: str, size: str) -> None:
-    """Push ``rounds`` batches of ``size`` classes each (a batch is written as one pack)."""
+    """Push ``rounds`` batches of ``size`` classes each (a batch is written as one pack); "forever" until killed."""
     pcm = manager(store)
-    for r in range(int(rounds)):
+    for r in itertools.count() if rounds == FOREVER else range(int(rounds)):
         items = []
         for k in range(int(size)):
             name = f"Part{k}"
