@@ -38,6 +38,7 @@ from gitpet._errors import (
     UnpicklableClassError,
     UnsupportedClassError,
     UntrustedVersionError,
+    UnvouchedPushError,
     VersionNotFoundError,
     WrongClassVersionError,
 )
@@ -135,6 +136,7 @@ __all__ = [
     "UnpicklableClassError",
     "UnsupportedClassError",
     "UntrustedVersionError",
+    "UnvouchedPushError",
     "VerifyReport",
     "VersionInfo",
     "VersionNotFoundError",

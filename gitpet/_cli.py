@@ -221,10 +221,12 @@ def _default_remote(store: GitStore, given: str | None) -> str:
     raise RemoteError("(none)", f"several remotes configured ({', '.join(remotes)}); name one")
 
 
-def _run_sync(store: GitStore, args: argparse.Namespace, run: Callable[..., SyncReport]) -> int:
+def _run_sync(
+    store: GitStore, args: argparse.Namespace, run: Callable[..., SyncReport], **extra: bool
+) -> int:
     remote = _default_remote(store, args.remote)
     try:
-        report = run(remote, args.names, pipelines=args.pipelines, force_tags=args.force_tags)
+        report = run(remote, args.names, pipelines=args.pipelines, force_tags=args.force_tags, **extra)
     except RemoteRejectedError as err:
         if isinstance(err.report, SyncReport):
             _print_report(err.report, args.json)
@@ -250,11 +252,11 @@ def _print_report(report: SyncReport, as_json: bool) -> None:
 
 
 def _cmd_push(store: GitStore, args: argparse.Namespace) -> int:
-    return _run_sync(store, args, store.push)
+    return _run_sync(store, args, store.push, allow_unvouched=args.allow_unvouched)
 
 
 def _cmd_fetch(store: GitStore, args: argparse.Namespace) -> int:
-    return _run_sync(store, args, store.fetch)
+    return _run_sync(store, args, store.fetch, accept_rollbacks=args.accept_rollbacks)
 
 
 def _cmd_remote(store: GitStore, args: argparse.Namespace) -> int:
@@ -526,6 +528,18 @@ def _parser() -> argparse.ArgumentParser:
             "--pipeline", dest="pipelines", action="append", metavar="NAME", help="only this pipeline"
         )
         sync.add_argument("--force-tags", action="store_true", help="move tags that name another version")
+        if name == "push":
+            sync.add_argument(
+                "--allow-unvouched",
+                action="store_true",
+                help="also carry versions this machine does not vouch for (others may trust the remote)",
+            )
+        else:
+            sync.add_argument(
+                "--accept-rollbacks",
+                action="store_true",
+                help="let a remote that is not trusted make an older version the latest again",
+            )
 
     trust = _add(
         commands, "trust", _cmd_trust, "vouch for a version after review (default: the whole history)", False

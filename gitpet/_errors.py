@@ -31,6 +31,7 @@ __all__ = [
     "RemoteRejectedError",
     "TagExistsError",
     "UntrustedVersionError",
+    "UnvouchedPushError",
 ]
 
 
@@ -457,3 +458,33 @@ class UntrustedVersionError(GitpetError, PermissionError):
         self.version_id = version_id
         self.reason = reason
         super().__init__(f"version {version_id[:12]} of {name} is not trusted: {reason}")
+
+
+class UnvouchedPushError(GitpetError, PermissionError):
+    """A push would carry versions this machine does not vouch for; nothing was sent.
+
+    Others may trust the remote, so what arrives there must be code someone
+    here vouched for (see :mod:`gitpet._trust`). ``versions`` lists each
+    ``(class, version id)``.
+
+    Examples:
+        >>> err = UnvouchedPushError("origin", [("Evil", "3f2a91" + "0" * 34)])
+        >>> print(err)  # doctest: +NORMALIZE_WHITESPACE
+        push to origin refused: it would carry 1 version(s) this machine does not vouch for:
+        Evil@3f2a91000000. Review each (gitpet show NAME@ID) and vouch for it (gitpet trust NAME ID),
+        leave its class out of the push, or pass allow_unvouched=True (CLI: --allow-unvouched)
+        >>> isinstance(err, PermissionError)
+        True
+    """
+
+    def __init__(self, remote: str, versions: list[tuple[str, str]]) -> None:
+        self.remote = remote
+        self.versions = versions
+        shown = ", ".join(f"{name}@{vid[:12]}" for name, vid in versions[:10])
+        more = f" (and {len(versions) - 10} more)" if len(versions) > 10 else ""
+        super().__init__(
+            f"push to {remote} refused: it would carry {len(versions)} version(s) this machine does not "
+            f"vouch for: {shown}{more}. Review each (gitpet show NAME@ID) and vouch for it "
+            "(gitpet trust NAME ID), leave its class out of the push, or pass allow_unvouched=True "
+            "(CLI: --allow-unvouched)"
+        )

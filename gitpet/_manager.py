@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import contextlib
+import logging
 import os
 import threading
 import time
@@ -30,6 +30,8 @@ if TYPE_CHECKING:
     from gitpet._snapshots import Snapshot
 
 __all__ = ["PetClassManager"]
+
+log = logging.getLogger("gitpet")
 
 _Fingerprint = tuple[tuple[str, int], ...]
 
@@ -231,7 +233,7 @@ class PetClassManager:
         return version is not None or not recently_missed
 
     def fetch_class(self, name: str) -> None:
-        """Fetch one class's ref and tags from the remote (a tag conflict is left as it is).
+        """Fetch one class's ref and tags from the remote (a ref it rejects is left as it was, and logged).
 
         Examples:
             >>> version = pcm.push(Model)
@@ -242,9 +244,7 @@ class PetClassManager:
         """
         if self._remote is None:
             return
-        # Only tags are ever rejected by a fetch; the class's versions arrived.
-        with contextlib.suppress(RemoteRejectedError):
-            self._store.fetch(self._remote, [name])
+        self._fetch_reporting_rejections([name], [])
         self._remote_misses.pop(name, None)
 
     def snapshot(self, pipeline: str, version: str | None = None) -> Snapshot:
@@ -279,7 +279,7 @@ class PetClassManager:
             ) from err
 
     def fetch_pipeline(self, pipeline: str) -> None:
-        """Fetch one pipeline's ref and tags from the remote (a tag conflict is left as it is).
+        """Fetch one pipeline's ref and tags from the remote (a ref it rejects is left as it was, and logged).
 
         Examples:
             >>> version = pcm.push(Model)
@@ -292,8 +292,17 @@ class PetClassManager:
         """
         if self._remote is None:
             return
-        with contextlib.suppress(RemoteRejectedError):
-            self._store.fetch(self._remote, [], pipelines=[pipeline])
+        self._fetch_reporting_rejections([], [pipeline])
+
+    def _fetch_reporting_rejections(self, names: list[str], pipelines: list[str]) -> None:
+        """Fetch for a load: a ref the fetch rejected (a differing tag, a rollback by a remote that
+        is not trusted) keeps what this store had, which is what loads; the rejection is logged."""
+        assert self._remote is not None
+        try:
+            self._store.fetch(self._remote, names, pipelines=pipelines)
+        except RemoteRejectedError as err:
+            for ref, why in err.rejected:
+                log.warning("gitpet: fetch from %s left %s as it was: %s", err.remote, ref, why)
 
     def rollback(self, name: str, version: str) -> PushResult:
         """Make an older version of ``name`` the latest again (a new commit; history keeps all).

@@ -960,6 +960,7 @@ class GitStore:
         *,
         pipelines: Sequence[str] | str | None = None,
         force_tags: bool = False,
+        allow_unvouched: bool = False,
     ) -> SyncReport:
         """Send versions to ``remote`` (a configured name, a URL or a path).
 
@@ -971,6 +972,11 @@ class GitStore:
         if the remote moves again meanwhile, :class:`RemoteRejectedError`.
         Returns what happened to each ref.
 
+        Others may trust the remote, so a push carries only versions this
+        machine vouches for (:meth:`is_trusted`): one that would deliver any
+        other version sends nothing and raises :class:`UnvouchedPushError`
+        naming them, unless ``allow_unvouched``.
+
         Examples:
             >>> version = pcm.push(Model)
             >>> remote = GitStore(tempfile.mkdtemp() + "/remote")
@@ -981,7 +987,9 @@ class GitStore:
         """
         from gitpet import _sync
 
-        return _sync.push(self, remote, names, pipelines, force_tags=force_tags)
+        return _sync.push(
+            self, remote, names, pipelines, force_tags=force_tags, allow_unvouched=allow_unvouched
+        )
 
     def fetch(
         self,
@@ -991,6 +999,7 @@ class GitStore:
         pipelines: Sequence[str] | str | None = None,
         force_tags: bool = False,
         trusted: bool | None = None,
+        accept_rollbacks: bool = False,
     ) -> SyncReport:
         """Bring versions from ``remote``; local refs only gain versions, never lose one.
 
@@ -1005,6 +1014,11 @@ class GitStore:
         unless ``force_tags``; it is reported and raises
         :class:`RemoteRejectedError` after everything else was fetched.
 
+        A remote that is not trusted cannot make an older version (or
+        snapshot) the latest again: such a ref is rejected the same way unless
+        ``accept_rollbacks`` (it could otherwise bring back a release with a
+        known bug without anyone noticing).
+
         Examples:
             >>> version = pcm.push(Model)
             >>> mine = GitStore(tempfile.mkdtemp() + "/mine")
@@ -1017,7 +1031,15 @@ class GitStore:
             trusted = self.is_trusted_remote(remote)
         from gitpet import _sync
 
-        return _sync.fetch(self, remote, names, pipelines, force_tags=force_tags, trusted=trusted)
+        return _sync.fetch(
+            self,
+            remote,
+            names,
+            pipelines,
+            force_tags=force_tags,
+            trusted=trusted,
+            accept_rollbacks=accept_rollbacks,
+        )
 
     # -- writing -----------------------------------------------------------
 

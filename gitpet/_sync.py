@@ -21,8 +21,9 @@ from dulwich.objects import Commit, ObjectID
 from dulwich.refs import Ref
 from dulwich.repo import Repo
 
-from gitpet._errors import ClassNotFoundError, PipelineNotFoundError, RemoteRejectedError
-from gitpet._history import ObjectReader, is_ancestor, peeled_tree, replay
+from gitpet._carried import CarriedVersions
+from gitpet._errors import ClassNotFoundError, PipelineNotFoundError, RemoteRejectedError, UnvouchedPushError
+from gitpet._history import ObjectReader, first_parent_chain, is_ancestor, peeled_commit, peeled_tree, replay
 from gitpet._locks import WriterLock
 from gitpet._names import (
     TAG_REF_PREFIX,
@@ -30,11 +31,13 @@ from gitpet._names import (
     check_pipeline_name,
     class_ref,
     is_gitpet_ref,
+    is_pipeline_ref,
     pipeline_ref,
     pipeline_tag_prefix,
     tag_prefix,
 )
 from gitpet._remote import RefUpdate, Status, SyncReport, connect, describe_location, remote_errors
+from gitpet._snapshots import pin_set
 
 if TYPE_CHECKING:
     from gitpet._store import GitStore
@@ -103,16 +106,20 @@ def fetch(
     *,
     force_tags: bool = False,
     trusted: bool = False,
+    accept_rollbacks: bool = False,
 ) -> SyncReport:
     """Bring the remote's versions of ``names`` and ``pipelines`` (default: everything) into ``store``.
 
     ``trusted``: vouch for every version the fetched refs' histories hold
     (for a pipeline: every version its snapshots pin).
+    ``accept_rollbacks``: let a remote that is not trusted make an older
+    version (or snapshot) the latest again; refused otherwise.
     """
     select = ref_selector(names, pipelines)
     location = store.remote_location(remote)
     client, path = connect(location)
-    updates = _fetch_into(store, client, path, location, select, force_tags, trusted)
+    refuse_rollbacks = not (trusted or accept_rollbacks)
+    updates = _fetch_into(store, client, path, location, select, force_tags, trusted, refuse_rollbacks)
     return _finish(location, "fetch", updates)
 
 
@@ -124,6 +131,7 @@ def _fetch_into(
     select: RefSelector,
     force_tags: bool,
     trusted: bool,
+    refuse_rollbacks: bool,
 ) -> list[RefUpdate]:
     if not store.exists():
         # Ask first, so that an unreachable remote, or one without what we
@@ -146,10 +154,14 @@ def _fetch_into(
         client.fetch(path, repo, determine_wants=determine_wants)
     if trusted:
         store._trust_history(repo, theirs)
-    return [_integrate(store, repo, ref, sha, force_tags) for ref, sha in sorted(theirs.items())]
+    return [
+        _integrate(store, repo, ref, sha, force_tags, refuse_rollbacks) for ref, sha in sorted(theirs.items())
+    ]
 
 
-def _integrate(store: GitStore, repo: Repo, ref: bytes, theirs: bytes, force_tags: bool) -> RefUpdate:
+def _integrate(
+    store: GitStore, repo: Repo, ref: bytes, theirs: bytes, force_tags: bool, refuse_rollbacks: bool
+) -> RefUpdate:
     """Move a local ref towards the remote's ``theirs`` without losing a version."""
     name = ref.decode("utf-8")
     objects = repo.object_store
@@ -175,16 +187,63 @@ def _integrate(store: GitStore, repo: Repo, ref: bytes, theirs: bytes, force_tag
                 )
             status, new = "forced", theirs
         elif is_ancestor(objects, ours, theirs):
+            older = _older_latest(objects, ours, theirs) if refuse_rollbacks else None
+            if older is not None:
+                kind = "snapshot" if is_pipeline_ref(ref) else "version"
+                return RefUpdate(
+                    name,
+                    "rejected",
+                    _hex(ours),
+                    _hex(ours),
+                    f"the remote, which is not trusted, makes an older {kind} ({older.decode('ascii')[:12]}) "
+                    "the latest again; "
+                    "fetch with accept_rollbacks=True (CLI: --accept-rollbacks) to take it",
+                )
             status, new = "fast-forward", theirs
         elif is_ancestor(objects, theirs, ours):
             return RefUpdate(name, "ahead", _hex(ours), _hex(ours))
         else:
             new, new_commits = replay(
-                objects, ours, theirs, store._author_line(repo), int(time.time()), sign=store._sign
+                objects,
+                ours,
+                theirs,
+                store._author_line(repo),
+                int(time.time()),
+                sign=_vouched_signer(store, repo, ref),
             )
             status = "rebased"
         if store._compare_and_swap(repo, ref, ours, new, keep=new_commits):
             return RefUpdate(name, status, _hex(ours), _hex(new))
+
+
+def _older_latest(objects: ObjectReader, ours: bytes, theirs: bytes) -> bytes | None:
+    """What a fast-forward from ``ours`` to ``theirs`` would bring back: its new latest (a version
+    or snapshot) when that is an older one of our own history, else None."""
+    old_latest, new_latest = peeled_tree(objects, ours), peeled_tree(objects, theirs)
+    if new_latest is None or new_latest == old_latest:
+        return None
+    tip = peeled_commit(objects, ours)
+    if tip is None:
+        return None
+    for commit in first_parent_chain(objects, tip):
+        if commit.tree == new_latest:
+            return new_latest
+    return None
+
+
+def _vouched_signer(store: GitStore, repo: Repo, ref: bytes) -> Callable[[Commit], None]:
+    """Signs a replayed commit only when this machine vouches for what it holds: a signature
+    says "I vouch for this code" to everyone whose policy trusts the key."""
+
+    def sign(commit: Commit) -> None:
+        if is_pipeline_ref(ref):
+            held = {vid for _name, vid in pin_set(repo.object_store, commit.tree)}
+        else:
+            held = {commit.tree.decode("ascii")}
+        if all(store.is_trusted(vid) for vid in held):
+            store._sign(commit)
+
+    return sign
 
 
 # -- push -------------------------------------------------------------------
@@ -197,8 +256,13 @@ def push(
     pipelines: Sequence[str] | str | None = None,
     *,
     force_tags: bool = False,
+    allow_unvouched: bool = False,
 ) -> SyncReport:
-    """Send ``store``'s versions of ``names`` and ``pipelines`` (default: everything) to the remote."""
+    """Send ``store``'s versions of ``names`` and ``pipelines`` (default: everything) to the remote.
+
+    Unless ``allow_unvouched``, a push that would carry a version this
+    machine does not vouch for sends nothing and raises :class:`UnvouchedPushError`.
+    """
     select = ref_selector(names, pipelines)
     repo = store._repo()
     local = _local_refs(repo, select)
@@ -217,7 +281,21 @@ def push(
     for attempt in range(_PUSH_ATTEMPTS):
         this_round: dict[bytes, RefUpdate] = {}
         server_errors: dict[bytes, str] = {}
-        raced = _send(store, repo, client, path, location, select, force_tags, this_round, server_errors)
+        unvouched: list[tuple[str, str]] = []
+        raced = _send(
+            store,
+            repo,
+            client,
+            path,
+            location,
+            select,
+            force_tags,
+            this_round,
+            server_errors,
+            None if allow_unvouched else unvouched,
+        )
+        if unvouched:
+            raise UnvouchedPushError(describe_location(location), unvouched)
         for ref, update in this_round.items():
             # What an earlier round changed shows as up-to-date now: keep the change.
             if ref not in outcome or update.status != "up-to-date":
@@ -234,7 +312,7 @@ def push(
             break
         # Someone else pushed: take their versions, put ours on top, try again.
         trusted = store.is_trusted_remote(remote)
-        _fetch_into(store, client, path, location, set(raced).__contains__, False, trusted)
+        _fetch_into(store, client, path, location, set(raced).__contains__, False, trusted, not trusted)
         reconciled.update(raced)
     updates = []
     for ref in sorted(outcome):
@@ -255,9 +333,13 @@ def _send(
     force_tags: bool,
     outcome: dict[bytes, RefUpdate],
     server_errors: dict[bytes, str],
+    unvouched: list[tuple[str, str]] | None,
 ) -> list[bytes]:
     """One push round: records each ref's outcome (and what the server said of
-    refused ones) and returns the refs to reconcile and push again."""
+    refused ones) and returns the refs to reconcile and push again.
+
+    When ``unvouched`` is a list, versions the push would carry that this
+    machine does not vouch for are put in it, and nothing is sent."""
     objects = repo.object_store
     local = _local_refs(repo, select)
     proposed: dict[bytes, tuple[bytes | None, bytes, Status]] = {}
@@ -300,6 +382,12 @@ def _send(
                 )
             else:
                 raced.append(ref)
+        if unvouched is not None:
+            unvouched[:] = _unvouched(store, objects, remote_refs, proposed)
+            if unvouched:
+                proposed.clear()
+                raced.clear()
+                return {}
         return {Ref(ref): ObjectID(new) for ref, (_old, new, _status) in proposed.items()}
 
     def generate_pack_data(have: Any, want: Any, *, ofs_delta: bool = False, progress: Any = None) -> Any:
@@ -328,6 +416,19 @@ def _send(
             server_errors[ref] = error
             raced.append(ref)
     return raced
+
+
+def _unvouched(
+    store: GitStore,
+    objects: ObjectReader,
+    remote_refs: Mapping[Ref, ObjectID],
+    proposed: Mapping[bytes, tuple[bytes | None, bytes, Status]],
+) -> list[tuple[str, str]]:
+    carried = CarriedVersions(objects, {bytes(ref): bytes(sha) for ref, sha in remote_refs.items()})
+    versions: set[tuple[str, str]] = set()
+    for ref, (old, new, _status) in proposed.items():
+        versions.update(carried.of(ref, new, old))
+    return sorted(v for v in versions if not store.is_trusted(v[1]))
 
 
 def _local_writers(client: GitClient, path: str) -> WriterLock | None:

@@ -144,3 +144,15 @@ def test_the_cli_reference_lists_every_command() -> None:
             ]
     assert len(commands) > 20
     assert [command for command in commands if f"`{command}" not in reference] == []
+
+
+def test_every_guarantee_of_the_security_page_names_a_test_that_exists() -> None:
+    page = (DOCS / "security.md").read_text()
+    named = re.findall(r"`(test_\w+\.py)(?:::(test_\w+))?`", page)
+    assert len(named) >= 10
+    missing = []
+    for module, test in named:
+        source = REPO_ROOT / "tests" / module
+        if not source.is_file() or (test and f"def {test}(" not in source.read_text()):
+            missing.append(f"{module}::{test}")
+    assert missing == []

@@ -82,7 +82,7 @@ def push_versions(store: str, workdir: str, name: str, tag: str, count: str, go_
 
 
 def push_batches(store: str, workdir: str, tag: str, rounds: str, size: str) -> None:
-    """Push ``rounds`` batches of ``size`` classes each (a batch is written as one pack); "forever" until killed."""
+    """Push ``rounds`` batches of ``size`` classes (one pack per batch); rounds "forever": until killed."""
     pcm = manager(store)
     for r in itertools.count() if rounds == FOREVER else range(int(rounds)):
         items = []
