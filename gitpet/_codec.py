@@ -26,6 +26,7 @@ from gitpet._errors import (
 )
 from gitpet._modpolicy import ModulePolicy
 from gitpet._objects import VersionFiles, VersionTree
+from gitpet._objread import MAX_OBJECT_BYTES
 from gitpet._pickler import HEAPTYPE, canonical_filename, dumps_class
 from gitpet._source import SourceFinder, missing_source_text
 from gitpet._store import StoredVersion
@@ -234,6 +235,12 @@ class ClassCodec:
             "by_value": list(pickled.by_value_modules),
             "source": "file" if source_found else "missing",
         }
+        if len(pickled.data) > MAX_OBJECT_BYTES:
+            raise UnsupportedClassError(
+                cls,
+                f"it pickles to {len(pickled.data)} bytes, more than the {MAX_OBJECT_BYTES} "
+                "a stored object may hold",
+            )
         return VersionTree.build(VersionFiles(text.encode("utf-8"), pickled.data, meta_json(meta)))
 
     def decode(self, stored: StoredVersion) -> type:

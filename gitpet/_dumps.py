@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from gitpet._errors import InvalidDumpError
+from gitpet._jsonbounds import JSON_MAX_DEPTH
 
 __all__ = ["Component", "component", "dump_json", "is_component", "normalize_dump"]
 
@@ -91,6 +92,8 @@ def normalize_dump(dump: object, resolve: Resolve) -> tuple[dict[str, Any], list
     def walk_component(value: object, path: str) -> dict[str, Any]:
         if id(value) in active:
             raise InvalidDumpError(path, "the dump contains itself (a cycle)")
+        if len(active) >= JSON_MAX_DEPTH:
+            raise InvalidDumpError(path, f"the dump nests deeper than {JSON_MAX_DEPTH} levels")
         found = component(value, path)
         active.add(id(value))
         try:
@@ -113,6 +116,8 @@ def normalize_dump(dump: object, resolve: Resolve) -> tuple[dict[str, Any], list
         if isinstance(value, (list, tuple, Mapping)):
             if id(value) in active:
                 raise InvalidDumpError(path, "the dump contains itself (a cycle)")
+            if len(active) >= JSON_MAX_DEPTH:
+                raise InvalidDumpError(path, f"the dump nests deeper than {JSON_MAX_DEPTH} levels")
             active.add(id(value))
             try:
                 if isinstance(value, Mapping):

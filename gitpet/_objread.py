@@ -24,7 +24,11 @@ from typing import Any
 
 from dulwich.pack import PackFileDisappeared, load_pack_index
 
-__all__ = ["RawObjectReader"]
+__all__ = ["MAX_OBJECT_BYTES", "RawObjectReader"]
+
+# What one object may inflate to: a read never costs more memory than this (a few
+# hundred compressed bytes can claim gigabytes). gitpet refuses to write larger ones.
+MAX_OBJECT_BYTES = 1 << 30
 
 _WHOLE_TYPES = frozenset({1, 2, 3, 4})  # commit, tree, blob, tag; 6 and 7 are deltas
 _LOOSE_TYPES = {b"commit": 1, b"tree": 2, b"blob": 3, b"tag": 4}
@@ -53,7 +57,11 @@ class RawObjectReader:
         self._lock = threading.Lock()
 
     def get_raw(self, sha: bytes) -> tuple[int, bytes]:
-        """The type number and content of object ``sha`` (hex); KeyError if it is not stored."""
+        """The type number and content of object ``sha`` (hex); KeyError if it is not stored.
+
+        An object claiming more than :data:`MAX_OBJECT_BYTES`, or holding other than its
+        header claims, raises ValueError before more than that is inflated.
+        """
         with self._lock:
             found = self._from_packs(sha) or self._from_loose(sha)
             if found is None and self._refresh_packs():
@@ -91,12 +99,21 @@ class RawObjectReader:
                 stored = handle.read()
         except (FileNotFoundError, NotADirectoryError):
             return None
-        data = zlib.decompress(stored)
-        header, _, content = data.partition(b"\0")
+        decompressor = zlib.decompressobj()
+        head = decompressor.decompress(stored, 64)
+        header, nul, _ = head.partition(b"\0")
         kind, _, size = header.partition(b" ")
         type_num = _LOOSE_TYPES.get(kind)
-        if type_num is None or not size.isdigit() or int(size) != len(content):
-            return None  # not what git writes: let dulwich read it and say what is wrong
+        if not nul or type_num is None or not size.isdigit():
+            # Not what git writes. Not handed to dulwich, which would inflate all of it.
+            raise ValueError(f"loose object {text} has no valid header")
+        _check_size(int(size))
+        whole = len(header) + 1 + int(size)
+        # One byte more than the object: a longer one is not what its header says. (0 means no limit.)
+        rest = decompressor.decompress(decompressor.unconsumed_tail, max(1, whole + 1 - len(head)))
+        content = (head + rest)[len(header) + 1 :]
+        if int(size) != len(content) or decompressor.unconsumed_tail:
+            raise ValueError(f"loose object {text} does not hold the {int(size)} bytes its header says")
         return type_num, content
 
     def _refresh_packs(self) -> bool:
@@ -151,6 +168,7 @@ def _whole_object_at(data: mmap.mmap, offset: int) -> tuple[int, bytes] | None:
         size |= (byte & 0x7F) << shift
         shift += 7
         position += 1
+    _check_size(size)
     # Bound the input by deflate's worst case (stored blocks: 5 bytes per 16 KiB, plus
     # zlib's 6): given the rest of the pack, zlib copies all of it as unconsumed_tail.
     end = position + size + 5 * (size // 16383 + 1) + 6
@@ -158,5 +176,10 @@ def _whole_object_at(data: mmap.mmap, offset: int) -> tuple[int, bytes] | None:
     with memoryview(data) as view:
         content = decompressor.decompress(view[position:end], size)
     if len(content) != size:
-        return None
+        raise ValueError(f"packed object at offset {offset} does not hold the {size} bytes its header says")
     return type_num, content
+
+
+def _check_size(size: int) -> None:
+    if size > MAX_OBJECT_BYTES:
+        raise ValueError(f"object claims {size} bytes, more than the {MAX_OBJECT_BYTES} a read may inflate")

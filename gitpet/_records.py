@@ -77,11 +77,28 @@ class SnapshotInfo(VersionInfo):
         return cls(*_fields(commit), pipeline)
 
 
+def commit_datetime(seconds: int) -> datetime:
+    """A commit's time as a UTC datetime; one beyond what datetime holds (a remote may write any
+    number) is shown as the nearest it can hold rather than making the history unreadable.
+
+    Examples:
+        >>> commit_datetime(0).isoformat()
+        '1970-01-01T00:00:00+00:00'
+        >>> commit_datetime(99999999999999).year, commit_datetime(-99999999999999).year
+        (9999, 1)
+    """
+    try:
+        return datetime.fromtimestamp(seconds, tz=timezone.utc)
+    except (OverflowError, OSError, ValueError):
+        limit = datetime.max if seconds > 0 else datetime.min
+        return limit.replace(tzinfo=timezone.utc)
+
+
 def _fields(commit: Commit) -> tuple[str, str, datetime, str, str]:
     return (
         commit.tree.decode("ascii"),
         commit.id.decode("ascii"),
-        datetime.fromtimestamp(commit.commit_time, tz=timezone.utc),
+        commit_datetime(commit.commit_time),
         commit.message.decode("utf-8", "replace"),
         commit.author.decode("utf-8", "replace"),
     )

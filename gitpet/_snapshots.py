@@ -12,7 +12,6 @@ dump pinning the same versions is the same snapshot.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -22,6 +21,7 @@ from dulwich.objects import Blob, Commit, ObjectID, ShaFile, Tree
 from gitpet._errors import IntegrityError
 from gitpet._history import ObjectReader
 from gitpet._integrity import read_object
+from gitpet._jsonbounds import PIPELINE_JSON_MAX_BYTES, load_stored_json
 from gitpet._records import SnapshotInfo
 
 __all__ = [
@@ -170,10 +170,7 @@ def read_snapshot_tree(objects: ObjectReader, commit: Commit, info: SnapshotInfo
     blob = read_object(objects, entries[PIPELINE_JSON].sha, "pipeline.json")
     if not isinstance(blob, Blob):
         raise IntegrityError(where, "pipeline.json is not a file")
-    try:
-        dump = json.loads(blob.as_raw_string())
-    except ValueError as err:
-        raise IntegrityError(where, f"pipeline.json is not JSON: {err}") from err
+    dump = load_stored_json(blob.as_raw_string(), "pipeline.json", where, PIPELINE_JSON_MAX_BYTES)
     if not isinstance(dump, dict):
         raise IntegrityError(where, "pipeline.json is not a JSON object")
     return Snapshot(info, dump, read_pins(objects, tree))

@@ -11,7 +11,6 @@ compare-and-swap, retrying with backoff while another writer holds the lock.
 
 from __future__ import annotations
 
-import json
 import os
 import random
 import shutil
@@ -48,7 +47,8 @@ from gitpet._errors import (
 from gitpet._history import first_parent_chain, peeled_commit, peeled_tree
 from gitpet._identity import check_identity, configured_identity
 from gitpet._integrity import TreeEntries, commit_tree, find_raw, read_raw, tree_entries
-from gitpet._locks import WriterLock, remove_if_stale
+from gitpet._jsonbounds import META_JSON_MAX_BYTES, load_stored_json
+from gitpet._locks import WriterLock, log, remove_if_stale
 from gitpet._names import (
     CLASS_REF_PREFIX,
     FULL_ID,
@@ -596,10 +596,7 @@ class GitStore:
         if not _VERSION_ENTRIES & entries.keys():
             return None
         meta_blob = self._entry(repo, sha, entries, META)
-        try:
-            meta = json.loads(meta_blob)
-        except ValueError as err:
-            raise IntegrityError(sha.decode("ascii"), "meta.json is not JSON") from err
+        meta = load_stored_json(meta_blob, "meta.json", sha.decode("ascii"), META_JSON_MAX_BYTES)
         if not isinstance(meta, dict):
             raise IntegrityError(sha.decode("ascii"), "meta.json is not an object")
         return _VersionHead(entries, meta_blob, meta)
@@ -765,10 +762,24 @@ class GitStore:
             return {}
         found = {}
         for tag, sha in sorted(repo.refs.as_dict(Ref(prefix)).items()):
-            tree = peeled_tree(repo.object_store, sha)
+            tree = self._tag_tree(repo, prefix + bytes(tag), sha)
             if tree is not None and b"/" not in bytes(tag):
-                found[tag.decode("utf-8")] = tree.decode("ascii")
+                found[tag.decode("utf-8", "replace")] = tree.decode("ascii")
         return found
+
+    @staticmethod
+    def _tag_tree(repo: Repo, ref: bytes, sha: bytes) -> bytes | None:
+        """The version or snapshot tag ``ref`` names; None, logged, for one that names none
+        (a blob, a missing object, a chain of tags too deep): a remote's bad tag is ignored, and
+        the class stays usable."""
+        try:
+            tree = peeled_tree(repo.object_store, sha)
+        except IntegrityError as err:
+            log.warning("gitpet: ignoring tag %s: %s", ref.decode("utf-8", "replace"), err)
+            return None
+        if tree is None:
+            log.warning("gitpet: ignoring tag %s: it names no version", ref.decode("utf-8", "replace"))
+        return tree
 
     def tag(self, name: str, tag: str, version: str | None = None, *, force: bool = False) -> str:
         """Name a version of ``name`` (default: its latest) ``tag``; return its id.
@@ -798,7 +809,7 @@ class GitStore:
         while True:
             current = self._read_ref(repo, ref)
             if current is not None:
-                current_tree = peeled_tree(repo.object_store, current)
+                current_tree = self._tag_tree(repo, ref, current)
                 if current_tree == tree:
                     return tree.decode("ascii")
                 if not force:
@@ -807,8 +818,9 @@ class GitStore:
                 return tree.decode("ascii")
 
     def _tag_target(self, repo: Repo, name: str, tag: str) -> bytes | None:
-        sha = self._read_ref(repo, tag_ref(name, tag))
-        return peeled_tree(repo.object_store, sha) if sha is not None else None
+        ref = tag_ref(name, tag)
+        sha = self._read_ref(repo, ref)
+        return self._tag_tree(repo, ref, sha) if sha is not None else None
 
     def _commit_of_version(self, repo: Repo, name: str, version_id: bytes) -> bytes:
         tip = self._read_ref(repo, class_ref(name))

@@ -11,7 +11,6 @@ every pack passes its own checksums. Files an interrupted writer left behind
 
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +22,7 @@ from gitpet._dulwich_private import pack_data_path
 from gitpet._dumps import normalize_dump
 from gitpet._errors import IntegrityError, InvalidDumpError
 from gitpet._integrity import READ_ERRORS, read_object
+from gitpet._jsonbounds import META_JSON_MAX_BYTES, PIPELINE_JSON_MAX_BYTES, load_stored_json
 from gitpet._names import is_gitpet_ref, owner_of_ref
 from gitpet._objects import CLASS_PICKLE, META, SOURCE
 from gitpet._snapshots import PINNED_DIR, PIPELINE_JSON
@@ -92,7 +92,9 @@ class _Checker:
         self.read: dict[bytes, ShaFile | None] = {}
         self.versions_seen: set[tuple[bytes, str]] = set()
         self.trees_seen: set[bytes] = set()
-        self.commits_seen: set[bytes] = set()
+        # Keyed by owner too: a tag of A may name a commit of B's history, and that commit's
+        # version must then be checked as one of A's (it is not).
+        self.commits_seen: set[tuple[bytes, str | None]] = set()
         self.problems: list[Problem] = []
 
     def problem(self, ref: str, sha: bytes, detail: str) -> None:
@@ -128,9 +130,9 @@ class _Checker:
         pending = [tip]
         while pending:
             sha = pending.pop()
-            if sha in self.commits_seen:
+            if (sha, owner) in self.commits_seen:
                 continue
-            self.commits_seen.add(sha)
+            self.commits_seen.add((sha, owner))
             commit = self.load(ref, sha, "commit")
             if commit is None:
                 continue
@@ -219,9 +221,9 @@ def dump_problems(data: bytes, pins: set[tuple[str, bytes]]) -> list[str]:
         ['pipeline.json pins A 111111111111 at dump, but classes/ does not hold it']
     """
     try:
-        dump = json.loads(data)
-    except ValueError as err:
-        return [f"pipeline.json is not JSON: {err}"]
+        dump = load_stored_json(data, "pipeline.json", "", PIPELINE_JSON_MAX_BYTES)
+    except IntegrityError as err:
+        return [err.detail]
     found: list[str] = []
 
     def check_pinned(path: str, name: str, version: str) -> str:
@@ -246,9 +248,9 @@ def meta_problems(data: bytes, name: str) -> list[str]:
         meta.json lacks format, module, python, qualname
     """
     try:
-        pairs = json.loads(data, object_pairs_hook=list)
-    except ValueError as err:
-        return [f"meta.json is not JSON: {err}"]
+        pairs = load_stored_json(data, "meta.json", "", META_JSON_MAX_BYTES, object_pairs_hook=list)
+    except IntegrityError as err:
+        return [err.detail]
     if not isinstance(pairs, list) or not all(isinstance(p, tuple) for p in pairs):
         return ["meta.json is not a JSON object"]
     meta = dict(pairs)
@@ -302,7 +304,7 @@ def verify_repository(repo: Repo, gitdir: Path) -> VerifyReport:
             )
     return VerifyReport(
         refs=len(refs),
-        commits=len(checker.commits_seen),
+        commits=len({sha for sha, _ in checker.commits_seen}),
         versions=len({sha for sha, _ in checker.versions_seen}),
         objects=len(checker.read),
         packs=len(packs),
