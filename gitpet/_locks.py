@@ -32,10 +32,11 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
-__all__ = ["WRITERS_FILE", "WriterLock", "find_gitdir", "remove_if_stale"]
+__all__ = ["FETCH_FILE", "WRITERS_FILE", "FetchLock", "WriterLock", "find_gitdir", "remove_if_stale"]
 
 GITPET_DIR = "gitpet"
 WRITERS_FILE = f"{GITPET_DIR}/writers"
+FETCH_FILE = f"{GITPET_DIR}/fetching"
 
 log = logging.getLogger("gitpet")
 
@@ -106,6 +107,46 @@ class WriterLock:
             if self._fd is not None and self._holders == 0:
                 os.close(self._fd)
                 self._fd = None
+
+
+class FetchLock:
+    """One fetch at a time into a store, across threads and processes.
+
+    Concurrent fetches of the same objects wrote the same pack under the same
+    name at once (dulwich's ``FileLocked`` on its index, packs closed under a
+    reader); one after the other, the second finds everything there and
+    fetches nothing. Each hold opens its own file: ``flock`` locks belong to
+    an open file, so threads of one process exclude each other too, and the
+    kernel releases a killed fetcher's lock.
+
+    Examples:
+        >>> import tempfile
+        >>> fetching = FetchLock(Path(tempfile.mkdtemp()))
+        >>> with fetching.held():
+        ...     pass
+        >>> fetching.wait()    # returns at once: nobody is fetching
+    """
+
+    def __init__(self, gitdir: Path) -> None:
+        self._path = gitdir / FETCH_FILE
+
+    @contextlib.contextmanager
+    def held(self) -> Iterator[None]:
+        """Be the only fetcher while the block runs (waits for the one before)."""
+        self._path.parent.mkdir(exist_ok=True)
+        fd = os.open(self._path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            yield
+        finally:
+            os.close(fd)  # also releases the flock
+
+    def wait(self) -> None:
+        """Return once no fetch that started before this call is still running."""
+        if not self._path.exists():
+            return
+        with self.held():
+            pass
 
 
 def find_gitdir(path: Path) -> Path | None:

@@ -209,6 +209,10 @@ class PetClassManager:
     def _admit(self, stored: StoredVersion) -> None:
         if self._store.is_trusted(stored.id) or self._trust.untrusted == "allow":
             return
+        # Its objects may have arrived with a fetch that has not recorded their trust yet.
+        self._store.wait_for_fetches()
+        if self._store.is_trusted(stored.id):
+            return
         if self._trust.untrusted == "signed":
             assert self._trust.allowed_signers is not None
             if self._store.signed_by(stored.name, stored.id, self._trust.allowed_signers) is not None:

@@ -48,7 +48,7 @@ from gitpet._history import first_parent_chain, peeled_commit, peeled_tree
 from gitpet._identity import check_identity, configured_identity
 from gitpet._integrity import TreeEntries, commit_tree, find_raw, read_raw, tree_entries
 from gitpet._jsonbounds import META_JSON_MAX_BYTES, load_stored_json
-from gitpet._locks import WriterLock, log, remove_if_stale
+from gitpet._locks import FetchLock, WriterLock, log, remove_if_stale
 from gitpet._names import (
     CLASS_REF_PREFIX,
     FULL_ID,
@@ -220,6 +220,7 @@ class GitStore:
         self._fsync = fsync
         self._stale_lock_after = stale_lock_after
         self._writers = WriterLock(self._path)
+        self._fetching = FetchLock(self._path)
         self._trusted = TrustList(self._path)
         key = signing_key if signing_key is not None else os.environ.get(SIGNING_KEY_ENV)
         self._signing_key = Path(key).expanduser().absolute() if key else None
@@ -671,6 +672,19 @@ class GitStore:
             True
         """
         return version_id in self._trusted
+
+    def wait_for_fetches(self) -> None:
+        """Return once no fetch into this store (from any thread or process) that started earlier
+        is still running: what it brings, and the trust it records, are then in place.
+
+        Fetches into one store run one at a time; a fetch records the trust of
+        what it brought before any ref moves, but its objects are in the store
+        a moment earlier.
+
+        Examples:
+            >>> store.wait_for_fetches()     # nobody is fetching: returns at once
+        """
+        self._fetching.wait()
 
     def trust(self, name: str, version: str | None = None) -> list[str]:
         """Vouch for a version of ``name`` after review, or (``version=None``) its whole history.

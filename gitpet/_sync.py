@@ -141,6 +141,23 @@ def _fetch_into(
         if not any(sha is not None and select(bytes(ref)) for ref, sha in advertised.items()):
             return []
     repo = store._writable_repo()
+    with store._fetching.held():
+        return _fetch_serialized(
+            store, repo, client, path, location, select, force_tags, trusted, refuse_rollbacks
+        )
+
+
+def _fetch_serialized(
+    store: GitStore,
+    repo: Repo,
+    client: GitClient,
+    path: str,
+    location: str,
+    select: RefSelector,
+    force_tags: bool,
+    trusted: bool,
+    refuse_rollbacks: bool,
+) -> list[RefUpdate]:
     theirs: dict[bytes, bytes] = {}
 
     def determine_wants(refs: Mapping[Ref, ObjectID | None], depth: int | None = None) -> list[ObjectID]:

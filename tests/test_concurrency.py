@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from gitpet import GitStore, PetClassManager, StoreBusyError, loaded_version
+from gitpet import GitStore, PetClassManager, PetFactory, StoreBusyError, loaded_version
 from gitpet._locks import WRITERS_FILE
 from tests.conftest import REPO_ROOT, git
 from tests.test_store import version
@@ -363,3 +363,71 @@ def test_threads_sharing_one_store_read_while_it_pushes_and_collects(tmp_path: P
     assert errors == []
     assert len(pcm.store.versions("T0")) == 8
     assert pcm.store.verify().ok
+
+
+# -- concurrent first fetches -------------------------------------------------------
+
+
+def _team_remote(tmp_path: Path, classes: int) -> tuple[Path, dict[str, str]]:
+    """A bare remote holding ``classes`` classes Tool0..ToolN; returns it and name -> value."""
+    author = PetClassManager(tmp_path / "author")
+    values = {}
+    for n in range(classes):
+        name = f"Tool{n}"
+        author.push(load_edited_class(tmp_path / "code", f"tool{n}", name, f"value-{n}"))
+        values[name] = f"value-{n}"
+    remote = tmp_path / "team.git"
+    subprocess.run(["git", "init", "-q", "--bare", str(remote)], check=True)
+    author.store.push(str(remote))
+    return remote, values
+
+
+def _load_all(
+    store: GitStore, own_store: bool, names: list[str], start_line: threading.Barrier, results: list[object]
+) -> None:
+    """Load every class through a lazily fetching factory; put the values (or the failure) in ``results``."""
+    try:
+        # Some threads share the store object, some open their own on the same path.
+        mine = GitStore(store.path) if own_store else store
+        factory = PetFactory(PetClassManager(mine, remote="team"))
+        start_line.wait()
+        results.extend(factory[name]().value() for name in names)  # type: ignore[attr-defined]
+    except BaseException as err:  # noqa: BLE001 - every failure is the finding
+        results.append(err)
+
+
+def test_threads_of_one_process_fetching_lazily_at_once_all_load(tmp_path: Path) -> None:
+    """A Dask worker's threads: each loads every class through the factory; the first loads fetch at once."""
+    remote, values = _team_remote(tmp_path, 6)
+    for round_ in range(6):
+        store = GitStore(tmp_path / f"local{round_}")
+        store.init()
+        store.add_remote("team", str(remote), trusted=True)
+        start_line = threading.Barrier(8)
+        results: list[object] = []
+        threads = [
+            threading.Thread(target=_load_all, args=(store, n % 2 == 0, list(values), start_line, results))
+            for n in range(8)
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert sorted(map(str, results)) == sorted(list(values.values()) * 8)
+        assert store.verify().ok and git(store.path, "fsck", "--strict", check=False).returncode == 0
+
+
+def test_processes_fetching_lazily_into_one_store_at_once_all_load(tmp_path: Path) -> None:
+    remote, values = _team_remote(tmp_path, 6)
+    for round_ in range(3):
+        local, go = tmp_path / f"local{round_}", tmp_path / f"go{round_}"
+        GitStore(local).init()
+        procs = [
+            start("load-lazily", str(local), str(remote), ",".join(values), str(go), cwd=tmp_path)
+            for _ in range(4)
+        ]
+        go.touch()
+        outputs = finish(procs)
+        for lines in outputs:
+            assert sorted(lines) == sorted(f"loaded {name} {value}" for name, value in values.items())
+        assert GitStore(local).verify().ok

@@ -122,7 +122,22 @@ def save_snapshots(store: str, pipeline: str, class_name: str, tag: str, count: 
         print("saved", history.save(dump, f"{tag} {i}").id, flush=True)
 
 
+def load_lazily(store: str, remote: str, names: str, go_file: str) -> None:
+    """Wait for ``go_file``, then load each of ``names`` (comma-separated) through a factory that
+    fetches it from ``remote`` (trusted); print each value."""
+    from gitpet import PetFactory
+
+    local = GitStore(store)
+    local.init()
+    local.add_remote("team", remote, trusted=True)
+    factory = PetFactory(PetClassManager(local, remote="team"))
+    wait_for(go_file)
+    for name in names.split(","):
+        print("loaded", name, factory[name]().value(), flush=True)  # type: ignore[attr-defined]
+
+
 COMMANDS = {
+    "load-lazily": load_lazily,
     "push-versions": push_versions,
     "push-batches": push_batches,
     "read-latest": read_latest,
