@@ -22,7 +22,7 @@ from gitpet._errors import GitpetError, RemoteError, RemoteRejectedError
 from gitpet._objects import CLASS_PICKLE, META, SOURCE
 from gitpet._pickle_refs import pickle_globals
 from gitpet._records import VersionInfo
-from gitpet._remote import SyncReport
+from gitpet._remote import DEFAULT_RETRY_FOR, SyncReport
 from gitpet._store import GitStore, StoredVersion
 from gitpet._textdiff import unified_diff
 
@@ -222,7 +222,7 @@ def _default_remote(store: GitStore, given: str | None) -> str:
 
 
 def _run_sync(
-    store: GitStore, args: argparse.Namespace, run: Callable[..., SyncReport], **extra: bool
+    store: GitStore, args: argparse.Namespace, run: Callable[..., SyncReport], **extra: bool | float
 ) -> int:
     remote = _default_remote(store, args.remote)
     try:
@@ -241,6 +241,7 @@ def _print_report(report: SyncReport, as_json: bool) -> None:
             {
                 "remote": report.remote,
                 "direction": report.direction,
+                "attempts": report.attempts,
                 "updates": [
                     {"ref": u.ref, "status": u.status, "old": u.old, "new": u.new, "detail": u.detail}
                     for u in report.updates
@@ -252,7 +253,7 @@ def _print_report(report: SyncReport, as_json: bool) -> None:
 
 
 def _cmd_push(store: GitStore, args: argparse.Namespace) -> int:
-    return _run_sync(store, args, store.push, allow_unvouched=args.allow_unvouched)
+    return _run_sync(store, args, store.push, allow_unvouched=args.allow_unvouched, retry_for=args.retry_for)
 
 
 def _cmd_fetch(store: GitStore, args: argparse.Namespace) -> int:
@@ -533,6 +534,13 @@ def _parser() -> argparse.ArgumentParser:
                 "--allow-unvouched",
                 action="store_true",
                 help="also carry versions this machine does not vouch for (others may trust the remote)",
+            )
+            sync.add_argument(
+                "--retry-for",
+                type=_seconds,
+                default=DEFAULT_RETRY_FOR,
+                metavar="SECONDS",
+                help="keep reconciling with others pushing at once for this long (default: 60)",
             )
         else:
             sync.add_argument(

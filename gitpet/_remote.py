@@ -28,11 +28,22 @@ from dulwich.errors import GitProtocolError, NotGitRepository
 
 from gitpet._errors import RemoteError
 
-__all__ = ["RefUpdate", "SyncReport", "connect", "is_url", "normalize_location", "remote_errors"]
+__all__ = [
+    "DEFAULT_RETRY_FOR",
+    "RefUpdate",
+    "SyncReport",
+    "connect",
+    "is_url",
+    "normalize_location",
+    "remote_errors",
+]
 
 Status = Literal["created", "fast-forward", "rebased", "up-to-date", "ahead", "forced", "rejected"]
 
 _UNCHANGED = frozenset({"up-to-date", "ahead"})
+
+# How long a push keeps reconciling with others pushing at once, by default (seconds).
+DEFAULT_RETRY_FOR = 60.0
 
 
 @dataclass(frozen=True)
@@ -95,6 +106,8 @@ class SyncReport:
     remote: str
     direction: Literal["push", "fetch"]
     updates: tuple[RefUpdate, ...]
+    attempts: int = 1
+    """How many times a push sent its refs (more than one: it reconciled with racing pushers)."""
 
     @property
     def changed(self) -> tuple[RefUpdate, ...]:
@@ -125,6 +138,7 @@ class SyncReport:
     def __str__(self) -> str:
         lines = [
             f"{self.direction} {self.remote}: {len(self.changed)} changed, {len(self.rejected)} rejected"
+            + (f" ({self.attempts} attempts)" if self.attempts > 1 else "")
         ]
         lines.extend(f"  {update}" for update in self.updates)
         return "\n".join(lines)

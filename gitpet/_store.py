@@ -987,6 +987,7 @@ class GitStore:
         pipelines: Sequence[str] | str | None = None,
         force_tags: bool = False,
         allow_unvouched: bool = False,
+        retry_for: float = 60.0,
     ) -> SyncReport:
         """Send versions to ``remote`` (a configured name, a URL or a path).
 
@@ -994,9 +995,12 @@ class GitStore:
         ``names``, and the refs and tags of the ``pipelines`` (with every
         version their snapshots pin); everything when both are None. A
         class the remote has newer versions of is first fetched and our
-        versions are put on top of the remote's, so no one's version is lost;
-        if the remote moves again meanwhile, :class:`RemoteRejectedError`.
-        Returns what happened to each ref.
+        versions are put on top of the remote's, so no one's version is lost.
+        While others keep pushing, this repeats, with jittered pauses, for
+        up to ``retry_for`` seconds (``report.attempts`` says how many sends
+        it took); a ref still racing after that raises
+        :class:`RemoteRejectedError`, with nothing lost. Returns what
+        happened to each ref.
 
         Others may trust the remote, so a push carries only versions this
         machine vouches for (:meth:`is_trusted`): one that would deliver any
@@ -1013,8 +1017,16 @@ class GitStore:
         """
         from gitpet import _sync
 
+        if retry_for < 0:
+            raise ValueError(f"retry_for must be >= 0 seconds, not {retry_for!r}")
         return _sync.push(
-            self, remote, names, pipelines, force_tags=force_tags, allow_unvouched=allow_unvouched
+            self,
+            remote,
+            names,
+            pipelines,
+            force_tags=force_tags,
+            allow_unvouched=allow_unvouched,
+            retry_for=retry_for,
         )
 
     def fetch(

@@ -11,6 +11,7 @@ pusher is detected, never overwritten: we fetch, reconcile, and push again.
 
 from __future__ import annotations
 
+import random
 import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -36,7 +37,15 @@ from gitpet._names import (
     pipeline_tag_prefix,
     tag_prefix,
 )
-from gitpet._remote import RefUpdate, Status, SyncReport, connect, describe_location, remote_errors
+from gitpet._remote import (
+    DEFAULT_RETRY_FOR,
+    RefUpdate,
+    Status,
+    SyncReport,
+    connect,
+    describe_location,
+    remote_errors,
+)
 from gitpet._snapshots import pin_set
 
 if TYPE_CHECKING:
@@ -45,8 +54,8 @@ if TYPE_CHECKING:
 __all__ = ["fetch", "push", "ref_selector"]
 
 RefSelector = Callable[[bytes], bool]
-# The first push, then one more after fetching and reconciling what raced us.
-_PUSH_ATTEMPTS = 2
+# Pauses between attempts: jittered, doubling from the first to the last.
+_FIRST_PAUSE, _LONGEST_PAUSE = 0.01, 1.0
 
 
 def _name_list(names: Sequence[str] | str) -> list[str]:
@@ -274,6 +283,7 @@ def push(
     *,
     force_tags: bool = False,
     allow_unvouched: bool = False,
+    retry_for: float = DEFAULT_RETRY_FOR,
 ) -> SyncReport:
     """Send ``store``'s versions of ``names`` and ``pipelines`` (default: everything) to the remote.
 
@@ -295,9 +305,14 @@ def push(
         return SyncReport(describe_location(location), "push", ())
     outcome: dict[bytes, RefUpdate] = {}
     reconciled: set[bytes] = set()
-    for attempt in range(_PUSH_ATTEMPTS):
+    started = time.monotonic()
+    pause = _FIRST_PAUSE
+    attempts = 0
+    refused_before: dict[bytes, tuple[bytes | None, str]] = {}
+    while True:
+        attempts += 1
         this_round: dict[bytes, RefUpdate] = {}
-        server_errors: dict[bytes, str] = {}
+        server_errors: dict[bytes, tuple[bytes | None, str]] = {}
         unvouched: list[tuple[str, str]] = []
         raced = _send(
             store,
@@ -317,17 +332,29 @@ def push(
             # What an earlier round changed shows as up-to-date now: keep the change.
             if ref not in outcome or update.status != "up-to-date":
                 outcome[ref] = update
-        if not raced:
-            break
-        if attempt + 1 == _PUSH_ATTEMPTS:
-            for ref in raced:
+        # A server that refuses the same update twice, the remote not having moved in
+        # between, is not racing us: waiting would not help.
+        refused_again = {
+            ref for ref in raced if ref in server_errors and server_errors[ref] == refused_before.get(ref)
+        }
+        refused_before = server_errors
+        elapsed = time.monotonic() - started
+        for ref in raced:
+            if elapsed >= retry_for or ref in refused_again:
                 refused = server_errors.get(ref)
-                why = f"the server refused it: {refused}" if refused else "the remote changed again"
+                why = f"the server refused it: {refused[1]}" if refused else "the remote kept changing"
                 outcome[ref] = RefUpdate(
-                    ref.decode("utf-8"), "rejected", detail=f"{why} ({_PUSH_ATTEMPTS} attempts); push again"
+                    ref.decode("utf-8"),
+                    "rejected",
+                    detail=f"{why} ({attempts} attempts in {elapsed:.1f} s); push again",
                 )
+        raced = [ref for ref in raced if ref not in refused_again]
+        if not raced or elapsed >= retry_for:
             break
-        # Someone else pushed: take their versions, put ours on top, try again.
+        # Someone else pushed: after a jittered pause (so that two pushers fall out of step),
+        # take their versions, put ours on top, try again.
+        time.sleep(min(pause * (0.5 + random.random()), max(0.0, retry_for - elapsed)))
+        pause = min(pause * 2, _LONGEST_PAUSE)
         trusted = store.is_trusted_remote(remote)
         _fetch_into(store, client, path, location, set(raced).__contains__, False, trusted, not trusted)
         reconciled.update(raced)
@@ -337,7 +364,7 @@ def push(
         if ref in reconciled and update.status in ("fast-forward", "created"):
             update = RefUpdate(update.ref, "rebased", update.old, update.new, update.detail)
         updates.append(update)
-    return _finish(location, "push", updates)
+    return _finish(location, "push", updates, attempts)
 
 
 def _send(
@@ -349,7 +376,7 @@ def _send(
     select: RefSelector,
     force_tags: bool,
     outcome: dict[bytes, RefUpdate],
-    server_errors: dict[bytes, str],
+    server_errors: dict[bytes, tuple[bytes | None, str]],
     unvouched: list[tuple[str, str]] | None,
 ) -> list[bytes]:
     """One push round: records each ref's outcome (and what the server said of
@@ -430,7 +457,7 @@ def _send(
             outcome[ref] = RefUpdate(ref.decode("utf-8"), "rejected", _hex(old), _hex(old), error)
         else:
             # Most often the remote moved since it told us its refs: reconcile and retry.
-            server_errors[ref] = error
+            server_errors[ref] = (old, error)
             raced.append(ref)
     return raced
 
@@ -457,8 +484,8 @@ def _local_writers(client: GitClient, path: str) -> WriterLock | None:
     return WriterLock(gitdir)
 
 
-def _finish(location: str, direction: str, updates: list[RefUpdate]) -> SyncReport:
-    report = SyncReport(describe_location(location), direction, tuple(updates))  # type: ignore[arg-type]
+def _finish(location: str, direction: str, updates: list[RefUpdate], attempts: int = 1) -> SyncReport:
+    report = SyncReport(describe_location(location), direction, tuple(updates), attempts)  # type: ignore[arg-type]
     if report.rejected:
         raise RemoteRejectedError(
             report.remote, [(u.ref, u.detail or "rejected") for u in report.rejected], report

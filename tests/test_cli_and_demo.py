@@ -197,7 +197,11 @@ def test_cli_remote_push_fetch(
     assert json.loads(cli("remote", "--json")[1]) == {"origin": str(shared)}
     code, out, _ = cli("push")
     assert code == 0 and "created      refs/heads/Gauge" in out
-    assert json.loads(cli("push", "--json")[1])["updates"][0]["status"] == "up-to-date"
+    pushed_again = json.loads(cli("push", "--json", "--retry-for", "5")[1])
+    assert pushed_again["updates"][0]["status"] == "up-to-date" and pushed_again["attempts"] == 1
+    with pytest.raises(SystemExit) as refused:
+        cli("push", "--retry-for", "-1")
+    assert refused.value.code == 2 and "not a number of seconds" in capsys.readouterr().err
     other = Cli(tmp_path / "other", capsys)
     code, out, _ = other("fetch", str(shared), "--name", "Gauge", "--json")
     assert code == 0 and json.loads(out)["updates"] == [

@@ -30,6 +30,8 @@ from tests.conftest import ModuleWriter, git, run_python, store_snapshot
 from tests.servers import free_port, git_daemon, git_http_backend, http_backend_path
 
 TRANSPORTS = ["path", "file", "git-daemon", "http-backend"]
+# Versions each racing pusher sends (`make stress` sends more).
+RACING_PUSHES = int(os.environ.get("GITPET_STRESS_REMOTE_PUSHES", "12"))
 
 
 @dataclass
@@ -376,6 +378,115 @@ def test_concurrent_pushes_from_two_processes_lose_nothing(
     # Both started from the base: exactly one was first, the other had to take its version.
     assert statuses == ["fast-forward", "rebased"]
     _fsck(remote.path)
+
+
+_PERSISTENT_PUSHER = """
+import sys, time
+from pathlib import Path
+from gitpet import PetClassManager
+store, remote, worker, count, ready, go = sys.argv[1:7]
+pcm = PetClassManager(store)
+pcm.store.fetch(remote)
+Path(ready).touch()
+while not Path(go).exists():
+    time.sleep(0.001)
+for n in range(int(count)):
+    namespace = {"__name__": "toolmod"}
+    exec(f"class Tool:\\n    value = {worker}{n:03d}\\n", namespace)
+    version = pcm.push(namespace["Tool"])
+    report = pcm.store.push(remote)
+    print(version, report.attempts, report.status_of("refs/heads/Tool"), flush=True)
+"""
+
+
+@pytest.mark.parametrize("transport", ["path", "git-daemon"])
+def test_pushers_that_keep_racing_each_other_all_land(
+    transport: str, tmp_path: Path, new_remote: Callable[[str], Remote], user_module: ModuleWriter
+) -> None:
+    """Three processes each push RACING_PUSHES versions of one class to one remote as fast as they can:
+    every push succeeds (reconciling as often as it takes), and every version is on the remote."""
+    remote = new_remote(transport)
+    seed = PetClassManager(tmp_path / "seed")
+    base = seed.push(_tool(user_module, 0))
+    seed.store.push(remote.url)
+    go = tmp_path / "go"
+    env = {k: v for k, v in os.environ.items() if k != "GITPET_STORE"}
+    env["PYTHONPATH"] = str(Path(__file__).resolve().parent.parent)
+    workers = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-c",
+                _PERSISTENT_PUSHER,
+                str(tmp_path / f"w{i}"),
+                remote.url,
+                str(i + 1),
+                str(RACING_PUSHES),
+                str(tmp_path / f"ready{i}"),
+                str(go),
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+        )
+        for i in range(3)
+    ]
+    deadline = time.monotonic() + 60
+    while not all((tmp_path / f"ready{i}").exists() for i in range(3)) and time.monotonic() < deadline:
+        if any(worker.poll() is not None for worker in workers):
+            break  # a worker died: its error is reported below
+        time.sleep(0.005)
+    go.touch()
+    outputs = [worker.communicate(timeout=300) for worker in workers]
+    for worker, (_out, err) in zip(workers, outputs, strict=True):
+        assert worker.returncode == 0, err
+    rows = [line.split() for out, _ in outputs for line in out.splitlines()]
+    assert len(rows) == 3 * RACING_PUSHES
+    history = _remote_log(remote.path, "Tool")
+    assert {version for version, _attempts, _status in rows} <= set(history)
+    assert len(history) == 3 * RACING_PUSHES + 1 and history[-1] == base
+    # They did race: some pushes had to take the others' versions and send again.
+    assert any(int(attempts) > 1 for _version, attempts, _status in rows)
+    assert {status for _v, _a, status in rows} <= {"fast-forward", "rebased"}
+    _fsck(remote.path)
+
+
+def test_a_server_that_keeps_refusing_a_push_is_not_waited_on(
+    tmp_path: Path, new_remote: Callable[[str], Remote], user_module: ModuleWriter
+) -> None:
+    """A refusal that is not a race (a hook says no, the remote did not move) is reported
+    after the second try, not retried for the whole budget."""
+    remote = new_remote("git-daemon")
+    hook = remote.path / "hooks" / "pre-receive"
+    hook.write_text("#!/bin/sh\necho 'pushes are frozen' >&2\nexit 1\n")
+    hook.chmod(0o755)
+    alice = PetClassManager(tmp_path / "alice")
+    alice.push(_tool(user_module, 1))
+    started = time.monotonic()
+    with pytest.raises(RemoteRejectedError) as caught:
+        alice.store.push(remote.url, retry_for=120)
+    assert time.monotonic() - started < 60  # not the budget (120 s): it stopped at the second refusal
+    report = caught.value.report
+    assert report is not None and report.attempts == 2
+    assert report.status_of("refs/heads/Tool") == "rejected"
+    assert "2 attempts" in str(report) and "the server refused it" in str(report)
+    assert git(remote.path, "for-each-ref").stdout == ""
+
+
+def test_push_rejects_a_negative_retry_budget(tmp_path: Path, user_module: ModuleWriter) -> None:
+    alice = PetClassManager(tmp_path / "alice")
+    alice.push(_tool(user_module, 1))
+    with pytest.raises(ValueError, match="retry_for"):
+        alice.store.push(str(tmp_path / "nowhere.git"), retry_for=-1)
+
+
+def test_the_push_retry_default_is_documented_once() -> None:
+    import inspect
+
+    from gitpet._remote import DEFAULT_RETRY_FOR
+
+    assert inspect.signature(GitStore.push).parameters["retry_for"].default == DEFAULT_RETRY_FOR
 
 
 _LAZY_LOADER = """
