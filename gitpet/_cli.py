@@ -10,13 +10,16 @@ Nothing here unpickles a class: reading is safe on untrusted stores.
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import os
+import re
 import sys
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
+from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from gitpet._errors import GitpetError, RemoteError, RemoteRejectedError
 from gitpet._objects import CLASS_PICKLE, META, SOURCE
@@ -631,7 +634,53 @@ def command_names() -> list[str]:
     return sorted(subparsers.choices)
 
 
+# What a terminal acts on instead of showing: C0 and C1 controls other than tab and newline
+# (escape sequences, carriage return, backspace) and the bidirectional overrides that reorder
+# a line on screen. Stored text is a remote's text: a reviewer must see every character of it.
+_HIDING = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def terminal_safe(text: str) -> str:
+    r"""``text`` with every character that could hide or rewrite what is shown written as an escape.
+
+    Examples:
+        >>> terminal_safe("ok = 1\x1b[2K\rok = 2\n")
+        'ok = 1\\x1b[2K\\rok = 2\n'
+        >>> terminal_safe("if admin:\u202e  # comment")
+        'if admin:\\u202e  # comment'
+    """
+    return _HIDING.sub(_escape, text)
+
+
+def _escape(match: re.Match[str]) -> str:
+    char = match.group()
+    named = {"\r": "\\r", "\b": "\\b", "\f": "\\f", "\v": "\\v", "\0": "\\0"}
+    if char in named:
+        return named[char]
+    code = ord(char)
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+class _TerminalSafe(io.TextIOBase):
+    """A text stream that writes through :func:`terminal_safe`."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        self._stream.write(terminal_safe(text))
+        return len(text)
+
+    def flush(self) -> None:
+        self._stream.flush()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    with redirect_stdout(_TerminalSafe(sys.stdout)), redirect_stderr(_TerminalSafe(sys.stderr)):
+        return _main(argv)
+
+
+def _main(argv: Sequence[str] | None) -> int:
     args = _parser().parse_args(argv)
     try:
         return int(args.run(GitStore(args.store), args))

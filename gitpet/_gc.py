@@ -364,6 +364,10 @@ def _remove_leftovers(gitdir: Path, grace: float, stale_lock_after: float) -> tu
             gone = _age(str(path), now) >= grace and bool(_unlink(str(path)))
         if gone:
             removed.append(str(path.relative_to(gitdir)))
+    # A fetch's quarantine whose files are gone: only empty directories are removed.
+    for directory in sorted(gitdir.glob("objects/incoming-*/**/"), key=lambda p: len(p.parts), reverse=True):
+        with contextlib.suppress(OSError):
+            directory.rmdir()
     return tuple(removed)
 
 

@@ -18,6 +18,7 @@ __all__ = [
     "check_tag_name",
     "class_ref",
     "is_gitpet_ref",
+    "is_ownable_ref",
     "is_pipeline_ref",
     "missing_tag_detail",
     "owner_of_ref",
@@ -205,6 +206,33 @@ def is_gitpet_ref(ref: bytes) -> bool:
         parts = ref[len(TAG_REF_PREFIX) :].split(b"/")
         return len(parts) == 2 and parts[0] != PIPELINE_NAMESPACE.encode()
     return False
+
+
+def is_ownable_ref(ref: bytes) -> bool:
+    """Whether gitpet could have written ``ref``: its layout, with names gitpet's checks accept.
+
+    A remote can advertise any bytes as a ref name; a fetch takes only these.
+
+    Examples:
+        >>> refs = (b"refs/heads/A", b"refs/heads/-x", b"refs/heads/HEAD", b"refs/heads/Caf\\xe9",
+        ...         b"refs/tags/A/v1", b"refs/tags/A/0123abc", b"refs/heads/pipelines/p")
+        >>> [is_ownable_ref(r) for r in refs]
+        [True, False, False, False, True, False, True]
+    """
+    if not is_gitpet_ref(ref):
+        return False
+    try:
+        parts = ref.decode("utf-8").split("/")[2:]
+        if parts[0] == PIPELINE_NAMESPACE:
+            parts = parts[1:]
+            check_pipeline_name(parts[0])
+        else:
+            check_class_name(parts[0])
+        if ref.startswith(TAG_REF_PREFIX):
+            check_tag_name(parts[1])
+    except (UnicodeDecodeError, InvalidNameError, IndexError):
+        return False
+    return True
 
 
 def owner_of_ref(ref: str) -> str | None:

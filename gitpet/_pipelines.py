@@ -42,8 +42,8 @@ from gitpet._snapshots import (
     Snapshot,
     build_snapshot_tree,
     pin_entries,
-    pin_set,
     read_snapshot_tree,
+    used_pin_set,
 )
 from gitpet._textdiff import unified_diff
 
@@ -302,7 +302,10 @@ class PipelineHistory:
         )
 
     def trust(self, version: str | None = None) -> list[str]:
-        """Vouch for the class versions one snapshot pins (``version=None``: every snapshot's).
+        """Vouch for the class versions one snapshot pins and uses (``version=None``: every snapshot's).
+
+        Only versions ``pipeline.json`` names are vouched for: an entry of
+        ``classes/`` it does not name (a snapshot tree made by hand) is not.
 
         For a pipeline reviewed after fetching it from a remote not marked
         trusted. Returns the version ids now trusted; nothing is unpickled.
@@ -314,8 +317,10 @@ class PipelineHistory:
             >>> history.trust() == [dump["version_hash"]]
             True
         """
+        # Only what pipeline.json uses: an entry of classes/ it never names is not vouched for.
         if version is not None:
-            ids = [pin.id for pin in self.read(version).pins]
+            repo, commit = self._find(version)
+            ids = sorted({vid for _name, vid in used_pin_set(repo.object_store, commit.tree)})
         else:
             ids = sorted(pinned_ids(*self._tip()))
         self._store._trusted.add(ids)
@@ -518,7 +523,7 @@ def snapshot_pins(repo: Repo, tip: bytes) -> Iterator[tuple[Commit, frozenset[tu
     by_tree: dict[bytes, frozenset[tuple[str, str]]] = {}
     for commit in first_parent_chain(repo.object_store, tip):
         if commit.tree not in by_tree:  # a snapshot saved again reads its tree once
-            by_tree[commit.tree] = pin_set(repo.object_store, commit.tree)
+            by_tree[commit.tree] = used_pin_set(repo.object_store, commit.tree)
         yield commit, by_tree[commit.tree]
 
 

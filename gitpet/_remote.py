@@ -192,6 +192,13 @@ def remote_errors(location: str) -> Iterator[None]:
         raise RemoteError(where, f"git protocol error: {err}") from err
     except OSError as err:
         raise RemoteError(where, f"cannot connect: {err.strerror or err}") from err
+    except KeyError as err:
+        # A local repository served by dulwich itself lacks an object its refs need.
+        missing = err.args[0] if err.args else b"?"
+        shown = missing.decode("ascii", "replace") if isinstance(missing, bytes) else str(missing)
+        raise RemoteError(
+            where, f"the remote lacks object {shown}: its history is incomplete or shallow"
+        ) from err
 
 
 def connect(location: str) -> tuple[GitClient, str]:

@@ -18,7 +18,8 @@ from typing import Any
 
 from dulwich.objects import Blob, Commit, ObjectID, ShaFile, Tree
 
-from gitpet._errors import IntegrityError
+from gitpet._dumps import normalize_dump
+from gitpet._errors import IntegrityError, InvalidDumpError
 from gitpet._history import ObjectReader
 from gitpet._integrity import read_object
 from gitpet._jsonbounds import PIPELINE_JSON_MAX_BYTES, load_stored_json
@@ -32,6 +33,7 @@ __all__ = [
     "build_snapshot_tree",
     "pin_entries",
     "pin_set",
+    "used_pin_set",
     "read_pins",
     "read_snapshot_tree",
 ]
@@ -155,15 +157,42 @@ def read_pins(objects: ObjectReader, snapshot: Tree) -> tuple[Pin, ...]:
 
 
 def pin_set(objects: ObjectReader, tree_sha: bytes) -> frozenset[tuple[str, str]]:
-    """``(class, id)`` of every version the snapshot ``tree_sha`` pins (what "used together" means)."""
+    """``(class, id)`` of every version the snapshot ``tree_sha`` holds under ``classes/``
+    (what a push of it carries)."""
     tree = _read_tree(objects, tree_sha, "snapshot tree")
     return frozenset((pin.name, pin.id) for pin in read_pins(objects, tree))
+
+
+def used_pin_set(objects: ObjectReader, tree_sha: bytes) -> frozenset[tuple[str, str]]:
+    """``(class, id)`` of every version the snapshot ``tree_sha`` pins and its ``pipeline.json``
+    uses: what "used together" means, and all that vouching for a snapshot vouches for.
+
+    gitpet writes exactly the versions the dump uses; an entry of ``classes/`` the dump never
+    names (a tree made by hand) is carried along but never vouched for, and a snapshot whose
+    ``pipeline.json`` is missing or unreadable uses nothing."""
+    tree = _read_tree(objects, tree_sha, "snapshot tree")
+    try:
+        used = set(_dump_pins(_read_dump(objects, tree, tree_sha.decode("ascii"))))
+    except IntegrityError:
+        return frozenset()
+    return frozenset((pin.name, pin.id) for pin in read_pins(objects, tree) if (pin.name, pin.id) in used)
+
+
+def _dump_pins(dump: dict[str, Any]) -> list[tuple[str, str]]:
+    try:
+        return normalize_dump(dump, lambda _path, _name, version: version)[1]
+    except InvalidDumpError:
+        return []  # a dump gitpet would not have saved pins nothing
 
 
 def read_snapshot_tree(objects: ObjectReader, commit: Commit, info: SnapshotInfo) -> Snapshot:
     """The snapshot a commit holds: its dump and pins, every object read with full checks."""
     tree = _read_tree(objects, commit.tree, "snapshot tree")
-    where = f"pipelines/{info.pipeline} snapshot {info.id}"
+    dump = _read_dump(objects, tree, f"pipelines/{info.pipeline} snapshot {info.id}")
+    return Snapshot(info, dump, read_pins(objects, tree))
+
+
+def _read_dump(objects: ObjectReader, tree: Tree, where: str) -> dict[str, Any]:
     entries = {entry.path: entry for entry in tree.items()}
     if PIPELINE_JSON not in entries:
         raise IntegrityError(where, "has no pipeline.json")
@@ -173,4 +202,4 @@ def read_snapshot_tree(objects: ObjectReader, commit: Commit, info: SnapshotInfo
     dump = load_stored_json(blob.as_raw_string(), "pipeline.json", where, PIPELINE_JSON_MAX_BYTES)
     if not isinstance(dump, dict):
         raise IntegrityError(where, "pipeline.json is not a JSON object")
-    return Snapshot(info, dump, read_pins(objects, tree))
+    return dump

@@ -52,11 +52,11 @@ from gitpet._locks import FetchLock, WriterLock, log, remove_if_stale
 from gitpet._names import (
     CLASS_REF_PREFIX,
     FULL_ID,
-    PIPELINE_NAMESPACE,
     check_class_name,
     check_remote_name,
     check_tag_name,
     class_ref,
+    is_ownable_ref,
     is_pipeline_ref,
     missing_tag_detail,
     parse_version_spec,
@@ -351,12 +351,11 @@ class GitStore:
         repo = self._repo()
         if repo is None:
             return []
-        names = []
-        for key in repo.refs.keys(base=Ref(CLASS_REF_PREFIX)):
-            name = key.decode("utf-8")
-            if "/" not in name and name != PIPELINE_NAMESPACE:
-                names.append(name)
-        return sorted(names)
+        # A ref gitpet could not have written (an odd name left by plain git) is not a class.
+        keys = (bytes(key) for key in repo.refs.keys(base=Ref(CLASS_REF_PREFIX)))
+        return sorted(
+            key.decode("utf-8") for key in keys if b"/" not in key and is_ownable_ref(CLASS_REF_PREFIX + key)
+        )
 
     def pipelines(self) -> list[str]:
         """Names of the pipelines with saved snapshots, sorted.
@@ -370,8 +369,9 @@ class GitStore:
         repo = self._repo()
         if repo is None:
             return []
-        refs = repo.refs.keys(base=Ref(pipeline_ref("")))
-        return sorted(key.decode("utf-8") for key in map(bytes, refs) if b"/" not in key)
+        prefix = pipeline_ref("")
+        refs = (prefix + bytes(key) for key in repo.refs.keys(base=Ref(prefix)))
+        return sorted(ref[len(prefix) :].decode("utf-8") for ref in refs if is_ownable_ref(ref))
 
     def pipeline(self, name: str) -> PipelineHistory:
         """The snapshots of pipeline ``name`` (:class:`PipelineHistory`); nothing is read yet.

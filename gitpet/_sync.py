@@ -23,15 +23,23 @@ from dulwich.refs import Ref
 from dulwich.repo import Repo
 
 from gitpet._carried import CarriedVersions
-from gitpet._errors import ClassNotFoundError, PipelineNotFoundError, RemoteRejectedError, UnvouchedPushError
+from gitpet._errors import (
+    ClassNotFoundError,
+    PipelineNotFoundError,
+    RemoteError,
+    RemoteRejectedError,
+    UnvouchedPushError,
+)
 from gitpet._history import ObjectReader, first_parent_chain, is_ancestor, peeled_commit, peeled_tree, replay
-from gitpet._locks import WriterLock
+from gitpet._incoming import quarantine
+from gitpet._locks import WriterLock, log
 from gitpet._names import (
     TAG_REF_PREFIX,
     check_class_name,
     check_pipeline_name,
     class_ref,
     is_gitpet_ref,
+    is_ownable_ref,
     is_pipeline_ref,
     pipeline_ref,
     pipeline_tag_prefix,
@@ -46,7 +54,7 @@ from gitpet._remote import (
     describe_location,
     remote_errors,
 )
-from gitpet._snapshots import pin_set
+from gitpet._snapshots import used_pin_set
 
 if TYPE_CHECKING:
     from gitpet._store import GitStore
@@ -54,6 +62,7 @@ if TYPE_CHECKING:
 __all__ = ["fetch", "push", "ref_selector"]
 
 RefSelector = Callable[[bytes], bool]
+_BROKEN_ELSEWHERE = "another ref of the same fetch was broken, and nothing it brought is kept"
 # Pauses between attempts: jittered, doubling from the first to the last.
 _FIRST_PAUSE, _LONGEST_PAUSE = 0.01, 1.0
 
@@ -168,21 +177,57 @@ def _fetch_serialized(
     refuse_rollbacks: bool,
 ) -> list[RefUpdate]:
     theirs: dict[bytes, bytes] = {}
+    not_ours: list[bytes] = []
 
     def determine_wants(refs: Mapping[Ref, ObjectID | None], depth: int | None = None) -> list[ObjectID]:
         for ref, sha in refs.items():
-            if sha is not None and select(bytes(ref)):
+            if sha is None or not select(bytes(ref)):
+                continue
+            if is_ownable_ref(bytes(ref)):
                 theirs[bytes(ref)] = bytes(sha)
+            elif is_gitpet_ref(bytes(ref)):
+                not_ours.append(bytes(ref))
         objects = repo.object_store
         return [ObjectID(sha) for sha in sorted(set(theirs.values())) if ObjectID(sha) not in objects]
 
-    with remote_errors(location):
-        client.fetch(path, repo, determine_wants=determine_wants)
+    with quarantine(repo.object_store) as incoming:
+        with remote_errors(location):
+            result = client.fetch_pack(path, determine_wants, repo.get_graph_walker(), incoming.write)
+        if result.object_format not in (None, "sha1"):
+            raise RemoteError(
+                describe_location(location), f"it uses {result.object_format} ids; gitpet uses sha1"
+            )
+        try:
+            incoming.unpack()
+        except ValueError as err:
+            raise RemoteError(describe_location(location), f"refused the pack it sent: {err}") from None
+        problems = {ref: incoming.problem_with(ref, sha) for ref, sha in theirs.items()}
+        if not incoming.incomplete:
+            incoming.admit()
+    if not_ours:
+        log.warning(
+            "gitpet: ignored %d ref(s) of %s that gitpet cannot own: %s",
+            len(not_ours),
+            describe_location(location),
+            ", ".join(repr(ref)[2:-1] for ref in sorted(not_ours)[:5]),
+        )
+    refused = [
+        RefUpdate(
+            ref.decode("utf-8"),
+            "rejected",
+            detail=f"refused what the remote sent: {problems[ref] or _BROKEN_ELSEWHERE}",
+        )
+        for ref in sorted(theirs)
+        if problems[ref] or incoming.incomplete
+    ]
+    for update in refused:
+        del theirs[update.ref.encode("utf-8")]
     if trusted:
         store._trust_history(repo, theirs)
-    return [
+    integrated = [
         _integrate(store, repo, ref, sha, force_tags, refuse_rollbacks) for ref, sha in sorted(theirs.items())
     ]
+    return sorted(refused + integrated, key=lambda update: update.ref)
 
 
 def _integrate(
@@ -263,7 +308,7 @@ def _vouched_signer(store: GitStore, repo: Repo, ref: bytes) -> Callable[[Commit
 
     def sign(commit: Commit) -> None:
         if is_pipeline_ref(ref):
-            held = {vid for _name, vid in pin_set(repo.object_store, commit.tree)}
+            held = {vid for _name, vid in used_pin_set(repo.object_store, commit.tree)}
         else:
             held = {commit.tree.decode("ascii")}
         if all(store.is_trusted(vid) for vid in held):

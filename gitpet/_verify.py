@@ -269,13 +269,15 @@ def meta_problems(data: bytes, name: str) -> list[str]:
 def leftover_files(gitdir: Path, older_than: float = 0.0) -> list[Path]:
     """Files an interrupted writer left, older than ``older_than`` seconds.
 
-    Lock files, temporary packs and loose objects being written, and a pack
-    whose index was never written (no reader uses such a pack).
+    Lock files, temporary packs and loose objects being written, a pack
+    whose index was never written (no reader uses such a pack), and what a
+    fetch held in quarantine (``objects/incoming-*``).
     """
     now = time.time()
     objects = gitdir / "objects"
     candidates = [*gitdir.glob("**/*.lock"), *objects.glob("tmp_*"), *objects.glob("pack/tmp*")]
     candidates += objects.glob("??/tmp_obj_*")
+    candidates += objects.glob("incoming-*/**/*")
     candidates += [pack for pack in objects.glob("pack/*.pack") if not pack.with_suffix(".idx").exists()]
     found = []
     for path in set(candidates):

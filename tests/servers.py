@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-__all__ = ["git_daemon", "git_http_backend", "http_backend_path", "free_port"]
+__all__ = ["free_port", "git_daemon", "git_http_backend", "hostile_git_server", "http_backend_path"]
 
 _HOST = "127.0.0.1"
 
@@ -172,3 +172,74 @@ def git_http_backend(root: Path) -> Iterator[str]:
         server.shutdown()
         server.server_close()
         thread.join(timeout=10)
+
+
+def _pkt_line(data: bytes | None) -> bytes:
+    return b"0000" if data is None else b"%04x" % (len(data) + 4) + data
+
+
+def _read_pkt_line(conn: socket.socket) -> bytes | None:
+    size = int(_recv_exactly(conn, 4), 16)
+    return None if size == 0 else _recv_exactly(conn, size - 4)
+
+
+def _recv_exactly(conn: socket.socket, count: int) -> bytes:
+    data = b""
+    while len(data) < count:
+        chunk = conn.recv(count - len(data))
+        if not chunk:
+            raise ConnectionError("the client hung up")
+        data += chunk
+    return data
+
+
+@contextmanager
+def hostile_git_server(refs: list[tuple[bytes, bytes]], pack: bytes) -> Iterator[str]:
+    """A git:// server that says what a hostile remote says: it advertises ``refs``
+    (``(name, hex id)``, any bytes) and answers every fetch with ``pack``, whatever was asked.
+
+    Protocol v0 without side-band or multi-ack, which every client speaks; yields
+    the URL ``git://127.0.0.1:PORT/hostile.git``."""
+    listener = socket.socket()
+    listener.bind((_HOST, 0))
+    listener.listen()
+    listener.settimeout(0.1)
+    port = listener.getsockname()[1]
+    stopped = threading.Event()
+
+    def serve_one(conn: socket.socket) -> None:
+        with conn:
+            try:
+                _read_pkt_line(conn)  # git-upload-pack /path\0host=...
+                advertised = b""
+                for index, (name, sha) in enumerate(refs):
+                    caps = b"\0ofs-delta agent=hostile/1" if index == 0 else b""
+                    advertised += _pkt_line(sha + b" " + name + caps + b"\n")
+                conn.sendall(advertised + _pkt_line(None))
+                while True:
+                    line = _read_pkt_line(conn)
+                    if line is not None and line.strip() == b"done":
+                        break
+                conn.sendall(_pkt_line(b"NAK\n") + pack)
+            except (ConnectionError, ValueError, OSError):
+                return  # the client only listed refs, or gave up
+
+    def accept() -> None:
+        while not stopped.is_set():
+            try:
+                conn, _ = listener.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            conn.settimeout(30)
+            threading.Thread(target=serve_one, args=(conn,), daemon=True).start()
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    try:
+        yield f"git://{_HOST}:{port}/hostile.git"
+    finally:
+        stopped.set()
+        thread.join(timeout=5)
+        listener.close()

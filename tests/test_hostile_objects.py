@@ -209,3 +209,36 @@ def test_an_object_that_inflates_to_gigabytes_is_refused_before_it_is_inflated(
     )
     assert run.returncode == 0, run.stderr
     assert "refused:" in run.stdout and f"more than the {MAX_OBJECT_BYTES}" in run.stdout
+
+
+HIDDEN = "\x1b[1A\x1b[2K\u202e"
+CONTROLS = "\x1b\u202e\r"
+
+
+def test_control_characters_in_stored_text_are_escaped_in_everything_the_cli_prints(
+    tmp_path: Path, user_module: ModuleWriter, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A line of source or a commit message can carry terminal escapes that erase or reorder
+    what a reviewer sees: the CLI shows each such character as a visible escape."""
+    evil = 'class Model:\n    def predict(self):\n        return "' + HIDDEN + 'harmless"\n'
+    pcm = PetClassManager(tmp_path / "store")
+    first = pcm.push(user_module(HARMLESS).Model)
+    second = pcm.push(user_module(evil).Model)
+    store = tmp_path / "store"
+    parent = git(store, "rev-parse", "Model").stdout.strip()
+    message = f"release{HIDDEN}\r\n"
+    git(
+        store,
+        "update-ref",
+        "refs/heads/Model",
+        git(store, "commit-tree", second, "-p", parent, "-m", message).stdout.strip(),
+    )
+    for command in (["show", "Model"], ["log", "Model"], ["diff", "Model", first], ["ls"]):
+        assert cli(["--store", str(store), *command]) == 0, command
+        out = capsys.readouterr().out
+        assert not any(char in out for char in CONTROLS), (command, out)
+        if command[0] != "ls":
+            assert "\\x1b[1A\\x1b[2K\\u202e" in out, command
+    assert cli(["--store", str(store), "show", f"Model@nope{HIDDEN}"]) == 1
+    err = capsys.readouterr().err
+    assert "nope\\x1b[1A" in err and not any(char in err for char in CONTROLS)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from gitpet import IntegrityError, PetClassManager, PetFactory
+from gitpet import IntegrityError, PetClassManager, PetFactory, RemoteRejectedError
 from tests.conftest import ModuleWriter, bare_repo, git
 
 HARMLESS = """
@@ -63,7 +63,13 @@ def test_a_tree_with_two_class_pkl_entries_is_refused_by_the_loader_as_by_verify
 
     reader = PetClassManager(tmp_path / "reader")
     reader.store.add_remote("team", str(remote), trusted=True)
-    reader.store.fetch("team")
+    # A gitpet fetch refuses it (tests/test_hostile_fetch.py: what a fetch brings is checked) ...
+    with pytest.raises(RemoteRejectedError, match="duplicate entry"):
+        reader.store.fetch("team")
+    assert git(reader.store.path, "for-each-ref").stdout == ""
+    # ... but plain git fetches it without a check, and then the loader must refuse it as verify does.
+    git(reader.store.path, "fetch", "-q", str(remote), "refs/heads/Model:refs/heads/Model")
+    reader.store.trust("Model")
     with pytest.raises(IntegrityError, match=r"duplicate entry b'class\.pkl'"):
         reader.pull("Model")
     with pytest.raises(IntegrityError, match="duplicate entry"):

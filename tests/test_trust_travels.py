@@ -19,6 +19,7 @@ from gitpet import (
     PetFactory,
     RemoteRejectedError,
     TrustPolicy,
+    UntrustedVersionError,
     UnvouchedPushError,
 )
 from gitpet._cli import main as cli
@@ -199,3 +200,33 @@ def test_a_remote_that_is_not_trusted_cannot_bring_back_an_older_snapshot(
     with pytest.raises(RemoteRejectedError, match="older snapshot"):
         bob.fetch(str(mirror))
     assert bob.pipeline("train").read().id == newest != old.id
+
+
+def test_trusting_a_pipeline_vouches_only_for_what_its_pipeline_json_uses(
+    tmp_path: Path, user_module: ModuleWriter, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A remote adds Evil's version to a snapshot's classes/ by hand, unnamed by pipeline.json:
+    trusting the pipeline (one snapshot or all) vouches for Tool only, so Evil never runs."""
+    remote = _malicious_remote(tmp_path, tmp_path / "pwned")
+    alice = PetClassManager(tmp_path / "alice")
+    tool = alice.push(user_module(TOOL.format(n=1)).Tool)
+    alice.store.pipeline("p").save({"clazz": "Tool", "version_hash": tool, "params": {}})
+    alice.store.push(str(remote), pipelines=["p"], names=["Tool"])
+    evil = git(remote, "rev-parse", "Evil^{tree}").stdout.strip()
+    dump = git(remote, "rev-parse", "pipelines/p:pipeline.json").stdout.strip()
+    classes = git(
+        remote, "mktree", input=f"040000 tree {evil}\tEvil\n040000 tree {tool}\tTool\n"
+    ).stdout.strip()
+    root = git(remote, "mktree", input=f"040000 tree {classes}\tclasses\n100644 blob {dump}\tpipeline.json\n")
+    commit = git(remote, "commit-tree", root.stdout.strip(), "-p", "pipelines/p", "-m", "p: same").stdout
+    git(remote, "update-ref", "refs/heads/pipelines/p", commit.strip())
+
+    victim = PetClassManager(tmp_path / "victim")
+    victim.store.fetch(str(remote))
+    assert victim.store.pipeline("p").trust("~0") == [tool]
+    assert cli(["--store", str(victim.store.path), "pipeline", "trust", "p"]) == 0
+    assert capsys.readouterr().out == f"trusted {tool}\n"
+    assert victim.store.is_trusted(tool) and not victim.store.is_trusted(evil)
+    with pytest.raises(UntrustedVersionError):
+        PetFactory(victim)["Evil"]
+    assert not (tmp_path / "pwned").exists()
