@@ -19,9 +19,10 @@ test: $(STAMP)
 
 # Longer runs of the concurrency, crash and gc tests (not part of `make test`).
 stress: $(STAMP)
-	GITPET_STRESS_WRITERS=8 GITPET_STRESS_PUSHES=250 GITPET_STRESS_CRASH_ROUNDS=60 GITPET_STRESS_REMOTE_PUSHES=50 \
+	GITPET_STRESS_WRITERS=8 GITPET_STRESS_PUSHES=250 GITPET_STRESS_CRASH_ROUNDS=60 GITPET_STRESS_REMOTE_PUSHES=50 GITPET_STRESS_BIG_CLASS_MB=600 GITPET_STRESS_KILL_ROUNDS=60 \
 		$(PY) -m pytest -q -p no:cacheprovider tests/test_concurrency.py tests/test_gc.py \
-		tests/test_remote.py::test_pushers_that_keep_racing_each_other_all_land
+		tests/test_remote.py::test_pushers_that_keep_racing_each_other_all_land \
+		tests/test_faults.py::test_any_class_gitpet_writes_it_can_verify_pack_push_and_fetch tests/test_kills.py
 
 # Store size before and after gc for a store of 1000 versions.
 gc-size: $(STAMP)

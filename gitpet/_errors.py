@@ -27,6 +27,7 @@ __all__ = [
     "PipelineNotFoundError",
     "SnapshotNotFoundError",
     "StoreBusyError",
+    "StoreWriteError",
     "RemoteError",
     "RemoteRejectedError",
     "TagExistsError",
@@ -342,6 +343,44 @@ class StoreBusyError(GitpetError, TimeoutError):
             f"{what} stayed locked for {waited:.1f}s by {where}; a writer is still working, or one "
             "that took no gitpet lock (git) crashed: if no process is writing, remove the lock file"
         )
+
+
+class StoreWriteError(GitpetError, OSError):
+    """The store could not be written: the disk is full, the store is read-only, or access is denied.
+
+    What was being written is not half there: objects are written to
+    temporary files and renamed, a ref moves by one rename, a line of the
+    trust list is whole or ignored. Free space (or fix the permissions) and
+    run the same operation again. ``errno``, ``strerror`` and ``filename``
+    are those of the underlying error.
+
+    Examples:
+        >>> import errno
+        >>> full = OSError(errno.ENOSPC, "No space left on device", "/data/store/x")
+        >>> err = StoreWriteError("/data/store", full)
+        >>> print(err)  # doctest: +NORMALIZE_WHITESPACE
+        cannot write to store /data/store: No space left on device (/data/store/x); nothing was half-written:
+        free space or fix permissions, then run it again
+        >>> isinstance(err, OSError), err.errno == errno.ENOSPC
+        (True, True)
+    """
+
+    def __init__(self, store: str, cause: OSError) -> None:
+        shown = cause.strerror or str(cause)
+        where = f" ({cause.filename})" if cause.filename else ""
+        self._message = (
+            f"cannot write to store {store}: {shown}{where}; nothing was half-written: "
+            "free space or fix permissions, then run it again"
+        )
+        GitpetError.__init__(self, self._message)
+        self.store = store
+        self.errno = cause.errno
+        self.strerror = cause.strerror
+        self.filename = cause.filename
+
+    def __str__(self) -> str:
+        # OSError would print "[Errno N] ...": say what happened to the store instead.
+        return self._message
 
 
 class InvalidDumpError(GitpetError, ValueError):

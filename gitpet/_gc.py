@@ -46,7 +46,7 @@ from gitpet._dulwich_private import (
 )
 from gitpet._errors import IntegrityError, StoreBusyError
 from gitpet._integrity import READ_ERRORS, content_id, read_object
-from gitpet._locks import remove_if_stale
+from gitpet._locks import FetchLock, remove_if_stale
 from gitpet._objwrite import write_pack
 from gitpet._verify import leftover_files
 
@@ -354,21 +354,31 @@ def _remove_packs(
 
 
 def _remove_leftovers(gitdir: Path, grace: float, stale_lock_after: float) -> tuple[str, ...]:
-    """Lock files whose writer is gone, and temporary files older than ``grace``."""
+    """Lock files whose writer is gone, temporary files older than ``grace``, and what a killed
+    fetch left in quarantine (only while no fetch runs: a running one's files may be old)."""
     removed = []
     now = time.time()
-    for path in leftover_files(gitdir):
-        if path.name.endswith(".lock"):
-            gone = remove_if_stale(path, stale_lock_after, writers_excluded=True)
-        else:
-            gone = _age(str(path), now) >= grace and bool(_unlink(str(path)))
-        if gone:
-            removed.append(str(path.relative_to(gitdir)))
-    # A fetch's quarantine whose files are gone: only empty directories are removed.
-    for directory in sorted(gitdir.glob("objects/incoming-*/**/"), key=lambda p: len(p.parts), reverse=True):
-        with contextlib.suppress(OSError):
-            directory.rmdir()
+    with FetchLock(gitdir).held_if_free() as no_fetch_running:
+        for path in leftover_files(gitdir):
+            if path.name.endswith(".lock"):
+                gone = remove_if_stale(path, stale_lock_after, writers_excluded=True)
+            elif _in_quarantine(gitdir, path):
+                gone = no_fetch_running and bool(_unlink(str(path)))
+            else:
+                gone = _age(str(path), now) >= grace and bool(_unlink(str(path)))
+            if gone:
+                removed.append(str(path.relative_to(gitdir)))
+        if no_fetch_running:
+            quarantines = gitdir.glob("objects/incoming-*/**/")
+            for directory in sorted(quarantines, key=lambda p: len(p.parts), reverse=True):
+                with contextlib.suppress(OSError):
+                    directory.rmdir()
     return tuple(removed)
+
+
+def _in_quarantine(gitdir: Path, path: Path) -> bool:
+    parts = path.relative_to(gitdir).parts
+    return len(parts) > 2 and parts[0] == "objects" and parts[1].startswith("incoming-")
 
 
 def _unlink(path: str) -> int:

@@ -34,7 +34,7 @@ from dulwich.objects import Commit, ObjectID, ShaFile, Tag, Tree
 from dulwich.pack import Pack
 
 from gitpet._dulwich_private import pack_basename, refresh_packs
-from gitpet._errors import IntegrityError
+from gitpet._errors import IntegrityError, StoreWriteError
 from gitpet._integrity import find_object
 from gitpet._names import TAG_REF_PREFIX
 from gitpet._packcheck import check_pack
@@ -64,7 +64,11 @@ class Quarantine:
 
     def write(self, data: bytes) -> int:
         """Receive pack bytes as the remote sends them."""
-        return self._received.write(data)
+        try:
+            return self._received.write(data)
+        except OSError as err:
+            # Our disk, not the remote: say so (the fetch's remote errors would blame the connection).
+            raise StoreWriteError(os.path.dirname(os.path.abspath(self._store.path)), err) from err
 
     def unpack(self) -> None:
         """Check the received pack's bounds, then index it (resolving every delta) in quarantine.

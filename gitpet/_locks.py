@@ -141,6 +141,23 @@ class FetchLock:
         finally:
             os.close(fd)  # also releases the flock
 
+    @contextlib.contextmanager
+    def held_if_free(self) -> Iterator[bool]:
+        """Be the only fetcher while the block runs if no fetch is running now (yields True),
+        else run the block at once without it (yields False)."""
+        # Created if missing and always locked: a fetch starting meanwhile must wait for us.
+        self._path.parent.mkdir(exist_ok=True)
+        fd = os.open(self._path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                yield False
+            else:
+                yield True
+        finally:
+            os.close(fd)
+
     def wait(self) -> None:
         """Return once no fetch that started before this call is still running."""
         if not self._path.exists():

@@ -32,7 +32,7 @@ MAX_DELTA_DEPTH = 1000
 
 _OFS_DELTA, _REF_DELTA = 6, 7
 _KINDS = {1, 2, 3, 4, _OFS_DELTA, _REF_DELTA}
-_CHUNK = 1 << 16
+_INPUT_CHUNK = 1 << 14
 _TRAILER = 20
 
 
@@ -140,21 +140,18 @@ def _inflate(
     while not stream.eof:
         if fed >= end:
             raise ValueError(f"{where} is cut short")
-        chunk = data[fed : min(fed + _CHUNK, end)]
+        chunk = data[fed : min(fed + _INPUT_CHUNK, end)]
         fed += len(chunk)
         try:
-            out = stream.decompress(chunk, _CHUNK)
-            while True:
-                produced += len(out)
-                if keep_head and len(head) < 32:
-                    head += out[: 32 - len(head)]
-                if produced > size:
-                    raise ValueError(f"{where} inflates beyond the {size} bytes it claims")
-                if not stream.unconsumed_tail:
-                    break
-                out = stream.decompress(stream.unconsumed_tail, _CHUNK)
+            # deflate inflates at most ~1032:1, so one input chunk makes at most ~17 MB
+            out = stream.decompress(chunk)
         except zlib.error as err:
             raise ValueError(f"{where} is not valid zlib data: {err}") from None
+        produced += len(out)
+        if keep_head and len(head) < 32:
+            head += out[: 32 - len(head)]
+        if produced > size:
+            raise ValueError(f"{where} inflates beyond the {size} bytes it claims")
     if produced != size:
         raise ValueError(f"{where} inflates to {produced} bytes, not the {size} it claims")
     return head, fed - len(stream.unused_data)

@@ -46,6 +46,7 @@ from gitpet._snapshots import (
     used_pin_set,
 )
 from gitpet._textdiff import unified_diff
+from gitpet._writefaults import writes_store
 
 if TYPE_CHECKING:
     from gitpet._store import GitStore
@@ -211,6 +212,7 @@ class PipelineHistory:
 
     # -- writing -------------------------------------------------------------
 
+    @writes_store("store.path")
     def save(self, dump: Mapping[str, Any], message: str | None = None) -> PushResult:
         """Save ``dump`` as the newest snapshot; a no-op if it equals the newest one.
 
@@ -276,6 +278,7 @@ class PipelineHistory:
         )
         return PushResult(self._name, snapshot_id, sha.decode("ascii"), created)
 
+    @writes_store("store.path")
     def tag(self, tag: str, version: str | None = None, *, force: bool = False) -> str:
         """Name a snapshot (default: the newest) ``tag`` (``refs/tags/pipelines/<name>/<tag>``).
 
@@ -301,6 +304,7 @@ class PipelineHistory:
             "pipeline",
         )
 
+    @writes_store("store.path")
     def trust(self, version: str | None = None) -> list[str]:
         """Vouch for the class versions one snapshot pins and uses (``version=None``: every snapshot's).
 

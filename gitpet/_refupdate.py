@@ -67,7 +67,9 @@ def swap_ref(refs: RefsContainer, ref: bytes, old: bytes | None, new: bytes, *, 
         try:
             current = _current(refs, ref, path)
             if current == old:
-                os.write(fd, new + b"\n")
+                content = memoryview(new + b"\n")
+                while content:  # a short write (a full disk) raises on the next call
+                    content = content[os.write(fd, content) :]
                 if fsync:
                     os.fsync(fd)
                 moved = True

@@ -26,7 +26,7 @@ from dulwich.client import (
 )
 from dulwich.errors import GitProtocolError, NotGitRepository
 
-from gitpet._errors import RemoteError
+from gitpet._errors import GitpetError, RemoteError
 
 __all__ = [
     "DEFAULT_RETRY_FOR",
@@ -182,8 +182,8 @@ def remote_errors(location: str) -> Iterator[None]:
     where = describe_location(location)
     try:
         yield
-    except RemoteError:
-        raise  # already says what went wrong (and is itself a ConnectionError)
+    except GitpetError:
+        raise  # already says what went wrong (RemoteError is a ConnectionError, StoreWriteError an OSError)
     except NotGitRepository as err:
         raise RemoteError(where, "no git repository there" + (f" ({err})" if str(err) else "")) from err
     except (HTTPUnauthorized, HTTPProxyUnauthorized) as err:

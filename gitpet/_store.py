@@ -71,6 +71,7 @@ from gitpet._ownership import claim_store, mark_store
 from gitpet._records import PushResult, VersionInfo
 from gitpet._refupdate import read_ref, swap_ref
 from gitpet._trust import TrustList
+from gitpet._writefaults import writes_store
 
 if TYPE_CHECKING:
     # Imported where used: sharing, gc, verify, pipelines and signing are not
@@ -90,6 +91,10 @@ DEFAULT_STORE_DIR = ".gitpet"
 # multiply the packs every later read must search (measured: 0.33 ms/version
 # loose, 1.3 ms/version as one pack each, 0.2 ms/version in one big pack).
 _PACK_THRESHOLD = 64
+# An object larger than this is written into a pack, never loose: dulwich refuses to read
+# a loose object over 512 MiB (git's core.bigFileThreshold), so gc, verify and push could
+# not read back a large class gitpet had written.
+LARGEST_LOOSE_BYTES = 64 * 1024 * 1024
 _VERSION_ENTRIES = frozenset({SOURCE, CLASS_PICKLE, META})
 _TRUSTED_KEY = b"gitpettrusted"
 _VERSION_CACHE_BYTES = 64 * 1024 * 1024
@@ -635,6 +640,7 @@ class GitStore:
             return VerifyReport()
         return verify_repository(repo, self._path)
 
+    @writes_store("path")
     def gc(self, prune_older_than: float = 3600.0) -> GcReport:
         """Pack every reachable object into one pack (older versions as deltas) and prune old garbage.
 
@@ -686,6 +692,7 @@ class GitStore:
         """
         self._fetching.wait()
 
+    @writes_store("path")
     def trust(self, name: str, version: str | None = None) -> list[str]:
         """Vouch for a version of ``name`` after review, or (``version=None``) its whole history.
 
@@ -795,6 +802,7 @@ class GitStore:
             log.warning("gitpet: ignoring tag %s: it names no version", ref.decode("utf-8", "replace"))
         return tree
 
+    @writes_store("path")
     def tag(self, name: str, tag: str, version: str | None = None, *, force: bool = False) -> str:
         """Name a version of ``name`` (default: its latest) ``tag``; return its id.
 
@@ -857,6 +865,7 @@ class GitStore:
         repo = self._repo()
         return _remotes_in(repo.get_config()) if repo is not None else {}
 
+    @writes_store("path")
     def add_remote(self, name: str, url: str, *, trusted: bool = False) -> None:
         """Configure remote ``name`` (``git remote -v`` shows it too); local paths become absolute.
 
@@ -893,6 +902,7 @@ class GitStore:
 
         self._retry_while_locked("config", write)
 
+    @writes_store("path")
     def trust_remote(self, name: str, trusted: bool = True) -> None:
         """Mark configured remote ``name`` trusted (or not) for versions fetched from now on.
 
@@ -936,6 +946,7 @@ class GitStore:
                 continue
         return False
 
+    @writes_store("path")
     def remove_remote(self, name: str) -> None:
         """Forget remote ``name`` (nothing on the remote changes).
 
@@ -979,6 +990,7 @@ class GitStore:
             remote, "no remote of that name is configured (add one with add_remote / gitpet remote add)"
         )
 
+    @writes_store("path")
     def push(
         self,
         remote: str,
@@ -1029,6 +1041,7 @@ class GitStore:
             retry_for=retry_for,
         )
 
+    @writes_store("path")
     def fetch(
         self,
         remote: str,
@@ -1081,6 +1094,7 @@ class GitStore:
 
     # -- writing -----------------------------------------------------------
 
+    @writes_store("path")
     def init(self) -> bool:
         """Create the bare repository now; False if it already existed.
 
@@ -1092,6 +1106,7 @@ class GitStore:
         self._writable_repo()
         return not existed
 
+    @writes_store("path")
     def write_versions(self, items: Sequence[tuple[str, VersionTree]]) -> list[PushResult]:
         """Make each ``(name, version)`` the latest version of ``name``.
 
@@ -1142,6 +1157,7 @@ class GitStore:
             for name, version, parent, commit in planned
         ]
 
+    @writes_store("path")
     def rollback(self, name: str, version: str) -> PushResult:
         """Make an older version the latest again, as a new commit on top.
 
@@ -1286,7 +1302,8 @@ class GitStore:
         return self._retry_while_locked(ref.decode("utf-8"), attempt)
 
     def _pack_batch(self, repo: Repo, objects: Sequence[ShaFile]) -> _Written:
-        """Write a large batch as one pack; a small one is left to :meth:`_ensure_stored`.
+        """Write a large batch (or one holding a large object) as one pack; a small one is left
+        to :meth:`_ensure_stored`.
 
         Objects already stored loose are not packed again, but their mtime is
         refreshed (as git does), under the shared writers lock: gc prunes only
@@ -1294,7 +1311,7 @@ class GitStore:
         """
         store = repo.object_store
         written = _Written()
-        if len(objects) < _PACK_THRESHOLD:
+        if len(objects) < _PACK_THRESHOLD and all(obj.raw_length() <= LARGEST_LOOSE_BYTES for obj in objects):
             return written
 
         def write() -> None:

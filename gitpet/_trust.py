@@ -19,6 +19,7 @@ key in an allowed-signers file, or allow it explicitly.
 from __future__ import annotations
 
 import os
+import re
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -32,7 +33,7 @@ __all__ = ["TRUSTED_FILE", "TrustList", "TrustPolicy"]
 
 TRUSTED_FILE = f"{GITPET_DIR}/trusted"
 UntrustedMode = Literal["refuse", "signed", "allow"]
-_ID_LINE = 41  # 40 hex and a newline
+_ID_LINE = re.compile(rb"^[0-9a-f]{40}$", re.MULTILINE)
 
 
 @dataclass(frozen=True)
@@ -95,9 +96,12 @@ class TrustPolicy:
 
 
 class TrustList:
-    """The version ids this machine vouches for: an append-only file in the store.
+    """The version ids this machine vouches for: an append-only file of lines in the store.
 
-    Appends are single ``write`` calls of whole lines with ``O_APPEND``, so
+    A line counts only when it is whole (40 hex characters and a newline), so a
+    write cut short (a full disk, a killed process) costs at most the ids it
+    was writing, never the ones around it: the next append first ends such a
+    torn line. Appends are whole lines written with ``O_APPEND``, so
     concurrent writers never interleave; the file is re-read only when it grew.
     """
 
@@ -123,12 +127,15 @@ class TrustList:
                 data = handle.read()
         except FileNotFoundError:
             return
-        whole = len(data) - len(data) % _ID_LINE
-        self._ids.update(data[:whole].splitlines())
+        whole = data.rfind(b"\n") + 1  # a line still being written is read next time
+        self._ids.update(_ID_LINE.findall(data, 0, whole))
         self._read_upto += whole
 
     def add(self, version_ids: Iterable[str]) -> None:
-        """Vouch for ``version_ids`` (already known ones are not written again)."""
+        """Vouch for ``version_ids`` (already known ones are not written again).
+
+        Raises OSError (the store's writer turns it into :class:`StoreWriteError`) when
+        the file cannot be written; the ids written whole before that count."""
         # Not re-reading the file first: an id another process also appended
         # is only a duplicate line, which reading ignores.
         with self._lock:
@@ -136,14 +143,19 @@ class TrustList:
         if not new:
             return
         data = "".join(f"{v}\n" for v in new).encode("ascii")
-        flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC
+        flags = os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC
         try:
             fd = os.open(self._path, flags, 0o644)
         except FileNotFoundError:
             self._path.parent.mkdir(exist_ok=True)
             fd = os.open(self._path, flags, 0o644)
         try:
-            os.write(fd, data)
+            size = os.fstat(fd).st_size
+            if size and os.pread(fd, 1, size - 1) != b"\n":
+                data = b"\n" + data  # end the line a failed write left torn
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
         finally:
             os.close(fd)
         with self._lock:

@@ -11,6 +11,7 @@ every pack passes its own checksums. Files an interrupted writer left behind
 
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -275,9 +276,10 @@ def leftover_files(gitdir: Path, older_than: float = 0.0) -> list[Path]:
     """
     now = time.time()
     objects = gitdir / "objects"
-    candidates = [*gitdir.glob("**/*.lock"), *objects.glob("tmp_*"), *objects.glob("pack/tmp*")]
+    candidates = [*_walk_files(gitdir, ".lock"), *objects.glob("tmp_*"), *objects.glob("pack/tmp*")]
     candidates += objects.glob("??/tmp_obj_*")
-    candidates += objects.glob("incoming-*/**/*")
+    for quarantine in objects.glob("incoming-*"):
+        candidates += _walk_files(quarantine)
     candidates += [pack for pack in objects.glob("pack/*.pack") if not pack.with_suffix(".idx").exists()]
     found = []
     for path in set(candidates):
@@ -287,6 +289,17 @@ def leftover_files(gitdir: Path, older_than: float = 0.0) -> list[Path]:
         except FileNotFoundError:
             continue
     return sorted(found)
+
+
+def _walk_files(top: Path, suffix: str = "") -> list[Path]:
+    # os.walk, not glob("**"): a fetch may remove its quarantine while we look; walk skips
+    # what vanished where glob raises.
+    return [
+        Path(directory, name)
+        for directory, _subdirectories, files in os.walk(top)
+        for name in files
+        if name.endswith(suffix)
+    ]
 
 
 def verify_repository(repo: Repo, gitdir: Path) -> VerifyReport:

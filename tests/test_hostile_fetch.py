@@ -315,16 +315,18 @@ def test_a_hostile_server_advertising_any_bytes_as_ref_names_breaks_nothing(
     assert store.names() == []
 
 
-def test_gc_removes_what_a_killed_fetch_left_in_quarantine(tmp_path: Path) -> None:
+def test_gc_removes_what_a_killed_fetch_left_in_quarantine_but_never_a_running_ones(tmp_path: Path) -> None:
+    from gitpet._locks import FetchLock
+
     store = GitStore(tmp_path / "store")
     store.init()
-    dead, running = store.path / "objects" / "incoming-dead", store.path / "objects" / "incoming-running"
-    for quarantine in (dead, running):
-        (quarantine / "pack").mkdir(parents=True)
-        for name in ("received.pack", "pack/tmp_pack_x", "info"):
-            (quarantine / name).write_bytes(b"partial")
-    for path in (dead / "received.pack", dead / "pack" / "tmp_pack_x", dead / "info"):
-        os.utime(path, (1, 1))
-    store.gc(prune_older_than=60)
-    assert not dead.exists()
-    assert sorted(p.name for p in running.rglob("*")) == ["info", "pack", "received.pack", "tmp_pack_x"]
+    quarantine = store.path / "objects" / "incoming-dead"
+    (quarantine / "pack").mkdir(parents=True)
+    for name in ("received.pack", "pack/tmp_pack_x", "info"):
+        (quarantine / name).write_bytes(b"partial")
+        os.utime(quarantine / name, (1, 1))  # old: age is no sign of a dead fetch, the lock is
+    with FetchLock(store.path).held():  # a fetch is running (this one's files may be old too)
+        store.gc(prune_older_than=0)
+    assert sorted(p.name for p in quarantine.rglob("*")) == ["info", "pack", "received.pack", "tmp_pack_x"]
+    store.gc(prune_older_than=3600)  # no fetch running: whatever a quarantine holds is left from a kill
+    assert not quarantine.exists()

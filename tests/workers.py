@@ -136,7 +136,28 @@ def load_lazily(store: str, remote: str, names: str, go_file: str) -> None:
         print("loaded", name, factory[name]().value(), flush=True)  # type: ignore[attr-defined]
 
 
+def collect(store: str, prune_older_than: str, go_file: str = "-") -> None:
+    """Run gc in a loop (pruning garbage older than ``prune_older_than`` s) until killed or,
+    with a ``go_file`` that is a stop file, until it exists; print a line after each."""
+    gitstore = GitStore(store, stale_lock_after=float(os.environ.get(STALE_AFTER_ENV, "10")))
+    while go_file == "-" or not Path(go_file).exists():
+        report = gitstore.gc(prune_older_than=float(prune_older_than))
+        print("collected", report.pruned, flush=True)
+
+
+def fetch_loop(store: str, remote: str, stop_file: str) -> None:
+    """Fetch everything from ``remote`` (trusted) in a loop until ``stop_file`` exists (or killed);
+    print a line after each fetch."""
+    gitstore = GitStore(store, stale_lock_after=float(os.environ.get(STALE_AFTER_ENV, "10")))
+    gitstore.init()
+    while not Path(stop_file).exists():
+        report = gitstore.fetch(remote, trusted=True)
+        print("fetched", len(report.changed), flush=True)
+
+
 COMMANDS = {
+    "collect": collect,
+    "fetch-loop": fetch_loop,
     "load-lazily": load_lazily,
     "push-versions": push_versions,
     "push-batches": push_batches,
