@@ -676,8 +676,13 @@ class _TerminalSafe(io.TextIOBase):
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    with redirect_stdout(_TerminalSafe(sys.stdout)), redirect_stderr(_TerminalSafe(sys.stderr)):
-        return _main(argv)
+    out, err = _TerminalSafe(sys.stdout), _TerminalSafe(sys.stderr)
+    try:
+        with redirect_stdout(out), redirect_stderr(err):
+            return _main(argv)
+    finally:
+        out.flush()
+        err.flush()
 
 
 def _main(argv: Sequence[str] | None) -> int:

@@ -22,6 +22,7 @@ __all__ = [
     "UnsupportedClassError",
     "VersionNotFoundError",
     "WrongClassVersionError",
+    "InvalidArgumentError",
     "InvalidDumpError",
     "MissingDependencyError",
     "PipelineNotFoundError",
@@ -66,6 +67,29 @@ class InvalidNameError(GitpetError, ValueError):
         self.reason = reason
         self.kind = kind
         super().__init__(f"invalid {kind} name {name!r}: {reason}")
+
+
+class InvalidArgumentError(GitpetError, TypeError, ValueError):
+    """An argument has a type or a value gitpet cannot use (``None`` where a name is needed,
+    a negative number of seconds, a path with a NUL byte). A ``TypeError`` and a
+    ``ValueError`` both, so code catching either keeps working.
+
+    Examples:
+        >>> err = InvalidArgumentError("limit", -1, "must be None or an int >= 0")
+        >>> print(err)
+        invalid limit -1: must be None or an int >= 0
+        >>> isinstance(err, TypeError) and isinstance(err, ValueError)
+        True
+    """
+
+    def __init__(self, what: str, value: object, detail: str) -> None:
+        self.what = what
+        self.value = value
+        self.detail = detail
+        shown = repr(value)
+        if len(shown) > 200:
+            shown = shown[:100] + f"... ({len(shown)} characters)"
+        super().__init__(f"invalid {what} {shown}: {detail}")
 
 
 class UnsupportedClassError(GitpetError, TypeError):

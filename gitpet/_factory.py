@@ -46,6 +46,8 @@ class BaseFactory:
         self._foundry[name] = cls
 
     def __getitem__(self, name: str) -> type:
+        if not isinstance(name, str):
+            raise InvalidNameError(name, f"must be a str, not {type(name).__name__}")
         try:
             return self._foundry[name]
         except (KeyError, TypeError) as err:
@@ -74,7 +76,7 @@ class BaseFactory:
             return default
 
     def __contains__(self, name: object) -> bool:
-        return name in self._foundry
+        return isinstance(name, str) and name in self._foundry
 
     def __iter__(self) -> Iterator[str]:
         return iter(list(self._foundry))
@@ -178,6 +180,8 @@ class PetFactory(BaseFactory):
         self._version_control[name] = version
 
     def __getitem__(self, name: str) -> type:
+        if not isinstance(name, str):
+            raise InvalidNameError(name, f"must be a str, not {type(name).__name__}")
         if name in self._foundry:
             return self._foundry[name]
         fallback = self._fallback_factory.get(name) if self._fallback_factory is not None else None

@@ -7,12 +7,14 @@ import os
 import threading
 import time
 import weakref
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING
 
+from gitpet._args import check_seconds, check_text
 from gitpet._codec import ClassCodec, check_versionable
 from gitpet._errors import (
     ClassNotFoundError,
+    InvalidArgumentError,
     PipelineNotFoundError,
     RemoteRejectedError,
     SnapshotNotFoundError,
@@ -86,13 +88,15 @@ class PetClassManager:
         trust: TrustPolicy | None = None,
     ) -> None:
         self._store = store if isinstance(store, GitStore) else GitStore(store)
-        self._remote = remote
-        self._remote_miss_ttl = remote_miss_ttl
+        self._remote = check_text(remote, "remote", optional=True)
+        self._remote_miss_ttl = check_seconds(remote_miss_ttl, "remote_miss_ttl")
+        if policy is not None and not isinstance(policy, ModulePolicy):
+            raise InvalidArgumentError("policy", policy, "must be a ModulePolicy or None")
         self._remote_misses: dict[str, float] = {}
         self._codec = ClassCodec(policy)
         self._trust = trust if trust is not None else TrustPolicy.refuse()
         if not isinstance(self._trust, TrustPolicy):
-            raise TypeError(f"trust must be a TrustPolicy, not {type(trust).__name__}")
+            raise InvalidArgumentError("trust", trust, "must be a TrustPolicy or None")
         self._admitted: set[str] = set()
         self._lock = threading.Lock()
         self._encoded: weakref.WeakKeyDictionary[type, dict[str, tuple[_Fingerprint, VersionTree]]] = (
@@ -169,7 +173,13 @@ class PetClassManager:
             >>> [(r.name, r.created) for r in pcm.push_many([("Model", Model), ("Other", Other)])]
             [('Model', True), ('Other', True)]
         """
-        versions = [(name, self.encode(cls, name)) for name, cls in items]
+        if isinstance(items, (str, bytes, Mapping)) or not isinstance(items, Iterable):
+            raise InvalidArgumentError("items", items, "must be an iterable of (name, class) pairs")
+        pairs = list(items)
+        for item in pairs:
+            if not (isinstance(item, tuple) and len(item) == 2):
+                raise InvalidArgumentError("item", item, "must be a (name, class) pair")
+        versions = [(name, self.encode(cls, name)) for name, cls in pairs]
         return self._store.write_versions(versions)
 
     def pull(self, name: str, version: str | None = None) -> type:

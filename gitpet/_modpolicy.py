@@ -14,6 +14,8 @@ import sysconfig
 from collections.abc import Iterable
 from functools import lru_cache
 
+from gitpet._errors import InvalidArgumentError
+
 __all__ = ["ModulePolicy"]
 
 _ALWAYS_BY_REFERENCE = ("gitpet", "cloudpickle", "dulwich")
@@ -51,8 +53,8 @@ class ModulePolicy:
     """
 
     def __init__(self, by_value: Iterable[str] = (), by_reference: Iterable[str] = ()) -> None:
-        self._by_value = tuple(by_value)
-        self._by_reference = tuple(by_reference) + _ALWAYS_BY_REFERENCE
+        self._by_value = _module_names(by_value, "by_value")
+        self._by_reference = _module_names(by_reference, "by_reference") + _ALWAYS_BY_REFERENCE
         self._installed = _installed_roots()
         self.is_by_value = lru_cache(maxsize=4096)(self._decide)
 
@@ -76,3 +78,15 @@ class ModulePolicy:
             return module_name == "__main__" or spec is None
         real = os.path.realpath(filename)
         return not real.startswith(self._installed)
+
+
+def _module_names(names: object, what: str) -> tuple[str, ...]:
+    """Module names (or prefixes) given as an iterable of str; a lone str is a mistake
+    (it would be read as its letters)."""
+    if isinstance(names, str) or not isinstance(names, Iterable):
+        raise InvalidArgumentError(what, names, "must be an iterable of module names (a list of str)")
+    found = tuple(names)
+    for name in found:
+        if not isinstance(name, str) or not name or "\0" in name:
+            raise InvalidArgumentError(what, name, "a module name is a non-empty str")
+    return found

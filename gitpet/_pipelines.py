@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from dulwich.objects import Commit
 from dulwich.repo import Repo
 
+from gitpet._args import check_bool, check_limit, check_text
 from gitpet._dumps import dump_json, normalize_dump
 from gitpet._errors import (
     ClassNotFoundError,
@@ -227,6 +228,7 @@ class PipelineHistory:
             >>> first.created, history.save(dump).created, history.save(dump).id == first.id
             (True, False, True)
         """
+        check_text(message, "message", optional=True)
         if message is not None and not isinstance(message, str):
             raise TypeError(f"message must be a str or None, not {type(message).__name__}")
         store = self._store
@@ -291,6 +293,7 @@ class PipelineHistory:
             >>> history.tag("production") == saved.id, history.read("production").id == saved.id
             (True, True)
         """
+        check_bool(force, "force")
         check_tag_name(tag)
         repo, commit = self._find(version)
         return self._store._set_tag(
@@ -342,6 +345,7 @@ class PipelineHistory:
             >>> [(info.id == saved.id, info.message.splitlines()[0]) for info in history.snapshots()]
             [(True, 'train: first')]
         """
+        limit = check_limit(limit)
         repo, tip = self._tip()
         history: list[SnapshotInfo] = []
         for commit in first_parent_chain(repo.object_store, tip):

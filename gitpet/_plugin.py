@@ -7,7 +7,7 @@ from typing import Any
 
 from gitpet._codec import loaded_version
 from gitpet._dumps import component, is_component
-from gitpet._errors import InvalidDumpError
+from gitpet._errors import InvalidArgumentError, InvalidDumpError
 from gitpet._factory import BaseFactory, PetFactory
 
 __all__ = ["BasePlugin", "dump_with_classes"]
@@ -75,6 +75,8 @@ class BasePlugin:
             >>> BasePlugin.build_from_dump(dump, factory).k
             4
         """
+        if not isinstance(factory, BaseFactory):
+            raise InvalidArgumentError("factory", factory, "must be a BaseFactory (or PetFactory)")
         return _build(dump, factory, "dump", set())
 
 

@@ -30,11 +30,13 @@ from dulwich.objects import Commit, ObjectID, ShaFile
 from dulwich.refs import Ref
 from dulwich.repo import Repo
 
+from gitpet._args import check_bool, check_limit, check_path, check_seconds, check_text
 from gitpet._dulwich_private import loose_object_path, refresh_packs, turn_off_reflog
 from gitpet._errors import (
     AmbiguousVersionError,
     ClassNotFoundError,
     IntegrityError,
+    InvalidArgumentError,
     InvalidNameError,
     NotAGitRepositoryError,
     NotAStoreError,
@@ -150,6 +152,22 @@ class _BoundedCache(dict[_K, _V]):
         return 1 if self._size is None else self._size(value)
 
 
+def _expanded(path: Path, what: str) -> Path:
+    try:
+        return path.expanduser().absolute()
+    except RuntimeError:  # "~user" for a user that does not exist
+        raise InvalidArgumentError(what, str(path), "names the home of an unknown user") from None
+
+
+def _check_items(items: object) -> None:
+    """``write_versions``'s argument: a sequence of ``(class name, VersionTree)``."""
+    if isinstance(items, (str, bytes)) or not isinstance(items, Sequence):
+        raise InvalidArgumentError("items", items, "must be a sequence of (name, VersionTree) pairs")
+    for item in items:
+        if not (isinstance(item, tuple) and len(item) == 2 and isinstance(item[1], VersionTree)):
+            raise InvalidArgumentError("item", item, "must be a (name, VersionTree) pair")
+
+
 def default_store_path() -> Path:
     """``$GITPET_STORE`` if set, else ``./.gitpet`` (resolved now)."""
     return Path(os.environ.get(STORE_ENV) or DEFAULT_STORE_DIR).absolute()
@@ -216,19 +234,23 @@ class GitStore:
         signing_key: str | os.PathLike[str] | None = None,
         fsync: bool = False,
     ) -> None:
+        if path is not None and not isinstance(path, (str, os.PathLike)):
+            raise InvalidArgumentError(
+                "store path", path, f"must be a str or a path, not {type(path).__name__}"
+            )
         self._path = Path(path).absolute() if path is not None else default_store_path()
         if "\0" in str(self._path):
             raise InvalidNameError(str(self._path), "contains a NUL byte", "store path")
         # Checked now, before anything is written; the environment's and git config's at first write.
         self._author: bytes | None = check_identity(author, "author") if author is not None else None
-        self._lock_timeout = lock_timeout
-        self._fsync = fsync
-        self._stale_lock_after = stale_lock_after
+        self._lock_timeout = check_seconds(lock_timeout, "lock_timeout")
+        self._fsync = check_bool(fsync, "fsync")
+        self._stale_lock_after = check_seconds(stale_lock_after, "stale_lock_after")
         self._writers = WriterLock(self._path)
         self._fetching = FetchLock(self._path)
         self._trusted = TrustList(self._path)
         key = signing_key if signing_key is not None else os.environ.get(SIGNING_KEY_ENV)
-        self._signing_key = Path(key).expanduser().absolute() if key else None
+        self._signing_key = _expanded(check_path(key, "signing_key"), "signing_key") if key else None
         self._signers: dict[tuple[bytes, Path], str | None] = {}
         self._repo_handle: Repo | None = None
         self._claimed = False  # checked that gitpet may write here (see _ownership)
@@ -554,6 +576,7 @@ class GitStore:
             >>> [info.id == version for info in store.versions("Model")]
             [True]
         """
+        limit = check_limit(limit)
         check_class_name(name)
         repo = self._repo()
         tip = self._read_ref(repo, class_ref(name)) if repo is not None else None
@@ -656,6 +679,7 @@ class GitStore:
             >>> report.reachable, store.verify().ok
             (5, True)
         """
+        prune_older_than = check_seconds(prune_older_than, "prune_older_than")
         from gitpet._gc import GcReport, StoreSize, collect_garbage
 
         if prune_older_than < 0:
@@ -677,6 +701,7 @@ class GitStore:
             >>> store.is_trusted(version)      # pushed from here: vouched for
             True
         """
+        check_text(version_id, "version id")
         return version_id in self._trusted
 
     def wait_for_fetches(self) -> None:
@@ -721,6 +746,7 @@ class GitStore:
             >>> store.signed_by("Model", version, signers) is None     # unsigned commits
             True
         """
+        allowed_signers = check_path(allowed_signers, "allowed_signers")
         version_id = self.resolve(name, version).encode("ascii")
         signers = Path(allowed_signers).absolute()
         repo = self._repo()
@@ -817,6 +843,7 @@ class GitStore:
             >>> store.resolve("Model", "champion") == version
             True
         """
+        check_bool(force, "force")
         check_class_name(name)
         check_tag_name(tag)
         version_id = self._resolve(name, version)[0]
@@ -877,7 +904,9 @@ class GitStore:
             >>> store.is_trusted_remote("team")
             True
         """
+        check_bool(trusted, "trusted")
         check_remote_name(name)
+        check_text(url, "url")
         if not isinstance(url, str) or not url.strip():
             raise InvalidNameError(url, "is empty", "remote URL")
         from gitpet._remote import describe_location, normalize_location
@@ -912,6 +941,7 @@ class GitStore:
             >>> store.is_trusted_remote("https://git.example.com/team/models.git")
             True
         """
+        check_bool(trusted, "trusted")
         check_remote_name(name)
         url = self.remotes().get(name)
         if url is None:
@@ -1027,10 +1057,11 @@ class GitStore:
             >>> [(u.ref, u.status) for u in store.push(str(remote.path)).updates]
             [('refs/heads/Model', 'created')]
         """
+        check_bool(force_tags, "force_tags")
+        check_bool(allow_unvouched, "allow_unvouched")
+        retry_for = check_seconds(retry_for, "retry_for")
         from gitpet import _sync
 
-        if retry_for < 0:
-            raise ValueError(f"retry_for must be >= 0 seconds, not {retry_for!r}")
         return _sync.push(
             self,
             remote,
@@ -1078,6 +1109,10 @@ class GitStore:
             >>> mine.latest_id("Model") == version
             True
         """
+        check_bool(force_tags, "force_tags")
+        check_bool(accept_rollbacks, "accept_rollbacks")
+        if trusted is not None:
+            check_bool(trusted, "trusted")
         if trusted is None:
             trusted = self.is_trusted_remote(remote)
         from gitpet import _sync
@@ -1121,6 +1156,7 @@ class GitStore:
             >>> result.created, result.id == tree.id
             (True, True)
         """
+        _check_items(items)
         for name, _version in items:
             check_class_name(name)
         if not items:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -25,6 +25,7 @@ from dulwich.repo import Repo
 from gitpet._carried import CarriedVersions
 from gitpet._errors import (
     ClassNotFoundError,
+    InvalidArgumentError,
     PipelineNotFoundError,
     RemoteError,
     RemoteRejectedError,
@@ -69,7 +70,11 @@ _FIRST_PAUSE, _LONGEST_PAUSE = 0.01, 1.0
 
 def _name_list(names: Sequence[str] | str) -> list[str]:
     # One class name alone is a common way to call push/fetch: accept it.
-    return [names] if isinstance(names, str) else list(names)
+    if isinstance(names, str):
+        return [names]
+    if isinstance(names, (bytes, Mapping)) or not isinstance(names, Iterable):
+        raise InvalidArgumentError("names", names, "must be a name or a list of names")
+    return list(names)
 
 
 def ref_selector(

@@ -26,7 +26,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from gitpet._errors import GitpetError
+from gitpet._args import check_path
+from gitpet._errors import GitpetError, InvalidArgumentError
 from gitpet._locks import GITPET_DIR
 
 __all__ = ["TRUSTED_FILE", "TrustList", "TrustPolicy"]
@@ -56,7 +57,12 @@ class TrustPolicy:
         if self.untrusted == "signed":
             if self.allowed_signers is None:
                 raise GitpetError("trust policy 'signed' needs an allowed-signers file")
-            if not Path(self.allowed_signers).is_file():
+            try:
+                found = Path(self.allowed_signers).is_file()
+            except (OSError, ValueError) as err:  # a name too long for the file system, a NUL
+                detail = f"cannot be read: {err}"
+                raise GitpetError(f"allowed-signers file {self.allowed_signers} {detail}") from err
+            if not found:
                 raise GitpetError(f"allowed-signers file {self.allowed_signers} does not exist")
 
     @classmethod
@@ -92,7 +98,13 @@ class TrustPolicy:
             >>> TrustPolicy.signed_by(signers).allowed_signers == signers
             True
         """
-        return cls("signed", Path(allowed_signers).expanduser().absolute())
+        path = check_path(allowed_signers, "allowed_signers")
+        try:
+            return cls("signed", path.expanduser().absolute())
+        except RuntimeError:  # "~user" for a user that does not exist
+            raise InvalidArgumentError(
+                "allowed_signers", allowed_signers, "names an unknown user's home"
+            ) from None
 
 
 class TrustList:
