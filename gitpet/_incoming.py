@@ -49,7 +49,7 @@ _TAG_CHAIN = 16
 class Quarantine:
     """One fetch's incoming objects, outside the store until :meth:`admit`."""
 
-    def __init__(self, store_objects: DiskObjectStore, directory: str) -> None:
+    def __init__(self, store_objects: DiskObjectStore, directory: str, *, fsync: bool = False) -> None:
         self._store = store_objects
         self._directory = directory
         os.mkdir(os.path.join(directory, "pack"))
@@ -57,6 +57,7 @@ class Quarantine:
         with open(os.path.join(directory, "info", "alternates"), "w", encoding="utf-8") as alternates:
             alternates.write(os.path.abspath(store_objects.path) + "\n")
         self._objects = DiskObjectStore(directory)
+        self._objects.fsync_object_files = fsync  # the pack and its index, before they are admitted
         self._received: BinaryIO = open(os.path.join(directory, "received.pack"), "w+b")  # noqa: SIM115
         self._pack: Pack | None = None
         self.incomplete = False
@@ -169,10 +170,10 @@ class Quarantine:
 
 
 @contextmanager
-def quarantine(store_objects: DiskObjectStore) -> Iterator[Quarantine]:
+def quarantine(store_objects: DiskObjectStore, *, fsync: bool = False) -> Iterator[Quarantine]:
     """A fresh quarantine inside the store (so that admitting is a rename); always removed."""
     directory = tempfile.mkdtemp(prefix="incoming-", dir=store_objects.path)
-    held = Quarantine(store_objects, directory)
+    held = Quarantine(store_objects, directory, fsync=fsync)
     try:
         yield held
     finally:

@@ -248,7 +248,7 @@ class GitStore:
         self._stale_lock_after = check_seconds(stale_lock_after, "stale_lock_after")
         self._writers = WriterLock(self._path)
         self._fetching = FetchLock(self._path)
-        self._trusted = TrustList(self._path)
+        self._trusted = TrustList(self._path, fsync=self._fsync)
         key = signing_key if signing_key is not None else os.environ.get(SIGNING_KEY_ENV)
         self._signing_key = _expanded(check_path(key, "signing_key"), "signing_key") if key else None
         self._signers: dict[tuple[bytes, Path], str | None] = {}
@@ -275,6 +275,11 @@ class GitStore:
         return self._path
 
     # -- opening -----------------------------------------------------------
+
+    @property
+    def fsync(self) -> bool:
+        """Whether every file this store writes is synced before it is used (``GitStore(fsync=True)``)."""
+        return self._fsync
 
     def exists(self) -> bool:
         """Whether the repository has been created (nothing is created here).

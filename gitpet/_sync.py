@@ -195,7 +195,7 @@ def _fetch_serialized(
         objects = repo.object_store
         return [ObjectID(sha) for sha in sorted(set(theirs.values())) if ObjectID(sha) not in objects]
 
-    with quarantine(repo.object_store) as incoming:
+    with quarantine(repo.object_store, fsync=store.fsync) as incoming:
         with remote_errors(location):
             result = client.fetch_pack(path, determine_wants, repo.get_graph_walker(), incoming.write)
         if result.object_format not in (None, "sha1"):

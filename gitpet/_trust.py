@@ -117,8 +117,9 @@ class TrustList:
     concurrent writers never interleave; the file is re-read only when it grew.
     """
 
-    def __init__(self, gitdir: Path) -> None:
+    def __init__(self, gitdir: Path, *, fsync: bool = False) -> None:
         self._path = gitdir / TRUSTED_FILE
+        self._fsync = fsync
         self._lock = threading.Lock()
         # Raw lines, not decoded strings: decoding each line was most of reading a
         # store's list of 10,000 ids (the first trust check in a process).
@@ -168,6 +169,8 @@ class TrustList:
             view = memoryview(data)
             while view:
                 view = view[os.write(fd, view) :]
+            if self._fsync:
+                os.fsync(fd)
         finally:
             os.close(fd)
         with self._lock:

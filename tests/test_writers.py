@@ -253,6 +253,14 @@ def test_a_store_that_syncs_every_file_writes_the_same_valid_git(tmp_path: Path)
         check=True,
     )
     assert out.stdout.strip() == "['One', 'S0']"
+    # A fetch into a synced store syncs its pack in quarantine, and the trust list, on the same path.
+    remote = tmp_path / "remote.git"
+    subprocess.run(["git", "init", "-q", "--bare", str(remote)], check=True)
+    plain.store.push(str(remote))
+    fetched = GitStore(tmp_path / "synced-fetch", fsync=True)
+    fetched.fetch(str(remote), trusted=True)
+    git(tmp_path / "synced-fetch", "fsck", "--strict")
+    assert fetched.fsync and fetched.is_trusted(plain.store.latest_id("S3") or "")
 
 
 # -- import ------------------------------------------------------------------------
