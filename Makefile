@@ -3,7 +3,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test check docs stress gc-size bench compat golden clean
+.PHONY: demo test check docs stress gc-size bench compat golden clean structure
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -23,6 +23,11 @@ stress: $(STAMP)
 		$(PY) -m pytest -q -p no:cacheprovider tests/test_concurrency.py tests/test_gc.py \
 		tests/test_remote.py::test_pushers_that_keep_racing_each_other_all_land \
 		tests/test_faults.py::test_any_class_gitpet_writes_it_can_verify_pack_push_and_fetch tests/test_kills.py
+
+# The package's structure in figures: modules, largest module, longest function, import
+# circles, imports inside functions, private names used across modules (issue 16).
+structure: $(STAMP)
+	$(PY) tools/structure.py gitpet
 
 # Store size before and after gc for a store of 1000 versions.
 gc-size: $(STAMP)
@@ -50,7 +55,7 @@ golden: $(STAMP)
 	PYTHONPATH=$(CURDIR) $(GOLDEN_PYTHON) tests/golden/golden.py regenerate
 
 check: $(STAMP)
-	$(VENV)/bin/ruff check gitpet tests examples benchmarks
+	$(VENV)/bin/ruff check gitpet tests examples benchmarks tools
 	$(VENV)/bin/mypy --strict gitpet
 
 clean:
