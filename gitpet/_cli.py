@@ -10,7 +10,6 @@ Nothing here unpickles a class: reading is safe on untrusted stores.
 from __future__ import annotations
 
 import argparse
-import io
 import json
 import os
 import re
@@ -661,8 +660,10 @@ def _escape(match: re.Match[str]) -> str:
     return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
 
 
-class _TerminalSafe(io.TextIOBase):
-    """A text stream that writes through :func:`terminal_safe`."""
+class _TerminalSafe:
+    """A text stream that writes through :func:`terminal_safe` (anything else: the stream's own).
+
+    Not an ``io`` class: those close, and so flush, the wrapped stream when collected."""
 
     def __init__(self, stream: TextIO) -> None:
         self._stream = stream
@@ -673,6 +674,9 @@ class _TerminalSafe(io.TextIOBase):
 
     def flush(self) -> None:
         self._stream.flush()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

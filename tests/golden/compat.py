@@ -51,6 +51,7 @@ STORE_TESTS = (
     "tests/test_integrity.py",
     "tests/test_git_compat.py",
     "tests/test_remote.py",
+    "tests/test_hostile_fetch.py",
 )
 
 
