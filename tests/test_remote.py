@@ -313,6 +313,35 @@ def test_real_git_clone_shows_what_gitpet_pushed(
     assert "value = 1" in (clone / "source.py").read_text()
 
 
+def _race(tmp_path: Path, script: str, per_worker: list[list[str]], timeout: float) -> list[str]:
+    """Start one process per argument list running ``script`` (its argv ends with a ready file
+    and a go file), let them all get ready, start them at once; return each one's stdout."""
+    go = tmp_path / "go"
+    env = {k: v for k, v in os.environ.items() if k != "GITPET_STORE"}
+    env["PYTHONPATH"] = str(Path(__file__).resolve().parent.parent)
+    ready = [tmp_path / f"ready{i}" for i in range(len(per_worker))]
+    workers = [
+        subprocess.Popen(
+            [sys.executable, "-c", script, *args, str(ready[i]), str(go)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+        )
+        for i, args in enumerate(per_worker)
+    ]
+    deadline = time.monotonic() + 60
+    while not all(path.exists() for path in ready) and time.monotonic() < deadline:
+        if any(worker.poll() is not None for worker in workers):
+            break  # a worker died: its error is reported below
+        time.sleep(0.005)
+    go.touch()  # every one is ready: now they race
+    outputs = [worker.communicate(timeout=timeout) for worker in workers]
+    for worker, (_out, err) in zip(workers, outputs, strict=True):
+        assert worker.returncode == 0, err
+    return [out for out, _err in outputs]
+
+
 _CONCURRENT_PUSHER = """
 import sys, time
 from pathlib import Path
@@ -339,39 +368,14 @@ def test_concurrent_pushes_from_two_processes_lose_nothing(
     seed = PetClassManager(tmp_path / "seed")
     base = seed.push(_tool(user_module, 0))
     seed.store.push(remote.url)
-    go = tmp_path / "go"
-    env = {k: v for k, v in os.environ.items() if k != "GITPET_STORE"}
-    env["PYTHONPATH"] = str(Path(__file__).resolve().parent.parent)
-    workers = [
-        subprocess.Popen(
-            [
-                sys.executable,
-                "-c",
-                _CONCURRENT_PUSHER,
-                str(tmp_path / f"w{i}"),
-                remote.url,
-                str(10 + i),
-                str(tmp_path / f"ready{i}"),
-                str(go),
-            ],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            env=env,
-        )
-        for i in range(2)
-    ]
-    deadline = time.monotonic() + 60
-    while not all((tmp_path / f"ready{i}").exists() for i in range(2)) and time.monotonic() < deadline:
-        if any(worker.poll() is not None for worker in workers):
-            break  # a worker died: its error is reported below
-        time.sleep(0.005)
-    go.touch()  # both have fetched the base and committed their version: now they race
-    outputs = [worker.communicate(timeout=120) for worker in workers]
-    for worker, (_out, err) in zip(workers, outputs, strict=True):
-        assert worker.returncode == 0, err
-    pushed = {out.split()[0] for out, _ in outputs}
-    statuses = sorted(out.split()[1] for out, _ in outputs)
+    outputs = _race(
+        tmp_path,
+        _CONCURRENT_PUSHER,
+        [[str(tmp_path / f"w{i}"), remote.url, str(10 + i)] for i in range(2)],
+        120,
+    )
+    pushed = {out.split()[0] for out in outputs}
+    statuses = sorted(out.split()[1] for out in outputs)
     history = _remote_log(remote.path, "Tool")
     assert pushed <= set(history) and len(pushed) == 2 and history[-1] == base
     assert len(history) == 3
@@ -409,39 +413,9 @@ def test_pushers_that_keep_racing_each_other_all_land(
     seed = PetClassManager(tmp_path / "seed")
     base = seed.push(_tool(user_module, 0))
     seed.store.push(remote.url)
-    go = tmp_path / "go"
-    env = {k: v for k, v in os.environ.items() if k != "GITPET_STORE"}
-    env["PYTHONPATH"] = str(Path(__file__).resolve().parent.parent)
-    workers = [
-        subprocess.Popen(
-            [
-                sys.executable,
-                "-c",
-                _PERSISTENT_PUSHER,
-                str(tmp_path / f"w{i}"),
-                remote.url,
-                str(i + 1),
-                str(RACING_PUSHES),
-                str(tmp_path / f"ready{i}"),
-                str(go),
-            ],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            env=env,
-        )
-        for i in range(3)
-    ]
-    deadline = time.monotonic() + 60
-    while not all((tmp_path / f"ready{i}").exists() for i in range(3)) and time.monotonic() < deadline:
-        if any(worker.poll() is not None for worker in workers):
-            break  # a worker died: its error is reported below
-        time.sleep(0.005)
-    go.touch()
-    outputs = [worker.communicate(timeout=300) for worker in workers]
-    for worker, (_out, err) in zip(workers, outputs, strict=True):
-        assert worker.returncode == 0, err
-    rows = [line.split() for out, _ in outputs for line in out.splitlines()]
+    per_worker = [[str(tmp_path / f"w{i}"), remote.url, str(i + 1), str(RACING_PUSHES)] for i in range(3)]
+    outputs = _race(tmp_path, _PERSISTENT_PUSHER, per_worker, 300)
+    rows = [line.split() for out in outputs for line in out.splitlines()]
     assert len(rows) == 3 * RACING_PUSHES
     history = _remote_log(remote.path, "Tool")
     assert {version for version, _attempts, _status in rows} <= set(history)
