@@ -11,29 +11,35 @@ from __future__ import annotations
 __all__ = [
     "AmbiguousVersionError",
     "ClassNotFoundError",
+    "CodecError",
     "GitpetError",
     "IncompatiblePythonError",
     "IntegrityError",
-    "InvalidNameError",
-    "NotAGitRepositoryError",
-    "NotAStoreError",
-    "StaleSourceError",
-    "UnpicklableClassError",
-    "UnsupportedClassError",
-    "VersionNotFoundError",
-    "WrongClassVersionError",
     "InvalidArgumentError",
     "InvalidDumpError",
+    "InvalidInputError",
+    "InvalidNameError",
     "MissingDependencyError",
+    "NotAGitRepositoryError",
+    "NotAStoreError",
+    "NotFoundError",
     "PipelineNotFoundError",
-    "SnapshotNotFoundError",
-    "StoreBusyError",
-    "StoreWriteError",
     "RemoteError",
     "RemoteRejectedError",
+    "SnapshotNotFoundError",
+    "StaleSourceError",
+    "StoreBusyError",
+    "StoreError",
+    "StoreWriteError",
+    "SyncError",
     "TagExistsError",
+    "TrustError",
+    "UnpicklableClassError",
+    "UnsupportedClassError",
     "UntrustedVersionError",
     "UnvouchedPushError",
+    "VersionNotFoundError",
+    "WrongClassVersionError",
 ]
 
 
@@ -49,7 +55,67 @@ class GitpetError(Exception):
     """
 
 
-class InvalidNameError(GitpetError, ValueError):
+class NotFoundError(GitpetError, LookupError):
+    """Category: a class, version, pipeline or snapshot asked for by name is not there.
+
+    Examples:
+        >>> err = ClassNotFoundError("Model", "store s")
+        >>> isinstance(err, NotFoundError) and isinstance(err, LookupError)
+        True
+    """
+
+
+class InvalidInputError(GitpetError, ValueError):
+    """Category: a name, argument or dump gitpet cannot use; nothing was written.
+
+    Examples:
+        >>> err = InvalidNameError("a b", "contains a space")
+        >>> isinstance(err, InvalidInputError) and isinstance(err, ValueError)
+        True
+    """
+
+
+class CodecError(GitpetError):
+    """Category: a class cannot become a version here, or a version cannot become a class here.
+
+    Examples:
+        >>> err = UnsupportedClassError(len, "not a class")
+        >>> isinstance(err, CodecError)
+        True
+    """
+
+
+class StoreError(GitpetError):
+    """Category: the store cannot be read or written as asked (damaged, busy, full, not a store).
+
+    Examples:
+        >>> err = IntegrityError("abc123", "object is missing")
+        >>> isinstance(err, StoreError)
+        True
+    """
+
+
+class SyncError(GitpetError):
+    """Category: a push or fetch could not do everything it was asked to.
+
+    Examples:
+        >>> err = RemoteError("origin", "cannot connect")
+        >>> isinstance(err, SyncError)
+        True
+    """
+
+
+class TrustError(GitpetError, PermissionError):
+    """Category: trust forbids it (a version nobody here vouched for, a push that would carry one).
+
+    Examples:
+        >>> err = UntrustedVersionError("Model", "0" * 40, "a remote that is not trusted")
+        >>> isinstance(err, TrustError) and isinstance(err, PermissionError)
+        True
+    """
+
+
+class InvalidNameError(InvalidInputError):
     """A class, tag or pipeline name git would reject, or a reserved one.
 
     Examples:
@@ -69,7 +135,7 @@ class InvalidNameError(GitpetError, ValueError):
         super().__init__(f"invalid {kind} name {name!r}: {reason}")
 
 
-class InvalidArgumentError(GitpetError, TypeError, ValueError):
+class InvalidArgumentError(InvalidInputError, TypeError):
     """An argument has a type or a value gitpet cannot use (``None`` where a name is needed,
     a negative number of seconds, a path with a NUL byte). A ``TypeError`` and a
     ``ValueError`` both, so code catching either keeps working.
@@ -92,7 +158,7 @@ class InvalidArgumentError(GitpetError, TypeError, ValueError):
         super().__init__(f"invalid {what} {shown}: {detail}")
 
 
-class UnsupportedClassError(GitpetError, TypeError):
+class UnsupportedClassError(CodecError, TypeError):
     """The object cannot be versioned: not a class, a builtin, a C type...
 
     Examples:
@@ -109,7 +175,7 @@ class UnsupportedClassError(GitpetError, TypeError):
         super().__init__(f"cannot version {obj!r}: {reason}")
 
 
-class UnpicklableClassError(GitpetError, TypeError):
+class UnpicklableClassError(CodecError, TypeError):
     """The class references something that would not load on another machine.
 
     Examples:
@@ -127,7 +193,7 @@ class UnpicklableClassError(GitpetError, TypeError):
         super().__init__(f"cannot store {qualname} by value: {offender}: {reason}")
 
 
-class StaleSourceError(GitpetError, ValueError):
+class StaleSourceError(CodecError, ValueError):
     """The source file on disk no longer matches the class that is running.
 
     Examples:
@@ -146,7 +212,7 @@ class StaleSourceError(GitpetError, ValueError):
         )
 
 
-class ClassNotFoundError(GitpetError, KeyError, AttributeError):
+class ClassNotFoundError(NotFoundError, KeyError, AttributeError):
     """No class of that name in memory, in the store or in the fallback.
 
     Examples:
@@ -169,7 +235,7 @@ class ClassNotFoundError(GitpetError, KeyError, AttributeError):
         return self.message
 
 
-class VersionNotFoundError(GitpetError, KeyError, ValueError):
+class VersionNotFoundError(NotFoundError, KeyError, ValueError):
     """No version of the class matches the given id, prefix or spec.
 
     Examples:
@@ -196,7 +262,7 @@ class VersionNotFoundError(GitpetError, KeyError, ValueError):
         return self.message
 
 
-class PipelineNotFoundError(GitpetError, KeyError):
+class PipelineNotFoundError(NotFoundError, KeyError):
     """No pipeline of that name has been saved in the store (or on the remote).
 
     Examples:
@@ -217,7 +283,7 @@ class PipelineNotFoundError(GitpetError, KeyError):
         return self.message
 
 
-class SnapshotNotFoundError(GitpetError, KeyError, ValueError):
+class SnapshotNotFoundError(NotFoundError, KeyError, ValueError):
     """No snapshot of the pipeline matches the given id, prefix, tag or ``~N``.
 
     Examples:
@@ -266,7 +332,7 @@ class WrongClassVersionError(VersionNotFoundError):
         super().__init__(name, version, f"that version belongs to class {owner!r}")
 
 
-class IncompatiblePythonError(GitpetError, RuntimeError):
+class IncompatiblePythonError(CodecError, RuntimeError):
     """The stored pickle was made by another Python minor version.
 
     Examples:
@@ -288,7 +354,7 @@ class IncompatiblePythonError(GitpetError, RuntimeError):
         )
 
 
-class IntegrityError(GitpetError, ValueError):
+class IntegrityError(StoreError, ValueError):
     """A stored object is missing, malformed or not what was asked for.
 
     Examples:
@@ -302,7 +368,7 @@ class IntegrityError(GitpetError, ValueError):
         super().__init__(f"store integrity: {what}: {detail}")
 
 
-class NotAGitRepositoryError(GitpetError, ValueError):
+class NotAGitRepositoryError(StoreError, ValueError):
     """The store path exists but is not a bare git repository.
 
     Examples:
@@ -346,7 +412,7 @@ class NotAStoreError(NotAGitRepositoryError):
         GitpetError.__init__(self, f"store path {path!r} is not a gitpet store: {detail}")
 
 
-class StoreBusyError(GitpetError, TimeoutError):
+class StoreBusyError(StoreError, TimeoutError):
     """A lock file stayed in place for longer than the retry budget.
 
     Examples:
@@ -369,7 +435,7 @@ class StoreBusyError(GitpetError, TimeoutError):
         )
 
 
-class StoreWriteError(GitpetError, OSError):
+class StoreWriteError(StoreError, OSError):
     """The store could not be written: the disk is full, the store is read-only, or access is denied.
 
     What was being written is not half there: objects are written to
@@ -407,7 +473,7 @@ class StoreWriteError(GitpetError, OSError):
         return self._message
 
 
-class InvalidDumpError(GitpetError, ValueError):
+class InvalidDumpError(InvalidInputError):
     """A pipeline dump given to ``build_from_dump`` is malformed.
 
     Examples:
@@ -423,7 +489,7 @@ class InvalidDumpError(GitpetError, ValueError):
         super().__init__(f"invalid dump at {path}: {detail}")
 
 
-class MissingDependencyError(GitpetError, ImportError):
+class MissingDependencyError(CodecError, ImportError):
     """A stored class needs a package this process cannot import.
 
     Examples:
@@ -446,7 +512,7 @@ class MissingDependencyError(GitpetError, ImportError):
         )
 
 
-class RemoteError(GitpetError, ConnectionError):
+class RemoteError(SyncError, ConnectionError):
     """A git remote could not be reached, or is not a repository gitpet can use.
 
     Examples:
@@ -464,7 +530,7 @@ class RemoteError(GitpetError, ConnectionError):
         super().__init__(f"remote {remote}: {detail}")
 
 
-class RemoteRejectedError(GitpetError, RuntimeError):
+class RemoteRejectedError(SyncError, RuntimeError):
     """Some refs could not be synchronised; ``report`` says what happened to each.
 
     Examples:
@@ -482,7 +548,7 @@ class RemoteRejectedError(GitpetError, RuntimeError):
         super().__init__(f"remote {remote}: {len(rejected)} ref(s) rejected: {shown}{more}")
 
 
-class TagExistsError(GitpetError, ValueError):
+class TagExistsError(InvalidInputError):
     """The tag already names another version (or snapshot); re-pointing it needs ``force=True``.
 
     Examples:
@@ -503,7 +569,7 @@ class TagExistsError(GitpetError, ValueError):
         )
 
 
-class UntrustedVersionError(GitpetError, PermissionError):
+class UntrustedVersionError(TrustError):
     """A version did not come from this machine or a trusted remote, and the policy refuses it.
 
     Nothing of it was unpickled.
@@ -523,7 +589,7 @@ class UntrustedVersionError(GitpetError, PermissionError):
         super().__init__(f"version {version_id[:12]} of {name} is not trusted: {reason}")
 
 
-class UnvouchedPushError(GitpetError, PermissionError):
+class UnvouchedPushError(TrustError):
     """A push would carry versions this machine does not vouch for; nothing was sent.
 
     Others may trust the remote, so what arrives there must be code someone

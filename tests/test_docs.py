@@ -126,6 +126,62 @@ def test_troubleshooting_explains_every_error() -> None:
     assert missing == []
 
 
+def _error_tree() -> str:
+    """The exception tree of the exported errors, drawn as the troubleshooting page shows it:
+    each error under its nearest gitpet base, with the builtins it adds in brackets."""
+    errors = [
+        getattr(gitpet, name)
+        for name in gitpet.__all__
+        if isinstance(getattr(gitpet, name), type) and issubclass(getattr(gitpet, name), gitpet.GitpetError)
+    ]
+
+    def parent(cls: type) -> type:
+        return next(base for base in cls.__mro__[1:] if issubclass(base, gitpet.GitpetError))
+
+    def builtins_added(cls: type) -> str:
+        inherited = {
+            builtin
+            for base in cls.__mro__[1:]
+            if issubclass(base, gitpet.GitpetError)
+            for builtin in base.__mro__
+            if not issubclass(builtin, gitpet.GitpetError)
+        }
+        own = [
+            base.__name__
+            for base in cls.__bases__
+            if not issubclass(base, gitpet.GitpetError) and base not in inherited and base is not Exception
+        ]
+        return f" [{', '.join(own)}]" if own else ""
+
+    children: dict[type, list[type]] = {}
+    for cls in errors:
+        if cls is not gitpet.GitpetError:
+            children.setdefault(parent(cls), []).append(cls)
+    lines = ["GitpetError"]
+
+    def walk(cls: type, prefix: str) -> None:
+        kids = sorted(children.get(cls, []), key=lambda kid: kid.__name__)
+        for index, kid in enumerate(kids):
+            last = index == len(kids) - 1
+            lines.append(f"{prefix}{'└── ' if last else '├── '}{kid.__name__}{builtins_added(kid)}")
+            walk(kid, prefix + ("    " if last else "│   "))
+
+    walk(gitpet.GitpetError, "")
+    return "\n".join(lines)
+
+
+def test_the_troubleshooting_page_draws_the_error_tree_as_it_is() -> None:
+    page = (DOCS / "troubleshooting.md").read_text()
+    assert f"```text\n{_error_tree()}\n```" in page
+    categories = ("NotFoundError", "InvalidInputError", "CodecError", "StoreError", "SyncError", "TrustError")
+    for category in categories:  # every error but the root sits under exactly one category
+        assert issubclass(getattr(gitpet, category), gitpet.GitpetError)
+    for name in gitpet.__all__:
+        error = getattr(gitpet, name)
+        if isinstance(error, type) and issubclass(error, gitpet.GitpetError) and name != "GitpetError":
+            assert name in categories or any(issubclass(error, getattr(gitpet, c)) for c in categories), name
+
+
 def test_every_page_is_in_the_navigation() -> None:
     nav = (REPO_ROOT / "mkdocs.yml").read_text()
     assert [page.name for page in sorted(DOCS.glob("*.md")) if page.name not in nav] == []
