@@ -15,7 +15,7 @@ Examples:
 import importlib
 from typing import TYPE_CHECKING
 
-from gitpet._codec import LoadedVersion, loaded_version
+from gitpet._codec import ClassCodec, LoadedVersion, loaded_version
 from gitpet._container import Container, PetContainer
 from gitpet._errors import (
     AmbiguousVersionError,
@@ -53,27 +53,41 @@ from gitpet._errors import (
 from gitpet._factory import BaseFactory, PetFactory
 from gitpet._manager import PetClassManager
 from gitpet._modpolicy import ModulePolicy
+from gitpet._objects import VersionFiles, VersionTree
 from gitpet._plugin import BasePlugin
 from gitpet._records import PushResult, SnapshotInfo, VersionInfo
-from gitpet._store import GitStore
+from gitpet._store import GitStore, StoredVersion
 from gitpet._trust import TrustPolicy
 
 if TYPE_CHECKING:
-    from gitpet._gc import GcReport
-    from gitpet._pipelines import PipelineHistory, SnapshotDiff, SnapshotStatus
+    from gitpet._gc import GcReport, StoreSize
+    from gitpet._pipelines import (
+        ClassChange,
+        PinStatus,
+        PipelineHistory,
+        SnapshotDiff,
+        SnapshotRef,
+        SnapshotStatus,
+    )
     from gitpet._remote import RefUpdate, SyncReport
-    from gitpet._snapshots import Snapshot
-    from gitpet._verify import VerifyReport
+    from gitpet._snapshots import Pin, Snapshot
+    from gitpet._verify import Problem, VerifyReport
 
 # Names whose modules load on first use: none of them is needed to push or
 # load a class, and importing them all made ``import gitpet`` 1.5x slower.
 _LAZY_NAMES = {
     "GcReport": "gitpet._gc",
+    "ClassChange": "gitpet._pipelines",
+    "Pin": "gitpet._snapshots",
+    "PinStatus": "gitpet._pipelines",
     "PipelineHistory": "gitpet._pipelines",
+    "Problem": "gitpet._verify",
     "RefUpdate": "gitpet._remote",
     "Snapshot": "gitpet._snapshots",
     "SnapshotDiff": "gitpet._pipelines",
+    "SnapshotRef": "gitpet._pipelines",
     "SnapshotStatus": "gitpet._pipelines",
+    "StoreSize": "gitpet._gc",
     "SyncReport": "gitpet._remote",
     "VerifyReport": "gitpet._verify",
 }
@@ -108,6 +122,8 @@ __all__ = [
     "AmbiguousVersionError",
     "BaseFactory",
     "BasePlugin",
+    "ClassChange",
+    "ClassCodec",
     "ClassNotFoundError",
     "CodecError",
     "Container",
@@ -129,8 +145,11 @@ __all__ = [
     "PetClassManager",
     "PetContainer",
     "PetFactory",
+    "Pin",
+    "PinStatus",
     "PipelineHistory",
     "PipelineNotFoundError",
+    "Problem",
     "PushResult",
     "RefUpdate",
     "RemoteError",
@@ -139,11 +158,14 @@ __all__ = [
     "SnapshotDiff",
     "SnapshotInfo",
     "SnapshotNotFoundError",
+    "SnapshotRef",
     "SnapshotStatus",
     "StaleSourceError",
     "StoreBusyError",
     "StoreError",
+    "StoreSize",
     "StoreWriteError",
+    "StoredVersion",
     "SyncError",
     "SyncReport",
     "TagExistsError",
@@ -154,8 +176,10 @@ __all__ = [
     "UntrustedVersionError",
     "UnvouchedPushError",
     "VerifyReport",
+    "VersionFiles",
     "VersionInfo",
     "VersionNotFoundError",
+    "VersionTree",
     "WrongClassVersionError",
     "loaded_version",
 ]

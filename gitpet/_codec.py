@@ -201,7 +201,13 @@ class ClassCodec:
         return self._policy
 
     def encode(self, cls: object, name: str) -> VersionTree:
-        """The version tree of ``cls`` registered as ``name`` (nothing is written)."""
+        """The version tree of ``cls`` registered as ``name`` (nothing is written).
+
+        Examples:
+            >>> tree = pcm.codec.encode(Model, "Model")
+            >>> tree.id == pcm.push(Model)
+            True
+        """
         klass = check_versionable(cls)
         loaded = _LOADED.info(klass)
         if loaded is not None and (loaded.module, loaded.qualname) == (
@@ -244,7 +250,13 @@ class ClassCodec:
         return VersionTree.build(VersionFiles(text.encode("utf-8"), pickled.data, meta_json(meta)))
 
     def decode(self, stored: StoredVersion) -> type:
-        """Load a stored version; the same pickle loads once per process."""
+        """Load a stored version; the same pickle loads once per process.
+
+        Examples:
+            >>> stored = store.read_version("Model", pcm.push(Model))
+            >>> pcm.codec.decode(stored) is pcm.codec.decode(stored)
+            True
+        """
         meta = stored.meta
         where = f"{stored.name}@{stored.id[:12]}"
         stored_format = meta.get("format")

@@ -62,7 +62,14 @@ _MAX_DELTA_DEPTH = 10
 
 @dataclass(frozen=True)
 class StoreSize:
-    """Size of a store's ``objects`` directory: content bytes and disk usage (blocks)."""
+    """Size of a store's ``objects`` directory: content bytes and disk usage (blocks).
+
+    Examples:
+        >>> _ = pcm.push(Model)
+        >>> report = store.gc()
+        >>> report.after.files >= 2 and report.after.bytes <= report.after.disk_bytes
+        True
+    """
 
     files: int
     bytes: int

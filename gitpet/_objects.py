@@ -20,7 +20,13 @@ _FILE_MODE = 0o100644
 
 @dataclass(frozen=True)
 class VersionFiles:
-    """The three files of one version, as bytes."""
+    """The three files of one version, as bytes.
+
+    Examples:
+        >>> files = store.read_version("Model", pcm.push(Model)).files
+        >>> sorted(vars(files)) if hasattr(files, "__dict__") else ["meta", "pickle", "source"]
+        ['meta', 'pickle', 'source']
+    """
 
     source: bytes
     pickle: bytes
@@ -43,6 +49,12 @@ class VersionTree:
 
     @classmethod
     def build(cls, files: VersionFiles) -> VersionTree:
+        """The tree of ``files`` (``source.py``, ``class.pkl``, ``meta.json``), nothing written.
+
+        Examples:
+            >>> VersionTree.build(VersionFiles(b"", b"", b"")).id
+            '00fe910b779bb6b4ee7215aa9b622fcc86733685'
+        """
         source = Blob.from_string(files.source)
         pickle = Blob.from_string(files.pickle)
         meta = Blob.from_string(files.meta)

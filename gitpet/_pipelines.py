@@ -57,7 +57,12 @@ __all__ = ["ClassChange", "PinStatus", "PipelineHistory", "SnapshotDiff", "Snaps
 
 @dataclass(frozen=True)
 class SnapshotRef:
-    """A snapshot of some pipeline: ``pipeline@id``."""
+    """A snapshot of some pipeline: ``pipeline@id``.
+
+    Examples:
+        >>> print(SnapshotRef("train", "3f2a91c07b1e" + "0" * 28))
+        train@3f2a91c07b1e
+    """
 
     pipeline: str
     id: str
@@ -73,6 +78,14 @@ class ClassChange:
     ``old``/``new``: the ids each snapshot pins (empty: the class is not in
     it); ``source_diff``: unified diff of ``source.py`` from the old
     snapshot's ``classes/<name>`` to the new one's, as ``git diff`` shows it.
+
+    Examples:
+        >>> history = store.pipeline("train")
+        >>> _ = history.save({"clazz": "Model", "version_hash": pcm.push(Model), "params": {}})
+        >>> Model.k = 2
+        >>> _ = history.save({"clazz": "Model", "version_hash": pcm.push(Model), "params": {}})
+        >>> [(change.name, len(change.old), len(change.new)) for change in history.diff("~1").changes]
+        [('Model', 1, 1)]
     """
 
     name: str
@@ -118,6 +131,12 @@ class PinStatus:
     the pinned one (None when the pinned version is not in that history);
     ``saved_with_latest``: the snapshots, of any pipeline, that pinned
     exactly this snapshot's versions but the latest of this class.
+
+    Examples:
+        >>> history = store.pipeline("train")
+        >>> _ = history.save({"clazz": "Model", "version_hash": pcm.push(Model), "params": {}})
+        >>> [(pin.name, pin.behind, pin.saved_with_latest) for pin in history.status().classes]
+        [('Model', 0, ())]
     """
 
     name: str

@@ -47,7 +47,14 @@ _SHORT = 12
 
 @dataclass(frozen=True)
 class Pin:
-    """One class version a snapshot pins, and its entry under ``classes/``."""
+    """One class version a snapshot pins, and its entry under ``classes/``.
+
+    Examples:
+        >>> version = pcm.push(Model)
+        >>> _ = store.pipeline("train").save({"clazz": "Model", "version_hash": version, "params": {}})
+        >>> [(pin.name, pin.id == version, pin.entry) for pin in store.pipeline("train").read().pins]
+        [('Model', True, 'Model')]
+    """
 
     name: str
     id: str

@@ -175,7 +175,14 @@ def default_store_path() -> Path:
 
 @dataclass(frozen=True)
 class StoredVersion:
-    """A version read from the store: its id, its files and its parsed meta."""
+    """A version read from the store: its id, its files and its parsed meta.
+
+    Examples:
+        >>> version = pcm.push(Model)
+        >>> stored = store.read_version("Model")
+        >>> stored.id == version, stored.meta["name"], stored.files.pickle[:1]
+        (True, 'Model', b'\x80')
+    """
 
     name: str
     id: str

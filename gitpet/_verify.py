@@ -37,7 +37,12 @@ REQUIRED_META = ("format", "module", "name", "python", "qualname")
 
 @dataclass(frozen=True)
 class Problem:
-    """One thing wrong: where it was reached from, which object, and what is wrong."""
+    """One thing wrong: where it was reached from, which object, and what is wrong.
+
+    Examples:
+        >>> print(Problem("refs/heads/Model", "5ada918f5c84fd45c5bf871e", "class.pkl is missing"))
+        refs/heads/Model: 5ada918f5c84: class.pkl is missing
+    """
 
     ref: str
     object: str
