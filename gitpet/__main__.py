@@ -1,3 +1,5 @@
+"""``python -m gitpet``: the command line."""
+
 import sys
 
 from gitpet._cli import main

@@ -1,6 +1,8 @@
-"""Checks of arguments at the public entry points: a wrong type or an impossible value is an
-:class:`~gitpet.InvalidArgumentError` naming the argument, never an ``AttributeError`` or
-``TypeError`` from deep inside."""
+"""Checks of arguments at the public entry points.
+
+A wrong type or an impossible value is an :class:`~gitpet.InvalidArgumentError`
+naming the argument, never an ``AttributeError`` or ``TypeError`` from deep inside.
+"""
 
 from __future__ import annotations
 

@@ -663,7 +663,8 @@ def _escape(match: re.Match[str]) -> str:
 class _TerminalSafe:
     """A text stream that writes through :func:`terminal_safe` (anything else: the stream's own).
 
-    Not an ``io`` class: those close, and so flush, the wrapped stream when collected."""
+    Not an ``io`` class: those close, and so flush, the wrapped stream when collected.
+    """
 
     def __init__(self, stream: TextIO) -> None:
         self._stream = stream

@@ -136,9 +136,10 @@ class InvalidNameError(InvalidInputError):
 
 
 class InvalidArgumentError(InvalidInputError, TypeError):
-    """An argument has a type or a value gitpet cannot use (``None`` where a name is needed,
-    a negative number of seconds, a path with a NUL byte). A ``TypeError`` and a
-    ``ValueError`` both, so code catching either keeps working.
+    """An argument has a type or a value gitpet cannot use.
+
+    ``None`` where a name is needed, a negative number of seconds, a path with a NUL
+    byte. A ``TypeError`` and a ``ValueError`` both, so code catching either keeps working.
 
     Examples:
         >>> err = InvalidArgumentError("limit", -1, "must be None or an int >= 0")

@@ -219,8 +219,10 @@ class PetFactory(BaseFactory):
         self._version_control[name] = info.version_id if info else self._manager.get_class_hash(cls, name)
 
     def get_version(self, name: str, version: str) -> type:
-        """The version of ``name`` that ``version`` names: an id, a unique 7+ hex
-        prefix, a tag, or ``~N`` (N versions before the latest in the store).
+        """The version of ``name`` that ``version`` names.
+
+        ``version`` is an id, a unique 7+ hex prefix, a tag, or ``~N`` (N versions
+        before the latest in the store).
 
         It is not registered as the latest. A registered class whose id matches
         is returned as is (it may not have been pushed yet). With a remote, a

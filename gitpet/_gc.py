@@ -153,8 +153,10 @@ def _reachable(repo: Repo, known: dict[bytes, ShaFile]) -> None:
 
 
 def _delta_bases(repo: Repo, reachable: Mapping[bytes, ShaFile]) -> dict[bytes, bytes]:
-    """Blob id -> the blob to store it as a delta against: each file of a class's version against
-    the same file of the next newer version, as git's own gc would find.
+    """Blob id -> the blob to store it as a delta against.
+
+    Each file of a class's version is stored against the same file of the next newer
+    version, as git's own gc would find.
 
     The latest version of every class stays whole (loading the latest never resolves a delta), and
     chains stop at :data:`_MAX_DELTA_DEPTH`, so loading an old version applies at most that many.
@@ -216,9 +218,11 @@ _PACK_READ_ERRORS: tuple[type[Exception], ...] = (KeyError, *READ_ERRORS)
 def _check_pack(
     path: str, expected: Mapping[bytes, ShaFile], object_format: ObjectFormat, *, remove_if_bad: bool
 ) -> None:
-    """Read every object of the new pack back (resolving deltas) before anything is deleted:
-    a pack that does not give back exactly what was packed stops gc, and is removed if gc made it
-    (readers look in packs first, so it would hide the good copies)."""
+    """Read every object of the new pack back (resolving deltas) before anything is deleted.
+
+    A pack that does not give back exactly what was packed stops gc, and is removed if gc
+    made it (readers look in packs first, so it would hide the good copies).
+    """
     pack = Pack(path.removesuffix(".pack"), object_format=object_format)
     try:
         problem = _first_problem(pack, expected)
@@ -236,8 +240,11 @@ def _check_pack(
 
 
 def _first_problem(pack: Pack, expected: Mapping[bytes, ShaFile]) -> str | None:
-    """What is wrong with reading ``expected`` back from ``pack``, if anything. Returns a message,
-    not the exception: its traceback would keep views of the pack's mapping alive past close()."""
+    """What is wrong with reading ``expected`` back from ``pack``, if anything.
+
+    Returns a message, not the exception: its traceback would keep views of the pack's
+    mapping alive past close().
+    """
     for sha, obj in expected.items():
         try:
             _type_num, raw = pack.get_raw(RawObjectID(bytes.fromhex(sha.decode("ascii"))))
@@ -361,8 +368,11 @@ def _remove_packs(
 
 
 def _remove_leftovers(gitdir: Path, grace: float, stale_lock_after: float) -> tuple[str, ...]:
-    """Lock files whose writer is gone, temporary files older than ``grace``, and what a killed
-    fetch left in quarantine (only while no fetch runs: a running one's files may be old)."""
+    """Remove lock files whose writer is gone, and temporary files older than ``grace``.
+
+    Also what a killed fetch left in quarantine, only while no fetch runs: a running
+    one's files may be old.
+    """
     removed = []
     now = time.time()
     with FetchLock(gitdir).held_if_free() as no_fetch_running:

@@ -44,9 +44,11 @@ def check_identity(line: str, source: str) -> bytes:
 
 
 def configured_identity(config: Any, environ: Mapping[str, str] = os.environ) -> bytes:
-    """The identity git would use: ``$GITPET_AUTHOR``, ``$GIT_AUTHOR_NAME``/``$GIT_AUTHOR_EMAIL``,
-    ``user.name``/``user.email`` from ``config`` (a dulwich config stack: the repository's, the
-    user's global and the system's), else :data:`DEFAULT_AUTHOR`.
+    """The identity git would use.
+
+    ``$GITPET_AUTHOR``, ``$GIT_AUTHOR_NAME``/``$GIT_AUTHOR_EMAIL``, ``user.name``/``user.email``
+    from ``config`` (a dulwich config stack: the repository's, the user's global and the
+    system's), else :data:`DEFAULT_AUTHOR`.
 
     Examples:
         >>> from dulwich.config import ConfigDict

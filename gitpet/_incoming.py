@@ -74,7 +74,8 @@ class Quarantine:
     def unpack(self) -> None:
         """Check the received pack's bounds, then index it (resolving every delta) in quarantine.
 
-        Raises ValueError: it breaks a bound or the pack format."""
+        Raises ValueError: it breaks a bound or the pack format.
+        """
         self._received.flush()
         if check_pack(self._received) == 0:
             return
@@ -106,8 +107,10 @@ class Quarantine:
         return missing
 
     def admit(self) -> None:
-        """Move the checked pack into the store's objects (the pack first: dulwich, like git,
-        uses a pack only once its index is there)."""
+        """Move the checked pack into the store's objects.
+
+        The pack goes first: dulwich, like git, uses a pack only once its index is there.
+        """
         if self._pack is None:
             return
         pack = self._pack

@@ -143,8 +143,10 @@ class FetchLock:
 
     @contextlib.contextmanager
     def held_if_free(self) -> Iterator[bool]:
-        """Be the only fetcher while the block runs if no fetch is running now (yields True),
-        else run the block at once without it (yields False)."""
+        """Be the only fetcher while the block runs, if no fetch is running now.
+
+        Yields True then; otherwise runs the block at once without the lock and yields False.
+        """
         # Created if missing and always locked: a fetch starting meanwhile must wait for us.
         self._path.parent.mkdir(exist_ok=True)
         fd = os.open(self._path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)

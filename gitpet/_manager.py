@@ -309,8 +309,11 @@ class PetClassManager:
         self._fetch_reporting_rejections([], [pipeline])
 
     def _fetch_reporting_rejections(self, names: list[str], pipelines: list[str]) -> None:
-        """Fetch for a load: a ref the fetch rejected (a differing tag, a rollback by a remote that
-        is not trusted) keeps what this store had, which is what loads; the rejection is logged."""
+        """Fetch for a load, logging what the fetch rejected.
+
+        A rejected ref (a differing tag, a rollback by a remote that is not trusted) keeps
+        what this store had, which is what loads.
+        """
         assert self._remote is not None
         try:
             self._store.fetch(self._remote, names, pipelines=pipelines)

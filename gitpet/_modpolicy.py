@@ -81,8 +81,10 @@ class ModulePolicy:
 
 
 def _module_names(names: object, what: str) -> tuple[str, ...]:
-    """Module names (or prefixes) given as an iterable of str; a lone str is a mistake
-    (it would be read as its letters)."""
+    """Module names (or prefixes) given as an iterable of str.
+
+    A lone str is a mistake (it would be read as its letters).
+    """
     if isinstance(names, str) or not isinstance(names, Iterable):
         raise InvalidArgumentError(what, names, "must be an iterable of module names (a list of str)")
     found = tuple(names)

@@ -117,9 +117,11 @@ class RawObjectReader:
         return type_num, content
 
     def _refresh_packs(self) -> bool:
-        """Map the packs that appeared, unmap those gc removed (their objects are in its new pack:
-        a mapping keeps a deleted file's space in use for as long as the process runs).
-        Returns whether the pack directory changed."""
+        """Map the packs that appeared, unmap those gc removed; return whether any changed.
+
+        A removed pack's objects are in gc's new pack, and a mapping keeps a deleted
+        file's space in use for as long as the process runs.
+        """
         names = self._pack_dir_names()
         if names == self._pack_dir_seen:
             return False

@@ -39,7 +39,8 @@ _TRAILER = 20
 def check_pack(pack: BinaryIO) -> int:
     """Check the pack in ``pack`` (a real file) against the bounds; return its object count.
 
-    Raises ValueError naming the first entry that breaks a bound or the format."""
+    Raises ValueError naming the first entry that breaks a bound or the format.
+    """
     pack.seek(0, 2)
     if pack.tell() == 0:
         return 0
@@ -131,8 +132,10 @@ def _byte(data: mmap.mmap, offset: int, end: int) -> int:
 def _inflate(
     data: mmap.mmap, offset: int, end: int, size: int, where: str, keep_head: bool
 ) -> tuple[bytes, int]:
-    """Inflate one entry without holding it: returns its first bytes (a delta's header) and
-    where the next entry starts."""
+    """Inflate one entry without holding it.
+
+    Returns its first bytes (a delta's header) and where the next entry starts.
+    """
     stream = zlib.decompressobj()
     produced = 0
     head = b""

@@ -78,8 +78,10 @@ class SnapshotInfo(VersionInfo):
 
 
 def commit_datetime(seconds: int) -> datetime:
-    """A commit's time as a UTC datetime; one beyond what datetime holds (a remote may write any
-    number) is shown as the nearest it can hold rather than making the history unreadable.
+    """A commit's time as a UTC datetime.
+
+    A time beyond what datetime holds (a remote may write any number) is shown as the
+    nearest it can hold rather than making the history unreadable.
 
     Examples:
         >>> commit_datetime(0).isoformat()
@@ -106,8 +108,10 @@ def _fields(commit: Commit) -> tuple[str, str, datetime, str, str]:
 
 @dataclass(frozen=True)
 class PushResult:
-    """What a write did: ``name`` (a class or a pipeline) is at ``id`` in ``commit``;
-    ``created`` is False when it already was, and nothing was written.
+    """What a write did.
+
+    ``name`` (a class or a pipeline) is at ``id`` in ``commit``; ``created`` is False
+    when it already was, and nothing was written.
 
     Examples:
         >>> [result] = pcm.push_many([("Model", Model)])

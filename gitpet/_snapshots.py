@@ -164,19 +164,23 @@ def read_pins(objects: ObjectReader, snapshot: Tree) -> tuple[Pin, ...]:
 
 
 def pin_set(objects: ObjectReader, tree_sha: bytes) -> frozenset[tuple[str, str]]:
-    """``(class, id)`` of every version the snapshot ``tree_sha`` holds under ``classes/``
-    (what a push of it carries)."""
+    """``(class, id)`` of every version the snapshot ``tree_sha`` holds under ``classes/``.
+
+    That is what a push of it carries.
+    """
     tree = _read_tree(objects, tree_sha, "snapshot tree")
     return frozenset((pin.name, pin.id) for pin in read_pins(objects, tree))
 
 
 def used_pin_set(objects: ObjectReader, tree_sha: bytes) -> frozenset[tuple[str, str]]:
-    """``(class, id)`` of every version the snapshot ``tree_sha`` pins and its ``pipeline.json``
-    uses: what "used together" means, and all that vouching for a snapshot vouches for.
+    """``(class, id)`` of every version the snapshot pins and its ``pipeline.json`` uses.
+
+    This is what "used together" means, and all that vouching for a snapshot vouches for.
 
     gitpet writes exactly the versions the dump uses; an entry of ``classes/`` the dump never
     names (a tree made by hand) is carried along but never vouched for, and a snapshot whose
-    ``pipeline.json`` is missing or unreadable uses nothing."""
+    ``pipeline.json`` is missing or unreadable uses nothing.
+    """
     tree = _read_tree(objects, tree_sha, "snapshot tree")
     try:
         used = set(_dump_pins(_read_dump(objects, tree, tree_sha.decode("ascii"))))

@@ -717,8 +717,9 @@ class GitStore:
         return version_id in self._trusted
 
     def wait_for_fetches(self) -> None:
-        """Return once no fetch into this store (from any thread or process) that started earlier
-        is still running: what it brings, and the trust it records, are then in place.
+        """Return once no earlier fetch into this store (any thread or process) is still running.
+
+        What it brings, and the trust it records, are then in place.
 
         Fetches into one store run one at a time; a fetch records the trust of
         what it brought before any ref moves, but its objects are in the store
@@ -746,9 +747,11 @@ class GitStore:
         return ids
 
     def signed_by(self, name: str, version: str, allowed_signers: str | os.PathLike[str]) -> str | None:
-        """The principal whose valid SSH signature, checked against ``allowed_signers``, is on a
-        commit of ``version`` in ``name``'s history or on a pipeline snapshot that pins it; None if
-        no such commit is signed so.
+        """The principal whose valid SSH signature vouches for ``version`` of ``name``, if any.
+
+        The signature, checked against ``allowed_signers``, is on a commit of ``version``
+        in ``name``'s history or on a pipeline snapshot that pins it; None if no such
+        commit is signed so.
 
         Examples:
             >>> version = pcm.push(Model)
@@ -787,8 +790,10 @@ class GitStore:
         return self._signers[key]
 
     def _trust_history(self, repo: Repo, tips: Mapping[bytes, bytes]) -> None:
-        """Vouch for every version in the histories of ``tips`` (ref -> sha, fetched from a trusted
-        remote): a class's versions, and every version a pipeline's snapshots pin."""
+        """Vouch for every version in the histories of ``tips`` (ref -> sha, from a trusted remote).
+
+        A class's versions, and every version a pipeline's snapshots pin.
+        """
         from gitpet._pipelines import pinned_ids
 
         ids: set[str] = set()
@@ -828,9 +833,11 @@ class GitStore:
 
     @staticmethod
     def _tag_tree(repo: Repo, ref: bytes, sha: bytes) -> bytes | None:
-        """The version or snapshot tag ``ref`` names; None, logged, for one that names none
-        (a blob, a missing object, a chain of tags too deep): a remote's bad tag is ignored, and
-        the class stays usable."""
+        """The version or snapshot tag ``ref`` names; None, logged, for one that names none.
+
+        A blob, a missing object, a chain of tags too deep: a remote's bad tag is ignored,
+        and the class stays usable.
+        """
         try:
             tree = peeled_tree(repo.object_store, sha)
         except IntegrityError as err:
@@ -1350,8 +1357,9 @@ class GitStore:
         return self._retry_while_locked(ref.decode("utf-8"), attempt)
 
     def _pack_batch(self, repo: Repo, objects: Sequence[ShaFile]) -> _Written:
-        """Write a large batch (or one holding a large object) as one pack; a small one is left
-        to :meth:`_ensure_stored`.
+        """Write a large batch, or one holding a large object, as one pack.
+
+        A small one is left to :meth:`_ensure_stored`.
 
         Objects already stored loose are not packed again, but their mtime is
         refreshed (as git does), under the shared writers lock: gc prunes only

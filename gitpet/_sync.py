@@ -293,8 +293,11 @@ def _integrate(
 
 
 def _older_latest(objects: ObjectReader, ours: bytes, theirs: bytes) -> bytes | None:
-    """What a fast-forward from ``ours`` to ``theirs`` would bring back: its new latest (a version
-    or snapshot) when that is an older one of our own history, else None."""
+    """What a fast-forward from ``ours`` to ``theirs`` would bring back, if anything.
+
+    Its new latest (a version or snapshot) when that is an older one of our own
+    history, else None.
+    """
     old_latest, new_latest = peeled_tree(objects, ours), peeled_tree(objects, theirs)
     if new_latest is None or new_latest == old_latest:
         return None
@@ -308,8 +311,10 @@ def _older_latest(objects: ObjectReader, ours: bytes, theirs: bytes) -> bytes | 
 
 
 def _vouched_signer(store: GitStore, repo: Repo, ref: bytes) -> Callable[[Commit], None]:
-    """Signs a replayed commit only when this machine vouches for what it holds: a signature
-    says "I vouch for this code" to everyone whose policy trusts the key."""
+    """Signs a replayed commit only when this machine vouches for what it holds.
+
+    A signature says "I vouch for this code" to everyone whose policy trusts the key.
+    """
 
     def sign(commit: Commit) -> None:
         if is_pipeline_ref(ref):
@@ -429,11 +434,13 @@ def _send(
     server_errors: dict[bytes, tuple[bytes | None, str]],
     unvouched: list[tuple[str, str]] | None,
 ) -> list[bytes]:
-    """One push round: records each ref's outcome (and what the server said of
-    refused ones) and returns the refs to reconcile and push again.
+    """One push round: record each ref's outcome, return the refs to reconcile and push again.
+
+    What the server said of refused ones is recorded too.
 
     When ``unvouched`` is a list, versions the push would carry that this
-    machine does not vouch for are put in it, and nothing is sent."""
+    machine does not vouch for are put in it, and nothing is sent.
+    """
     objects = repo.object_store
     local = _local_refs(repo, select)
     proposed: dict[bytes, tuple[bytes | None, bytes, Status]] = {}

@@ -87,9 +87,10 @@ class TrustPolicy:
 
     @classmethod
     def signed_by(cls, allowed_signers: str | os.PathLike[str]) -> TrustPolicy:
-        """Unpickle a version nobody here vouched for only if one of its commits is
-        SSH-signed by a key in ``allowed_signers`` (the format of git's
-        ``gpg.ssh.allowedSignersFile``: ``principal key-type key``; ``~`` is expanded).
+        """Unpickle a version nobody here vouched for only if a trusted key signed it.
+
+        One of its commits must be SSH-signed by a key in ``allowed_signers`` (the format
+        of git's ``gpg.ssh.allowedSignersFile``: ``principal key-type key``; ``~`` is expanded).
 
         Examples:
             >>> import pathlib, tempfile
@@ -148,7 +149,8 @@ class TrustList:
         """Vouch for ``version_ids`` (already known ones are not written again).
 
         Raises OSError (the store's writer turns it into :class:`StoreWriteError`) when
-        the file cannot be written; the ids written whole before that count."""
+        the file cannot be written; the ids written whole before that count.
+        """
         # Not re-reading the file first: an id another process also appended
         # is only a duplicate line, which reading ignores.
         with self._lock:

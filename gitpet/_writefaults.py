@@ -37,8 +37,11 @@ def store_writes(store: Path) -> Iterator[None]:
 
 
 def writes_store(store_path: str) -> Callable[[Method[S, P, R]], Method[S, P, R]]:
-    """Mark a method that writes into a store; ``store_path`` names the attribute that holds the
-    store's path (``"path"``, ``"store.path"``): see :func:`store_writes`."""
+    """Mark a method that writes into a store: see :func:`store_writes`.
+
+    ``store_path`` names the attribute that holds the store's path (``"path"``,
+    ``"store.path"``).
+    """
     where = operator.attrgetter(store_path)
 
     def decorate(method: Method[S, P, R]) -> Method[S, P, R]:
