@@ -16,6 +16,7 @@ import importlib
 from typing import TYPE_CHECKING
 
 from gitpet._codec import ClassCodec, LoadedVersion, loaded_version
+from gitpet._config import StoreConfig
 from gitpet._container import Container, PetContainer
 from gitpet._errors import (
     AmbiguousVersionError,
@@ -162,6 +163,7 @@ __all__ = [
     "SnapshotStatus",
     "StaleSourceError",
     "StoreBusyError",
+    "StoreConfig",
     "StoreError",
     "StoreSize",
     "StoreWriteError",

@@ -31,6 +31,7 @@ from dulwich.refs import Ref
 from dulwich.repo import Repo
 
 from gitpet._args import check_bool, check_limit, check_path, check_seconds, check_text
+from gitpet._config import StoreConfig, default_store_path
 from gitpet._dulwich_private import loose_object_path, refresh_packs, turn_off_reflog
 from gitpet._errors import (
     AmbiguousVersionError,
@@ -47,7 +48,7 @@ from gitpet._errors import (
     WrongClassVersionError,
 )
 from gitpet._history import first_parent_chain, peeled_commit, peeled_tree
-from gitpet._identity import check_identity, configured_identity
+from gitpet._identity import configured_identity
 from gitpet._integrity import TreeEntries, commit_tree, find_raw, read_raw, tree_entries
 from gitpet._jsonbounds import META_JSON_MAX_BYTES, load_stored_json
 from gitpet._locks import FetchLock, WriterLock, log, remove_if_stale
@@ -86,9 +87,6 @@ if TYPE_CHECKING:
 
 __all__ = ["GitStore", "PushResult", "StoredVersion", "VersionInfo", "default_store_path"]
 
-STORE_ENV = "GITPET_STORE"
-SIGNING_KEY_ENV = "GITPET_SIGNING_KEY"
-DEFAULT_STORE_DIR = ".gitpet"
 # Below this many new objects, loose files are cheaper than a pack and do not
 # multiply the packs every later read must search (measured: 0.33 ms/version
 # loose, 1.3 ms/version as one pack each, 0.2 ms/version in one big pack).
@@ -152,13 +150,6 @@ class _BoundedCache(dict[_K, _V]):
         return 1 if self._size is None else self._size(value)
 
 
-def _expanded(path: Path, what: str) -> Path:
-    try:
-        return path.expanduser().absolute()
-    except RuntimeError:  # "~user" for a user that does not exist
-        raise InvalidArgumentError(what, str(path), "names the home of an unknown user") from None
-
-
 def _check_items(items: object) -> None:
     """``write_versions``'s argument: a sequence of ``(class name, VersionTree)``."""
     if isinstance(items, (str, bytes)) or not isinstance(items, Sequence):
@@ -166,11 +157,6 @@ def _check_items(items: object) -> None:
     for item in items:
         if not (isinstance(item, tuple) and len(item) == 2 and isinstance(item[1], VersionTree)):
             raise InvalidArgumentError("item", item, "must be a (name, VersionTree) pair")
-
-
-def default_store_path() -> Path:
-    """``$GITPET_STORE`` if set, else ``./.gitpet`` (resolved now)."""
-    return Path(os.environ.get(STORE_ENV) or DEFAULT_STORE_DIR).absolute()
 
 
 @dataclass(frozen=True)
@@ -241,23 +227,24 @@ class GitStore:
         signing_key: str | os.PathLike[str] | None = None,
         fsync: bool = False,
     ) -> None:
-        if path is not None and not isinstance(path, (str, os.PathLike)):
-            raise InvalidArgumentError(
-                "store path", path, f"must be a str or a path, not {type(path).__name__}"
-            )
-        self._path = Path(path).absolute() if path is not None else default_store_path()
-        if "\0" in str(self._path):
-            raise InvalidNameError(str(self._path), "contains a NUL byte", "store path")
-        # Checked now, before anything is written; the environment's and git config's at first write.
-        self._author: bytes | None = check_identity(author, "author") if author is not None else None
-        self._lock_timeout = check_seconds(lock_timeout, "lock_timeout")
-        self._fsync = check_bool(fsync, "fsync")
-        self._stale_lock_after = check_seconds(stale_lock_after, "stale_lock_after")
+        self._config = StoreConfig.from_arguments(
+            path,
+            author=author,
+            lock_timeout=lock_timeout,
+            stale_lock_after=stale_lock_after,
+            signing_key=signing_key,
+            fsync=fsync,
+        )
+        self._path = self._config.path
+        # The environment's and git config's identity is read at the first write, as git does.
+        self._author: bytes | None = self._config.author
+        self._lock_timeout = self._config.lock_timeout
+        self._fsync = self._config.fsync
+        self._stale_lock_after = self._config.stale_lock_after
         self._writers = WriterLock(self._path)
         self._fetching = FetchLock(self._path)
         self._trusted = TrustList(self._path, fsync=self._fsync)
-        key = signing_key if signing_key is not None else os.environ.get(SIGNING_KEY_ENV)
-        self._signing_key = _expanded(check_path(key, "signing_key"), "signing_key") if key else None
+        self._signing_key = self._config.signing_key
         self._signers: dict[tuple[bytes, Path], str | None] = {}
         self._repo_handle: Repo | None = None
         self._claimed = False  # checked that gitpet may write here (see _ownership)
@@ -282,6 +269,16 @@ class GitStore:
         return self._path
 
     # -- opening -----------------------------------------------------------
+
+    @property
+    def config(self) -> StoreConfig:
+        """How this store works, fixed when it was made (:class:`StoreConfig`).
+
+        Examples:
+            >>> store.config.path == store.path, store.config.fsync
+            (True, False)
+        """
+        return self._config
 
     @property
     def fsync(self) -> bool:
