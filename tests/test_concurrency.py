@@ -87,6 +87,16 @@ def pushed(lines: list[str]) -> dict[str, str]:
     return {parts[1]: parts[2] for parts in rows if parts[0] == "pushed"}
 
 
+def collect_while_running(store_path: Path, writers: Sequence[subprocess.Popen[str]]) -> int:
+    """Run gc with aggressive pruning (0.5 s) in a loop until every writer has exited, at least
+    three times; return how many collections ran."""
+    collections = 0
+    while any(w.poll() is None for w in writers) or collections < 3:
+        GitStore(store_path).gc(prune_older_than=0.5)
+        collections += 1
+    return collections
+
+
 def assert_clean(store_path: Path) -> None:
     fsck = git(store_path, "fsck", "--strict", check=False)
     assert fsck.returncode == 0, fsck.stderr

@@ -15,7 +15,15 @@ from dulwich.objects import Blob
 from gitpet import GitStore, IntegrityError, PetClassManager, _gc
 from gitpet._cli import main as cli
 from tests.conftest import git, run_python, store_snapshot
-from tests.test_concurrency import assert_all_load, assert_clean, finish, pushed, start, start_writers
+from tests.test_concurrency import (
+    assert_all_load,
+    assert_clean,
+    collect_while_running,
+    finish,
+    pushed,
+    start,
+    start_writers,
+)
 from tests.workers import load_edited_class
 
 
@@ -121,10 +129,7 @@ def test_gc_while_writers_push_and_a_reader_loads_loses_nothing(store_path: Path
     writers = start_writers(store_path, tmp_path, "Counter", 2, 150, go)
     reader = start("read-latest", str(store_path), "Counter", str(stop), cwd=tmp_path)
     go.touch()
-    collections = 0
-    while any(w.poll() is None for w in writers) or collections < 3:
-        GitStore(store_path).gc(prune_older_than=0.5)
-        collections += 1
+    collect_while_running(store_path, writers)
     outputs = finish(writers)
     stop.touch()
     [read_lines] = finish([reader])

@@ -19,7 +19,7 @@ import pytest
 
 from gitpet import GitStore, PetClassManager
 from tests.conftest import git
-from tests.test_concurrency import assert_clean, finish, pushed, start, start_writers
+from tests.test_concurrency import assert_clean, collect_while_running, finish, pushed, start, start_writers
 from tests.workers import FOREVER, STALE_AFTER_ENV, load_edited_class
 
 KILL_ROUNDS = int(os.environ.get("GITPET_STRESS_KILL_ROUNDS", "20"))
@@ -167,10 +167,7 @@ def test_gc_while_four_processes_push_and_one_fetches_loses_nothing(store_path: 
     writers = start_writers(store_path, tmp_path, "Counter", 4, 60, go)
     fetcher = start("fetch-loop", str(store_path), str(remote), str(stop), cwd=tmp_path)
     go.touch()
-    collections = 0
-    while any(w.poll() is None for w in writers) or collections < 3:
-        GitStore(store_path).gc(prune_older_than=0.5)
-        collections += 1
+    collect_while_running(store_path, writers)
     outputs = finish(writers)
     stop.touch()
     [fetch_lines] = finish([fetcher])
