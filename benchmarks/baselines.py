@@ -21,7 +21,7 @@ from pathlib import Path
 
 import cloudpickle
 
-from gitpet._objects import VersionTree
+from gitpet.format.version_files import VersionTree
 
 __all__ = ["CatFile", "FastImport", "PlainFileStore", "load_floor", "push_floor"]
 

@@ -47,7 +47,7 @@ from corpus import import_module, plugin_classes, plugin_source, small_classes
 
 import gitpet
 from gitpet import BaseFactory, BasePlugin, GitStore, PetClassManager, PetContainer, PetFactory
-from gitpet._cli import main as gitpet_cli
+from gitpet.cli.main import main as gitpet_cli
 
 SAMPLE = 10  # classes looked up per round in the lookup rows
 

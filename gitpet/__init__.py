@@ -15,10 +15,10 @@ Examples:
 import importlib
 from typing import TYPE_CHECKING
 
-from gitpet._codec import ClassCodec, LoadedVersion, loaded_version
-from gitpet._config import StoreConfig
-from gitpet._container import Container, PetContainer
-from gitpet._errors import (
+from gitpet.codec.classcodec import ClassCodec, LoadedVersion, loaded_version
+from gitpet.codec.modpolicy import ModulePolicy
+from gitpet.config import StoreConfig
+from gitpet.errors import (
     AmbiguousVersionError,
     ClassNotFoundError,
     CodecError,
@@ -51,18 +51,19 @@ from gitpet._errors import (
     VersionNotFoundError,
     WrongClassVersionError,
 )
-from gitpet._factory import BaseFactory, PetFactory
-from gitpet._manager import PetClassManager
-from gitpet._modpolicy import ModulePolicy
-from gitpet._objects import VersionFiles, VersionTree
-from gitpet._plugin import BasePlugin
-from gitpet._records import PushResult, SnapshotInfo, VersionInfo
-from gitpet._store import GitStore, StoredVersion
-from gitpet._trust import TrustPolicy
+from gitpet.factory.container import Container, PetContainer
+from gitpet.factory.factory import BaseFactory, PetFactory
+from gitpet.factory.manager import PetClassManager
+from gitpet.factory.plugin import BasePlugin
+from gitpet.format.version_files import VersionFiles, VersionTree
+from gitpet.gitstore import GitStore, StoredVersion
+from gitpet.records import PushResult, SnapshotInfo, VersionInfo
+from gitpet.trust.trustlist import TrustPolicy
 
 if TYPE_CHECKING:
-    from gitpet._gc import GcReport, StoreSize
-    from gitpet._pipelines import (
+    from gitpet.maintenance.gc import GcReport, StoreSize
+    from gitpet.maintenance.verify import Problem, VerifyReport
+    from gitpet.pipelines.history import (
         ClassChange,
         PinStatus,
         PipelineHistory,
@@ -70,27 +71,26 @@ if TYPE_CHECKING:
         SnapshotRef,
         SnapshotStatus,
     )
-    from gitpet._remote import RefUpdate, SyncReport
-    from gitpet._snapshots import Pin, Snapshot
-    from gitpet._verify import Problem, VerifyReport
+    from gitpet.pipelines.snapshots import Pin, Snapshot
+    from gitpet.sync.remote import RefUpdate, SyncReport
 
 # Names whose modules load on first use: none of them is needed to push or
 # load a class, and importing them all made ``import gitpet`` 1.5x slower.
 _LAZY_NAMES = {
-    "GcReport": "gitpet._gc",
-    "ClassChange": "gitpet._pipelines",
-    "Pin": "gitpet._snapshots",
-    "PinStatus": "gitpet._pipelines",
-    "PipelineHistory": "gitpet._pipelines",
-    "Problem": "gitpet._verify",
-    "RefUpdate": "gitpet._remote",
-    "Snapshot": "gitpet._snapshots",
-    "SnapshotDiff": "gitpet._pipelines",
-    "SnapshotRef": "gitpet._pipelines",
-    "SnapshotStatus": "gitpet._pipelines",
-    "StoreSize": "gitpet._gc",
-    "SyncReport": "gitpet._remote",
-    "VerifyReport": "gitpet._verify",
+    "GcReport": "gitpet.maintenance.gc",
+    "ClassChange": "gitpet.pipelines.history",
+    "Pin": "gitpet.pipelines.snapshots",
+    "PinStatus": "gitpet.pipelines.history",
+    "PipelineHistory": "gitpet.pipelines.history",
+    "Problem": "gitpet.maintenance.verify",
+    "RefUpdate": "gitpet.sync.remote",
+    "Snapshot": "gitpet.pipelines.snapshots",
+    "SnapshotDiff": "gitpet.pipelines.history",
+    "SnapshotRef": "gitpet.pipelines.history",
+    "SnapshotStatus": "gitpet.pipelines.history",
+    "StoreSize": "gitpet.maintenance.gc",
+    "SyncReport": "gitpet.sync.remote",
+    "VerifyReport": "gitpet.maintenance.verify",
 }
 
 

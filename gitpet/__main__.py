@@ -2,6 +2,6 @@
 
 import sys
 
-from gitpet._cli import main
+from gitpet.cli.main import main
 
 sys.exit(main())

@@ -22,7 +22,7 @@ from gitpet import (
     VersionNotFoundError,
     WrongClassVersionError,
 )
-from gitpet._names import check_class_name
+from gitpet.format.names import check_class_name
 from tests.conftest import ModuleWriter, store_snapshot
 
 GOOD = """

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from gitpet import PetClassManager
-from gitpet._cli import command_names, main
+from gitpet.cli.main import command_names, main
 from tests.conftest import REPO_ROOT, ModuleWriter, git, store_snapshot
 from tests.servers import free_port
 

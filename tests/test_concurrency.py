@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from gitpet import GitStore, PetClassManager, PetFactory, StoreBusyError, loaded_version
-from gitpet._locks import WRITERS_FILE
+from gitpet.git.locks import WRITERS_FILE
 from tests.conftest import REPO_ROOT, git
 from tests.test_store import version
 from tests.workers import FOREVER, STALE_AFTER_ENV, load_edited_class

@@ -14,8 +14,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gitpet import BaseFactory, BasePlugin, GitpetError, GitStore, PetClassManager, PetFactory
-from gitpet._cli import command_names
-from gitpet._cli import main as cli
+from gitpet.cli.main import command_names
+from gitpet.cli.main import main as cli
 from tests.conftest import ModuleWriter, store_snapshot
 
 PLUGINS = """

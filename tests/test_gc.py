@@ -12,8 +12,9 @@ from types import ModuleType
 import pytest
 from dulwich.objects import Blob
 
-from gitpet import GitStore, IntegrityError, PetClassManager, _gc
-from gitpet._cli import main as cli
+from gitpet import GitStore, IntegrityError, PetClassManager
+from gitpet.cli.main import main as cli
+from gitpet.maintenance import gc as _gc
 from tests.conftest import git, run_python, store_snapshot
 from tests.test_concurrency import (
     assert_all_load,

@@ -21,7 +21,7 @@ import pytest
 
 import gitpet
 from gitpet import GitStore, PetClassManager
-from gitpet._pickle_refs import pickle_globals
+from gitpet.codec.pickle_refs import pickle_globals
 from gitpet.rebuild import STORED_NAMES
 from tests.conftest import git
 
@@ -139,7 +139,7 @@ def test_stored_pickles_name_only_the_frozen_table(tmp_path: Path) -> None:
     assert outside == [], "stored pickles name objects outside gitpet.rebuild.STORED_NAMES"
     # The rule is not vacuous: the golden pickles do use the table, in both formats.
     assert {"gitpet.rebuild.class_skeleton", "cloudpickle.cloudpickle._make_function"} <= named
-    assert not _allowed("gitpet._pickler.DeterministicPickler") and not _allowed("cloudpickle.dumps")
+    assert not _allowed("gitpet.codec.pickler.DeterministicPickler") and not _allowed("cloudpickle.dumps")
 
 
 def test_every_stored_name_stays_importable() -> None:

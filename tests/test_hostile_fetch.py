@@ -22,7 +22,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gitpet import GitStore, PetClassManager, RemoteError, RemoteRejectedError
-from gitpet._packcheck import MAX_DELTA_DEPTH, check_pack
+from gitpet.git.packcheck import MAX_DELTA_DEPTH, check_pack
 from tests.conftest import ModuleWriter, bare_repo, git
 from tests.servers import git_daemon, hostile_git_server
 
@@ -294,7 +294,7 @@ def test_refs_gitpet_cannot_own_are_ignored_and_a_branch_at_a_blob_is_refused(
     for ref in ("refs/heads/-x", "refs/heads/HEAD", "refs/heads/pipelines/-p", "refs/tags/Model/-y"):
         git(store.path, "update-ref", ref, tip)
     assert store.names() == ["Model"] and store.pipelines() == []
-    from gitpet._cli import main
+    from gitpet.cli.main import main
 
     assert main(["--store", str(store.path), "ls"]) == 0
     assert main(["--store", str(store.path), "pipelines"]) == 0
@@ -316,7 +316,7 @@ def test_a_hostile_server_advertising_any_bytes_as_ref_names_breaks_nothing(
 
 
 def test_gc_removes_what_a_killed_fetch_left_in_quarantine_but_never_a_running_ones(tmp_path: Path) -> None:
-    from gitpet._locks import FetchLock
+    from gitpet.git.locks import FetchLock
 
     store = GitStore(tmp_path / "store")
     store.init()

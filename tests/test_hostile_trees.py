@@ -81,7 +81,7 @@ def test_a_tree_with_two_class_pkl_entries_is_refused_by_the_loader_as_by_verify
 def test_show_lists_what_the_pickle_imports_without_running_it(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from gitpet._cli import main as cli
+    from gitpet.cli.main import main as cli
     from tests.test_trust import _malicious_remote
 
     marker = tmp_path / "pwned"

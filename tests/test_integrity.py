@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from gitpet import GitStore, IntegrityError, PetClassManager
-from gitpet._cli import main as cli
+from gitpet.cli.main import main as cli
 from tests.conftest import ModuleWriter, commit_on_top, git
 
 STEP = """

@@ -9,7 +9,7 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from gitpet._cli import main as cli
+from gitpet.cli.main import main as cli
 from tests.conftest import git, run_python
 
 CELLS = [

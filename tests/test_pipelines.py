@@ -30,8 +30,8 @@ from gitpet import (
     VersionNotFoundError,
     loaded_version,
 )
-from gitpet._cli import main
-from gitpet._snapshots import pin_entries
+from gitpet.cli.main import main
+from gitpet.pipelines.snapshots import pin_entries
 from tests.conftest import ModuleWriter, bare_repo, commit_on_top, git, run_python, store_snapshot
 from tests.servers import git_daemon
 

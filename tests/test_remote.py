@@ -458,7 +458,7 @@ def test_push_rejects_a_negative_retry_budget(tmp_path: Path, user_module: Modul
 def test_the_push_retry_default_is_documented_once() -> None:
     import inspect
 
-    from gitpet._remote import DEFAULT_RETRY_FOR
+    from gitpet.sync.remote import DEFAULT_RETRY_FOR
 
     assert inspect.signature(GitStore.push).parameters["retry_for"].default == DEFAULT_RETRY_FOR
 

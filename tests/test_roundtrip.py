@@ -16,7 +16,7 @@ from gitpet import (
     UnpicklableClassError,
     loaded_version,
 )
-from gitpet._objects import VersionFiles, VersionTree
+from gitpet.format.version_files import VersionFiles, VersionTree
 from tests.conftest import ModuleWriter, run_python, store_snapshot
 
 PIPELINE_MODULE = """

@@ -22,7 +22,7 @@ from gitpet import (
     VersionNotFoundError,
     WrongClassVersionError,
 )
-from gitpet._objects import VersionFiles, VersionTree
+from gitpet.format.version_files import VersionFiles, VersionTree
 from tests.conftest import REPO_ROOT, git, run_python
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from gitpet import GitStore, NotAStoreError, PetClassManager
-from gitpet._cli import main as cli
+from gitpet.cli.main import main as cli
 from tests.conftest import ModuleWriter, bare_repo, git, store_snapshot
 
 MODEL = """

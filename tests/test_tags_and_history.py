@@ -18,7 +18,7 @@ from gitpet import (
     TagExistsError,
     VersionNotFoundError,
 )
-from gitpet._history import first_parent_chain, is_ancestor, replay
+from gitpet.git.history import first_parent_chain, is_ancestor, replay
 from tests.conftest import ModuleWriter, git, store_snapshot
 
 

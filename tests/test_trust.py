@@ -19,9 +19,9 @@ from gitpet import (
     TrustPolicy,
     UntrustedVersionError,
 )
-from gitpet._cli import main as cli
-from gitpet._codec import FORMAT_VERSION, running_python
-from gitpet._objects import VersionFiles, VersionTree
+from gitpet.cli.main import main as cli
+from gitpet.codec.classcodec import FORMAT_VERSION, running_python
+from gitpet.format.version_files import VersionFiles, VersionTree
 from tests.conftest import ModuleWriter, bare_repo, git, store_snapshot
 from tests.servers import git_daemon
 

@@ -22,7 +22,7 @@ from gitpet import (
     UntrustedVersionError,
     UnvouchedPushError,
 )
-from gitpet._cli import main as cli
+from gitpet.cli.main import main as cli
 from tests.conftest import ModuleWriter, bare_repo, git, store_snapshot
 from tests.test_trust import TOOL, _malicious_remote, _ssh_key, needs_ssh_keygen
 

@@ -24,12 +24,12 @@ from hypothesis import strategies as st
 
 import gitpet
 from gitpet import GitStore, IntegrityError, PetClassManager
-from gitpet._codec import meta_json
-from gitpet._integrity import commit_tree, tree_entries
-from gitpet._objread import RawObjectReader
-from gitpet._objwrite import write_loose, write_pack
-from gitpet._refupdate import read_ref, swap_ref
-from gitpet._source import _class_spans
+from gitpet.codec.classcodec import meta_json
+from gitpet.codec.source import _class_spans
+from gitpet.git.integrity import commit_tree, tree_entries
+from gitpet.git.objread import RawObjectReader
+from gitpet.git.objwrite import write_loose, write_pack
+from gitpet.git.refs import read_ref, swap_ref
 from tests.conftest import bare_repo, git
 
 SHA_A = b"a" * 40
@@ -269,7 +269,8 @@ def test_a_store_that_syncs_every_file_writes_the_same_valid_git(tmp_path: Path)
 def test_import_gitpet_leaves_sharing_gc_and_pipelines_unloaded_until_used() -> None:
     code = (
         "import sys, gitpet\n"
-        "lazy = ['dulwich.client', 'gitpet._sync', 'gitpet._gc', 'gitpet._verify', 'gitpet._pipelines']\n"
+        "lazy = ['dulwich.client', 'gitpet.sync.transfer', 'gitpet.maintenance.gc',"
+        " 'gitpet.maintenance.verify', 'gitpet.pipelines.history']\n"
         "print([m for m in lazy if m in sys.modules])\n"
         "gitpet.GcReport, gitpet.SnapshotDiff\n"
         "print([m for m in lazy if m in sys.modules], gitpet.GcReport.__module__,"
@@ -278,7 +279,7 @@ def test_import_gitpet_leaves_sharing_gc_and_pipelines_unloaded_until_used() -> 
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.split("\n")[:2] == [
         "[]",
-        "['gitpet._gc', 'gitpet._verify', 'gitpet._pipelines'] gitpet True",
+        "['gitpet.maintenance.gc', 'gitpet.maintenance.verify', 'gitpet.pipelines.history'] gitpet True",
     ]
     with pytest.raises(AttributeError, match="no attribute 'Nope'"):
         _ = gitpet.Nope  # type: ignore[attr-defined]

@@ -15,7 +15,7 @@ declared range, with dulwich at both ends of its range, a virtualenv is made
 
 With dulwich at the low end, the store-level test modules also run, since
 gitpet calls dulwich (and a few private names, all in
-``gitpet/_dulwich_private.py``) directly.
+``gitpet/git/dulwich_private.py``) directly.
 
 ``--quick`` (what ``make test`` runs): the running Python only, the oldest
 cloudpickle in a cached venv against the running environment's.

@@ -1,0 +1,1 @@
+"""The ``gitpet`` command line, built on the public API."""

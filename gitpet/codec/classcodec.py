@@ -1,0 +1,307 @@
+"""The class codec: a class <-> the three files of one version.
+
+``encode`` turns a class into ``source.py``, a deterministic by-value
+``class.pkl`` and ``meta.json``; ``decode`` loads a stored version back into a
+class, once per process per pickle.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import linecache
+import pickle
+import sys
+import threading
+import weakref
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from gitpet.codec.modpolicy import ModulePolicy
+from gitpet.codec.pickler import HEAPTYPE, canonical_filename, dumps_class
+from gitpet.codec.source import SourceFinder, missing_source_text
+from gitpet.errors import (
+    IncompatiblePythonError,
+    IntegrityError,
+    MissingDependencyError,
+    UnsupportedClassError,
+)
+from gitpet.format.version_files import VersionFiles, VersionTree
+from gitpet.git.objread import MAX_OBJECT_BYTES
+from gitpet.gitstore import StoredVersion
+
+__all__ = [
+    "FORMAT_VERSION",
+    "ClassCodec",
+    "LoadedVersion",
+    "check_versionable",
+    "meta_json",
+    "loaded_version",
+    "running_python",
+]
+
+FORMAT_VERSION = 2
+"""The version format this gitpet writes (``meta.json``'s ``format``; see CHANGELOG.md).
+
+Format 2: the pickle is gitpet's own (protocol 4, rebuilt through
+:mod:`gitpet.rebuild`) and ``meta.json`` names no dependency version.
+Format 1 (gitpet 0.1): cloudpickle's reductions, and ``meta.json`` recorded
+the cloudpickle release. Both load; pushing a format-1 class again writes
+its format-2 version.
+"""
+READABLE_FORMATS = frozenset({1, FORMAT_VERSION})
+
+
+MetaValue = str | int | bool | None | list[str]
+
+
+def meta_json(meta: dict[str, MetaValue]) -> bytes:
+    """``meta.json``: byte for byte ``json.dumps(meta, sort_keys=True, indent=2)`` plus a newline.
+
+    A version id depends on these bytes, so they never change; ``indent``
+    makes :mod:`json` fall back to its pure-Python encoder, which was a tenth
+    of registering a class. Values are scalars or lists of strings.
+
+    Examples:
+        >>> meta_json({"name": "A", "bases": ["builtins.object"], "by_value": []}).decode()
+        '{\\n  "bases": [\\n    "builtins.object"\\n  ],\\n  "by_value": [],\\n  "name": "A"\\n}\\n'
+    """
+    if not meta:
+        return b"{}\n"
+    fields = []
+    for key in sorted(meta):
+        value = meta[key]
+        if isinstance(value, list):
+            text = "[\n" + ",\n".join(f"    {_json_scalar(v)}" for v in value) + "\n  ]" if value else "[]"
+        else:
+            text = _json_scalar(value)
+        fields.append(f"  {_json_string(key)}: {text}")
+    return ("{\n" + ",\n".join(fields) + "\n}\n").encode("utf-8")
+
+
+# json's own C string encoder: json.dumps per value cost 18 calls of its
+# Python wrapper per class.
+_json_string = json.encoder.encode_basestring_ascii
+
+
+def _json_scalar(value: object) -> str:
+    if isinstance(value, str):
+        text: str = _json_string(value)
+        return text
+    if type(value) is int:
+        return str(value)
+    return json.dumps(value)
+
+
+def _format1_lost_qualname(cls: type, qualname: str) -> bool:
+    """Format 1 (cloudpickle) kept ``__name__`` but not a nested or local class's ``__qualname__``."""
+    return cls.__qualname__ == cls.__name__ and qualname.rpartition(".")[2] == cls.__name__
+
+
+def running_python() -> str:
+    return f"{sys.version_info.major}.{sys.version_info.minor}"
+
+
+@dataclass(frozen=True)
+class LoadedVersion:
+    """What gitpet knows about a class it loaded from a store.
+
+    Examples:
+        >>> version = pcm.push(Model)
+        >>> loaded = loaded_version(pcm.pull("Model"))
+        >>> loaded.name, loaded.version_id == version, loaded.qualname
+        ('Model', True, 'Model')
+    """
+
+    name: str
+    version_id: str
+    module: str
+    qualname: str
+    source: str
+
+
+class _LoadedClasses:
+    """The classes this process loaded, by pickle digest and by class.
+
+    Process-wide on purpose: cloudpickle's class tracker is process-wide, and
+    unpickling a payload whose classes are already live makes cloudpickle
+    re-apply their state (replacing methods of a class in use). Every store
+    and manager must therefore share one answer to "is this pickle loaded?".
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.RLock()
+        self._by_digest: weakref.WeakValueDictionary[bytes, type] = weakref.WeakValueDictionary()
+        self._info: weakref.WeakKeyDictionary[type, LoadedVersion] = weakref.WeakKeyDictionary()
+
+    def load_once(self, digest: bytes, load: Callable[[], tuple[type, LoadedVersion]]) -> type:
+        """The class loaded from the pickle with this digest, loading it if needed."""
+        with self._lock:
+            cls = self._by_digest.get(digest)
+            if cls is None:
+                cls, info = load()
+                self._by_digest[digest] = cls
+                self._info.setdefault(cls, info)
+            return cls
+
+    def info(self, cls: type) -> LoadedVersion | None:
+        try:
+            return self._info.get(cls)
+        except TypeError:
+            return None
+
+
+_LOADED = _LoadedClasses()
+
+
+def loaded_version(cls: object) -> LoadedVersion | None:
+    """If ``cls`` was loaded from a gitpet store in this process, where from.
+
+    Examples:
+        >>> loaded_version(int) is None
+        True
+    """
+    return _LOADED.info(cls) if isinstance(cls, type) else None
+
+
+def check_versionable(cls: object) -> type:
+    """``cls`` if it is a class written in Python, else UnsupportedClassError."""
+    if not isinstance(cls, type):
+        raise UnsupportedClassError(cls, f"it is a {type(cls).__name__}, not a class")
+    if not cls.__flags__ & HEAPTYPE or cls.__module__ == "builtins":
+        raise UnsupportedClassError(
+            cls, "it is a builtin or C-extension type; only classes written in Python can be versioned"
+        )
+    return cls
+
+
+class ClassCodec:
+    """Encodes classes into version trees and decodes stored versions.
+
+    Args:
+        policy: which modules are captured by value; default :class:`ModulePolicy`.
+
+    Examples:
+        >>> codec = ClassCodec()
+        >>> class Greeter:
+        ...     def hello(self):
+        ...         return "hi"
+        >>> version = codec.encode(Greeter, "Greeter")
+        >>> version.id == codec.encode(Greeter, "Greeter").id
+        True
+    """
+
+    def __init__(self, policy: ModulePolicy | None = None) -> None:
+        self._policy = policy or ModulePolicy()
+        self._sources = SourceFinder()
+
+    @property
+    def policy(self) -> ModulePolicy:
+        return self._policy
+
+    def encode(self, cls: object, name: str) -> VersionTree:
+        """The version tree of ``cls`` registered as ``name`` (nothing is written).
+
+        Examples:
+            >>> tree = pcm.codec.encode(Model, "Model")
+            >>> tree.id == pcm.push(Model)
+            True
+        """
+        klass = check_versionable(cls)
+        loaded = _LOADED.info(klass)
+        if loaded is not None and (loaded.module, loaded.qualname) == (
+            klass.__module__,
+            klass.__qualname__,
+        ):
+            text = loaded.source
+            filename: str | None = canonical_filename(loaded.module, loaded.qualname, text)
+            first, last = 1, text.count("\n") + 1
+            source_found = True
+        else:
+            found = self._sources.find(klass)
+            if found.missing_reason is None:
+                text, filename = found.text, found.filename
+                first, last = found.first_line, found.last_line
+                source_found = True
+            else:
+                text = missing_source_text(klass.__module__, klass.__qualname__, found.missing_reason)
+                filename, first, last = None, 0, 0
+                source_found = False
+        pickled = dumps_class(
+            klass, self._policy, source_text=text, filename=filename, first_line=first, last_line=last
+        )
+        meta: dict[str, MetaValue] = {
+            "format": FORMAT_VERSION,
+            "name": name,
+            "module": klass.__module__,
+            "qualname": klass.__qualname__,
+            "python": running_python(),
+            "bases": [f"{b.__module__}.{b.__qualname__}" for b in klass.__bases__],
+            "by_value": list(pickled.by_value_modules),
+            "source": "file" if source_found else "missing",
+        }
+        if len(pickled.data) > MAX_OBJECT_BYTES:
+            raise UnsupportedClassError(
+                cls,
+                f"it pickles to {len(pickled.data)} bytes, more than the {MAX_OBJECT_BYTES} "
+                "a stored object may hold",
+            )
+        return VersionTree.build(VersionFiles(text.encode("utf-8"), pickled.data, meta_json(meta)))
+
+    def decode(self, stored: StoredVersion) -> type:
+        """Load a stored version; the same pickle loads once per process.
+
+        Examples:
+            >>> stored = store.read_version("Model", pcm.push(Model))
+            >>> pcm.codec.decode(stored) is pcm.codec.decode(stored)
+            True
+        """
+        meta = stored.meta
+        where = f"{stored.name}@{stored.id[:12]}"
+        stored_format = meta.get("format")
+        if stored_format not in READABLE_FORMATS:
+            readable = ", ".join(str(f) for f in sorted(READABLE_FORMATS))
+            raise IntegrityError(
+                where, f"unknown format {stored_format!r} (this gitpet reads formats {readable})"
+            )
+        if meta.get("name") != stored.name:
+            raise IntegrityError(where, f"meta.json names class {meta.get('name')!r}")
+        stored_python = meta.get("python")
+        if stored_python != running_python():
+            raise IncompatiblePythonError(stored.name, stored.id, str(stored_python), running_python())
+        module, qualname = meta.get("module"), meta.get("qualname")
+        if not isinstance(module, str) or not isinstance(qualname, str):
+            raise IntegrityError(where, "meta.json lacks module/qualname")
+
+        def load() -> tuple[type, LoadedVersion]:
+            source = stored.files.source.decode("utf-8", "replace")
+            filename = canonical_filename(module, qualname, source)
+            lines = source.splitlines(keepends=True)
+            # mtime None: linecache.checkcache() keeps entries it cannot stat.
+            linecache.cache[filename] = (len(source), None, lines, filename)
+            cls = self._unpickle(stored, where)
+            if isinstance(cls, type) and stored_format == 1 and _format1_lost_qualname(cls, qualname):
+                cls.__qualname__ = qualname
+            if not isinstance(cls, type) or cls.__qualname__ != qualname:
+                raise IntegrityError(where, f"class.pkl does not hold class {qualname}")
+            return cls, LoadedVersion(stored.name, stored.id, module, qualname, source)
+
+        return _LOADED.load_once(hashlib.sha256(stored.files.pickle).digest(), load)
+
+    @staticmethod
+    def _unpickle(stored: StoredVersion, where: str) -> Any:
+        try:
+            return pickle.loads(stored.files.pickle)
+        except ImportError as err:
+            raise MissingDependencyError(stored.name, stored.id, err) from err
+        except (
+            pickle.UnpicklingError,
+            EOFError,
+            ValueError,
+            TypeError,
+            AttributeError,
+            KeyError,
+            IndexError,
+        ) as err:
+            raise IntegrityError(where, f"class.pkl cannot be loaded: {type(err).__name__}: {err}") from err

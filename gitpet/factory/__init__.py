@@ -1,0 +1,1 @@
+"""The user-facing class manager, factories, dumping, containers and plugins."""

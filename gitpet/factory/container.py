@@ -1,0 +1,255 @@
+"""The container: one store, its manager, and the two factories (labchain's ``Container``)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from typing import Any, SupportsIndex, TypeVar
+
+from gitpet.codec.modpolicy import ModulePolicy
+from gitpet.errors import GitpetError, InvalidDumpError, UnsupportedClassError, VersionNotFoundError
+from gitpet.factory.factory import BaseFactory, PetFactory
+from gitpet.factory.manager import PetClassManager
+from gitpet.factory.plugin import BasePlugin, dump_with_classes
+from gitpet.format.dumps import normalize_dump
+from gitpet.format.names import check_class_name
+from gitpet.gitstore import GitStore
+from gitpet.trust.trustlist import TrustPolicy
+
+__all__ = ["Container", "PetContainer"]
+
+C = TypeVar("C", bound=type)
+
+
+class PetContainer:
+    """A store, a :class:`PetClassManager`, ``pif`` (plain) and ``ppif`` (persistent).
+
+    :data:`gitpet.Container` is the ready default instance; build your own
+    for a second store. Nothing touches the disk until a class is pushed or
+    loaded.
+
+    Args:
+        store: a :class:`GitStore` or a path; default ``$GITPET_STORE`` or ``./.gitpet``.
+        remote: a git remote (a name configured on the store, a URL or a
+            path): a class missing from the store is fetched from it when
+            asked for (``ppif[name]``, ``get_version``). ``None``: never.
+        policy: which modules are captured by value.
+        trust: what to do with versions this machine does not vouch for
+            (default :meth:`TrustPolicy.refuse`; see docs/trust.md).
+
+    Examples:
+        >>> import tempfile
+        >>> container = PetContainer(tempfile.mkdtemp() + "/store")
+        >>> @container.bind(persist=True)
+        ... class Clip:
+        ...     def __call__(self, x):
+        ...         return min(x, 1.0)
+        >>> "Clip" in container.ppif
+        True
+    """
+
+    def __init__(
+        self,
+        store: GitStore | str | os.PathLike[str] | None = None,
+        remote: str | None = None,
+        *,
+        policy: ModulePolicy | None = None,
+        trust: TrustPolicy | None = None,
+    ) -> None:
+        self._store_arg = store
+        self._policy = policy
+        self._trust = trust
+        self._pif = BaseFactory()
+        self._remote = remote
+        self._pcm: PetClassManager | None = None
+        self._ppif: PetFactory | None = None
+
+    def __reduce_ex__(self, protocol: SupportsIndex) -> str | tuple[Any, ...]:
+        # The default container is a process-wide singleton: a pickle (a class
+        # captured by value, a function Dask ships) names it rather than copying
+        # its registrations and store, which would go stale on the other side.
+        if self is Container:
+            return "Container"
+        return super().__reduce_ex__(protocol)
+
+    def __repr__(self) -> str:
+        where = self._pcm.store if self._pcm else self._store_arg or "default store"
+        return f"PetContainer({where!r})"
+
+    def configure(
+        self,
+        store: GitStore | str | os.PathLike[str] | None = None,
+        remote: str | None = None,
+        trust: TrustPolicy | None = None,
+    ) -> None:
+        """Use another store, remote and trust policy (registrations are kept).
+
+        ``store=None`` means the default store; ``remote=None`` means no
+        remote; ``trust=None`` means :meth:`TrustPolicy.refuse` for versions
+        this machine does not vouch for.
+
+        Examples:
+            >>> from gitpet import BasePlugin, PetContainer
+            >>> container = PetContainer(store)
+            >>> container.configure(store=tempfile.mkdtemp() + "/elsewhere")
+            >>> container.store.path.name
+            'elsewhere'
+        """
+        self._store_arg = store
+        self._remote = remote
+        self._trust = trust
+        if self._pcm is not None:
+            self._pcm = None
+            if self._ppif is not None:
+                self._ppif.use_manager(self.pcm)
+
+    @property
+    def pcm(self) -> PetClassManager:
+        if self._pcm is None:
+            self._pcm = PetClassManager(
+                self._store_arg, policy=self._policy, remote=self._remote, trust=self._trust
+            )
+        return self._pcm
+
+    @property
+    def remote(self) -> str | None:
+        """The remote missing classes are fetched from (share with ``store.push(remote)``)."""
+        return self._remote
+
+    @property
+    def store(self) -> GitStore:
+        return self.pcm.store
+
+    @property
+    def pif(self) -> BaseFactory:
+        """Plain factory: framework classes, not versioned."""
+        return self._pif
+
+    @property
+    def ppif(self) -> PetFactory:
+        """Persistent factory: versioned classes, falling back to :attr:`pif`."""
+        if self._ppif is None:
+            self._ppif = PetFactory(self.pcm, self._pif)
+        return self._ppif
+
+    def save_pipeline(self, name: str, plugin: BasePlugin, message: str | None = None) -> str:
+        """Save ``plugin`` (and every plugin nested in its params) as a snapshot of pipeline ``name``.
+
+        The snapshot (a commit on ``refs/heads/pipelines/<name>``) holds the
+        dump as ``pipeline.json`` and pins the exact version of every
+        versioned class in it; classes not pushed yet are pushed first.
+        Returns the snapshot id; saving an unchanged pipeline writes nothing.
+        A component whose class is neither persistent nor registered as a
+        framework class (``bind()``) is refused: it could not be rebuilt.
+
+        Examples:
+            >>> from gitpet import BasePlugin, PetContainer
+            >>> container = PetContainer(store)
+            >>> @container.bind(persist=True)
+            ... class Scale(BasePlugin):
+            ...     def __init__(self, k=1):
+            ...         super().__init__(k=k)
+            >>> snapshot = container.save_pipeline("train", Scale(3), "first")
+            >>> container.save_pipeline("train", Scale(3)) == snapshot     # unchanged: nothing written
+            True
+        """
+        history = self.store.pipeline(name)  # the name is checked before anything is read
+        if not isinstance(plugin, BasePlugin):
+            raise InvalidDumpError("plugin", f"expected a BasePlugin, got {type(plugin).__name__}")
+        dump, components = dump_with_classes(plugin, self.ppif)
+        normalize_dump(dump, _unchanged_version)  # refuse a dump JSON cannot hold before pushing anything
+        to_push: dict[tuple[str, str], type] = {}
+        checked: set[tuple[str, type, str | None]] = set()
+        for component_name, cls, version in components:
+            if (component_name, cls, version) in checked:
+                continue  # a pipeline often uses one class many times
+            checked.add((component_name, cls, version))
+            if version is None:
+                if self._pif.get(component_name) is not cls:
+                    raise UnsupportedClassError(
+                        cls,
+                        f"component {component_name!r} of pipeline {name!r} is neither persistent "
+                        "(bind(persist=True)) nor a framework class (bind()): it could not be rebuilt",
+                    )
+            elif not self.store.has_version(component_name, version):
+                to_push.setdefault((component_name, version), cls)
+        if to_push:
+            # The version registered here goes last, so it is the one left latest.
+            order = sorted(to_push, key=lambda key: self.ppif.version_control.get(key[0]) == key[1])
+            self.pcm.push_many([(key[0], to_push[key]) for key in order])
+        return history.save(dump, message).id
+
+    def load_pipeline(self, name: str, version: str | None = None) -> Any:
+        """Rebuild a saved pipeline with exactly the class versions its snapshot pins.
+
+        ``version``: a snapshot id, a unique prefix (7+ hex), a tag or ``~N``;
+        default the newest snapshot. With a remote, a missing pipeline or
+        snapshot is fetched. Framework classes resolve by name through
+        :attr:`pif`; pinned versions load under the trust policy.
+
+        Examples:
+            >>> from gitpet import BasePlugin, PetContainer
+            >>> container = PetContainer(store)
+            >>> @container.bind(persist=True)
+            ... class Scale(BasePlugin):
+            ...     def __init__(self, k=1):
+            ...         super().__init__(k=k)
+            ...         self.k = k
+            >>> snapshot = container.save_pipeline("train", Scale(3))
+            >>> container.load_pipeline("train", snapshot[:8]).k
+            3
+        """
+        snapshot = self.pcm.snapshot(name, version)
+        try:
+            return BasePlugin.build_from_dump(snapshot.dump, self.ppif)
+        except VersionNotFoundError as err:
+            raise VersionNotFoundError(
+                err.name,
+                err.version,
+                f"pinned by snapshot {snapshot.id[:12]} of pipeline {name!r}, but not in store "
+                f"{self.store.path}" + (f" ({err.detail})" if err.detail else ""),
+            ) from err
+
+    def bind(
+        self, persist: bool = False, auto_push: bool = False, name: str | None = None
+    ) -> Callable[[C], C]:
+        """Class decorator: register in ``pif``, or with ``persist=True`` in ``ppif``.
+
+        ``auto_push=True`` also pushes the class right away. The class itself
+        is returned unchanged.
+
+        Examples:
+            >>> from gitpet import BasePlugin, PetContainer
+            >>> container = PetContainer(store)
+            >>> @container.bind()
+            ... class Framework:               # resolved by name, never versioned
+            ...     pass
+            >>> @container.bind(persist=True)
+            ... class Mine:                    # versioned in the store
+            ...     pass
+            >>> container.pif["Framework"] is Framework, "Mine" in container.ppif.version_control
+            (True, True)
+        """
+        if auto_push and not persist:
+            raise GitpetError("bind(auto_push=True) needs persist=True")
+
+        def register(cls: C) -> C:
+            registered = name or cls.__name__
+            if persist:
+                check_class_name(registered)
+                self.ppif[registered] = cls
+                if auto_push:
+                    self.pcm.push(cls, registered)
+            else:
+                self.pif[registered] = cls
+            return cls
+
+        return register
+
+
+def _unchanged_version(path: str, name: str, version: str) -> str:
+    return version
+
+
+Container = PetContainer()
+"""The default container, over ``$GITPET_STORE`` or ``./.gitpet``."""

@@ -1,0 +1,356 @@
+"""PetClassManager: push classes to a store and pull them back (labchain's API)."""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+import weakref
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING
+
+from gitpet.arguments import check_seconds, check_text
+from gitpet.codec.classcodec import ClassCodec, check_versionable
+from gitpet.codec.modpolicy import ModulePolicy
+from gitpet.errors import (
+    ClassNotFoundError,
+    InvalidArgumentError,
+    PipelineNotFoundError,
+    RemoteRejectedError,
+    SnapshotNotFoundError,
+    UntrustedVersionError,
+    VersionNotFoundError,
+)
+from gitpet.format.names import check_class_name, parse_version_spec
+from gitpet.format.version_files import VersionTree
+from gitpet.gitstore import GitStore, StoredVersion
+from gitpet.records import PushResult, VersionInfo
+from gitpet.trust.trustlist import TrustPolicy
+
+if TYPE_CHECKING:
+    from gitpet.pipelines.snapshots import Snapshot
+
+__all__ = ["PetClassManager"]
+
+log = logging.getLogger("gitpet")
+
+_Fingerprint = tuple[tuple[str, int], ...]
+
+
+def _registered_name(cls: object, name: str | None) -> str:
+    """``name``, or the class's ``__name__`` when none is given; checked either way."""
+    return check_class_name(check_versionable(cls).__name__ if name is None else name)
+
+
+def _fingerprint(cls: type) -> _Fingerprint:
+    # Identity of every class attribute and base: rebinding a method or an
+    # attribute after registration changes it, so the cached id is recomputed.
+    return tuple((k, id(v)) for k, v in vars(cls).items()) + tuple(("__base__", id(b)) for b in cls.__bases__)
+
+
+class PetClassManager:
+    """Pushes classes to a :class:`GitStore` and loads them back.
+
+    Args:
+        store: a :class:`GitStore`, or a path for one; default the default store.
+        policy: which modules are captured by value (:class:`ModulePolicy`).
+        remote: a git remote (configured name, URL or path) that :meth:`pull`
+            fetches a class from when the local store lacks it or the asked
+            version. ``None``: nothing ever touches the network.
+        remote_miss_ttl: seconds to remember that the remote has no class of
+            some name, so repeated lookups of framework classes through a
+            persistent factory do not each cost a round trip.
+        trust: what :meth:`pull` does with a version this machine does not
+            vouch for (fetched from a remote not marked trusted); default
+            :meth:`TrustPolicy.refuse`. See docs/trust.md.
+
+    Examples:
+        >>> import tempfile
+        >>> pcm = PetClassManager(tempfile.mkdtemp() + "/store")
+        >>> class Doubler:
+        ...     def __call__(self, x):
+        ...         return 2 * x
+        >>> version = pcm.push(Doubler)
+        >>> pcm.push(Doubler) == version          # unchanged: nothing written
+        True
+        >>> pcm.pull("Doubler")()(21)
+        42
+    """
+
+    def __init__(
+        self,
+        store: GitStore | str | os.PathLike[str] | None = None,
+        *,
+        policy: ModulePolicy | None = None,
+        remote: str | None = None,
+        remote_miss_ttl: float = 30.0,
+        trust: TrustPolicy | None = None,
+    ) -> None:
+        self._store = store if isinstance(store, GitStore) else GitStore(store)
+        self._remote = check_text(remote, "remote", optional=True)
+        self._remote_miss_ttl = check_seconds(remote_miss_ttl, "remote_miss_ttl")
+        if policy is not None and not isinstance(policy, ModulePolicy):
+            raise InvalidArgumentError("policy", policy, "must be a ModulePolicy or None")
+        self._remote_misses: dict[str, float] = {}
+        self._codec = ClassCodec(policy)
+        self._trust = trust if trust is not None else TrustPolicy.refuse()
+        if not isinstance(self._trust, TrustPolicy):
+            raise InvalidArgumentError("trust", trust, "must be a TrustPolicy or None")
+        self._admitted: set[str] = set()
+        self._lock = threading.Lock()
+        self._encoded: weakref.WeakKeyDictionary[type, dict[str, tuple[_Fingerprint, VersionTree]]] = (
+            weakref.WeakKeyDictionary()
+        )
+
+    def __repr__(self) -> str:
+        return f"PetClassManager({self._store!r})"
+
+    @property
+    def store(self) -> GitStore:
+        return self._store
+
+    @property
+    def codec(self) -> ClassCodec:
+        return self._codec
+
+    @property
+    def trust(self) -> TrustPolicy:
+        return self._trust
+
+    @property
+    def remote(self) -> str | None:
+        """The remote :meth:`pull` fetches missing classes and versions from, if any."""
+        return self._remote
+
+    def encode(self, cls: type, name: str | None = None) -> VersionTree:
+        """The version tree ``cls`` would be stored as (cached while unchanged).
+
+        Examples:
+            >>> import json
+            >>> tree = pcm.encode(Model)
+            >>> tree.id == pcm.get_class_hash(Model), json.loads(tree.files.meta)["qualname"]
+            (True, 'Model')
+        """
+        name = _registered_name(cls, name)
+        if not isinstance(cls, type):
+            return self._codec.encode(cls, name)  # raises UnsupportedClassError
+        fingerprint = _fingerprint(cls)
+        with self._lock:
+            cached = self._encoded.get(cls, {}).get(name)
+        if cached is not None and cached[0] == fingerprint:
+            return cached[1]
+        version = self._codec.encode(cls, name)
+        with self._lock:
+            self._encoded.setdefault(cls, {})[name] = (fingerprint, version)
+        return version
+
+    def get_class_hash(self, cls: type, name: str | None = None) -> str:
+        """The version id ``cls`` gets when pushed as ``name`` (default ``__name__``).
+
+        Examples:
+            >>> pcm.get_class_hash(Model) == pcm.push(Model)     # the id it gets when pushed
+            True
+        """
+        return self.encode(cls, name).id
+
+    def push(self, cls: type, name: str | None = None) -> str:
+        """Make ``cls`` the latest version of ``name``; a no-op if it already is.
+
+        Examples:
+            >>> version = pcm.push(Model)
+            >>> pcm.push(Model) == version, pcm.push(Model, "Renamed") == version   # same code, same id
+            (True, False)
+        """
+        return self.push_many([(_registered_name(cls, name), cls)])[0].id
+
+    def push_many(self, items: Iterable[tuple[str, type]]) -> list[PushResult]:
+        """Push several classes in one batch (one pack, one pass over refs).
+
+        Examples:
+            >>> class Other:
+            ...     pass
+            >>> [(r.name, r.created) for r in pcm.push_many([("Model", Model), ("Other", Other)])]
+            [('Model', True), ('Other', True)]
+        """
+        if isinstance(items, (str, bytes, Mapping)) or not isinstance(items, Iterable):
+            raise InvalidArgumentError("items", items, "must be an iterable of (name, class) pairs")
+        pairs = list(items)
+        for item in pairs:
+            if not (isinstance(item, tuple) and len(item) == 2):
+                raise InvalidArgumentError("item", item, "must be a (name, class) pair")
+        versions = [(name, self.encode(cls, name)) for name, cls in pairs]
+        return self._store.write_versions(versions)
+
+    def pull(self, name: str, version: str | None = None) -> type:
+        """Load ``name``: its latest version, or the version an id, prefix, tag or ``~N`` names.
+
+        With a remote, a class or version missing here is fetched (that
+        class's ref and tags only) and loaded from what arrived.
+
+        Examples:
+            >>> version = pcm.push(Model)
+            >>> pcm.pull("Model") is pcm.pull("Model", version[:7])   # loaded once per process
+            True
+        """
+        check_class_name(name)
+        if version is not None:
+            parse_version_spec(name, version)  # a malformed spec is refused before any fetch
+        try:
+            return self._load(self._store.read_version(name, version))
+        except (ClassNotFoundError, VersionNotFoundError) as err:
+            if not self._may_fetch(err, name, version):
+                raise
+        assert self._remote is not None
+        self.fetch_class(name)
+        try:
+            return self._load(self._store.read_version(name, version))
+        except ClassNotFoundError as err:
+            self._remote_misses[name] = time.monotonic()
+            raise ClassNotFoundError(name, f"store {self._store.path} or remote {self._remote}") from err
+
+    def _load(self, stored: StoredVersion) -> type:
+        """Unpickle ``stored`` once the trust policy admits it (nothing runs before that)."""
+        if stored.id not in self._admitted:
+            self._admit(stored)
+            self._admitted.add(stored.id)
+        return self._codec.decode(stored)
+
+    def _admit(self, stored: StoredVersion) -> None:
+        if self._store.is_trusted(stored.id) or self._trust.untrusted == "allow":
+            return
+        # Its objects may have arrived with a fetch that has not recorded their trust yet.
+        self._store.wait_for_fetches()
+        if self._store.is_trusted(stored.id):
+            return
+        if self._trust.untrusted == "signed":
+            assert self._trust.allowed_signers is not None
+            if self._store.signed_by(stored.name, stored.id, self._trust.allowed_signers) is not None:
+                return
+            reason = f"no commit of it is SSH-signed by a key in {self._trust.allowed_signers}"
+        else:
+            reason = "it was neither pushed from here nor fetched from a remote marked trusted"
+        raise UntrustedVersionError(
+            stored.name,
+            stored.id,
+            f"{reason}. Review it (gitpet show {stored.name}@{stored.id[:12]}), then vouch for it "
+            f"(gitpet trust {stored.name} {stored.id[:12]}), or mark its remote trusted "
+            "(gitpet remote add --trusted), or load with another TrustPolicy",
+        )
+
+    def _may_fetch(self, err: Exception, name: str, version: str | None) -> bool:
+        # An ambiguous prefix or another class's id stays so after a fetch.
+        if self._remote is None or type(err) not in (ClassNotFoundError, VersionNotFoundError):
+            return False
+        missed = self._remote_misses.get(name)
+        recently_missed = missed is not None and time.monotonic() - missed < self._remote_miss_ttl
+        return version is not None or not recently_missed
+
+    def fetch_class(self, name: str) -> None:
+        """Fetch one class's ref and tags from the remote (a ref it rejects is left as it was, and logged).
+
+        Examples:
+            >>> version = pcm.push(Model)
+            >>> here = PetClassManager(tempfile.mkdtemp() + "/here", remote=str(pcm.store.path))
+            >>> here.fetch_class("Model")
+            >>> here.store.latest_id("Model") == version
+            True
+        """
+        if self._remote is None:
+            return
+        self._fetch_reporting_rejections([name], [])
+        self._remote_misses.pop(name, None)
+
+    def snapshot(self, pipeline: str, version: str | None = None) -> Snapshot:
+        """Read a snapshot of ``pipeline`` (see :meth:`PipelineHistory.read`).
+
+        With a remote, a pipeline or snapshot missing here is fetched first
+        (that pipeline's ref and tags, with every version its snapshots pin).
+
+        Examples:
+            >>> version = pcm.push(Model)
+            >>> dump = {"clazz": "Model", "version_hash": version, "params": {}}
+            >>> _ = pcm.store.pipeline("train").save(dump)
+            >>> pcm.snapshot("train").pinned("Model") == (version,)
+            True
+        """
+        from gitpet.pipelines.history import parse_snapshot_spec
+
+        history = self._store.pipeline(pipeline)
+        if version is not None:
+            parse_snapshot_spec(pipeline, version)  # a malformed spec is refused before any fetch
+        try:
+            return history.read(version)
+        except (PipelineNotFoundError, SnapshotNotFoundError):
+            if self._remote is None:
+                raise
+        self.fetch_pipeline(pipeline)
+        try:
+            return history.read(version)
+        except PipelineNotFoundError as err:
+            raise PipelineNotFoundError(
+                pipeline, f"store {self._store.path} or remote {self._remote}"
+            ) from err
+
+    def fetch_pipeline(self, pipeline: str) -> None:
+        """Fetch one pipeline's ref and tags from the remote (a ref it rejects is left as it was, and logged).
+
+        Examples:
+            >>> version = pcm.push(Model)
+            >>> dump = {"clazz": "Model", "version_hash": version, "params": {}}
+            >>> _ = pcm.store.pipeline("train").save(dump)
+            >>> here = PetClassManager(tempfile.mkdtemp() + "/here", remote=str(pcm.store.path))
+            >>> here.fetch_pipeline("train")
+            >>> here.store.pipelines(), here.store.has_version("Model", version)
+            (['train'], True)
+        """
+        if self._remote is None:
+            return
+        self._fetch_reporting_rejections([], [pipeline])
+
+    def _fetch_reporting_rejections(self, names: list[str], pipelines: list[str]) -> None:
+        """Fetch for a load, logging what the fetch rejected.
+
+        A rejected ref (a differing tag, a rollback by a remote that is not trusted) keeps
+        what this store had, which is what loads.
+        """
+        assert self._remote is not None
+        try:
+            self._store.fetch(self._remote, names, pipelines=pipelines)
+        except RemoteRejectedError as err:
+            for ref, why in err.rejected:
+                log.warning("gitpet: fetch from %s left %s as it was: %s", err.remote, ref, why)
+
+    def rollback(self, name: str, version: str) -> PushResult:
+        """Make an older version of ``name`` the latest again (a new commit; history keeps all).
+
+        Examples:
+            >>> version = pcm.push(Model)
+            >>> class Model:
+            ...     def fit(self):
+            ...         return self
+            >>> _ = pcm.push(Model)
+            >>> pcm.rollback("Model", version).id == version
+            True
+        """
+        return self._store.rollback(name, version)
+
+    def versions(self, name: str) -> list[VersionInfo]:
+        """Version history of ``name``, newest first.
+
+        Examples:
+            >>> version = pcm.push(Model)
+            >>> [info.id for info in pcm.versions("Model")] == [version]
+            True
+        """
+        return self._store.versions(name)
+
+    def names(self) -> list[str]:
+        """Classes in the store.
+
+        Examples:
+            >>> version = pcm.push(Model)
+            >>> pcm.names()
+            ['Model']
+        """
+        return self._store.names()

@@ -1,0 +1,406 @@
+"""``GitStore.gc()``: one pack for everything reachable, and old garbage pruned, while others write.
+
+Why it is safe with concurrent writers (gitpet's or git's):
+
+1. Everything reachable from *any* ref is read back with full checks and
+   written as one new pack (older versions as deltas of newer ones), which
+   is complete (index included) and read back object by object before
+   anything is deleted. A damaged store is not collected: ``IntegrityError``
+   before any change (run ``gitpet verify``).
+2. Deleting happens under the exclusive writers flock (:mod:`gitpet.git.locks`),
+   so no gitpet writer is between "this object is already stored" (which
+   refreshes its mtime) and "write it" meanwhile.
+3. Only what existed when gc started is ever deleted: a loose object the new
+   pack holds; an unreachable loose object or an old pack only when it is
+   older than ``prune_older_than``. Objects a writer has written but not yet
+   referenced are young, so they stay; git's own gc relies on the same rule.
+
+Refs are never rewritten or packed (dulwich's ``pack_refs(all=True)`` deletes
+loose refs without their locks and loses versions written meanwhile).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import os
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from dulwich.object_format import ObjectFormat
+from dulwich.objects import Blob, Commit, RawObjectID, ShaFile, Tag, Tree
+from dulwich.pack import Pack
+from dulwich.refs import Ref
+from dulwich.repo import Repo
+
+from gitpet.errors import IntegrityError, StoreBusyError
+from gitpet.git.dulwich_private import (
+    drop_pack,
+    iter_loose_ids,
+    loose_object_path,
+    pack_basename,
+    pack_data_path,
+    refresh_packs,
+)
+from gitpet.git.integrity import READ_ERRORS, content_id, read_object
+from gitpet.git.locks import FetchLock, remove_if_stale
+from gitpet.git.objwrite import write_pack
+from gitpet.maintenance.verify import leftover_files
+
+if TYPE_CHECKING:
+    from gitpet.gitstore import GitStore
+
+__all__ = ["GcReport", "collect_garbage", "objects_size"]
+
+_GITLINK = 0o160000
+# Loading a version gc stored as a delta applies at most this many (git's default is 50).
+_MAX_DELTA_DEPTH = 10
+
+
+@dataclass(frozen=True)
+class StoreSize:
+    """Size of a store's ``objects`` directory: content bytes and disk usage (blocks).
+
+    Examples:
+        >>> _ = pcm.push(Model)
+        >>> report = store.gc()
+        >>> report.after.files >= 2 and report.after.bytes <= report.after.disk_bytes
+        True
+    """
+
+    files: int
+    bytes: int
+    disk_bytes: int
+
+
+@dataclass(frozen=True)
+class GcReport:
+    """What :meth:`GitStore.gc` did.
+
+    Examples:
+        >>> _ = pcm.push(Model)
+        >>> report = store.gc()
+        >>> report.reachable, report.pruned     # 3 blobs, a tree and a commit; nothing was garbage
+        (5, 0)
+    """
+
+    before: StoreSize
+    after: StoreSize
+    reachable: int
+    loose_packed: int
+    packs_removed: int
+    pruned: int
+    kept_young: int
+    leftovers_removed: tuple[str, ...]
+
+    def summary(self) -> str:
+        """What gc did, in one line (what ``gitpet gc`` prints).
+
+        Examples:
+            >>> version = pcm.push(Model)
+            >>> print(store.gc().summary())  # doctest: +ELLIPSIS
+            packed 5 reachable objects into one pack; removed 5 loose copies and 0 old pack(s); ...
+        """
+        young = f" ({self.kept_young} unreachable but young kept)" if self.kept_young else ""
+        return (
+            f"packed {self.reachable} reachable objects into one pack; removed {self.loose_packed} "
+            f"loose copies and {self.packs_removed} old pack(s); pruned {self.pruned} unreachable "
+            f"object(s){young}; objects on disk: {_mb(self.before.disk_bytes)} -> "
+            f"{_mb(self.after.disk_bytes)}"
+        )
+
+
+def _mb(size: int) -> str:
+    return f"{size / 1e6:.2f} MB"
+
+
+def objects_size(gitdir: Path) -> StoreSize:
+    files = total = disk = 0
+    for root, _dirs, names in os.walk(gitdir / "objects"):
+        for name in names:
+            try:
+                info = os.stat(os.path.join(root, name))
+            except FileNotFoundError:
+                continue
+            files += 1
+            total += info.st_size
+            disk += info.st_blocks * 512
+    return StoreSize(files, total, disk)
+
+
+def _reachable(repo: Repo, known: dict[bytes, ShaFile]) -> None:
+    """Add to ``known`` every object reachable from any ref now (each read with full checks)."""
+    roots = {bytes(sha) for sha in repo.refs.as_dict().values()}
+    pending = [sha for sha in roots if sha not in known]
+    while pending:
+        sha = pending.pop()
+        if sha in known:
+            continue
+        obj = read_object(repo.object_store, sha)
+        known[sha] = obj
+        if isinstance(obj, Commit):
+            pending.append(obj.tree)
+            pending.extend(obj.parents)
+        elif isinstance(obj, Tree):
+            pending.extend(entry.sha for entry in obj.items() if entry.mode != _GITLINK)
+        elif isinstance(obj, Tag):
+            pending.append(obj.object[1])
+        else:
+            assert isinstance(obj, Blob)
+
+
+def _delta_bases(repo: Repo, reachable: Mapping[bytes, ShaFile]) -> dict[bytes, bytes]:
+    """Blob id -> the blob to store it as a delta against.
+
+    Each file of a class's version is stored against the same file of the next newer
+    version, as git's own gc would find.
+
+    The latest version of every class stays whole (loading the latest never resolves a delta), and
+    chains stop at :data:`_MAX_DELTA_DEPTH`, so loading an old version applies at most that many.
+    """
+    bases: dict[bytes, bytes] = {}
+    depth: dict[bytes, int] = {}
+    whole: set[bytes] = set()
+    histories = []
+    for ref, tip in repo.refs.as_dict(Ref(b"refs/heads/")).items():
+        if b"/" in bytes(ref):
+            continue  # pipelines: their trees are class versions, reached through the classes
+        files = [_version_files(reachable, commit) for commit in _chain(reachable, bytes(tip))]
+        if files:
+            whole.update(files[0].values())
+            histories.append(files)
+    for files in histories:
+        for newer, older in itertools.pairwise(files):
+            for name, blob in older.items():
+                base = newer.get(name)
+                if base is None or base == blob or blob in bases or blob in whole:
+                    continue
+                if depth.get(base, 0) >= _MAX_DELTA_DEPTH or _leads_to(bases, base, blob):
+                    continue
+                bases[blob] = base
+                depth[blob] = depth.get(base, 0) + 1
+    return bases
+
+
+def _chain(reachable: Mapping[bytes, ShaFile], tip: bytes) -> list[Commit]:
+    """The first-parent history of ``tip``, newest first, from the objects already read."""
+    chain = []
+    commit = reachable.get(tip)
+    while isinstance(commit, Commit):
+        chain.append(commit)
+        commit = reachable.get(bytes(commit.parents[0])) if commit.parents else None
+    return chain
+
+
+def _version_files(reachable: Mapping[bytes, ShaFile], commit: Commit) -> dict[bytes, bytes]:
+    tree = reachable.get(bytes(commit.tree))
+    if not isinstance(tree, Tree):
+        return {}
+    return {entry.path: bytes(entry.sha) for entry in tree.items() if entry.mode & 0o170000 == 0o100000}
+
+
+def _leads_to(bases: Mapping[bytes, bytes], start: bytes, target: bytes) -> bool:
+    """Whether following bases from ``start`` reaches ``target`` (which would make a cycle)."""
+    sha: bytes | None = start
+    while sha is not None:
+        if sha == target:
+            return True
+        sha = bases.get(sha)
+    return False
+
+
+_PACK_READ_ERRORS: tuple[type[Exception], ...] = (KeyError, *READ_ERRORS)
+
+
+def _check_pack(
+    path: str, expected: Mapping[bytes, ShaFile], object_format: ObjectFormat, *, remove_if_bad: bool
+) -> None:
+    """Read every object of the new pack back (resolving deltas) before anything is deleted.
+
+    A pack that does not give back exactly what was packed stops gc, and is removed if gc
+    made it (readers look in packs first, so it would hide the good copies).
+    """
+    pack = Pack(path.removesuffix(".pack"), object_format=object_format)
+    try:
+        problem = _first_problem(pack, expected)
+    finally:
+        pack.close()
+    if problem is None:
+        return
+    if remove_if_bad:
+        for leftover in (path, path.removesuffix(".pack") + ".idx"):
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(leftover)
+    raise IntegrityError(
+        path, f"gc's new pack does not give back what was packed ({problem}); nothing was removed"
+    )
+
+
+def _first_problem(pack: Pack, expected: Mapping[bytes, ShaFile]) -> str | None:
+    """What is wrong with reading ``expected`` back from ``pack``, if anything.
+
+    Returns a message, not the exception: its traceback would keep views of the pack's
+    mapping alive past close().
+    """
+    for sha, obj in expected.items():
+        try:
+            _type_num, raw = pack.get_raw(RawObjectID(bytes.fromhex(sha.decode("ascii"))))
+            if content_id(obj.type_name, bytes(raw)) != sha:
+                return f"{sha.decode('ascii')} comes back changed"
+        except _PACK_READ_ERRORS as err:
+            return f"{sha.decode('ascii')}: {type(err).__name__}: {err}"
+        finally:
+            raw = b""  # drop the view of the mapping now, not at the next read
+    return None
+
+
+def _age(path: str, now: float) -> float:
+    try:
+        return now - os.stat(path).st_mtime
+    except FileNotFoundError:
+        return -1.0
+
+
+def collect_garbage(store: GitStore, prune_older_than: float, lock_timeout: float) -> GcReport:
+    repo = store._writable_repo()
+    objects = repo.object_store
+    gitdir = store.path
+    before = objects_size(gitdir)
+    old_packs: list[Pack] = list(objects.packs)
+    old_loose: set[bytes] = set(iter_loose_ids(objects))
+
+    reachable: dict[bytes, ShaFile] = {}
+    _reachable(repo, reachable)
+    packs_before = set(os.listdir(objects.pack_dir))
+    bases = _delta_bases(repo, reachable)
+    new_pack = write_pack(objects.pack_dir, list(reachable.values()), delta_bases=bases)
+    if new_pack is not None:
+        created = os.path.basename(new_pack) not in packs_before
+        _check_pack(new_pack, reachable, objects.object_format, remove_if_bad=created)
+    keep_pack = os.path.basename(new_pack).removesuffix(".pack") if new_pack is not None else None
+    refresh_packs(objects)
+    in_new_pack = frozenset(reachable)
+
+    deadline = time.monotonic() + lock_timeout
+    while True:
+        with store._writers.exclusive() as alone:
+            if alone:
+                # Refs may have moved while we packed: what they reach now stays
+                # too, where it is (the new pack does not hold it).
+                _reachable(repo, reachable)
+                now = time.time()
+                grace = prune_older_than
+                loose_packed, pruned, kept_young = _remove_loose(
+                    objects, old_loose, in_new_pack, reachable, grace, now
+                )
+                packs_removed = _remove_packs(
+                    objects, old_packs, keep_pack, in_new_pack, reachable, grace, now
+                )
+                removed = _remove_leftovers(gitdir, grace, store._stale_lock_after)
+                break
+        if time.monotonic() > deadline:
+            raise StoreBusyError("gc", lock_timeout, str(gitdir / "gitpet" / "writers"))
+        time.sleep(0.01)
+    objects.close()  # forget removed packs; the store reopens what it needs
+    return GcReport(
+        before=before,
+        after=objects_size(gitdir),
+        reachable=len(reachable),
+        loose_packed=loose_packed,
+        packs_removed=packs_removed,
+        pruned=pruned,
+        kept_young=kept_young,
+        leftovers_removed=removed,
+    )
+
+
+def _remove_loose(
+    objects: object,
+    old_loose: set[bytes],
+    in_new_pack: frozenset[bytes],
+    reachable: dict[bytes, ShaFile],
+    grace: float,
+    now: float,
+) -> tuple[int, int, int]:
+    packed = pruned = young = 0
+    for sha in sorted(old_loose):
+        path = loose_object_path(objects, sha)
+        if sha in in_new_pack:
+            packed += _unlink(path)  # the new pack holds a copy
+        elif sha in reachable:
+            continue  # became reachable after the new pack was written
+        elif _age(path, now) >= grace:
+            pruned += _unlink(path)
+        else:
+            young += 1
+    for sha in {sha[:2] for sha in old_loose}:
+        # An emptied fan-out directory goes too (gitpet writers are excluded now).
+        with contextlib.suppress(OSError):
+            os.rmdir(os.path.dirname(loose_object_path(objects, sha + b"0" * 38)))
+    return packed, pruned, young
+
+
+def _remove_packs(
+    objects: object,
+    old_packs: list[Pack],
+    new_pack_name: str | None,
+    in_new_pack: frozenset[bytes],
+    reachable: dict[bytes, ShaFile],
+    grace: float,
+    now: float,
+) -> int:
+    removed = 0
+    for pack in old_packs:
+        if os.path.basename(pack_basename(pack)) == new_pack_name:
+            continue
+        shas = [bytes(sha) for sha in pack]
+        if any(sha in reachable and sha not in in_new_pack for sha in shas):
+            continue  # holds something that became reachable after the new pack was written
+        # What else it holds is garbage once the pack is old: a writer that
+        # needs an object only an old pack holds writes it again (GitStore._ensure_stored).
+        if all(sha in in_new_pack for sha in shas) or _age(pack_data_path(pack), now) >= grace:
+            drop_pack(objects, pack)
+            removed += 1
+    return removed
+
+
+def _remove_leftovers(gitdir: Path, grace: float, stale_lock_after: float) -> tuple[str, ...]:
+    """Remove lock files whose writer is gone, and temporary files older than ``grace``.
+
+    Also what a killed fetch left in quarantine, only while no fetch runs: a running
+    one's files may be old.
+    """
+    removed = []
+    now = time.time()
+    with FetchLock(gitdir).held_if_free() as no_fetch_running:
+        for path in leftover_files(gitdir):
+            if path.name.endswith(".lock"):
+                gone = remove_if_stale(path, stale_lock_after, writers_excluded=True)
+            elif _in_quarantine(gitdir, path):
+                gone = no_fetch_running and bool(_unlink(str(path)))
+            else:
+                gone = _age(str(path), now) >= grace and bool(_unlink(str(path)))
+            if gone:
+                removed.append(str(path.relative_to(gitdir)))
+        if no_fetch_running:
+            quarantines = gitdir.glob("objects/incoming-*/**/")
+            for directory in sorted(quarantines, key=lambda p: len(p.parts), reverse=True):
+                with contextlib.suppress(OSError):
+                    directory.rmdir()
+    return tuple(removed)
+
+
+def _in_quarantine(gitdir: Path, path: Path) -> bool:
+    parts = path.relative_to(gitdir).parts
+    return len(parts) > 2 and parts[0] == "objects" and parts[1].startswith("incoming-")
+
+
+def _unlink(path: str) -> int:
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        return 0
+    return 1

@@ -1,0 +1,1 @@
+"""Pipeline snapshots: their layout, their history, diff and status."""

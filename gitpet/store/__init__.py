@@ -1,0 +1,4 @@
+"""Versions of classes over :mod:`gitpet.git`.
+
+The version index, the one spec resolver, the one history writer, tags.
+"""

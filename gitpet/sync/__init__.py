@@ -1,0 +1,1 @@
+"""Remotes: their configuration, the ref-decision table, fetch and push."""

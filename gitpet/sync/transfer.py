@@ -1,0 +1,561 @@
+"""Push and fetch: the remote half of :class:`~gitpet.GitStore`.
+
+The rule both ways is that no version is ever lost. A class ref moves on the
+receiving side only when the move keeps every version it had: a fast-forward,
+or, when both sides added versions, the receiving side's history with the
+sender's missing versions replayed on top (:func:`gitpet.git.history.replay`).
+Tags never move silently. The remote's refs change only by the
+compare-and-swap the git protocol carries (old id, new id), so a racing
+pusher is detected, never overwritten: we fetch, reconcile, and push again.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from dulwich.client import GitClient, LocalGitClient
+from dulwich.objects import Commit, ObjectID
+from dulwich.refs import Ref
+from dulwich.repo import Repo
+
+from gitpet.errors import (
+    ClassNotFoundError,
+    InvalidArgumentError,
+    PipelineNotFoundError,
+    RemoteError,
+    RemoteRejectedError,
+    UnvouchedPushError,
+)
+from gitpet.format.names import (
+    TAG_REF_PREFIX,
+    check_class_name,
+    check_pipeline_name,
+    class_ref,
+    is_gitpet_ref,
+    is_ownable_ref,
+    is_pipeline_ref,
+    pipeline_ref,
+    pipeline_tag_prefix,
+    tag_prefix,
+)
+from gitpet.git.history import (
+    ObjectReader,
+    first_parent_chain,
+    is_ancestor,
+    peeled_commit,
+    peeled_tree,
+    replay,
+)
+from gitpet.git.incoming import quarantine
+from gitpet.git.locks import WriterLock, log
+from gitpet.pipelines.snapshots import used_pin_set
+from gitpet.sync.carried import CarriedVersions
+from gitpet.sync.remote import (
+    DEFAULT_RETRY_FOR,
+    RefUpdate,
+    Status,
+    SyncReport,
+    connect,
+    describe_location,
+    remote_errors,
+)
+
+if TYPE_CHECKING:
+    from gitpet.gitstore import GitStore
+
+__all__ = ["fetch", "push", "ref_selector"]
+
+RefSelector = Callable[[bytes], bool]
+_BROKEN_ELSEWHERE = "another ref of the same fetch was broken, and nothing it brought is kept"
+# Pauses between attempts: jittered, doubling from the first to the last.
+_FIRST_PAUSE, _LONGEST_PAUSE = 0.01, 1.0
+
+
+def _name_list(names: Sequence[str] | str) -> list[str]:
+    # One class name alone is a common way to call push/fetch: accept it.
+    if isinstance(names, str):
+        return [names]
+    if isinstance(names, (bytes, Mapping)) or not isinstance(names, Iterable):
+        raise InvalidArgumentError("names", names, "must be a name or a list of names")
+    return list(names)
+
+
+def ref_selector(
+    names: Sequence[str] | str | None, pipelines: Sequence[str] | str | None = None
+) -> RefSelector:
+    """Which refs a push or fetch moves: all of gitpet's, or those of some classes and pipelines.
+
+    Examples:
+        >>> select = ref_selector(["A"], ["p"])
+        >>> refs = (b"refs/heads/A", b"refs/tags/A/v1", b"refs/heads/AB", b"refs/heads/pipelines/p")
+        >>> [select(r) for r in refs]
+        [True, True, False, True]
+    """
+    if names is None and pipelines is None:
+        return is_gitpet_ref
+    chosen = _name_list(names or [])
+    chosen_pipelines = [check_pipeline_name(name) for name in _name_list(pipelines or [])]
+    heads = {class_ref(check_class_name(name)) for name in chosen}
+    heads.update(pipeline_ref(name) for name in chosen_pipelines)
+    tag_spaces = tuple(tag_prefix(name) for name in chosen)
+    tag_spaces += tuple(pipeline_tag_prefix(name) for name in chosen_pipelines)
+
+    def select(ref: bytes) -> bool:
+        return is_gitpet_ref(ref) and (ref in heads or ref.startswith(tag_spaces))
+
+    return select
+
+
+def _is_tag(ref: bytes) -> bool:
+    return ref.startswith(TAG_REF_PREFIX)
+
+
+def _same_version(objects: ObjectReader, a: bytes, b: bytes) -> bool:
+    tree = peeled_tree(objects, a)
+    return tree is not None and tree == peeled_tree(objects, b)
+
+
+def _local_refs(repo: Repo | None, select: RefSelector) -> dict[bytes, bytes]:
+    if repo is None:
+        return {}
+    return {bytes(ref): bytes(sha) for ref, sha in repo.refs.as_dict().items() if select(bytes(ref))}
+
+
+# -- fetch ------------------------------------------------------------------
+
+
+def fetch(
+    store: GitStore,
+    remote: str,
+    names: Sequence[str] | str | None = None,
+    pipelines: Sequence[str] | str | None = None,
+    *,
+    force_tags: bool = False,
+    trusted: bool = False,
+    accept_rollbacks: bool = False,
+) -> SyncReport:
+    """Bring the remote's versions of ``names`` and ``pipelines`` (default: everything) into ``store``.
+
+    ``trusted``: vouch for every version the fetched refs' histories hold
+    (for a pipeline: every version its snapshots pin).
+    ``accept_rollbacks``: let a remote that is not trusted make an older
+    version (or snapshot) the latest again; refused otherwise.
+    """
+    select = ref_selector(names, pipelines)
+    location = store.remote_location(remote)
+    client, path = connect(location)
+    refuse_rollbacks = not (trusted or accept_rollbacks)
+    updates = _fetch_into(store, client, path, location, select, force_tags, trusted, refuse_rollbacks)
+    return _finish(location, "fetch", updates)
+
+
+def _fetch_into(
+    store: GitStore,
+    client: GitClient,
+    path: str,
+    location: str,
+    select: RefSelector,
+    force_tags: bool,
+    trusted: bool,
+    refuse_rollbacks: bool,
+) -> list[RefUpdate]:
+    if not store.exists():
+        # Ask first, so that an unreachable remote, or one without what we
+        # want, leaves no empty store behind.
+        with remote_errors(location):
+            advertised = client.get_refs(path.encode()).refs
+        if not any(sha is not None and select(bytes(ref)) for ref, sha in advertised.items()):
+            return []
+    repo = store._writable_repo()
+    with store._fetching.held():
+        return _fetch_serialized(
+            store, repo, client, path, location, select, force_tags, trusted, refuse_rollbacks
+        )
+
+
+def _fetch_serialized(
+    store: GitStore,
+    repo: Repo,
+    client: GitClient,
+    path: str,
+    location: str,
+    select: RefSelector,
+    force_tags: bool,
+    trusted: bool,
+    refuse_rollbacks: bool,
+) -> list[RefUpdate]:
+    theirs: dict[bytes, bytes] = {}
+    not_ours: list[bytes] = []
+
+    def determine_wants(refs: Mapping[Ref, ObjectID | None], depth: int | None = None) -> list[ObjectID]:
+        for ref, sha in refs.items():
+            if sha is None or not select(bytes(ref)):
+                continue
+            if is_ownable_ref(bytes(ref)):
+                theirs[bytes(ref)] = bytes(sha)
+            elif is_gitpet_ref(bytes(ref)):
+                not_ours.append(bytes(ref))
+        objects = repo.object_store
+        return [ObjectID(sha) for sha in sorted(set(theirs.values())) if ObjectID(sha) not in objects]
+
+    with quarantine(repo.object_store, fsync=store.fsync) as incoming:
+        with remote_errors(location):
+            result = client.fetch_pack(path, determine_wants, repo.get_graph_walker(), incoming.write)
+        if result.object_format not in (None, "sha1"):
+            raise RemoteError(
+                describe_location(location), f"it uses {result.object_format} ids; gitpet uses sha1"
+            )
+        try:
+            incoming.unpack()
+        except ValueError as err:
+            raise RemoteError(describe_location(location), f"refused the pack it sent: {err}") from None
+        problems = {ref: incoming.problem_with(ref, sha) for ref, sha in theirs.items()}
+        if not incoming.incomplete:
+            incoming.admit()
+    if not_ours:
+        log.warning(
+            "gitpet: ignored %d ref(s) of %s that gitpet cannot own: %s",
+            len(not_ours),
+            describe_location(location),
+            ", ".join(repr(ref)[2:-1] for ref in sorted(not_ours)[:5]),
+        )
+    refused = [
+        RefUpdate(
+            ref.decode("utf-8"),
+            "rejected",
+            detail=f"refused what the remote sent: {problems[ref] or _BROKEN_ELSEWHERE}",
+        )
+        for ref in sorted(theirs)
+        if problems[ref] or incoming.incomplete
+    ]
+    for update in refused:
+        del theirs[update.ref.encode("utf-8")]
+    if trusted:
+        store._trust_history(repo, theirs)
+    integrated = [
+        _integrate(store, repo, ref, sha, force_tags, refuse_rollbacks) for ref, sha in sorted(theirs.items())
+    ]
+    return sorted(refused + integrated, key=lambda update: update.ref)
+
+
+def _integrate(
+    store: GitStore, repo: Repo, ref: bytes, theirs: bytes, force_tags: bool, refuse_rollbacks: bool
+) -> RefUpdate:
+    """Move a local ref towards the remote's ``theirs`` without losing a version."""
+    name = ref.decode("utf-8")
+    objects = repo.object_store
+    while True:
+        ours = store._read_ref(repo, ref)
+        status: Status
+        if ours == theirs:
+            return RefUpdate(name, "up-to-date", _hex(ours), _hex(ours))
+        new_commits: list[Commit] = []
+        if ours is None:
+            status, new = "created", theirs
+        elif _is_tag(ref):
+            if _same_version(objects, ours, theirs):
+                return RefUpdate(name, "up-to-date", _hex(ours), _hex(ours))
+            if not force_tags:
+                return RefUpdate(
+                    name,
+                    "rejected",
+                    _hex(ours),
+                    _hex(ours),
+                    f"the remote's tag names another version ({theirs.decode('ascii')[:12]}); "
+                    "fetch with force_tags=True (CLI: --force-tags) to take it",
+                )
+            status, new = "forced", theirs
+        elif is_ancestor(objects, ours, theirs):
+            older = _older_latest(objects, ours, theirs) if refuse_rollbacks else None
+            if older is not None:
+                kind = "snapshot" if is_pipeline_ref(ref) else "version"
+                return RefUpdate(
+                    name,
+                    "rejected",
+                    _hex(ours),
+                    _hex(ours),
+                    f"the remote, which is not trusted, makes an older {kind} ({older.decode('ascii')[:12]}) "
+                    "the latest again; "
+                    "fetch with accept_rollbacks=True (CLI: --accept-rollbacks) to take it",
+                )
+            status, new = "fast-forward", theirs
+        elif is_ancestor(objects, theirs, ours):
+            return RefUpdate(name, "ahead", _hex(ours), _hex(ours))
+        else:
+            new, new_commits = replay(
+                objects,
+                ours,
+                theirs,
+                store._author_line(repo),
+                int(time.time()),
+                sign=_vouched_signer(store, repo, ref),
+            )
+            status = "rebased"
+        if store._compare_and_swap(repo, ref, ours, new, keep=new_commits):
+            return RefUpdate(name, status, _hex(ours), _hex(new))
+
+
+def _older_latest(objects: ObjectReader, ours: bytes, theirs: bytes) -> bytes | None:
+    """What a fast-forward from ``ours`` to ``theirs`` would bring back, if anything.
+
+    Its new latest (a version or snapshot) when that is an older one of our own
+    history, else None.
+    """
+    old_latest, new_latest = peeled_tree(objects, ours), peeled_tree(objects, theirs)
+    if new_latest is None or new_latest == old_latest:
+        return None
+    tip = peeled_commit(objects, ours)
+    if tip is None:
+        return None
+    for commit in first_parent_chain(objects, tip):
+        if commit.tree == new_latest:
+            return new_latest
+    return None
+
+
+def _vouched_signer(store: GitStore, repo: Repo, ref: bytes) -> Callable[[Commit], None]:
+    """Signs a replayed commit only when this machine vouches for what it holds.
+
+    A signature says "I vouch for this code" to everyone whose policy trusts the key.
+    """
+
+    def sign(commit: Commit) -> None:
+        if is_pipeline_ref(ref):
+            held = {vid for _name, vid in used_pin_set(repo.object_store, commit.tree)}
+        else:
+            held = {commit.tree.decode("ascii")}
+        if all(store.is_trusted(vid) for vid in held):
+            store._sign(commit)
+
+    return sign
+
+
+# -- push -------------------------------------------------------------------
+
+
+def push(
+    store: GitStore,
+    remote: str,
+    names: Sequence[str] | str | None = None,
+    pipelines: Sequence[str] | str | None = None,
+    *,
+    force_tags: bool = False,
+    allow_unvouched: bool = False,
+    retry_for: float = DEFAULT_RETRY_FOR,
+) -> SyncReport:
+    """Send ``store``'s versions of ``names`` and ``pipelines`` (default: everything) to the remote.
+
+    Unless ``allow_unvouched``, a push that would carry a version this
+    machine does not vouch for sends nothing and raises :class:`UnvouchedPushError`.
+    """
+    select = ref_selector(names, pipelines)
+    repo = store._repo()
+    local = _local_refs(repo, select)
+    for name in _name_list(names or []):
+        if class_ref(name) not in local:
+            raise ClassNotFoundError(name, f"store {store.path}")
+    for name in _name_list(pipelines or []):
+        if pipeline_ref(name) not in local:
+            raise PipelineNotFoundError(name, f"store {store.path}")
+    location = store.remote_location(remote)
+    client, path = connect(location)
+    if repo is None:
+        return SyncReport(describe_location(location), "push", ())
+    outcome: dict[bytes, RefUpdate] = {}
+    reconciled: set[bytes] = set()
+    started = time.monotonic()
+    pause = _FIRST_PAUSE
+    attempts = 0
+    refused_before: dict[bytes, tuple[bytes | None, str]] = {}
+    while True:
+        attempts += 1
+        this_round: dict[bytes, RefUpdate] = {}
+        server_errors: dict[bytes, tuple[bytes | None, str]] = {}
+        unvouched: list[tuple[str, str]] = []
+        raced = _send(
+            store,
+            repo,
+            client,
+            path,
+            location,
+            select,
+            force_tags,
+            this_round,
+            server_errors,
+            None if allow_unvouched else unvouched,
+        )
+        if unvouched:
+            raise UnvouchedPushError(describe_location(location), unvouched)
+        for ref, update in this_round.items():
+            # What an earlier round changed shows as up-to-date now: keep the change.
+            if ref not in outcome or update.status != "up-to-date":
+                outcome[ref] = update
+        # A server that refuses the same update twice, the remote not having moved in
+        # between, is not racing us: waiting would not help.
+        refused_again = {
+            ref for ref in raced if ref in server_errors and server_errors[ref] == refused_before.get(ref)
+        }
+        refused_before = server_errors
+        elapsed = time.monotonic() - started
+        for ref in raced:
+            if elapsed >= retry_for or ref in refused_again:
+                refused = server_errors.get(ref)
+                why = f"the server refused it: {refused[1]}" if refused else "the remote kept changing"
+                outcome[ref] = RefUpdate(
+                    ref.decode("utf-8"),
+                    "rejected",
+                    detail=f"{why} ({attempts} attempts in {elapsed:.1f} s); push again",
+                )
+        raced = [ref for ref in raced if ref not in refused_again]
+        if not raced or elapsed >= retry_for:
+            break
+        # Someone else pushed: after a jittered pause (so that two pushers fall out of step),
+        # take their versions, put ours on top, try again.
+        time.sleep(min(pause * (0.5 + random.random()), max(0.0, retry_for - elapsed)))
+        pause = min(pause * 2, _LONGEST_PAUSE)
+        trusted = store.is_trusted_remote(remote)
+        _fetch_into(store, client, path, location, set(raced).__contains__, False, trusted, not trusted)
+        reconciled.update(raced)
+    updates = []
+    for ref in sorted(outcome):
+        update = outcome[ref]
+        if ref in reconciled and update.status in ("fast-forward", "created"):
+            update = RefUpdate(update.ref, "rebased", update.old, update.new, update.detail)
+        updates.append(update)
+    return _finish(location, "push", updates, attempts)
+
+
+def _send(
+    store: GitStore,
+    repo: Repo,
+    client: GitClient,
+    path: str,
+    location: str,
+    select: RefSelector,
+    force_tags: bool,
+    outcome: dict[bytes, RefUpdate],
+    server_errors: dict[bytes, tuple[bytes | None, str]],
+    unvouched: list[tuple[str, str]] | None,
+) -> list[bytes]:
+    """One push round: record each ref's outcome, return the refs to reconcile and push again.
+
+    What the server said of refused ones is recorded too.
+
+    When ``unvouched`` is a list, versions the push would carry that this
+    machine does not vouch for are put in it, and nothing is sent.
+    """
+    objects = repo.object_store
+    local = _local_refs(repo, select)
+    proposed: dict[bytes, tuple[bytes | None, bytes, Status]] = {}
+    raced: list[bytes] = []
+
+    def update_refs(remote_refs: dict[Ref, ObjectID]) -> dict[Ref, ObjectID]:
+        proposed.clear()
+        raced.clear()
+        for ref, ours in sorted(local.items()):
+            name = ref.decode("utf-8")
+            theirs_id = remote_refs.get(Ref(ref))
+            theirs = bytes(theirs_id) if theirs_id is not None else None
+            if theirs == ours:
+                outcome[ref] = RefUpdate(name, "up-to-date", _hex(ours), _hex(ours))
+            elif theirs is None:
+                proposed[ref] = (None, ours, "created")
+            elif _is_tag(ref):
+                if _same_version(objects, ours, theirs):
+                    outcome[ref] = RefUpdate(name, "up-to-date", _hex(theirs), _hex(theirs))
+                elif force_tags:
+                    proposed[ref] = (theirs, ours, "forced")
+                else:
+                    outcome[ref] = RefUpdate(
+                        name,
+                        "rejected",
+                        _hex(theirs),
+                        _hex(theirs),
+                        "the remote's tag names another version; push with force_tags=True "
+                        "(CLI: --force-tags) to move it",
+                    )
+            elif is_ancestor(objects, theirs, ours):
+                proposed[ref] = (theirs, ours, "fast-forward")
+            elif is_ancestor(objects, ours, theirs):
+                outcome[ref] = RefUpdate(
+                    name,
+                    "up-to-date",
+                    _hex(theirs),
+                    _hex(theirs),
+                    "the remote has newer versions; fetch them",
+                )
+            else:
+                raced.append(ref)
+        if unvouched is not None:
+            unvouched[:] = _unvouched(store, objects, remote_refs, proposed)
+            if unvouched:
+                proposed.clear()
+                raced.clear()
+                return {}
+        return {Ref(ref): ObjectID(new) for ref, (_old, new, _status) in proposed.items()}
+
+    def generate_pack_data(have: Any, want: Any, *, ofs_delta: bool = False, progress: Any = None) -> Any:
+        # The remote may have objects we never saw: only what we have can be excluded.
+        known = {sha for sha in have if sha in objects}
+        return repo.generate_pack_data(known, set(want), ofs_delta=ofs_delta)
+
+    def send() -> dict[bytes, str | None]:
+        with remote_errors(location):
+            result = client.send_pack(path.encode(), update_refs, generate_pack_data)
+        return {bytes(ref): error for ref, error in (result.ref_status or {}).items()}
+
+    # A local-path remote takes the ref locks in this process: wait for other
+    # writers, and be one of that repository's gitpet writers while doing it.
+    statuses = store._retry_while_locked(
+        f"remote {describe_location(location)}", send, _local_writers(client, path)
+    )
+    for ref, (old, new, status) in proposed.items():
+        error = statuses.get(ref)
+        if error is None:
+            outcome[ref] = RefUpdate(ref.decode("utf-8"), status, _hex(old), _hex(new))
+        elif _is_tag(ref):
+            outcome[ref] = RefUpdate(ref.decode("utf-8"), "rejected", _hex(old), _hex(old), error)
+        else:
+            # Most often the remote moved since it told us its refs: reconcile and retry.
+            server_errors[ref] = (old, error)
+            raced.append(ref)
+    return raced
+
+
+def _unvouched(
+    store: GitStore,
+    objects: ObjectReader,
+    remote_refs: Mapping[Ref, ObjectID],
+    proposed: Mapping[bytes, tuple[bytes | None, bytes, Status]],
+) -> list[tuple[str, str]]:
+    carried = CarriedVersions(objects, {bytes(ref): bytes(sha) for ref, sha in remote_refs.items()})
+    versions: set[tuple[str, str]] = set()
+    for ref, (old, new, _status) in proposed.items():
+        versions.update(carried.of(ref, new, old))
+    return sorted(v for v in versions if not store.is_trusted(v[1]))
+
+
+def _local_writers(client: GitClient, path: str) -> WriterLock | None:
+    if not isinstance(client, LocalGitClient):
+        return None
+    gitdir = Path(path)
+    if not (gitdir / "objects").is_dir() and (gitdir / ".git").is_dir():
+        gitdir = gitdir / ".git"
+    return WriterLock(gitdir)
+
+
+def _finish(location: str, direction: str, updates: list[RefUpdate], attempts: int = 1) -> SyncReport:
+    report = SyncReport(describe_location(location), direction, tuple(updates), attempts)  # type: ignore[arg-type]
+    if report.rejected:
+        raise RemoteRejectedError(
+            report.remote, [(u.ref, u.detail or "rejected") for u in report.rejected], report
+        )
+    return report
+
+
+def _hex(sha: bytes | None) -> str | None:
+    return sha.decode("ascii") if sha is not None else None

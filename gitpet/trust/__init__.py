@@ -1,0 +1,1 @@
+"""Which versions this machine vouches for, and the policy that decides what may load."""

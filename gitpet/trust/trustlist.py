@@ -1,0 +1,179 @@
+"""Which versions may be unpickled: the trust model.
+
+Loading a class runs code from its pickle, so a version loads without
+ceremony only when this machine vouches for it:
+
+- it was pushed into this store from here (:meth:`GitStore.write_versions`),
+- or fetched from a remote marked trusted (``add_remote(..., trusted=True)``,
+  ``gitpet remote add --trusted``),
+- or someone marked it after review (:meth:`GitStore.trust`, ``gitpet trust``).
+
+Those version ids are kept in ``<store>/gitpet/trusted``, local to this
+machine and never pushed: a remote cannot vouch for itself. Anything else
+(fetched from an untrusted remote, or written into the store by other tools)
+is handled by the :class:`TrustPolicy` the manager was given: refuse it (the
+default), load it only if one of its commits carries an SSH signature by a
+key in an allowed-signers file, or allow it explicitly.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from gitpet.arguments import check_path
+from gitpet.errors import GitpetError, InvalidArgumentError
+from gitpet.git.locks import GITPET_DIR
+
+__all__ = ["TRUSTED_FILE", "TrustList", "TrustPolicy"]
+
+TRUSTED_FILE = f"{GITPET_DIR}/trusted"
+UntrustedMode = Literal["refuse", "signed", "allow"]
+_ID_LINE = re.compile(rb"^[0-9a-f]{40}$", re.MULTILINE)
+
+
+@dataclass(frozen=True)
+class TrustPolicy:
+    """What to do with a version nobody here vouched for.
+
+    Examples:
+        >>> TrustPolicy().untrusted
+        'refuse'
+        >>> TrustPolicy.allow().untrusted
+        'allow'
+    """
+
+    untrusted: UntrustedMode = "refuse"
+    allowed_signers: Path | None = None
+
+    def __post_init__(self) -> None:
+        if self.untrusted not in ("refuse", "signed", "allow"):
+            raise GitpetError(f"unknown trust policy {self.untrusted!r}: use refuse, signed or allow")
+        if self.untrusted == "signed":
+            if self.allowed_signers is None:
+                raise GitpetError("trust policy 'signed' needs an allowed-signers file")
+            try:
+                found = Path(self.allowed_signers).is_file()
+            except (OSError, ValueError) as err:  # a name too long for the file system, a NUL
+                detail = f"cannot be read: {err}"
+                raise GitpetError(f"allowed-signers file {self.allowed_signers} {detail}") from err
+            if not found:
+                raise GitpetError(f"allowed-signers file {self.allowed_signers} does not exist")
+
+    @classmethod
+    def refuse(cls) -> TrustPolicy:
+        """Never unpickle a version nobody here vouched for (the default).
+
+        Examples:
+            >>> TrustPolicy.refuse().untrusted
+            'refuse'
+        """
+        return cls("refuse")
+
+    @classmethod
+    def allow(cls) -> TrustPolicy:
+        """Unpickle any version: only for stores and remotes you control.
+
+        Examples:
+            >>> TrustPolicy.allow().untrusted
+            'allow'
+        """
+        return cls("allow")
+
+    @classmethod
+    def signed_by(cls, allowed_signers: str | os.PathLike[str]) -> TrustPolicy:
+        """Unpickle a version nobody here vouched for only if a trusted key signed it.
+
+        One of its commits must be SSH-signed by a key in ``allowed_signers`` (the format
+        of git's ``gpg.ssh.allowedSignersFile``: ``principal key-type key``; ``~`` is expanded).
+
+        Examples:
+            >>> import pathlib, tempfile
+            >>> signers = pathlib.Path(tempfile.mkdtemp()) / "allowed_signers"
+            >>> _ = signers.write_text("alice@example.com ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIExample\\n")
+            >>> TrustPolicy.signed_by(signers).allowed_signers == signers
+            True
+        """
+        path = check_path(allowed_signers, "allowed_signers")
+        try:
+            return cls("signed", path.expanduser().absolute())
+        except RuntimeError:  # "~user" for a user that does not exist
+            raise InvalidArgumentError(
+                "allowed_signers", allowed_signers, "names an unknown user's home"
+            ) from None
+
+
+class TrustList:
+    """The version ids this machine vouches for: an append-only file of lines in the store.
+
+    A line counts only when it is whole (40 hex characters and a newline), so a
+    write cut short (a full disk, a killed process) costs at most the ids it
+    was writing, never the ones around it: the next append first ends such a
+    torn line. Appends are whole lines written with ``O_APPEND``, so
+    concurrent writers never interleave; the file is re-read only when it grew.
+    """
+
+    def __init__(self, gitdir: Path, *, fsync: bool = False) -> None:
+        self._path = gitdir / TRUSTED_FILE
+        self._fsync = fsync
+        self._lock = threading.Lock()
+        # Raw lines, not decoded strings: decoding each line was most of reading a
+        # store's list of 10,000 ids (the first trust check in a process).
+        self._ids: set[bytes] = set()
+        self._read_upto = 0
+
+    def __contains__(self, version_id: str) -> bool:
+        key = version_id.encode("ascii", "replace")
+        with self._lock:
+            if key not in self._ids:
+                self._refresh()
+            return key in self._ids
+
+    def _refresh(self) -> None:
+        try:
+            with open(self._path, "rb") as handle:
+                handle.seek(self._read_upto)
+                data = handle.read()
+        except FileNotFoundError:
+            return
+        whole = data.rfind(b"\n") + 1  # a line still being written is read next time
+        self._ids.update(_ID_LINE.findall(data, 0, whole))
+        self._read_upto += whole
+
+    def add(self, version_ids: Iterable[str]) -> None:
+        """Vouch for ``version_ids`` (already known ones are not written again).
+
+        Raises OSError (the store's writer turns it into :class:`StoreWriteError`) when
+        the file cannot be written; the ids written whole before that count.
+        """
+        # Not re-reading the file first: an id another process also appended
+        # is only a duplicate line, which reading ignores.
+        with self._lock:
+            new = sorted({v for v in version_ids if v.encode("ascii", "replace") not in self._ids})
+        if not new:
+            return
+        data = "".join(f"{v}\n" for v in new).encode("ascii")
+        flags = os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC
+        try:
+            fd = os.open(self._path, flags, 0o644)
+        except FileNotFoundError:
+            self._path.parent.mkdir(exist_ok=True)
+            fd = os.open(self._path, flags, 0o644)
+        try:
+            size = os.fstat(fd).st_size
+            if size and os.pread(fd, 1, size - 1) != b"\n":
+                data = b"\n" + data  # end the line a failed write left torn
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
+            if self._fsync:
+                os.fsync(fd)
+        finally:
+            os.close(fd)
+        with self._lock:
+            self._ids.update(v.encode("ascii", "replace") for v in new)
