@@ -57,7 +57,7 @@ from gitpet.factory.manager import PetClassManager
 from gitpet.factory.plugin import BasePlugin
 from gitpet.format.version_files import VersionFiles, VersionTree
 from gitpet.gitstore import GitStore, StoredVersion
-from gitpet.records import PushResult, SnapshotInfo, VersionInfo
+from gitpet.records import PushResult, RefUpdate, SnapshotInfo, SyncReport, VersionInfo
 from gitpet.trust.trustlist import TrustPolicy
 
 if TYPE_CHECKING:
@@ -65,6 +65,7 @@ if TYPE_CHECKING:
     from gitpet.maintenance.verify import Problem, VerifyReport
     from gitpet.pipelines.history import (
         ClassChange,
+        ClassVersions,
         PinStatus,
         PipelineHistory,
         SnapshotDiff,
@@ -72,24 +73,22 @@ if TYPE_CHECKING:
         SnapshotStatus,
     )
     from gitpet.pipelines.snapshots import Pin, Snapshot
-    from gitpet.sync.remote import RefUpdate, SyncReport
 
 # Names whose modules load on first use: none of them is needed to push or
 # load a class, and importing them all made ``import gitpet`` 1.5x slower.
 _LAZY_NAMES = {
     "GcReport": "gitpet.maintenance.gc",
     "ClassChange": "gitpet.pipelines.history",
+    "ClassVersions": "gitpet.pipelines.history",
     "Pin": "gitpet.pipelines.snapshots",
     "PinStatus": "gitpet.pipelines.history",
     "PipelineHistory": "gitpet.pipelines.history",
     "Problem": "gitpet.maintenance.verify",
-    "RefUpdate": "gitpet.sync.remote",
     "Snapshot": "gitpet.pipelines.snapshots",
     "SnapshotDiff": "gitpet.pipelines.history",
     "SnapshotRef": "gitpet.pipelines.history",
     "SnapshotStatus": "gitpet.pipelines.history",
     "StoreSize": "gitpet.maintenance.gc",
-    "SyncReport": "gitpet.sync.remote",
     "VerifyReport": "gitpet.maintenance.verify",
 }
 
@@ -125,6 +124,7 @@ __all__ = [
     "BasePlugin",
     "ClassChange",
     "ClassCodec",
+    "ClassVersions",
     "ClassNotFoundError",
     "CodecError",
     "Container",

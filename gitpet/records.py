@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from typing import Literal
 
 from dulwich.objects import Commit
 
-__all__ = ["PushResult", "SnapshotInfo", "VersionInfo"]
+__all__ = ["PushResult", "RefUpdate", "SnapshotInfo", "Status", "SyncReport", "VersionInfo"]
 
 
 @dataclass(frozen=True)
@@ -125,3 +126,106 @@ class PushResult:
     id: str
     commit: str
     created: bool
+
+
+Status = Literal["created", "fast-forward", "rebased", "up-to-date", "ahead", "forced", "rejected"]
+
+_UNCHANGED = frozenset({"up-to-date", "ahead"})
+
+
+@dataclass(frozen=True)
+class RefUpdate:
+    """What a push or fetch did to one ref.
+
+    ``status`` is one of:
+
+    - ``created``: the ref did not exist on the receiving side;
+    - ``fast-forward``: the receiving side only lacked newer versions;
+    - ``rebased``: both sides had versions the other lacked; the receiving
+      side's versions were kept and ours were added on top, so it holds all;
+    - ``up-to-date``: nothing to do;
+    - ``ahead``: (fetch) this store has versions the remote lacks; unchanged;
+    - ``forced``: a tag was moved because ``force_tags=True``;
+    - ``rejected``: not updated; ``detail`` says why.
+
+    ``old`` and ``new`` are the commit ids on the receiving side.
+
+    Examples:
+        >>> _ = pcm.push(Model)
+        >>> remote = GitStore(tempfile.mkdtemp() + "/remote")
+        >>> remote.init()  # an empty bare repository, as a new server-side repository is
+        True
+        >>> [update] = store.push(str(remote.path)).updates
+        >>> update.ref, update.status, update.old, update.new == store.latest_commit("Model")
+        ('refs/heads/Model', 'created', None, True)
+    """
+
+    ref: str
+    status: Status
+    old: str | None = None
+    new: str | None = None
+    detail: str = ""
+
+    def __str__(self) -> str:
+        change = f"{(self.old or 'none')[:12]} -> {(self.new or 'none')[:12]}"
+        text = f"{self.status:<12} {self.ref}"
+        if self.status not in _UNCHANGED:
+            text += f"  ({change})"
+        return text + (f": {self.detail}" if self.detail else "")
+
+
+@dataclass(frozen=True)
+class SyncReport:
+    """Per-ref outcome of :meth:`GitStore.push` or :meth:`GitStore.fetch`.
+
+    Examples:
+        >>> _ = pcm.push(Model)
+        >>> remote = GitStore(tempfile.mkdtemp() + "/remote")
+        >>> remote.init()  # an empty bare repository, as a new server-side repository is
+        True
+        >>> report = store.push(str(remote.path))
+        >>> report.direction, [(u.ref, u.status) for u in report.changed]
+        ('push', [('refs/heads/Model', 'created')])
+        >>> store.push(str(remote.path)).changed
+        ()
+    """
+
+    remote: str
+    direction: Literal["push", "fetch"]
+    updates: tuple[RefUpdate, ...]
+    attempts: int = 1
+    """How many times a push sent its refs (more than one: it reconciled with racing pushers)."""
+
+    @property
+    def changed(self) -> tuple[RefUpdate, ...]:
+        """Updates that moved or created a ref."""
+        return tuple(u for u in self.updates if u.status not in _UNCHANGED and u.status != "rejected")
+
+    @property
+    def rejected(self) -> tuple[RefUpdate, ...]:
+        return tuple(u for u in self.updates if u.status == "rejected")
+
+    def status_of(self, ref: str) -> Status | None:
+        """The status of ``ref`` (full name, e.g. ``refs/heads/MyFilter``), if it was considered.
+
+        Examples:
+            >>> version = pcm.push(Model)
+            >>> remote = GitStore(tempfile.mkdtemp() + "/remote")
+            >>> remote.init()
+            True
+            >>> report = store.push(str(remote.path))
+            >>> report.status_of("refs/heads/Model"), report.status_of("refs/heads/Other")
+            ('created', None)
+        """
+        for update in self.updates:
+            if update.ref == ref:
+                return update.status
+        return None
+
+    def __str__(self) -> str:
+        lines = [
+            f"{self.direction} {self.remote}: {len(self.changed)} changed, {len(self.rejected)} rejected"
+            + (f" ({self.attempts} attempts)" if self.attempts > 1 else "")
+        ]
+        lines.extend(f"  {update}" for update in self.updates)
+        return "\n".join(lines)

@@ -294,7 +294,7 @@ def test_any_class_gitpet_writes_it_can_verify_pack_push_and_fetch(tmp_path: Pat
     600 MB in `make stress`): written, verified, packed by gc, pushed, fetched and loaded."""
     import subprocess as sp
 
-    from gitpet.gitstore import LARGEST_LOOSE_BYTES
+    from gitpet.git.object_writer import LARGEST_LOOSE_BYTES
 
     size = BIG_CLASS_MB * 1_000_000
     assert size > LARGEST_LOOSE_BYTES
@@ -323,7 +323,7 @@ def test_any_class_gitpet_writes_it_can_verify_pack_push_and_fetch(tmp_path: Pat
 def test_gitpet_writes_loose_only_what_dulwich_reads_back() -> None:
     from dulwich import objects
 
-    from gitpet.gitstore import LARGEST_LOOSE_BYTES
+    from gitpet.git.object_writer import LARGEST_LOOSE_BYTES
 
     limit = getattr(objects, "DEFAULT_LOOSE_OBJECT_SIZE_LIMIT", None)
     assert limit is None or limit > LARGEST_LOOSE_BYTES

@@ -11,6 +11,7 @@ from types import ModuleType
 
 import pytest
 from dulwich.objects import Blob
+from dulwich.repo import Repo
 
 from gitpet import GitStore, IntegrityError, PetClassManager
 from gitpet.cli.main import main as cli
@@ -90,7 +91,7 @@ def test_gc_packs_everything_into_one_pack_and_keeps_every_version(store_path: P
 def test_gc_keeps_what_any_ref_reaches_and_prunes_only_old_garbage(store_path: Path, tmp_path: Path) -> None:
     ids = _fill(store_path, tmp_path / "code")
     store = GitStore(store_path)
-    objects = store._writable_repo().object_store
+    objects = Repo(str(store_path)).object_store
     reached, old, young = (Blob.from_string(f"{n}\n".encode()) for n in ("reached", "old", "young"))
     for blob in (reached, old, young):
         objects.add_object(blob)

@@ -25,8 +25,8 @@ from gitpet.errors import GitpetError, RemoteError, RemoteRejectedError
 from gitpet.format.version_files import CLASS_PICKLE, META, SOURCE
 from gitpet.gitstore import GitStore, StoredVersion
 from gitpet.pipelines.textdiff import unified_diff
-from gitpet.records import VersionInfo
-from gitpet.sync.remote import DEFAULT_RETRY_FOR, SyncReport
+from gitpet.records import SyncReport, VersionInfo
+from gitpet.sync.remote import DEFAULT_RETRY_FOR
 
 __all__ = ["main"]
 

@@ -8,6 +8,7 @@ from typing import Any, SupportsIndex, TypeVar
 
 from gitpet.codec.modpolicy import ModulePolicy
 from gitpet.errors import GitpetError, InvalidDumpError, UnsupportedClassError, VersionNotFoundError
+from gitpet.factory.defaults import DEFAULT_FACTORY
 from gitpet.factory.factory import BaseFactory, PetFactory
 from gitpet.factory.manager import PetClassManager
 from gitpet.factory.plugin import BasePlugin, dump_with_classes
@@ -253,3 +254,6 @@ def _unchanged_version(path: str, name: str, version: str) -> str:
 
 Container = PetContainer()
 """The default container, over ``$GITPET_STORE`` or ``./.gitpet``."""
+
+# A plugin given no factory dumps with the default container's (see gitpet.factory.defaults).
+DEFAULT_FACTORY.provide(lambda: Container.ppif)

@@ -22,7 +22,7 @@ from gitpet.errors import (
     UntrustedVersionError,
     VersionNotFoundError,
 )
-from gitpet.format.names import check_class_name, parse_version_spec
+from gitpet.format.names import check_class_name, parse_snapshot_spec, parse_version_spec
 from gitpet.format.version_files import VersionTree
 from gitpet.gitstore import GitStore, StoredVersion
 from gitpet.records import PushResult, VersionInfo
@@ -274,8 +274,6 @@ class PetClassManager:
             >>> pcm.snapshot("train").pinned("Model") == (version,)
             True
         """
-        from gitpet.pipelines.history import parse_snapshot_spec
-
         history = self._store.pipeline(pipeline)
         if version is not None:
             parse_snapshot_spec(pipeline, version)  # a malformed spec is refused before any fetch

@@ -7,6 +7,7 @@ from typing import Any
 
 from gitpet.codec.classcodec import loaded_version
 from gitpet.errors import InvalidArgumentError, InvalidDumpError
+from gitpet.factory.defaults import DEFAULT_FACTORY
 from gitpet.factory.factory import BaseFactory, PetFactory
 from gitpet.format.dumps import component, is_component
 
@@ -81,11 +82,7 @@ class BasePlugin:
 
 
 def _default_factory(factory: BaseFactory | None) -> BaseFactory:
-    if factory is not None:
-        return factory
-    from gitpet.factory.container import Container
-
-    return Container.ppif
+    return factory if factory is not None else DEFAULT_FACTORY.get()
 
 
 def dump_with_classes(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from gitpet.errors import InvalidNameError, VersionNotFoundError
+from gitpet.errors import InvalidNameError, SnapshotNotFoundError, VersionNotFoundError
 
 __all__ = [
     "CLASS_REF_PREFIX",
@@ -22,6 +22,7 @@ __all__ = [
     "is_pipeline_ref",
     "missing_tag_detail",
     "owner_of_ref",
+    "parse_snapshot_spec",
     "parse_version_spec",
     "pipeline_ref",
     "pipeline_tag_prefix",
@@ -289,3 +290,11 @@ def parse_version_spec(name: str, spec: object) -> VersionSpec:
             name, spec, f"not a version id ({MIN_PREFIX} to {FULL_ID} hex characters), a tag or '~N'"
         ) from err
     return VersionSpec(tag=text)
+
+
+def parse_snapshot_spec(pipeline: str, version: object) -> VersionSpec:
+    """Parse a snapshot spec (an id or commit prefix, a tag, ``~N``) before anything is read."""
+    try:
+        return parse_version_spec(pipeline, version)
+    except VersionNotFoundError as err:
+        raise SnapshotNotFoundError(pipeline, str(version), err.detail) from err

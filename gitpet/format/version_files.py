@@ -7,10 +7,11 @@ codec can compute a version id without a store.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from dulwich.objects import Blob, Tree
 
-__all__ = ["CLASS_PICKLE", "META", "SOURCE", "VersionFiles", "VersionTree"]
+__all__ = ["CLASS_PICKLE", "META", "SOURCE", "StoredVersion", "VersionFiles", "VersionTree"]
 
 SOURCE = b"source.py"
 CLASS_PICKLE = b"class.pkl"
@@ -66,3 +67,20 @@ class VersionTree:
     @property
     def id(self) -> str:
         return self.tree.id.decode("ascii")
+
+
+@dataclass(frozen=True)
+class StoredVersion:
+    """A version read from the store: its id, its files and its parsed meta.
+
+    Examples:
+        >>> version = pcm.push(Model)
+        >>> stored = store.read_version("Model")
+        >>> stored.id == version, stored.meta["name"], stored.files.pickle[:1]
+        (True, 'Model', b'\x80')
+    """
+
+    name: str
+    id: str
+    files: VersionFiles
+    meta: dict[str, Any]

@@ -124,7 +124,7 @@ def replay(
     return tip, created
 
 
-def _peel(objects: ObjectReader, sha: bytes) -> ShaFile | None:
+def _peel(objects: RawReader, sha: bytes) -> ShaFile | None:
     """The object a ref's target names once annotated tags are followed; None if missing."""
     for _depth in range(16):
         obj = find_object(objects, sha)
@@ -134,13 +134,13 @@ def _peel(objects: ObjectReader, sha: bytes) -> ShaFile | None:
     raise IntegrityError(sha.decode("ascii"), "tag chain is too deep")
 
 
-def peeled_commit(objects: ObjectReader, sha: bytes) -> bytes | None:
+def peeled_commit(objects: RawReader, sha: bytes) -> bytes | None:
     """The commit a ref's target names, through annotated tags; None if it names no commit."""
     obj = _peel(objects, sha)
     return obj.id if isinstance(obj, Commit) else None
 
 
-def peeled_tree(objects: ObjectReader, sha: bytes) -> bytes | None:
+def peeled_tree(objects: RawReader, sha: bytes) -> bytes | None:
     """The version (tree) a ref's target names: through annotated tags and commits."""
     obj = _peel(objects, sha)
     if isinstance(obj, Commit):

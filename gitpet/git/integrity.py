@@ -69,7 +69,7 @@ _HEX = frozenset(b"0123456789abcdef")
 
 
 class RawReader(Protocol):
-    """Anything with dulwich's ``get_raw``: an object store, or a :class:`~gitpet.git.objread.RawObjectReader`."""
+    """Anything with dulwich's ``get_raw``: an object store, or a store's raw object reader."""
 
     def get_raw(self, name: Any) -> tuple[int, bytes]: ...
 

@@ -26,13 +26,29 @@ import contextlib
 import fcntl
 import logging
 import os
+import random
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TypeVar
 
-__all__ = ["FETCH_FILE", "WRITERS_FILE", "FetchLock", "WriterLock", "find_gitdir", "remove_if_stale"]
+from dulwich.file import FileLocked
+
+from gitpet.errors import StoreBusyError
+
+__all__ = [
+    "FETCH_FILE",
+    "WRITERS_FILE",
+    "FetchLock",
+    "LockRetry",
+    "WriterLock",
+    "find_gitdir",
+    "remove_if_stale",
+]
+
+_T = TypeVar("_T")
 
 GITPET_DIR = "gitpet"
 WRITERS_FILE = f"{GITPET_DIR}/writers"
@@ -107,6 +123,64 @@ class WriterLock:
             if self._fd is not None and self._holders == 0:
                 os.close(self._fd)
                 self._fd = None
+
+
+class LockRetry:
+    """Runs write steps under a store's shared writers flock, retrying while a git lock file is held.
+
+    dulwich's locks do not wait (:class:`~dulwich.file.FileLocked`): a step is
+    tried again with jittered backoff for up to ``lock_timeout`` seconds, and a
+    lock whose writer is gone (older than ``stale_lock_after``) is removed.
+
+    Examples:
+        >>> import tempfile
+        >>> retry = LockRetry(WriterLock(Path(tempfile.mkdtemp())), lock_timeout=1.0, stale_lock_after=10.0)
+        >>> retry.run("nothing", lambda: 42)
+        42
+    """
+
+    def __init__(self, writers: WriterLock, *, lock_timeout: float, stale_lock_after: float) -> None:
+        self._writers = writers
+        self._lock_timeout = lock_timeout
+        self._stale_lock_after = stale_lock_after
+
+    @property
+    def writers(self) -> WriterLock:
+        """The writers flock each step holds shared."""
+        return self._writers
+
+    @property
+    def lock_timeout(self) -> float:
+        """Seconds to keep retrying a held lock."""
+        return self._lock_timeout
+
+    @property
+    def stale_lock_after(self) -> float:
+        """Age past which a lock file whose writer is gone is removed."""
+        return self._stale_lock_after
+
+    def run(self, what: str, attempt: Callable[[], _T], writers: WriterLock | None = None) -> _T:
+        """Run ``attempt`` until no other writer holds its lock; StoreBusyError past the timeout.
+
+        Each attempt holds ``writers`` (default: this store's) shared.
+        """
+        writers = writers or self._writers
+        waited = 0.0
+        delay = 0.001
+        while True:
+            try:
+                with writers.shared():
+                    return attempt()
+            except FileLocked as err:
+                lock_file = Path(os.fsdecode(err.lockfilename))
+                if remove_if_stale(lock_file, self._stale_lock_after):
+                    continue
+                if waited >= self._lock_timeout:
+                    raise StoreBusyError(what, waited, str(lock_file)) from err
+            pause = delay * (1 + random.random())
+            time.sleep(pause)
+            waited += pause
+            delay = min(delay * 2, 0.05)
 
 
 class FetchLock:

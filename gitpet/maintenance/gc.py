@@ -28,7 +28,6 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from dulwich.object_format import ObjectFormat
 from dulwich.objects import Blob, Commit, RawObjectID, ShaFile, Tag, Tree
@@ -46,12 +45,9 @@ from gitpet.git.dulwich_private import (
     refresh_packs,
 )
 from gitpet.git.integrity import READ_ERRORS, content_id, read_object
-from gitpet.git.locks import FetchLock, remove_if_stale
+from gitpet.git.locks import FetchLock, LockRetry, remove_if_stale
 from gitpet.git.objwrite import write_pack
 from gitpet.maintenance.verify import leftover_files
-
-if TYPE_CHECKING:
-    from gitpet.gitstore import GitStore
 
 __all__ = ["GcReport", "collect_garbage", "objects_size"]
 
@@ -264,10 +260,15 @@ def _age(path: str, now: float) -> float:
         return -1.0
 
 
-def collect_garbage(store: GitStore, prune_older_than: float, lock_timeout: float) -> GcReport:
-    repo = store._writable_repo()
+def collect_garbage(repo: Repo, retry: LockRetry, prune_older_than: float) -> GcReport:
+    """Pack every object a ref reaches into one pack, then prune what is old and unreachable.
+
+    ``retry`` holds the store's writers lock and its timeouts: pruning waits
+    up to its lock timeout to be the only writer.
+    """
     objects = repo.object_store
-    gitdir = store.path
+    gitdir = Path(repo.controldir())
+    lock_timeout = retry.lock_timeout
     before = objects_size(gitdir)
     old_packs: list[Pack] = list(objects.packs)
     old_loose: set[bytes] = set(iter_loose_ids(objects))
@@ -286,7 +287,7 @@ def collect_garbage(store: GitStore, prune_older_than: float, lock_timeout: floa
 
     deadline = time.monotonic() + lock_timeout
     while True:
-        with store._writers.exclusive() as alone:
+        with retry.writers.exclusive() as alone:
             if alone:
                 # Refs may have moved while we packed: what they reach now stays
                 # too, where it is (the new pack does not hold it).
@@ -299,7 +300,7 @@ def collect_garbage(store: GitStore, prune_older_than: float, lock_timeout: floa
                 packs_removed = _remove_packs(
                     objects, old_packs, keep_pack, in_new_pack, reachable, grace, now
                 )
-                removed = _remove_leftovers(gitdir, grace, store._stale_lock_after)
+                removed = _remove_leftovers(gitdir, grace, retry.stale_lock_after)
                 break
         if time.monotonic() > deadline:
             raise StoreBusyError("gc", lock_timeout, str(gitdir / "gitpet" / "writers"))
@@ -360,7 +361,7 @@ def _remove_packs(
         if any(sha in reachable and sha not in in_new_pack for sha in shas):
             continue  # holds something that became reachable after the new pack was written
         # What else it holds is garbage once the pack is old: a writer that
-        # needs an object only an old pack holds writes it again (GitStore._ensure_stored).
+        # needs an object only an old pack holds writes it again (ObjectWriter.ensure_stored).
         if all(sha in in_new_pack for sha in shas) or _age(pack_data_path(pack), now) >= grace:
             drop_pack(objects, pack)
             removed += 1

@@ -8,13 +8,12 @@ Which class versions have been used together is read from these histories
 
 from __future__ import annotations
 
-import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from pathlib import Path
+from typing import Any, NoReturn, Protocol
 
 from dulwich.objects import Commit
-from dulwich.repo import Repo
 
 from gitpet.arguments import check_bool, check_limit, check_text
 from gitpet.errors import (
@@ -27,18 +26,22 @@ from gitpet.errors import (
 )
 from gitpet.format.dumps import dump_json, normalize_dump
 from gitpet.format.names import (
-    VersionSpec,
     check_class_name,
     check_pipeline_name,
     check_tag_name,
     class_ref,
-    parse_version_spec,
+    parse_snapshot_spec,
     pipeline_ref,
     pipeline_tag_prefix,
     pipeline_tag_ref,
 )
-from gitpet.git.history import first_parent_chain, peeled_commit, read_commit
+from gitpet.format.version_files import StoredVersion
+from gitpet.git.history import first_parent_chain, read_commit
+from gitpet.git.integrity import RawReader
+from gitpet.git.refstore import RefStore
+from gitpet.git.repository import Repository
 from gitpet.git.writefaults import writes_store
+from gitpet.pipelines.catalog import pinned_ids, pipeline_tips, snapshot_pins
 from gitpet.pipelines.snapshots import (
     Snapshot,
     build_snapshot_tree,
@@ -48,11 +51,80 @@ from gitpet.pipelines.snapshots import (
 )
 from gitpet.pipelines.textdiff import unified_diff
 from gitpet.records import PushResult, SnapshotInfo
+from gitpet.store.history_writer import HistoryWriter
+from gitpet.store.specs import History, SpecErrors, SpecResolver
+from gitpet.store.tags import Tags
 
-if TYPE_CHECKING:
-    from gitpet.gitstore import GitStore
+__all__ = [
+    "ClassChange",
+    "ClassVersions",
+    "PinStatus",
+    "PipelineHistory",
+    "PipelineParts",
+    "SnapshotDiff",
+    "SnapshotRef",
+    "SnapshotStatus",
+]
 
-__all__ = ["ClassChange", "PinStatus", "PipelineHistory", "SnapshotDiff", "SnapshotRef", "SnapshotStatus"]
+
+class ClassVersions(Protocol):
+    """What a pipeline history needs of its store's classes; a :class:`GitStore` is one.
+
+    Examples:
+        >>> store.pipeline("train").store is store
+        True
+    """
+
+    @property
+    def path(self) -> Path:
+        """Where the store lives.
+
+        Examples:
+            >>> store.pipeline("train").store.path == store.path
+            True
+        """
+
+    def resolve(self, name: str, version: str | None = None) -> str:
+        """The full id ``version`` of class ``name`` names (see :meth:`GitStore.resolve`).
+
+        Examples:
+            >>> version = pcm.push(Model)
+            >>> store.pipeline("train").store.resolve("Model", version[:7]) == version
+            True
+        """
+
+    def latest_id(self, name: str) -> str | None:
+        """The latest version id of ``name``, or None (see :meth:`GitStore.latest_id`).
+
+        Examples:
+            >>> version = pcm.push(Model)
+            >>> store.pipeline("train").store.latest_id("Model") == version
+            True
+        """
+
+    def read_version(self, name: str, version: str | None = None) -> StoredVersion:
+        """One version of ``name`` (see :meth:`GitStore.read_version`).
+
+        Examples:
+            >>> version = pcm.push(Model)
+            >>> store.pipeline("train").store.read_version("Model").id == version
+            True
+        """
+
+
+@dataclass(frozen=True)
+class PipelineParts:
+    """The parts of a store a pipeline history works with.
+
+    ``vouch`` records that this machine vouches for some version ids.
+    """
+
+    repository: Repository
+    refs: RefStore
+    writer: HistoryWriter
+    tags: Tags
+    specs: SpecResolver
+    vouch: Callable[[Iterable[str]], None]
 
 
 @dataclass(frozen=True)
@@ -202,8 +274,9 @@ class PipelineHistory:
         {'k': 2}
     """
 
-    def __init__(self, store: GitStore, name: str) -> None:
+    def __init__(self, store: ClassVersions, name: str, parts: PipelineParts) -> None:
         self._store = store
+        self._parts = parts
         self._name = check_pipeline_name(name)
         self._ref = pipeline_ref(self._name)
 
@@ -212,10 +285,12 @@ class PipelineHistory:
 
     @property
     def name(self) -> str:
+        """The pipeline's name."""
         return self._name
 
     @property
-    def store(self) -> GitStore:
+    def store(self) -> ClassVersions:
+        """The store (a :class:`GitStore`) the snapshots are in."""
         return self._store
 
     def exists(self) -> bool:
@@ -227,8 +302,7 @@ class PipelineHistory:
             >>> history.exists(), history.save(dump).created, history.exists()
             (False, True, True)
         """
-        repo = self._store._repo()
-        return repo is not None and self._store._read_ref(repo, self._ref) is not None
+        return self._parts.refs.read(self._ref) is not None
 
     # -- writing -------------------------------------------------------------
 
@@ -280,22 +354,8 @@ class PipelineHistory:
         tree, new_objects = build_snapshot_tree(dump_json(normalized), pins)
         snapshot_id = tree.id.decode("ascii")
         text = _snapshot_message(self._name, snapshot_id, message, [(p.name, p.id) for p in pins])
-        author = store._author_line(store._repo())
-        repo = store._writable_repo()
-        parent = store._read_ref(repo, self._ref)
-        commit = None
-        if parent is None or store._tree_of(repo, parent) != tree.id:
-            commit = store._make_commit(tree.id, parent, author, int(time.time()), text)
-        sha, created = store._advance_ref(
-            repo,
-            self._ref,
-            tree.id,
-            parent,
-            commit,
-            author,
-            text,
-            keep=new_objects,
-            present=[pin.id.encode("ascii") for pin in pins],
+        sha, created = self._parts.writer.advance(
+            self._ref, tree.id, text, keep=new_objects, present=[pin.id.encode("ascii") for pin in pins]
         )
         return PushResult(self._name, snapshot_id, sha.decode("ascii"), created)
 
@@ -314,16 +374,15 @@ class PipelineHistory:
         """
         check_bool(force, "force")
         check_tag_name(tag)
-        repo, commit = self._find(version)
-        return self._store._set_tag(
-            repo,
+        commit = self._find(version)
+        return self._parts.tags.set(
             pipeline_tag_ref(self._name, tag),
             commit.id,
             commit.tree,
             self._name,
             tag,
-            force,
-            "pipeline",
+            force=force,
+            kind="pipeline",
         )
 
     @writes_store("store.path")
@@ -345,11 +404,11 @@ class PipelineHistory:
         """
         # Only what pipeline.json uses: an entry of classes/ it never names is not vouched for.
         if version is not None:
-            repo, commit = self._find(version)
-            ids = sorted({vid for _name, vid in used_pin_set(repo.object_store, commit.tree)})
+            commit = self._find(version)
+            ids = sorted({vid for _name, vid in used_pin_set(self._parts.repository.objects(), commit.tree)})
         else:
-            ids = sorted(pinned_ids(*self._tip()))
-        self._store._trusted.add(ids)
+            ids = sorted(pinned_ids(self._parts.repository.objects(), self._tip()))
+        self._parts.vouch(ids)
         return ids
 
     # -- reading -------------------------------------------------------------
@@ -365,9 +424,9 @@ class PipelineHistory:
             [(True, 'train: first')]
         """
         limit = check_limit(limit)
-        repo, tip = self._tip()
+        tip = self._tip()
         history: list[SnapshotInfo] = []
-        for commit in first_parent_chain(repo.object_store, tip):
+        for commit in first_parent_chain(self._parts.repository.objects(), tip):
             if limit is not None and len(history) >= limit:
                 break
             history.append(self._info(commit))
@@ -386,8 +445,8 @@ class PipelineHistory:
             >>> snapshot.dump == dump, [pin.entry for pin in snapshot.pins]
             (True, ['Model'])
         """
-        repo, commit = self._find(version)
-        return read_snapshot_tree(repo.object_store, commit, self._info(commit))
+        commit = self._find(version)
+        return read_snapshot_tree(self._parts.repository.objects(), commit, self._info(commit))
 
     def tags(self) -> dict[str, str]:
         """The tags of this pipeline: tag -> snapshot id.
@@ -400,7 +459,7 @@ class PipelineHistory:
             >>> history.tags() == {"v1": saved.id}
             True
         """
-        return self._store._tags_under(pipeline_tag_prefix(self._name))
+        return self._parts.tags.under(pipeline_tag_prefix(self._name))
 
     def diff(self, a: str, b: str | None = None) -> SnapshotDiff:
         """The classes whose pinned versions changed from snapshot ``a`` to ``b`` (default: newest).
@@ -446,16 +505,14 @@ class PipelineHistory:
             (True, [('Model', 0)])
         """
         snapshot = self.read(version)
-        repo = self._store._repo()
-        assert repo is not None  # the snapshot was read from it
-        saved = _saved_combinations(self._store, repo)
+        saved = _saved_combinations(self._parts.repository.objects(), self._parts.refs)
         mine = {(pin.name, pin.id) for pin in snapshot.pins}
         classes = []
         all_latest = set(mine)
         for name in snapshot.class_names:
             pinned = snapshot.pinned(name)
             latest = self._store.latest_id(name)
-            behind = self._versions_after(repo, name, pinned)
+            behind = self._versions_after(name, pinned)
             saved_with_latest: tuple[SnapshotRef, ...] = ()
             if latest is not None and latest not in pinned:
                 with_latest = {pair for pair in mine if pair[0] != name} | {(name, latest)}
@@ -467,43 +524,62 @@ class PipelineHistory:
 
     # -- helpers ---------------------------------------------------------------
 
-    def _tip(self) -> tuple[Repo, bytes]:
-        repo = self._store._repo()
-        tip = self._store._read_ref(repo, self._ref) if repo is not None else None
-        if repo is None or tip is None:
+    def _tip(self) -> bytes:
+        tip = self._parts.refs.read(self._ref)
+        if tip is None:
             raise PipelineNotFoundError(self._name, f"store {self._store.path}")
-        return repo, tip
+        return tip
 
-    def _find(self, version: str | None) -> tuple[Repo, Commit]:
-        repo, tip = self._tip()
-        objects = repo.object_store
+    def _find(self, version: str | None) -> Commit:
+        """The snapshot commit ``version`` names, by the one rule of :mod:`gitpet.store.specs`."""
+        tip = self._tip()
+        objects = self._parts.repository.objects()
         if version is None:
-            return repo, read_commit(objects, tip)
-        spec = parse_snapshot_spec(self._name, version)
-        if spec.back is not None:
-            count = 0
-            for count, commit in enumerate(first_parent_chain(objects, tip)):
-                if count == spec.back:
-                    return repo, commit
-            raise SnapshotNotFoundError(self._name, version, f"{self._name} has only {count + 1} snapshot(s)")
-        if spec.tag is not None:
-            sha = self._store._read_ref(repo, pipeline_tag_ref(self._name, spec.tag))
-            target = peeled_commit(objects, sha) if sha is not None else None
-            if target is None:
-                raise SnapshotNotFoundError(self._name, version, f"{self._name} has no tag {spec.tag!r}")
-            return repo, read_commit(objects, target)
-        assert spec.prefix is not None
-        prefix = spec.prefix.encode("ascii")
-        matches: dict[bytes, Commit] = {}
+            return read_commit(objects, tip)
+        parse_snapshot_spec(self._name, version)
+        snapshots: set[bytes] | None = None
+
+        def owner(tree: bytes) -> str | None:
+            nonlocal snapshots
+            if snapshots is None:
+                snapshots = {commit.tree for commit in first_parent_chain(objects, tip)}
+            return self._name if tree in snapshots else None
+
+        resolved = self._parts.specs.resolve(
+            History(
+                name=self._name,
+                ref=self._ref,
+                tag_ref=lambda tag: pipeline_tag_ref(self._name, tag),
+                owner=owner,
+                unit="snapshot",
+                errors=self._errors(),
+            ),
+            version,
+        )
+        if resolved.commit is not None:
+            return read_commit(objects, resolved.commit)
         for commit in first_parent_chain(objects, tip):
-            if commit.tree.startswith(prefix) or commit.id.startswith(prefix):
-                matches.setdefault(commit.tree, commit)  # the newest commit of each snapshot
-        if len(matches) > 1:
-            shown = ", ".join(sorted(tree.decode("ascii")[:12] for tree in matches))
-            raise SnapshotNotFoundError(self._name, version, f"prefix is ambiguous ({shown})")
-        if not matches:
-            raise SnapshotNotFoundError(self._name, version, f"not in the history of pipeline {self._name}")
-        return repo, next(iter(matches.values()))
+            if commit.tree == resolved.tree:
+                return commit  # the newest commit of that snapshot
+        raise AssertionError("a resolved snapshot is in the history")  # owner() checked it
+
+    def _errors(self) -> SpecErrors:
+        name = self._name
+
+        def missing(spec: str, detail: str) -> NoReturn:
+            raise SnapshotNotFoundError(name, spec, detail or f"not in the history of pipeline {name}")
+
+        def ambiguous(spec: str, ids: list[str]) -> NoReturn:
+            shown = ", ".join(sorted(tree[:12] for tree in ids))
+            raise SnapshotNotFoundError(name, spec, f"prefix is ambiguous ({shown})")
+
+        def other_owner(spec: str, owner: str) -> NoReturn:
+            raise SnapshotNotFoundError(name, spec, f"it is a snapshot of pipeline {owner}")
+
+        def empty() -> NoReturn:
+            raise PipelineNotFoundError(name, f"store {self._store.path}")
+
+        return SpecErrors(missing, ambiguous, other_owner, empty)
 
     def _info(self, commit: Commit) -> SnapshotInfo:
         return SnapshotInfo.of_snapshot(self._name, commit)
@@ -516,24 +592,16 @@ class PipelineHistory:
             old, new, f"a/{path}" if before else "/dev/null", f"b/{path}" if after else "/dev/null"
         )
 
-    def _versions_after(self, repo: Repo, name: str, pinned: tuple[str, ...]) -> int | None:
+    def _versions_after(self, name: str, pinned: tuple[str, ...]) -> int | None:
         """How many versions of ``name``'s history came after the newest pinned one."""
-        tip = self._store._read_ref(repo, class_ref(name))
+        tip = self._parts.refs.read(class_ref(name))
         if tip is None:
             return None
         wanted = {vid.encode("ascii") for vid in pinned}
-        for count, commit in enumerate(first_parent_chain(repo.object_store, tip)):
+        for count, commit in enumerate(first_parent_chain(self._parts.repository.objects(), tip)):
             if commit.tree in wanted:
                 return count
         return None
-
-
-def parse_snapshot_spec(pipeline: str, version: object) -> VersionSpec:
-    """Parse a snapshot spec (an id or commit prefix, a tag, ``~N``) before anything is read."""
-    try:
-        return parse_version_spec(pipeline, version)
-    except VersionNotFoundError as err:
-        raise SnapshotNotFoundError(pipeline, str(version), err.detail) from err
 
 
 def _snapshot_message(name: str, snapshot_id: str, message: str | None, pins: list[tuple[str, str]]) -> str:
@@ -545,37 +613,12 @@ def _snapshot_message(name: str, snapshot_id: str, message: str | None, pins: li
     return "\n\n".join(part for part in (subject, body, "\n".join(trailers)) if part) + "\n"
 
 
-def snapshot_pins(repo: Repo, tip: bytes) -> Iterator[tuple[Commit, frozenset[tuple[str, str]]]]:
-    """Each snapshot commit of the history of ``tip``, newest first, with the ``(class, id)`` it pins."""
-    by_tree: dict[bytes, frozenset[tuple[str, str]]] = {}
-    for commit in first_parent_chain(repo.object_store, tip):
-        if commit.tree not in by_tree:  # a snapshot saved again reads its tree once
-            by_tree[commit.tree] = used_pin_set(repo.object_store, commit.tree)
-        yield commit, by_tree[commit.tree]
-
-
-def pipeline_tips(store: GitStore, repo: Repo) -> Iterator[tuple[str, bytes]]:
-    """``(pipeline, tip commit)`` of every pipeline in the store."""
-    for pipeline in store.pipelines():
-        tip = store._read_ref(repo, pipeline_ref(pipeline))
-        if tip is not None:
-            yield pipeline, tip
-
-
-def pinned_ids(repo: Repo, tip: bytes) -> set[str]:
-    """Every class version any snapshot in the history of ``tip`` (a pipeline commit or tag) pins."""
-    commit = peeled_commit(repo.object_store, tip)
-    if commit is None:
-        return set()
-    return {vid for _commit, pins in snapshot_pins(repo, commit) for _name, vid in pins}
-
-
 def _saved_combinations(
-    store: GitStore, repo: Repo
+    objects: RawReader, refs: RefStore
 ) -> dict[frozenset[tuple[str, str]], tuple[SnapshotRef, ...]]:
     """Pinned-version sets of every snapshot in every pipeline's history -> those snapshots."""
     found: dict[frozenset[tuple[str, str]], dict[SnapshotRef, None]] = {}
-    for pipeline, tip in pipeline_tips(store, repo):
-        for commit, pins in snapshot_pins(repo, tip):
+    for pipeline, tip in pipeline_tips(refs):
+        for commit, pins in snapshot_pins(objects, tip):
             found.setdefault(pins, {})[SnapshotRef(pipeline, commit.tree.decode("ascii"))] = None
     return {pins: tuple(refs) for pins, refs in found.items()}

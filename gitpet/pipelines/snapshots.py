@@ -21,8 +21,7 @@ from dulwich.objects import Blob, Commit, ObjectID, ShaFile, Tree
 from gitpet.errors import IntegrityError, InvalidDumpError
 from gitpet.format.bounds import PIPELINE_JSON_MAX_BYTES, load_stored_json
 from gitpet.format.dumps import normalize_dump
-from gitpet.git.history import ObjectReader
-from gitpet.git.integrity import read_object
+from gitpet.git.integrity import RawReader, read_object
 from gitpet.records import SnapshotInfo
 
 __all__ = [
@@ -136,14 +135,14 @@ def build_snapshot_tree(pipeline_json: bytes, pins: Sequence[Pin]) -> tuple[Tree
     return root, new
 
 
-def _read_tree(objects: ObjectReader, sha: bytes, what: str) -> Tree:
+def _read_tree(objects: RawReader, sha: bytes, what: str) -> Tree:
     obj = read_object(objects, sha, what)
     if not isinstance(obj, Tree):
         raise IntegrityError(sha.decode("ascii"), f"{what} is a {obj.type_name.decode()}, not a tree")
     return obj
 
 
-def read_pins(objects: ObjectReader, snapshot: Tree) -> tuple[Pin, ...]:
+def read_pins(objects: RawReader, snapshot: Tree) -> tuple[Pin, ...]:
     """The pins a snapshot tree holds, in entry order, each checked to be a subtree."""
     entries = {entry.path: entry for entry in snapshot.items()}
     pinned = entries.get(PINNED_DIR)
@@ -163,7 +162,7 @@ def read_pins(objects: ObjectReader, snapshot: Tree) -> tuple[Pin, ...]:
     return tuple(pins)
 
 
-def pin_set(objects: ObjectReader, tree_sha: bytes) -> frozenset[tuple[str, str]]:
+def pin_set(objects: RawReader, tree_sha: bytes) -> frozenset[tuple[str, str]]:
     """``(class, id)`` of every version the snapshot ``tree_sha`` holds under ``classes/``.
 
     That is what a push of it carries.
@@ -172,7 +171,7 @@ def pin_set(objects: ObjectReader, tree_sha: bytes) -> frozenset[tuple[str, str]
     return frozenset((pin.name, pin.id) for pin in read_pins(objects, tree))
 
 
-def used_pin_set(objects: ObjectReader, tree_sha: bytes) -> frozenset[tuple[str, str]]:
+def used_pin_set(objects: RawReader, tree_sha: bytes) -> frozenset[tuple[str, str]]:
     """``(class, id)`` of every version the snapshot pins and its ``pipeline.json`` uses.
 
     This is what "used together" means, and all that vouching for a snapshot vouches for.
@@ -196,14 +195,14 @@ def _dump_pins(dump: dict[str, Any]) -> list[tuple[str, str]]:
         return []  # a dump gitpet would not have saved pins nothing
 
 
-def read_snapshot_tree(objects: ObjectReader, commit: Commit, info: SnapshotInfo) -> Snapshot:
+def read_snapshot_tree(objects: RawReader, commit: Commit, info: SnapshotInfo) -> Snapshot:
     """The snapshot a commit holds: its dump and pins, every object read with full checks."""
     tree = _read_tree(objects, commit.tree, "snapshot tree")
     dump = _read_dump(objects, tree, f"pipelines/{info.pipeline} snapshot {info.id}")
     return Snapshot(info, dump, read_pins(objects, tree))
 
 
-def _read_dump(objects: ObjectReader, tree: Tree, where: str) -> dict[str, Any]:
+def _read_dump(objects: RawReader, tree: Tree, where: str) -> dict[str, Any]:
     entries = {entry.path: entry for entry in tree.items()}
     if PIPELINE_JSON not in entries:
         raise IntegrityError(where, "has no pipeline.json")

@@ -27,10 +27,13 @@ class CarriedVersions:
 
     Examples:
         >>> version = pcm.push(Model)
-        >>> carried = CarriedVersions(store._repo().object_store, remote_refs={})
+        >>> from dulwich.repo import Repo
+        >>> repo = Repo(str(store.path))
+        >>> carried = CarriedVersions(repo.object_store, remote_refs={})
         >>> tip = store.latest_commit("Model").encode()
         >>> carried.of(b"refs/heads/Model", tip, None) == {("Model", version)}    # all of it is new there
         True
+        >>> repo.close()
     """
 
     def __init__(self, objects: ObjectReader, remote_refs: Mapping[bytes, bytes]) -> None:

@@ -14,8 +14,9 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from dulwich.client import GitClient, LocalGitClient
 from dulwich.objects import Commit, ObjectID
@@ -42,6 +43,7 @@ from gitpet.format.names import (
     pipeline_tag_prefix,
     tag_prefix,
 )
+from gitpet.git.commits import CommitMaker
 from gitpet.git.history import (
     ObjectReader,
     first_parent_chain,
@@ -51,23 +53,32 @@ from gitpet.git.history import (
     replay,
 )
 from gitpet.git.incoming import quarantine
-from gitpet.git.locks import WriterLock, log
+from gitpet.git.locks import FetchLock, LockRetry, WriterLock, log
+from gitpet.git.refstore import RefStore
+from gitpet.git.repository import Repository
 from gitpet.pipelines.snapshots import used_pin_set
+from gitpet.records import RefUpdate, Status, SyncReport
 from gitpet.sync.carried import CarriedVersions
-from gitpet.sync.remote import (
-    DEFAULT_RETRY_FOR,
-    RefUpdate,
-    Status,
-    SyncReport,
-    connect,
-    describe_location,
-    remote_errors,
-)
+from gitpet.sync.locations import describe_location
+from gitpet.sync.remote import DEFAULT_RETRY_FOR, connect, remote_errors
+from gitpet.sync.remotes import Remotes
+from gitpet.trust.vouching import Vouching
 
-if TYPE_CHECKING:
-    from gitpet.gitstore import GitStore
+__all__ = ["SyncParts", "fetch", "push", "ref_selector"]
 
-__all__ = ["fetch", "push", "ref_selector"]
+
+@dataclass(frozen=True)
+class SyncParts:
+    """The parts of a store a push or fetch works with."""
+
+    repository: Repository
+    refs: RefStore
+    commits: CommitMaker
+    vouching: Vouching
+    remotes: Remotes
+    retry: LockRetry
+    fetching: FetchLock
+
 
 RefSelector = Callable[[bytes], bool]
 _BROKEN_ELSEWHERE = "another ref of the same fetch was broken, and nothing it brought is kept"
@@ -129,7 +140,7 @@ def _local_refs(repo: Repo | None, select: RefSelector) -> dict[bytes, bytes]:
 
 
 def fetch(
-    store: GitStore,
+    parts: SyncParts,
     remote: str,
     names: Sequence[str] | str | None = None,
     pipelines: Sequence[str] | str | None = None,
@@ -146,15 +157,15 @@ def fetch(
     version (or snapshot) the latest again; refused otherwise.
     """
     select = ref_selector(names, pipelines)
-    location = store.remote_location(remote)
+    location = parts.remotes.location(remote)
     client, path = connect(location)
     refuse_rollbacks = not (trusted or accept_rollbacks)
-    updates = _fetch_into(store, client, path, location, select, force_tags, trusted, refuse_rollbacks)
+    updates = _fetch_into(parts, client, path, location, select, force_tags, trusted, refuse_rollbacks)
     return _finish(location, "fetch", updates)
 
 
 def _fetch_into(
-    store: GitStore,
+    parts: SyncParts,
     client: GitClient,
     path: str,
     location: str,
@@ -163,22 +174,22 @@ def _fetch_into(
     trusted: bool,
     refuse_rollbacks: bool,
 ) -> list[RefUpdate]:
-    if not store.exists():
+    if not parts.repository.exists():
         # Ask first, so that an unreachable remote, or one without what we
         # want, leaves no empty store behind.
         with remote_errors(location):
             advertised = client.get_refs(path.encode()).refs
         if not any(sha is not None and select(bytes(ref)) for ref, sha in advertised.items()):
             return []
-    repo = store._writable_repo()
-    with store._fetching.held():
+    repo = parts.repository.writable()
+    with parts.fetching.held():
         return _fetch_serialized(
-            store, repo, client, path, location, select, force_tags, trusted, refuse_rollbacks
+            parts, repo, client, path, location, select, force_tags, trusted, refuse_rollbacks
         )
 
 
 def _fetch_serialized(
-    store: GitStore,
+    parts: SyncParts,
     repo: Repo,
     client: GitClient,
     path: str,
@@ -202,7 +213,7 @@ def _fetch_serialized(
         objects = repo.object_store
         return [ObjectID(sha) for sha in sorted(set(theirs.values())) if ObjectID(sha) not in objects]
 
-    with quarantine(repo.object_store, fsync=store.fsync) as incoming:
+    with quarantine(repo.object_store, fsync=parts.repository.fsync) as incoming:
         with remote_errors(location):
             result = client.fetch_pack(path, determine_wants, repo.get_graph_walker(), incoming.write)
         if result.object_format not in (None, "sha1"):
@@ -235,21 +246,21 @@ def _fetch_serialized(
     for update in refused:
         del theirs[update.ref.encode("utf-8")]
     if trusted:
-        store._trust_history(repo, theirs)
+        parts.vouching.vouch_for_histories(theirs)
     integrated = [
-        _integrate(store, repo, ref, sha, force_tags, refuse_rollbacks) for ref, sha in sorted(theirs.items())
+        _integrate(parts, repo, ref, sha, force_tags, refuse_rollbacks) for ref, sha in sorted(theirs.items())
     ]
     return sorted(refused + integrated, key=lambda update: update.ref)
 
 
 def _integrate(
-    store: GitStore, repo: Repo, ref: bytes, theirs: bytes, force_tags: bool, refuse_rollbacks: bool
+    parts: SyncParts, repo: Repo, ref: bytes, theirs: bytes, force_tags: bool, refuse_rollbacks: bool
 ) -> RefUpdate:
     """Move a local ref towards the remote's ``theirs`` without losing a version."""
     name = ref.decode("utf-8")
     objects = repo.object_store
     while True:
-        ours = store._read_ref(repo, ref)
+        ours = parts.refs.read(ref)
         status: Status
         if ours == theirs:
             return RefUpdate(name, "up-to-date", _hex(ours), _hex(ours))
@@ -290,12 +301,12 @@ def _integrate(
                 objects,
                 ours,
                 theirs,
-                store._author_line(repo),
+                parts.commits.author_line(),
                 int(time.time()),
-                sign=_vouched_signer(store, repo, ref),
+                sign=_vouched_signer(parts, repo, ref),
             )
             status = "rebased"
-        if store._compare_and_swap(repo, ref, ours, new, keep=new_commits):
+        if parts.refs.compare_and_swap(ref, ours, new, keep=new_commits):
             return RefUpdate(name, status, _hex(ours), _hex(new))
 
 
@@ -317,7 +328,7 @@ def _older_latest(objects: ObjectReader, ours: bytes, theirs: bytes) -> bytes | 
     return None
 
 
-def _vouched_signer(store: GitStore, repo: Repo, ref: bytes) -> Callable[[Commit], None]:
+def _vouched_signer(parts: SyncParts, repo: Repo, ref: bytes) -> Callable[[Commit], None]:
     """Signs a replayed commit only when this machine vouches for what it holds.
 
     A signature says "I vouch for this code" to everyone whose policy trusts the key.
@@ -328,8 +339,8 @@ def _vouched_signer(store: GitStore, repo: Repo, ref: bytes) -> Callable[[Commit
             held = {vid for _name, vid in used_pin_set(repo.object_store, commit.tree)}
         else:
             held = {commit.tree.decode("ascii")}
-        if all(store.is_trusted(vid) for vid in held):
-            store._sign(commit)
+        if all(parts.vouching.vouches_for(vid) for vid in held):
+            parts.commits.sign(commit)
 
     return sign
 
@@ -338,7 +349,7 @@ def _vouched_signer(store: GitStore, repo: Repo, ref: bytes) -> Callable[[Commit
 
 
 def push(
-    store: GitStore,
+    parts: SyncParts,
     remote: str,
     names: Sequence[str] | str | None = None,
     pipelines: Sequence[str] | str | None = None,
@@ -353,15 +364,15 @@ def push(
     machine does not vouch for sends nothing and raises :class:`UnvouchedPushError`.
     """
     select = ref_selector(names, pipelines)
-    repo = store._repo()
+    repo = parts.repository.open()
     local = _local_refs(repo, select)
     for name in _name_list(names or []):
         if class_ref(name) not in local:
-            raise ClassNotFoundError(name, f"store {store.path}")
+            raise ClassNotFoundError(name, f"store {parts.repository.path}")
     for name in _name_list(pipelines or []):
         if pipeline_ref(name) not in local:
-            raise PipelineNotFoundError(name, f"store {store.path}")
-    location = store.remote_location(remote)
+            raise PipelineNotFoundError(name, f"store {parts.repository.path}")
+    location = parts.remotes.location(remote)
     client, path = connect(location)
     if repo is None:
         return SyncReport(describe_location(location), "push", ())
@@ -377,7 +388,7 @@ def push(
         server_errors: dict[bytes, tuple[bytes | None, str]] = {}
         unvouched: list[tuple[str, str]] = []
         raced = _send(
-            store,
+            parts,
             repo,
             client,
             path,
@@ -417,8 +428,8 @@ def push(
         # take their versions, put ours on top, try again.
         time.sleep(min(pause * (0.5 + random.random()), max(0.0, retry_for - elapsed)))
         pause = min(pause * 2, _LONGEST_PAUSE)
-        trusted = store.is_trusted_remote(remote)
-        _fetch_into(store, client, path, location, set(raced).__contains__, False, trusted, not trusted)
+        trusted = parts.remotes.is_trusted(remote)
+        _fetch_into(parts, client, path, location, set(raced).__contains__, False, trusted, not trusted)
         reconciled.update(raced)
     updates = []
     for ref in sorted(outcome):
@@ -430,7 +441,7 @@ def push(
 
 
 def _send(
-    store: GitStore,
+    parts: SyncParts,
     repo: Repo,
     client: GitClient,
     path: str,
@@ -491,7 +502,7 @@ def _send(
             else:
                 raced.append(ref)
         if unvouched is not None:
-            unvouched[:] = _unvouched(store, objects, remote_refs, proposed)
+            unvouched[:] = _unvouched(parts, objects, remote_refs, proposed)
             if unvouched:
                 proposed.clear()
                 raced.clear()
@@ -510,9 +521,7 @@ def _send(
 
     # A local-path remote takes the ref locks in this process: wait for other
     # writers, and be one of that repository's gitpet writers while doing it.
-    statuses = store._retry_while_locked(
-        f"remote {describe_location(location)}", send, _local_writers(client, path)
-    )
+    statuses = parts.retry.run(f"remote {describe_location(location)}", send, _local_writers(client, path))
     for ref, (old, new, status) in proposed.items():
         error = statuses.get(ref)
         if error is None:
@@ -527,7 +536,7 @@ def _send(
 
 
 def _unvouched(
-    store: GitStore,
+    parts: SyncParts,
     objects: ObjectReader,
     remote_refs: Mapping[Ref, ObjectID],
     proposed: Mapping[bytes, tuple[bytes | None, bytes, Status]],
@@ -536,7 +545,7 @@ def _unvouched(
     versions: set[tuple[str, str]] = set()
     for ref, (old, new, _status) in proposed.items():
         versions.update(carried.of(ref, new, old))
-    return sorted(v for v in versions if not store.is_trusted(v[1]))
+    return sorted(v for v in versions if not parts.vouching.vouches_for(v[1]))
 
 
 def _local_writers(client: GitClient, path: str) -> WriterLock | None:

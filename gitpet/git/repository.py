@@ -1,0 +1,190 @@
+"""The bare repository of a store: opened on first use, created on first write, closed together.
+
+It also hands out the fast object reader (:class:`~gitpet.git.objread.RawObjectReader`)
+and remembers which tree each commit holds: git objects never change, so
+neither ever goes stale.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+import weakref
+from pathlib import Path
+from typing import Any
+
+from dulwich.errors import NotGitRepository
+from dulwich.repo import Repo
+
+from gitpet.errors import NotAGitRepositoryError, NotAStoreError
+from gitpet.git.cache import BoundedCache
+from gitpet.git.dulwich_private import turn_off_reflog
+from gitpet.git.integrity import commit_tree, read_raw
+from gitpet.git.objread import RawObjectReader
+from gitpet.git.ownership import claim_store, mark_store
+
+__all__ = ["Repository"]
+
+_COMMIT_TREES = 100_000
+
+
+class _OpenFiles:
+    """Things a repository opened (a dulwich Repo, the raw object reader), closed together."""
+
+    def __init__(self) -> None:
+        self._items: list[Any] = []
+
+    def add(self, item: Any) -> None:
+        self._items.append(item)
+
+    def discard(self, item: Any) -> None:
+        self._items = [kept for kept in self._items if kept is not item]
+
+    def close(self) -> None:
+        items, self._items = self._items, []
+        for item in reversed(items):
+            item.close()
+
+
+class Repository:
+    """The bare repository at ``path``, opened lazily and kept open (loose reads cost a file open each).
+
+    Args:
+        path: where the bare repository lives (created by :meth:`writable`).
+        fsync: sync every loose object dulwich writes.
+
+    Examples:
+        >>> import tempfile
+        >>> repository = Repository(Path(tempfile.mkdtemp()) / "store", fsync=False)
+        >>> repository.exists(), repository.open() is None
+        (False, True)
+        >>> repository.writable().bare, repository.exists()
+        (True, True)
+        >>> repository.close()
+    """
+
+    def __init__(self, path: Path, *, fsync: bool) -> None:
+        self._path = path
+        self._fsync = fsync
+        self._repo: Repo | None = None
+        self._claimed = False  # checked that gitpet may write here (see gitpet.git.ownership)
+        self._reader: RawObjectReader | None = None
+        # Closed by close(), when the repository is collected, and at interpreter exit:
+        # before module teardown, where dulwich's __del__ fails noisily.
+        self._open_files = _OpenFiles()
+        weakref.finalize(self, self._open_files.close)
+        self._commit_trees: BoundedCache[bytes, bytes] = BoundedCache(_COMMIT_TREES)
+
+    @property
+    def path(self) -> Path:
+        """Where the repository lives."""
+        return self._path
+
+    @property
+    def fsync(self) -> bool:
+        """Whether every file written here is synced before it is used."""
+        return self._fsync
+
+    def exists(self) -> bool:
+        """Whether the repository has been created (nothing is created here)."""
+        return self.open() is not None
+
+    def open(self) -> Repo | None:
+        """The repository, or None while it has not been created."""
+        return self._opened(create=False)
+
+    def writable(self) -> Repo:
+        """The repository, created if needed, once it is known to be gitpet's to write into."""
+        repo = self._opened(create=True)
+        assert repo is not None  # created or raised
+        if not self._claimed:
+            claim_store(repo, self._path)
+            self._claimed = True
+        return repo
+
+    def objects(self) -> RawObjectReader:
+        """The fast reader of the open repository's objects (see :mod:`gitpet.git.objread`)."""
+        if self._reader is None:
+            repo = self.open()
+            assert repo is not None, "objects() of a repository that does not exist"
+            self._reader = RawObjectReader(repo.object_store)
+            self._open_files.add(self._reader)
+        return self._reader
+
+    def tree_of(self, commit: bytes) -> bytes:
+        """The tree commit ``commit`` holds, its object checked."""
+        tree = self._commit_trees.get(commit)
+        if tree is None:
+            tree = commit_tree(commit, read_raw(self.objects(), commit, b"commit", "commit"))
+            self._commit_trees[commit] = tree
+        return tree
+
+    def remember_tree(self, commit: bytes, tree: bytes) -> None:
+        """Record that ``commit`` (just written here) holds ``tree``."""
+        self._commit_trees[commit] = tree
+
+    def drop_reader(self) -> None:
+        """Forget the object reader, unmapping its packs (after gc removed some)."""
+        if self._reader is not None:
+            self._open_files.discard(self._reader)
+            self._reader.close()
+            self._reader = None
+
+    def close(self) -> None:
+        """Close everything opened; the repository reopens itself on next use."""
+        self._repo = None
+        self._reader = None
+        self._open_files.close()
+
+    def _opened(self, *, create: bool) -> Repo | None:
+        if self._repo is not None:
+            return self._repo
+        try:
+            return self._open_path(create=create)
+        except OSError as err:
+            raise NotAGitRepositoryError(str(self._path), f"cannot be used: {err.strerror or err}") from err
+
+    def _open_path(self, *, create: bool) -> Repo | None:
+        path = self._path
+        if not path.exists():
+            if not create:
+                return None
+            _init_bare(path)
+        elif not path.is_dir():
+            raise NotAGitRepositoryError(str(path), "it is a file")
+        elif create and not any(path.iterdir()):
+            _init_bare(path)
+        try:
+            repo = Repo(str(path))
+        except NotGitRepository as err:
+            if not any(path.iterdir()) and not create:
+                return None
+            raise NotAGitRepositoryError(str(path), "no git repository found") from err
+        if not repo.bare:
+            repo.close()
+            raise NotAStoreError(
+                str(path),
+                "it is a git repository with a work tree (a project's own repository?); gitpet "
+                "keeps classes in a bare repository of its own: use another path, e.g. ./.gitpet",
+            )
+        turn_off_reflog(repo)
+        repo.object_store.fsync_object_files = self._fsync
+        self._repo = repo
+        self._open_files.add(repo)
+        return repo
+
+
+def _init_bare(path: Path) -> None:
+    # Build the repository beside its final place and rename it in, so a
+    # concurrent opener never sees half a repository.
+    path.parent.mkdir(parents=True, exist_ok=True)
+    staging = path.parent / f".{path.name}.init-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    created = Repo.init_bare(str(staging), mkdir=True)
+    mark_store(created)
+    created.close()
+    try:
+        os.rename(staging, path)
+    except OSError:
+        # Someone else created it first (or it is a non-empty directory, which opening reports).
+        shutil.rmtree(staging, ignore_errors=True)

@@ -1,0 +1,86 @@
+"""Who vouches for a version: this machine's trust list, whole fetched histories, SSH signatures."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+
+from dulwich.objects import Commit
+
+from gitpet.format.names import class_ref, is_pipeline_ref
+from gitpet.git.history import first_parent_chain, peeled_commit
+from gitpet.git.refstore import RefStore
+from gitpet.git.repository import Repository
+from gitpet.git.signing import ssh_signer
+from gitpet.pipelines.catalog import pinned_ids, pipeline_tips, snapshot_pins
+from gitpet.trust.trustlist import TrustList
+
+__all__ = ["Vouching"]
+
+
+class Vouching:
+    """What this machine vouches for, and whose signature vouches for a version.
+
+    Args:
+        repository: where the histories are.
+        refs: the class and pipeline refs.
+        trusted: the versions this machine vouches for.
+    """
+
+    def __init__(self, repository: Repository, refs: RefStore, trusted: TrustList) -> None:
+        self._repository = repository
+        self._refs = refs
+        self._trusted = trusted
+        self._signers: dict[tuple[bytes, Path], str | None] = {}
+
+    def vouches_for(self, version_id: str) -> bool:
+        """Whether this machine vouches for ``version_id``."""
+        return version_id in self._trusted
+
+    def vouch(self, version_ids: Iterable[str]) -> None:
+        """Vouch for ``version_ids`` (full ids)."""
+        self._trusted.add(version_ids)
+
+    def vouch_for_histories(self, tips: Mapping[bytes, bytes]) -> None:
+        """Vouch for every version in the histories of ``tips`` (ref -> sha, from a trusted remote).
+
+        A class's versions, and every version a pipeline's snapshots pin.
+        """
+        objects = self._repository.objects()
+        ids: set[str] = set()
+        for ref, tip in tips.items():
+            if is_pipeline_ref(ref):
+                ids.update(pinned_ids(objects, tip))
+                continue
+            commit = peeled_commit(objects, tip)
+            if commit is not None:
+                ids.update(c.tree.decode("ascii") for c in first_parent_chain(objects, commit))
+        self._trusted.add(ids)
+
+    def signed_by(self, name: str, version_id: bytes, allowed_signers: Path) -> str | None:
+        """The principal whose valid signature vouches for ``version_id`` of class ``name``, if any.
+
+        The signature is on a commit of that version in the class's history, or on
+        a pipeline snapshot that pins it.
+        """
+        objects = self._repository.objects()
+        tip = self._refs.read(class_ref(name))
+        if tip is not None:
+            for commit in first_parent_chain(objects, tip):
+                if (
+                    commit.tree == version_id
+                    and (signer := self._signer(commit, allowed_signers)) is not None
+                ):
+                    return signer
+        pin = (name, version_id.decode("ascii"))
+        for _pipeline, pipeline_tip in pipeline_tips(self._refs):
+            for commit, pins in snapshot_pins(objects, pipeline_tip):
+                if pin in pins and (signer := self._signer(commit, allowed_signers)) is not None:
+                    return signer
+        return None
+
+    def _signer(self, commit: Commit, signers: Path) -> str | None:
+        key = (commit.id, signers)
+        if key not in self._signers:
+            self._signers[key] = ssh_signer(commit, signers)
+        return self._signers[key]
