@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import math
 import os
+import re
 from pathlib import Path
 
-from gitpet.errors import InvalidArgumentError
+from gitpet.errors import InvalidArgumentError, InvalidNameError
 
-__all__ = ["check_bool", "check_limit", "check_path", "check_seconds", "check_text"]
+__all__ = ["check_bool", "check_identity", "check_limit", "check_path", "check_seconds", "check_text"]
 
 
 def check_text(value: object, what: str, *, optional: bool = False) -> str:
@@ -91,3 +92,28 @@ def check_path(value: object, what: str) -> Path:
     if b"\0" in encoded:
         raise InvalidArgumentError(what, value, "contains a NUL byte")
     return Path(text)
+
+
+# git's ident rules: a name without <, > or line breaks, one space, <email> without them.
+_IDENTITY = re.compile(r"[^<>\n\r\0]*[^<>\s\0] <[^<>\n\r\0]*>")
+
+
+def check_identity(line: str, source: str) -> bytes:
+    """``line`` as bytes if git accepts it as an identity, else InvalidNameError naming ``source``.
+
+    Examples:
+        >>> check_identity("Jane Doe <jane@example.org>", "author")
+        b'Jane Doe <jane@example.org>'
+        >>> check_identity("Jane Doe", "$GITPET_AUTHOR")  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        gitpet.InvalidNameError: invalid $GITPET_AUTHOR name 'Jane Doe': must be 'Name <email>'...
+    """
+    if not isinstance(line, str) or _IDENTITY.fullmatch(line) is None:
+        raise InvalidNameError(
+            line,
+            "must be 'Name <email>': a name, one space, an email in angle brackets, "
+            "no line breaks and no other '<' or '>' (git rejects commits with anything else)",
+            source,
+        )
+    return line.encode("utf-8")

@@ -13,9 +13,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from gitpet.arguments import check_bool, check_path, check_seconds
+from gitpet.arguments import check_bool, check_identity, check_path, check_seconds
 from gitpet.errors import InvalidArgumentError, InvalidNameError
-from gitpet.git.identity import check_identity
 
 __all__ = ["DEFAULT_STORE_DIR", "SIGNING_KEY_ENV", "STORE_ENV", "StoreConfig", "default_store_path"]
 

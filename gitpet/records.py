@@ -203,6 +203,7 @@ class SyncReport:
 
     @property
     def rejected(self) -> tuple[RefUpdate, ...]:
+        """Updates that were refused, each with the reason in ``detail``."""
         return tuple(u for u in self.updates if u.status == "rejected")
 
     def status_of(self, ref: str) -> Status | None:

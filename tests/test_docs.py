@@ -188,7 +188,7 @@ def test_every_page_is_in_the_navigation() -> None:
 
 
 def test_the_cli_reference_lists_every_command() -> None:
-    from gitpet.cli.main import _parser as build_parser
+    from gitpet.cli.parser import build_parser
 
     reference = (DOCS / "cli.md").read_text()
     commands = []

@@ -21,7 +21,7 @@ import pytest
 
 import gitpet
 from gitpet import GitStore, PetClassManager
-from gitpet.codec.pickle_refs import pickle_globals
+from gitpet.format.pickle_refs import pickle_globals
 from gitpet.rebuild import STORED_NAMES
 from tests.conftest import git
 

@@ -14,8 +14,7 @@ import pytest
 
 from gitpet import IntegrityError, PetClassManager, PetFactory, TrustPolicy, WrongClassVersionError
 from gitpet.cli.main import main as cli
-from gitpet.format.bounds import JSON_MAX_DEPTH, META_JSON_MAX_BYTES
-from gitpet.git.objread import MAX_OBJECT_BYTES
+from gitpet.format.bounds import JSON_MAX_DEPTH, MAX_OBJECT_BYTES, META_JSON_MAX_BYTES
 from tests.conftest import ModuleWriter, git
 from tests.test_hostile_trees import HARMLESS, _blob
 

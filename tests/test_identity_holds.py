@@ -18,7 +18,7 @@ import pytest
 
 import gitpet
 from gitpet import PetClassManager, StaleSourceError, UnpicklableClassError
-from gitpet.codec.pickle_refs import pickle_globals
+from gitpet.format.pickle_refs import pickle_globals
 from tests.conftest import REPO_ROOT, ModuleWriter, git, run_python
 
 LOAD_AND_PUSH_AGAIN = """

@@ -20,7 +20,8 @@ from gitpet import (
     UntrustedVersionError,
 )
 from gitpet.cli.main import main as cli
-from gitpet.codec.classcodec import FORMAT_VERSION, running_python
+from gitpet.codec.classcodec import running_python
+from gitpet.format.meta import FORMAT_VERSION
 from gitpet.format.version_files import VersionFiles, VersionTree
 from tests.conftest import ModuleWriter, bare_repo, git, store_snapshot
 from tests.servers import git_daemon

@@ -24,8 +24,8 @@ from hypothesis import strategies as st
 
 import gitpet
 from gitpet import GitStore, IntegrityError, PetClassManager
-from gitpet.codec.classcodec import meta_json
 from gitpet.codec.source import _class_spans
+from gitpet.format.meta import meta_json
 from gitpet.git.integrity import commit_tree, tree_entries
 from gitpet.git.objread import RawObjectReader
 from gitpet.git.objwrite import write_loose, write_pack

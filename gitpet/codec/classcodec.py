@@ -8,7 +8,6 @@ class, once per process per pickle.
 from __future__ import annotations
 
 import hashlib
-import json
 import linecache
 import pickle
 import sys
@@ -27,72 +26,11 @@ from gitpet.errors import (
     MissingDependencyError,
     UnsupportedClassError,
 )
-from gitpet.format.version_files import VersionFiles, VersionTree
-from gitpet.git.objread import MAX_OBJECT_BYTES
-from gitpet.gitstore import StoredVersion
+from gitpet.format.bounds import MAX_OBJECT_BYTES
+from gitpet.format.meta import FORMAT_VERSION, READABLE_FORMATS, Meta, meta_json
+from gitpet.format.version_files import StoredVersion, VersionFiles, VersionTree
 
-__all__ = [
-    "FORMAT_VERSION",
-    "ClassCodec",
-    "LoadedVersion",
-    "check_versionable",
-    "meta_json",
-    "loaded_version",
-    "running_python",
-]
-
-FORMAT_VERSION = 2
-"""The version format this gitpet writes (``meta.json``'s ``format``; see CHANGELOG.md).
-
-Format 2: the pickle is gitpet's own (protocol 4, rebuilt through
-:mod:`gitpet.rebuild`) and ``meta.json`` names no dependency version.
-Format 1 (gitpet 0.1): cloudpickle's reductions, and ``meta.json`` recorded
-the cloudpickle release. Both load; pushing a format-1 class again writes
-its format-2 version.
-"""
-READABLE_FORMATS = frozenset({1, FORMAT_VERSION})
-
-
-MetaValue = str | int | bool | None | list[str]
-
-
-def meta_json(meta: dict[str, MetaValue]) -> bytes:
-    """``meta.json``: byte for byte ``json.dumps(meta, sort_keys=True, indent=2)`` plus a newline.
-
-    A version id depends on these bytes, so they never change; ``indent``
-    makes :mod:`json` fall back to its pure-Python encoder, which was a tenth
-    of registering a class. Values are scalars or lists of strings.
-
-    Examples:
-        >>> meta_json({"name": "A", "bases": ["builtins.object"], "by_value": []}).decode()
-        '{\\n  "bases": [\\n    "builtins.object"\\n  ],\\n  "by_value": [],\\n  "name": "A"\\n}\\n'
-    """
-    if not meta:
-        return b"{}\n"
-    fields = []
-    for key in sorted(meta):
-        value = meta[key]
-        if isinstance(value, list):
-            text = "[\n" + ",\n".join(f"    {_json_scalar(v)}" for v in value) + "\n  ]" if value else "[]"
-        else:
-            text = _json_scalar(value)
-        fields.append(f"  {_json_string(key)}: {text}")
-    return ("{\n" + ",\n".join(fields) + "\n}\n").encode("utf-8")
-
-
-# json's own C string encoder: json.dumps per value cost 18 calls of its
-# Python wrapper per class.
-_json_string = json.encoder.encode_basestring_ascii
-
-
-def _json_scalar(value: object) -> str:
-    if isinstance(value, str):
-        text: str = _json_string(value)
-        return text
-    if type(value) is int:
-        return str(value)
-    return json.dumps(value)
-
+__all__ = ["ClassCodec", "LoadedVersion", "check_versionable", "loaded_version", "running_python"]
 
 def _format1_lost_qualname(cls: type, qualname: str) -> bool:
     """Format 1 (cloudpickle) kept ``__name__`` but not a nested or local class's ``__qualname__``."""
@@ -100,6 +38,7 @@ def _format1_lost_qualname(cls: type, qualname: str) -> bool:
 
 
 def running_python() -> str:
+    """The running Python as ``major.minor``, as meta.json records it."""
     return f"{sys.version_info.major}.{sys.version_info.minor}"
 
 
@@ -198,6 +137,7 @@ class ClassCodec:
 
     @property
     def policy(self) -> ModulePolicy:
+        """Which modules a class may come from and be pickled by reference."""
         return self._policy
 
     def encode(self, cls: object, name: str) -> VersionTree:
@@ -231,7 +171,7 @@ class ClassCodec:
         pickled = dumps_class(
             klass, self._policy, source_text=text, filename=filename, first_line=first, last_line=last
         )
-        meta: dict[str, MetaValue] = {
+        meta: Meta = {
             "format": FORMAT_VERSION,
             "name": name,
             "module": klass.__module__,

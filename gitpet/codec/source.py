@@ -31,6 +31,7 @@ class ClassSource:
 
 
 def missing_source_text(module: str, qualname: str, reason: str) -> str:
+    """The ``source.py`` stored for a class whose source text cannot be found, saying why."""
     return (
         f"# gitpet: no source text is available for {module}.{qualname}\n"
         f"# ({reason}).\n"

@@ -106,6 +106,7 @@ class PetContainer:
 
     @property
     def pcm(self) -> PetClassManager:
+        """The class manager over this container's store (made on first use)."""
         if self._pcm is None:
             self._pcm = PetClassManager(
                 self._store_arg, policy=self._policy, remote=self._remote, trust=self._trust
@@ -119,6 +120,7 @@ class PetContainer:
 
     @property
     def store(self) -> GitStore:
+        """The store of :attr:`pcm`."""
         return self.pcm.store
 
     @property

@@ -152,6 +152,7 @@ class PetFactory(BaseFactory):
 
     @property
     def manager(self) -> PetClassManager:
+        """The class manager this factory pushes to and pulls from."""
         return self._manager
 
     def use_manager(self, class_manager: PetClassManager) -> None:

@@ -108,14 +108,17 @@ class PetClassManager:
 
     @property
     def store(self) -> GitStore:
+        """The store versions are pushed to and pulled from."""
         return self._store
 
     @property
     def codec(self) -> ClassCodec:
+        """The codec that turns classes into version files and back."""
         return self._codec
 
     @property
     def trust(self) -> TrustPolicy:
+        """Which versions may be loaded (unpickled) here."""
         return self._trust
 
     @property

@@ -1,4 +1,6 @@
-"""Reading the JSON files gitpet stores, within documented bounds.
+"""Bounds on stored content, and reading the JSON files gitpet stores within them.
+
+Any object gitpet reads or writes is at most :data:`MAX_OBJECT_BYTES`.
 
 ``meta.json`` and ``pipeline.json`` arrive from remotes too, so a read
 refuses, as :class:`~gitpet.IntegrityError` naming the object, a file
@@ -20,12 +22,16 @@ from gitpet.errors import IntegrityError
 
 __all__ = [
     "JSON_MAX_DEPTH",
+    "MAX_OBJECT_BYTES",
     "META_JSON_MAX_BYTES",
     "PIPELINE_JSON_MAX_BYTES",
     "json_depth",
     "load_stored_json",
 ]
 
+# What one object may inflate to: a read never costs more memory than this (a few
+# hundred compressed bytes can claim gigabytes). gitpet refuses to write larger ones.
+MAX_OBJECT_BYTES = 1 << 30
 META_JSON_MAX_BYTES = 64 * 1024
 PIPELINE_JSON_MAX_BYTES = 16 * 1024 * 1024
 JSON_MAX_DEPTH = 100

@@ -11,6 +11,9 @@ from typing import Any
 
 from dulwich.objects import Blob, Tree
 
+from gitpet.format.pickle_refs import pickle_globals
+from gitpet.format.textdiff import unified_diff
+
 __all__ = ["CLASS_PICKLE", "META", "SOURCE", "StoredVersion", "VersionFiles", "VersionTree"]
 
 SOURCE = b"source.py"
@@ -32,6 +35,15 @@ class VersionFiles:
     source: bytes
     pickle: bytes
     meta: bytes
+
+    def by_name(self) -> dict[str, bytes]:
+        """The files under their names in the version's tree (``source.py``, ``class.pkl``, ``meta.json``).
+
+        Examples:
+            >>> sorted(VersionFiles(b"s", b"p", b"m").by_name().items())
+            [('class.pkl', b'p'), ('meta.json', b'm'), ('source.py', b's')]
+        """
+        return {SOURCE.decode(): self.source, CLASS_PICKLE.decode(): self.pickle, META.decode(): self.meta}
 
 
 @dataclass(frozen=True)
@@ -66,6 +78,7 @@ class VersionTree:
 
     @property
     def id(self) -> str:
+        """The version id: the sha of the tree."""
         return self.tree.id.decode("ascii")
 
 
@@ -84,3 +97,38 @@ class StoredVersion:
     id: str
     files: VersionFiles
     meta: dict[str, Any]
+
+    def pickle_imports(self) -> list[str]:
+        """What ``class.pkl`` would import when loaded (``module.qualname``), read from its opcodes.
+
+        Nothing is unpickled: this is for reviewing a version before trusting it.
+
+        Raises:
+            ValueError: ``class.pkl`` is not a well-formed pickle.
+
+        Examples:
+            >>> version = pcm.push(Model)
+            >>> "gitpet.rebuild.class_skeleton" in store.read_version("Model").pickle_imports()
+            True
+        """
+        return pickle_globals(self.files.pickle)
+
+    def diff(self, newer: StoredVersion) -> str:
+        """What changed from this version to ``newer``, as ``git diff`` shows two trees.
+
+        A unified diff of ``source.py`` and ``meta.json`` and a line for a changed
+        ``class.pkl``; empty only when the two versions are the same.
+
+        Examples:
+            >>> old = store.read_version("Model", pcm.push(Model))
+            >>> Model.k = 2
+            >>> new = store.read_version("Model", pcm.push(Model))
+            >>> print(old.diff(new).splitlines()[0].replace(old.id[:12], "OLD"))
+            --- a/Model@OLD/source.py
+        """
+        a, b = f"a/{self.name}@{self.id[:12]}", f"b/{newer.name}@{newer.id[:12]}"
+        text = unified_diff(self.files.source, newer.files.source, f"{a}/source.py", f"{b}/source.py")
+        text += unified_diff(self.files.meta, newer.files.meta, f"{a}/meta.json", f"{b}/meta.json")
+        if self.files.pickle != newer.files.pickle:
+            text += f"Binary files {a}/class.pkl and {b}/class.pkl differ\n"
+        return text

@@ -8,41 +8,15 @@ reject every commit, and reading the store's history fails for everyone.
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Mapping
 from typing import Any, Final
 
-from gitpet.errors import InvalidNameError
+from gitpet.arguments import check_identity
 
-__all__ = ["AUTHOR_ENV", "DEFAULT_AUTHOR", "check_identity", "configured_identity"]
+__all__ = ["AUTHOR_ENV", "DEFAULT_AUTHOR", "configured_identity"]
 
 AUTHOR_ENV: Final = "GITPET_AUTHOR"
 DEFAULT_AUTHOR: Final = b"gitpet <gitpet@localhost>"
-# git's ident rules: a name without <, > or line breaks, one space, <email> without them.
-_IDENTITY = re.compile(r"[^<>\n\r\0]*[^<>\s\0] <[^<>\n\r\0]*>")
-
-
-def check_identity(line: str, source: str) -> bytes:
-    """``line`` as bytes if git accepts it as an identity, else InvalidNameError naming ``source``.
-
-    Examples:
-        >>> check_identity("Jane Doe <jane@example.org>", "author")
-        b'Jane Doe <jane@example.org>'
-        >>> check_identity("Jane Doe", "$GITPET_AUTHOR")  # doctest: +ELLIPSIS
-        Traceback (most recent call last):
-        ...
-        gitpet.InvalidNameError: invalid $GITPET_AUTHOR name 'Jane Doe': must be 'Name <email>'...
-    """
-    if not isinstance(line, str) or _IDENTITY.fullmatch(line) is None:
-        raise InvalidNameError(
-            line,
-            "must be 'Name <email>': a name, one space, an email in angle brackets, "
-            "no line breaks and no other '<' or '>' (git rejects commits with anything else)",
-            source,
-        )
-    return line.encode("utf-8")
-
-
 def configured_identity(config: Any, environ: Mapping[str, str] = os.environ) -> bytes:
     """The identity git would use.
 

@@ -124,6 +124,7 @@ class Quarantine:
         refresh_packs(self._store)
 
     def close(self) -> None:
+        """Close the received pack and remove the quarantine directory."""
         self._received.close()
         if self._pack is not None:
             self._pack.close()

@@ -71,7 +71,8 @@ _HEX = frozenset(b"0123456789abcdef")
 class RawReader(Protocol):
     """Anything with dulwich's ``get_raw``: an object store, or a store's raw object reader."""
 
-    def get_raw(self, name: Any) -> tuple[int, bytes]: ...
+    def get_raw(self, name: Any) -> tuple[int, bytes]:
+        """``(type number, content)`` of object ``name``; KeyError if it is not stored."""
 
 
 def find_raw(objects: RawReader, sha: bytes) -> tuple[bytes, bytes] | None:

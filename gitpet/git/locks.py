@@ -119,6 +119,7 @@ class WriterLock:
             os.close(fd)  # also releases the flock
 
     def close(self) -> None:
+        """Close the lock file once no thread holds the lock."""
         with self._mutex:
             if self._fd is not None and self._holders == 0:
                 os.close(self._fd)

@@ -24,11 +24,10 @@ from typing import Any
 
 from dulwich.pack import PackFileDisappeared, load_pack_index
 
+from gitpet.format.bounds import MAX_OBJECT_BYTES
+
 __all__ = ["MAX_OBJECT_BYTES", "RawObjectReader"]
 
-# What one object may inflate to: a read never costs more memory than this (a few
-# hundred compressed bytes can claim gigabytes). gitpet refuses to write larger ones.
-MAX_OBJECT_BYTES = 1 << 30
 
 _WHOLE_TYPES = frozenset({1, 2, 3, 4})  # commit, tree, blob, tag; 6 and 7 are deltas
 _LOOSE_TYPES = {b"commit": 1, b"tree": 2, b"blob": 3, b"tag": 4}
@@ -72,6 +71,7 @@ class RawObjectReader:
             return raw
 
     def close(self) -> None:
+        """Unmap every pack; the reader maps them again on next use."""
         with self._lock:
             for index, data in self._packs.values():
                 data.close()

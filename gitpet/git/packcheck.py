@@ -21,7 +21,7 @@ import struct
 import zlib
 from typing import BinaryIO
 
-from gitpet.git.objread import MAX_OBJECT_BYTES
+from gitpet.format.bounds import MAX_OBJECT_BYTES
 
 __all__ = ["MAX_DELTA_DEPTH", "MAX_OBJECT_BYTES", "MAX_PACK_INFLATED_BYTES", "check_pack"]
 

@@ -114,6 +114,7 @@ def _mb(size: int) -> str:
 
 
 def objects_size(gitdir: Path) -> StoreSize:
+    """Files, content bytes and disk usage of a store's ``objects`` directory."""
     files = total = disk = 0
     for root, _dirs, names in os.walk(gitdir / "objects"):
         for name in names:

@@ -20,8 +20,9 @@ from dulwich.objects import Blob, Commit, ShaFile, Tag, Tree
 from dulwich.repo import Repo
 
 from gitpet.errors import IntegrityError, InvalidDumpError
-from gitpet.format.bounds import META_JSON_MAX_BYTES, PIPELINE_JSON_MAX_BYTES, load_stored_json
+from gitpet.format.bounds import PIPELINE_JSON_MAX_BYTES, load_stored_json
 from gitpet.format.dumps import normalize_dump
+from gitpet.format.meta import meta_problems
 from gitpet.format.names import is_gitpet_ref, owner_of_ref
 from gitpet.format.version_files import CLASS_PICKLE, META, SOURCE
 from gitpet.git.dulwich_private import pack_data_path
@@ -32,7 +33,6 @@ __all__ = ["Problem", "VerifyReport", "leftover_files", "verify_repository"]
 
 _VERSION_FILES = (SOURCE, CLASS_PICKLE, META)
 _FILE_MODE = 0o100644
-REQUIRED_META = ("format", "module", "name", "python", "qualname")
 
 
 @dataclass(frozen=True)
@@ -75,6 +75,7 @@ class VerifyReport:
 
     @property
     def ok(self) -> bool:
+        """Whether no problem was found."""
         return not self.problems
 
     def summary(self) -> str:
@@ -241,34 +242,6 @@ def dump_problems(data: bytes, pins: set[tuple[str, bytes]]) -> list[str]:
         normalize_dump(dump, check_pinned)
     except InvalidDumpError as err:
         found.append(f"pipeline.json is not a valid dump: {err}")
-    return found
-
-
-def meta_problems(data: bytes, name: str) -> list[str]:
-    """What is wrong with a version's meta.json (empty when nothing is).
-
-    Examples:
-        >>> for problem in meta_problems(b'{"name": "A"}', "B"):
-        ...     print(problem)
-        meta.json names class 'A', but the version is in B's history
-        meta.json lacks format, module, python, qualname
-    """
-    try:
-        pairs = load_stored_json(data, "meta.json", "", META_JSON_MAX_BYTES, object_pairs_hook=list)
-    except IntegrityError as err:
-        return [err.detail]
-    if not isinstance(pairs, list) or not all(isinstance(p, tuple) for p in pairs):
-        return ["meta.json is not a JSON object"]
-    meta = dict(pairs)
-    found = []
-    if meta.get("name") != name:
-        found.append(f"meta.json names class {meta.get('name')!r}, but the version is in {name}'s history")
-    missing = [key for key in REQUIRED_META if key not in meta]
-    if missing:
-        found.append(f"meta.json lacks {', '.join(missing)}")
-    keys = [key for key, _ in pairs]
-    if keys != sorted(keys):
-        found.append("meta.json keys are not sorted (it was not written by gitpet)")
     return found
 
 

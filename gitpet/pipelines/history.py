@@ -35,6 +35,7 @@ from gitpet.format.names import (
     pipeline_tag_prefix,
     pipeline_tag_ref,
 )
+from gitpet.format.textdiff import unified_diff
 from gitpet.format.version_files import StoredVersion
 from gitpet.git.history import first_parent_chain, read_commit
 from gitpet.git.integrity import RawReader
@@ -49,7 +50,6 @@ from gitpet.pipelines.snapshots import (
     read_snapshot_tree,
     used_pin_set,
 )
-from gitpet.pipelines.textdiff import unified_diff
 from gitpet.records import PushResult, SnapshotInfo
 from gitpet.store.history_writer import HistoryWriter
 from gitpet.store.specs import History, SpecErrors, SpecResolver

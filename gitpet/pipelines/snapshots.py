@@ -79,10 +79,12 @@ class Snapshot:
 
     @property
     def id(self) -> str:
+        """The snapshot id: the sha of its tree."""
         return self.info.id
 
     @property
     def pipeline(self) -> str:
+        """The pipeline the snapshot belongs to."""
         return self.info.pipeline
 
     def pinned(self, name: str) -> tuple[str, ...]:

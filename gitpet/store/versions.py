@@ -21,6 +21,7 @@ from gitpet.errors import (
     WrongClassVersionError,
 )
 from gitpet.format.bounds import META_JSON_MAX_BYTES, load_stored_json
+from gitpet.format.meta import meta_owner
 from gitpet.format.names import (
     CLASS_REF_PREFIX,
     FULL_ID,
@@ -165,8 +166,7 @@ class VersionIndex:
             else:
                 heads[tree] = head = self._read_head(tree)
                 meta = head.meta if head is not None else {}
-            found = meta.get("name")
-            return found if isinstance(found, str) else None
+            return meta_owner(meta)
 
         history = History(
             name=name,

@@ -1,0 +1,247 @@
+"""The commands on classes, remotes and the store: one function per command, on the public API."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from gitpet import GitpetError, GitStore, RemoteError, RemoteRejectedError, StoredVersion, SyncReport
+from gitpet.cli.output import print_history, print_json, print_mapping, print_report, print_rows
+
+VERSION_HELP = "an id, a unique prefix (7+ hex), a tag, or ~N (N versions back)"
+
+
+def split_spec(spec: str) -> tuple[str, str | None]:
+    """``NAME[@VERSION]`` as ``(NAME, VERSION or None)``."""
+    # Tags cannot contain '@', so the last '@' separates the class from the version.
+    name, at, version = spec.rpartition("@")
+    if not at:
+        return spec, None
+    return name, version or None
+
+
+def cmd_init(store: GitStore, args: argparse.Namespace) -> int:
+    """Run ``gitpet init``."""
+    created = store.init()
+    print(f"{'initialized empty' if created else 'existing'} gitpet store in {store.path}")
+    return 0
+
+
+def cmd_ls(store: GitStore, args: argparse.Namespace) -> int:
+    """Run ``gitpet ls``."""
+    rows: list[dict[str, Any]] = []
+    for name in store.names():
+        latest = store.versions(name, limit=1)[0]
+        rows.append({"name": name, "id": latest.id, "time": latest.time.isoformat()})
+    print_rows(rows, args.json)
+    return 0
+
+
+def cmd_log(store: GitStore, args: argparse.Namespace) -> int:
+    """Run ``gitpet log``."""
+    print_history(store.versions(args.name), store.tags(args.name), args.json)
+    return 0
+
+
+def _read(store: GitStore, spec: str) -> StoredVersion:
+    name, version = split_spec(spec)
+    return store.read_version(name, version)  # reads files only: nothing is unpickled
+
+
+def _pickle_imports(stored: StoredVersion) -> list[str]:
+    """What ``class.pkl`` would import when loaded, read from its opcodes (nothing runs)."""
+    try:
+        return stored.pickle_imports()
+    except ValueError as err:
+        return [f"<class.pkl is not a well-formed pickle: {err}>"]
+
+
+def cmd_show(store: GitStore, args: argparse.Namespace) -> int:
+    """Run ``gitpet show``."""
+    stored = _read(store, args.spec)
+    # source.py is for people; class.pkl is what runs. A reviewer sees what the pickle imports too.
+    imports = _pickle_imports(stored)
+    if args.json:
+        print_json(
+            {
+                "id": stored.id,
+                "meta": stored.meta,
+                "source": stored.files.source.decode("utf-8", "replace"),
+                "pickle_imports": imports,
+            }
+        )
+    else:
+        print(f"# version {stored.id}")
+        print(stored.files.meta.decode("utf-8", "replace"))
+        print(stored.files.source.decode("utf-8", "replace"), end="")
+        print("# class.pkl imports (read from its opcodes, not run):")
+        for name in imports:
+            print(f"#   {name}")
+    return 0
+
+
+def cmd_diff(store: GitStore, args: argparse.Namespace) -> int:
+    """Run ``gitpet diff``."""
+    old = store.read_version(args.name, args.a)
+    new = store.read_version(args.name, args.b)
+    # Every stored file, as git diff shows a tree: two different versions never print nothing.
+    sys.stdout.write(old.diff(new))
+    return 0
+
+
+def cmd_checkout(store: GitStore, args: argparse.Namespace) -> int:
+    """Run ``gitpet checkout``."""
+    stored = _read(store, args.spec)
+    target = Path(args.dir)
+    files = stored.files.by_name()
+    if target.exists() and not target.is_dir():
+        raise GitpetError(f"{target} exists and is not a directory")
+    # Check everything before writing anything: a refused checkout changes nothing.
+    clashes = [n for n, data in files.items() if (target / n).exists() and (target / n).read_bytes() != data]
+    if clashes and not args.force:
+        raise GitpetError(f"{target} already has a different {', '.join(clashes)}; use --force to overwrite")
+    target.mkdir(parents=True, exist_ok=True)
+    for filename, data in files.items():
+        _write_atomically(target / filename, data)
+    print(f"wrote version {stored.id} of {stored.name} to {target}")
+    return 0
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.replace(temp, path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+
+
+def cmd_tag(store: GitStore, args: argparse.Namespace) -> int:
+    """Run ``gitpet tag``."""
+    if args.tag is None:
+        print_mapping(store.tags(args.name), args.json, shown_chars=12)
+        return 0
+    version_id = store.tag(args.name, args.tag, args.version, force=args.force)
+    print(f"{args.name}@{args.tag} -> {version_id}")
+    return 0
+
+
+def cmd_rollback(store: GitStore, args: argparse.Namespace) -> int:
+    """Run ``gitpet rollback``."""
+    result = store.rollback(args.name, args.version)
+    if result.created:
+        print(f"{args.name}: latest is version {result.id} again (commit {result.commit[:12]})")
+    else:
+        print(f"{args.name}: version {result.id} already is the latest")
+    return 0
+
+
+def _default_remote(store: GitStore, given: str | None) -> str:
+    if given is not None:
+        return given
+    remotes = store.remotes()
+    if "origin" in remotes:
+        return "origin"
+    if len(remotes) == 1:
+        return next(iter(remotes))
+    if not remotes:
+        raise RemoteError("(none)", "no remote given and none configured; run: gitpet remote add origin URL")
+    raise RemoteError("(none)", f"several remotes configured ({', '.join(remotes)}); name one")
+
+
+def _run_sync(
+    store: GitStore, args: argparse.Namespace, run: Callable[..., SyncReport], **extra: bool | float
+) -> int:
+    remote = _default_remote(store, args.remote)
+    try:
+        report = run(remote, args.names, pipelines=args.pipelines, force_tags=args.force_tags, **extra)
+    except RemoteRejectedError as err:
+        if isinstance(err.report, SyncReport):
+            print_report(err.report, args.json)
+        raise
+    print_report(report, args.json)
+    return 0
+
+
+def cmd_push(store: GitStore, args: argparse.Namespace) -> int:
+    """Run ``gitpet push``."""
+    return _run_sync(store, args, store.push, allow_unvouched=args.allow_unvouched, retry_for=args.retry_for)
+
+
+def cmd_fetch(store: GitStore, args: argparse.Namespace) -> int:
+    """Run ``gitpet fetch``."""
+    return _run_sync(store, args, store.fetch, accept_rollbacks=args.accept_rollbacks)
+
+
+def cmd_remote(store: GitStore, args: argparse.Namespace) -> int:
+    """Run ``gitpet remote``."""
+    if args.action == "add":
+        store.add_remote(args.remote_name, args.url, trusted=args.trusted)
+        return 0
+    if args.action == "remove":
+        store.remove_remote(args.remote_name)
+        return 0
+    print_mapping(store.remotes(), args.json)
+    return 0
+
+
+def cmd_trust(store: GitStore, args: argparse.Namespace) -> int:
+    """Run ``gitpet trust``."""
+    for version_id in store.trust(args.name, args.version):
+        print(f"trusted {args.name}@{version_id}")
+    return 0
+
+
+def cmd_verify(store: GitStore, args: argparse.Namespace) -> int:
+    """Run ``gitpet verify``."""
+    report = store.verify()
+    if args.json:
+        print_json(
+            {
+                "ok": report.ok,
+                "refs": report.refs,
+                "commits": report.commits,
+                "versions": report.versions,
+                "objects": report.objects,
+                "packs": report.packs,
+                "problems": [{"ref": p.ref, "object": p.object, "detail": p.detail} for p in report.problems],
+                "leftovers": list(report.leftovers),
+            }
+        )
+    else:
+        for problem in report.problems:
+            print(f"problem: {problem}")
+        for leftover in report.leftovers:
+            print(f"leftover: {leftover} (from an interrupted write; gitpet gc removes it once stale)")
+        print(report.summary())
+    return 0 if report.ok else 1
+
+
+def cmd_gc(store: GitStore, args: argparse.Namespace) -> int:
+    """Run ``gitpet gc``."""
+    report = store.gc(prune_older_than=args.prune_older_than)
+    if args.json:
+        print_json(
+            {
+                "before": vars(report.before),
+                "after": vars(report.after),
+                "reachable": report.reachable,
+                "loose_packed": report.loose_packed,
+                "packs_removed": report.packs_removed,
+                "pruned": report.pruned,
+                "kept_young": report.kept_young,
+                "leftovers_removed": list(report.leftovers_removed),
+            }
+        )
+    else:
+        for leftover in report.leftovers_removed:
+            print(f"removed leftover {leftover}")
+        print(report.summary())
+    return 0

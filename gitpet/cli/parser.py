@@ -1,0 +1,229 @@
+"""The ``gitpet`` command line: its commands, arguments and help."""
+
+from __future__ import annotations
+
+import argparse
+import inspect
+from collections.abc import Callable
+from typing import Any
+
+from gitpet import GitStore
+from gitpet.cli import class_commands as classes
+from gitpet.cli import pipeline_commands as pipelines
+from gitpet.cli.class_commands import VERSION_HELP
+
+_DEFAULT_RETRY_FOR: float = inspect.signature(GitStore.push).parameters["retry_for"].default
+
+
+def _seconds(text: str) -> float:
+    value = float(text)
+    if not value >= 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds >= 0")
+    return value
+
+
+def _add(
+    commands: Any, name: str, run: Callable[[GitStore, argparse.Namespace], int], help: str, json_output: bool
+) -> argparse.ArgumentParser:
+    parser: argparse.ArgumentParser = commands.add_parser(name, help=help, description=help)
+    if json_output:
+        parser.add_argument("--json", action="store_true", help="print JSON")
+    parser.set_defaults(run=run)
+    return parser
+
+
+def _tag_arguments(parser: argparse.ArgumentParser, owner: str, target: str, version_help: str) -> None:
+    parser.add_argument("name")
+    parser.add_argument("tag", nargs="?", help=f"tag to create; omit to list the {owner}'s tags")
+    parser.add_argument("version", nargs="?", metavar="VERSION", help=version_help)
+    parser.add_argument("--force", action="store_true", help=f"move the tag if it names another {target}")
+
+
+def build_parser(names: list[str] | None = None) -> argparse.ArgumentParser:
+    """The parser of every command; ``names``, if given, receives the top-level command names."""
+    parser = argparse.ArgumentParser(
+        prog="gitpet",
+        description="Versions of Python classes in a plain bare git repository.",
+        epilog=f"VERSION is {VERSION_HELP}.",
+    )
+    parser.add_argument("--store", help="store path (default: $GITPET_STORE, else ./.gitpet)")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    _add(commands, "init", classes.cmd_init, "create the store (a bare git repository)", False)
+    _add(commands, "ls", classes.cmd_ls, "classes with their latest version and its date", True)
+
+    log = _add(commands, "log", classes.cmd_log, "version history of a class, newest first, with tags", True)
+    log.add_argument("name")
+
+    show = _add(commands, "show", classes.cmd_show, "source and meta of a version (never unpickles)", True)
+    show.add_argument("spec", metavar="NAME[@VERSION]")
+
+    diff = _add(
+        commands,
+        "diff",
+        classes.cmd_diff,
+        "unified diff of source.py and meta.json between two versions",
+        False,
+    )
+    diff.add_argument("name")
+    diff.add_argument("a", metavar="A", help=f"old version: {VERSION_HELP}")
+    diff.add_argument("b", metavar="B", nargs="?", help="new version (default: the latest)")
+
+    checkout = _add(
+        commands, "checkout", classes.cmd_checkout, "write a version's files into a directory", False
+    )
+    checkout.add_argument("spec", metavar="NAME[@VERSION]")
+    checkout.add_argument("dir", metavar="DIR")
+    checkout.add_argument("--force", action="store_true", help="overwrite different files already there")
+
+    tag = _add(commands, "tag", classes.cmd_tag, "name a version (default: the latest), or list tags", True)
+    _tag_arguments(tag, "class", "version", VERSION_HELP)
+
+    rollback = _add(
+        commands,
+        "rollback",
+        classes.cmd_rollback,
+        "make an older version the latest again (history keeps all)",
+        False,
+    )
+    rollback.add_argument("name")
+    rollback.add_argument("version", metavar="VERSION", help=VERSION_HELP)
+
+    for name, run, verb in (
+        ("push", classes.cmd_push, "send versions to"),
+        ("fetch", classes.cmd_fetch, "bring versions from"),
+    ):
+        sync = _add(commands, name, run, f"{verb} a remote; no version is ever lost", True)
+        sync.add_argument("remote", nargs="?", metavar="REMOTE", help="name, URL or path (default: origin)")
+        sync.add_argument("--name", dest="names", action="append", metavar="NAME", help="only this class")
+        sync.add_argument(
+            "--pipeline", dest="pipelines", action="append", metavar="NAME", help="only this pipeline"
+        )
+        sync.add_argument("--force-tags", action="store_true", help="move tags that name another version")
+        if name == "push":
+            sync.add_argument(
+                "--allow-unvouched",
+                action="store_true",
+                help="also carry versions this machine does not vouch for (others may trust the remote)",
+            )
+            sync.add_argument(
+                "--retry-for",
+                type=_seconds,
+                default=_DEFAULT_RETRY_FOR,
+                metavar="SECONDS",
+                help="keep reconciling with others pushing at once for this long (default: 60)",
+            )
+        else:
+            sync.add_argument(
+                "--accept-rollbacks",
+                action="store_true",
+                help="let a remote that is not trusted make an older version the latest again",
+            )
+
+    trust = _add(
+        commands,
+        "trust",
+        classes.cmd_trust,
+        "vouch for a version after review (default: the whole history)",
+        False,
+    )
+    trust.add_argument("name")
+    trust.add_argument("version", nargs="?", metavar="VERSION", help=VERSION_HELP)
+
+    _add(
+        commands,
+        "verify",
+        classes.cmd_verify,
+        "check every stored object and version (never unpickles)",
+        True,
+    )
+
+    gc = _add(
+        commands,
+        "gc",
+        classes.cmd_gc,
+        "pack objects, prune old unreachable ones (safe while others write)",
+        True,
+    )
+    gc.add_argument(
+        "--prune-older-than",
+        type=_seconds,
+        default=3600.0,
+        metavar="SECONDS",
+        help="prune unreachable objects only when older than this (default: 3600)",
+    )
+
+    _add(commands, "pipelines", pipelines.cmd_pipelines, "pipelines with their newest snapshot", True)
+    _add_pipeline_commands(commands)
+
+    remote = _add(commands, "remote", classes.cmd_remote, "list, add or remove configured remotes", True)
+    actions = remote.add_subparsers(dest="action", metavar="ACTION")
+    add = actions.add_parser("add", help="configure a remote", description="configure a remote")
+    add.add_argument("remote_name", metavar="NAME")
+    add.add_argument("url", metavar="URL")
+    add.add_argument(
+        "--trusted", action="store_true", help="versions fetched from it load without ceremony (it runs code)"
+    )
+    remove = actions.add_parser("remove", help="forget a remote", description="forget a remote")
+    remove.add_argument("remote_name", metavar="NAME")
+    remote.set_defaults(action="list")
+    if names is not None:
+        names.extend(commands.choices)
+    return parser
+
+
+SNAPSHOT_HELP = "a snapshot id or commit, a unique prefix (7+ hex), a tag, or ~N"
+
+
+def _add_pipeline_commands(commands: Any) -> None:
+    pipeline = commands.add_parser(
+        "pipeline", help="snapshots of one pipeline", description="snapshots of one pipeline"
+    )
+    actions = pipeline.add_subparsers(dest="action", required=True, metavar="ACTION")
+    log = _add(actions, "log", pipelines.cmd_pipeline_log, "snapshots of a pipeline, newest first", True)
+    log.add_argument("name")
+    show = _add(actions, "show", pipelines.cmd_pipeline_show, "a snapshot's pinned versions and dump", True)
+    show.add_argument("spec", metavar="NAME[@VERSION]")
+    diff = _add(
+        actions,
+        "diff",
+        pipelines.cmd_pipeline_diff,
+        "classes whose pinned version changed, with source diffs",
+        True,
+    )
+    diff.add_argument("name")
+    diff.add_argument("a", metavar="A", help=f"old snapshot: {SNAPSHOT_HELP}")
+    diff.add_argument("b", metavar="B", nargs="?", help="new snapshot (default: the newest)")
+    status = _add(
+        actions,
+        "status",
+        pipelines.cmd_pipeline_status,
+        "pinned classes against their latest versions, and which combinations were saved",
+        True,
+    )
+    status.add_argument("name")
+    status.add_argument("version", nargs="?", metavar="VERSION", help=SNAPSHOT_HELP)
+    tag = _add(
+        actions,
+        "tag",
+        pipelines.cmd_pipeline_tag,
+        "name a snapshot (default: the newest), or list tags",
+        True,
+    )
+    _tag_arguments(tag, "pipeline", "snapshot", SNAPSHOT_HELP)
+    trust = _add(
+        actions,
+        "trust",
+        pipelines.cmd_pipeline_trust,
+        "vouch for the versions a snapshot pins after review (default: every snapshot)",
+        False,
+    )
+    trust.add_argument("name")
+    trust.add_argument("version", nargs="?", metavar="VERSION", help=SNAPSHOT_HELP)
+
+
+def command_names() -> list[str]:
+    """Every subcommand, as the parser knows them (for help and tests)."""
+    commands: list[str] = []
+    build_parser(commands)
+    return sorted(commands)
