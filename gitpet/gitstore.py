@@ -267,9 +267,10 @@ class GitStore:
     def resolve(self, name: str, version: str | None = None) -> str:
         """The full version id that ``version`` names; ``None`` means the latest.
 
-        ``version`` is a version id, a unique prefix of 7+ hex characters, a
-        tag of ``name``, or ``~N`` (N versions before the latest). The version
-        must belong to ``name``.
+        ``version`` is a version id or a commit of ``name``'s history, a unique
+        prefix of 7+ hex characters of either, a tag of ``name``, or ``~N`` (N
+        versions before the latest): the rule of :mod:`gitpet.store.specs`,
+        which pipeline snapshots follow too. The version must belong to ``name``.
 
         Examples:
             >>> version = pcm.push(Model)

@@ -13,7 +13,7 @@ from typing import Any
 from gitpet import GitpetError, GitStore, RemoteError, RemoteRejectedError, StoredVersion, SyncReport
 from gitpet.cli.output import print_history, print_json, print_mapping, print_report, print_rows
 
-VERSION_HELP = "an id, a unique prefix (7+ hex), a tag, or ~N (N versions back)"
+VERSION_HELP = "an id or commit, a unique prefix (7+ hex), a tag, or ~N (N versions back)"
 
 
 def split_spec(spec: str) -> tuple[str, str | None]:

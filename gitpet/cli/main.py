@@ -2,8 +2,9 @@
 
 Every command takes ``--store PATH`` (default ``$GITPET_STORE``, else
 ``./.gitpet``), exits 0 on success and 1 with a one-line ``gitpet: error:``
-message otherwise (2 for a usage error). A VERSION is a version id, a unique
-prefix of 7+ hex characters, a tag, or ``~N`` (N versions before the latest).
+message otherwise (2 for a usage error). A VERSION is a version id or a commit
+of the class's history, a unique prefix of 7+ hex characters of either, a tag,
+or ``~N`` (N versions before the latest).
 Nothing here unpickles a class: reading is safe on untrusted stores.
 """
 

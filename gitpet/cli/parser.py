@@ -32,23 +32,8 @@ def _add(
     return parser
 
 
-def _tag_arguments(parser: argparse.ArgumentParser, owner: str, target: str, version_help: str) -> None:
-    parser.add_argument("name")
-    parser.add_argument("tag", nargs="?", help=f"tag to create; omit to list the {owner}'s tags")
-    parser.add_argument("version", nargs="?", metavar="VERSION", help=version_help)
-    parser.add_argument("--force", action="store_true", help=f"move the tag if it names another {target}")
-
-
-def build_parser(names: list[str] | None = None) -> argparse.ArgumentParser:
-    """The parser of every command; ``names``, if given, receives the top-level command names."""
-    parser = argparse.ArgumentParser(
-        prog="gitpet",
-        description="Versions of Python classes in a plain bare git repository.",
-        epilog=f"VERSION is {VERSION_HELP}.",
-    )
-    parser.add_argument("--store", help="store path (default: $GITPET_STORE, else ./.gitpet)")
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-
+def _add_version_commands(commands: Any) -> None:
+    """Commands that read or name the versions of one class."""
     _add(commands, "init", classes.cmd_init, "create the store (a bare git repository)", False)
     _add(commands, "ls", classes.cmd_ls, "classes with their latest version and its date", True)
 
@@ -89,6 +74,9 @@ def build_parser(names: list[str] | None = None) -> argparse.ArgumentParser:
     rollback.add_argument("name")
     rollback.add_argument("version", metavar="VERSION", help=VERSION_HELP)
 
+
+def _add_sync_commands(commands: Any) -> None:
+    """push and fetch."""
     for name, run, verb in (
         ("push", classes.cmd_push, "send versions to"),
         ("fetch", classes.cmd_fetch, "bring versions from"),
@@ -120,6 +108,9 @@ def build_parser(names: list[str] | None = None) -> argparse.ArgumentParser:
                 help="let a remote that is not trusted make an older version the latest again",
             )
 
+
+def _add_store_commands(commands: Any) -> None:
+    """Commands on the store as a whole: trust, verify, gc and remotes."""
     trust = _add(
         commands,
         "trust",
@@ -153,9 +144,6 @@ def build_parser(names: list[str] | None = None) -> argparse.ArgumentParser:
         help="prune unreachable objects only when older than this (default: 3600)",
     )
 
-    _add(commands, "pipelines", pipelines.cmd_pipelines, "pipelines with their newest snapshot", True)
-    _add_pipeline_commands(commands)
-
     remote = _add(commands, "remote", classes.cmd_remote, "list, add or remove configured remotes", True)
     actions = remote.add_subparsers(dest="action", metavar="ACTION")
     add = actions.add_parser("add", help="configure a remote", description="configure a remote")
@@ -167,6 +155,31 @@ def build_parser(names: list[str] | None = None) -> argparse.ArgumentParser:
     remove = actions.add_parser("remove", help="forget a remote", description="forget a remote")
     remove.add_argument("remote_name", metavar="NAME")
     remote.set_defaults(action="list")
+
+
+def _tag_arguments(parser: argparse.ArgumentParser, owner: str, target: str, version_help: str) -> None:
+    parser.add_argument("name")
+    parser.add_argument("tag", nargs="?", help=f"tag to create; omit to list the {owner}'s tags")
+    parser.add_argument("version", nargs="?", metavar="VERSION", help=version_help)
+    parser.add_argument("--force", action="store_true", help=f"move the tag if it names another {target}")
+
+
+def build_parser(names: list[str] | None = None) -> argparse.ArgumentParser:
+    """The parser of every command; ``names``, if given, receives the top-level command names."""
+    parser = argparse.ArgumentParser(
+        prog="gitpet",
+        description="Versions of Python classes in a plain bare git repository.",
+        epilog=f"VERSION is {VERSION_HELP}.",
+    )
+    parser.add_argument("--store", help="store path (default: $GITPET_STORE, else ./.gitpet)")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    _add_version_commands(commands)
+    _add_sync_commands(commands)
+    _add_store_commands(commands)
+    _add(commands, "pipelines", pipelines.cmd_pipelines, "pipelines with their newest snapshot", True)
+    _add_pipeline_commands(commands)
+
     if names is not None:
         names.extend(commands.choices)
     return parser

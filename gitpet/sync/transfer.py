@@ -32,7 +32,6 @@ from gitpet.errors import (
     UnvouchedPushError,
 )
 from gitpet.format.names import (
-    TAG_REF_PREFIX,
     check_class_name,
     check_pipeline_name,
     class_ref,
@@ -47,7 +46,6 @@ from gitpet.git.commits import CommitMaker
 from gitpet.git.history import (
     ObjectReader,
     first_parent_chain,
-    is_ancestor,
     peeled_commit,
     peeled_tree,
     replay,
@@ -59,6 +57,7 @@ from gitpet.git.repository import Repository
 from gitpet.pipelines.snapshots import used_pin_set
 from gitpet.records import RefUpdate, Status, SyncReport
 from gitpet.sync.carried import CarriedVersions
+from gitpet.sync.decisions import Decision, decide, is_tag
 from gitpet.sync.locations import describe_location
 from gitpet.sync.remote import DEFAULT_RETRY_FOR, connect, remote_errors
 from gitpet.sync.remotes import Remotes
@@ -119,15 +118,6 @@ def ref_selector(
         return is_gitpet_ref(ref) and (ref in heads or ref.startswith(tag_spaces))
 
     return select
-
-
-def _is_tag(ref: bytes) -> bool:
-    return ref.startswith(TAG_REF_PREFIX)
-
-
-def _same_version(objects: ObjectReader, a: bytes, b: bytes) -> bool:
-    tree = peeled_tree(objects, a)
-    return tree is not None and tree == peeled_tree(objects, b)
 
 
 def _local_refs(repo: Repo | None, select: RefSelector) -> dict[bytes, bytes]:
@@ -262,26 +252,28 @@ def _integrate(
     while True:
         ours = parts.refs.read(ref)
         status: Status
-        if ours == theirs:
-            return RefUpdate(name, "up-to-date", _hex(ours), _hex(ours))
         new_commits: list[Commit] = []
-        if ours is None:
+        decision = decide(objects, ref, ours, theirs, force_tags=force_tags)
+        if decision is Decision.UP_TO_DATE:
+            return RefUpdate(name, "up-to-date", _hex(ours), _hex(ours))
+        if decision is Decision.TAG_DIFFERS:
+            return RefUpdate(
+                name,
+                "rejected",
+                _hex(ours),
+                _hex(ours),
+                f"the remote's tag names another version ({theirs.decode('ascii')[:12]}); "
+                "fetch with force_tags=True (CLI: --force-tags) to take it",
+            )
+        if decision is Decision.BEHIND:
+            return RefUpdate(name, "ahead", _hex(ours), _hex(ours))
+        assert ours is not None or decision is Decision.CREATE
+        if decision is Decision.CREATE:
             status, new = "created", theirs
-        elif _is_tag(ref):
-            if _same_version(objects, ours, theirs):
-                return RefUpdate(name, "up-to-date", _hex(ours), _hex(ours))
-            if not force_tags:
-                return RefUpdate(
-                    name,
-                    "rejected",
-                    _hex(ours),
-                    _hex(ours),
-                    f"the remote's tag names another version ({theirs.decode('ascii')[:12]}); "
-                    "fetch with force_tags=True (CLI: --force-tags) to take it",
-                )
+        elif decision is Decision.FORCE_TAG:
             status, new = "forced", theirs
-        elif is_ancestor(objects, ours, theirs):
-            older = _older_latest(objects, ours, theirs) if refuse_rollbacks else None
+        elif decision is Decision.FAST_FORWARD:
+            older = _older_latest(objects, ours, theirs) if refuse_rollbacks and ours is not None else None
             if older is not None:
                 kind = "snapshot" if is_pipeline_ref(ref) else "version"
                 return RefUpdate(
@@ -294,9 +286,8 @@ def _integrate(
                     "fetch with accept_rollbacks=True (CLI: --accept-rollbacks) to take it",
                 )
             status, new = "fast-forward", theirs
-        elif is_ancestor(objects, theirs, ours):
-            return RefUpdate(name, "ahead", _hex(ours), _hex(ours))
-        else:
+        else:  # diverged: our versions go on top of theirs
+            assert ours is not None
             new, new_commits = replay(
                 objects,
                 ours,
@@ -471,27 +462,25 @@ def _send(
             name = ref.decode("utf-8")
             theirs_id = remote_refs.get(Ref(ref))
             theirs = bytes(theirs_id) if theirs_id is not None else None
-            if theirs == ours:
-                outcome[ref] = RefUpdate(name, "up-to-date", _hex(ours), _hex(ours))
-            elif theirs is None:
+            decision = decide(objects, ref, theirs, ours, force_tags=force_tags)
+            if decision is Decision.UP_TO_DATE:
+                outcome[ref] = RefUpdate(name, "up-to-date", _hex(theirs), _hex(theirs))
+            elif decision is Decision.CREATE:
                 proposed[ref] = (None, ours, "created")
-            elif _is_tag(ref):
-                if _same_version(objects, ours, theirs):
-                    outcome[ref] = RefUpdate(name, "up-to-date", _hex(theirs), _hex(theirs))
-                elif force_tags:
-                    proposed[ref] = (theirs, ours, "forced")
-                else:
-                    outcome[ref] = RefUpdate(
-                        name,
-                        "rejected",
-                        _hex(theirs),
-                        _hex(theirs),
-                        "the remote's tag names another version; push with force_tags=True "
-                        "(CLI: --force-tags) to move it",
-                    )
-            elif is_ancestor(objects, theirs, ours):
+            elif decision is Decision.FORCE_TAG:
+                proposed[ref] = (theirs, ours, "forced")
+            elif decision is Decision.TAG_DIFFERS:
+                outcome[ref] = RefUpdate(
+                    name,
+                    "rejected",
+                    _hex(theirs),
+                    _hex(theirs),
+                    "the remote's tag names another version; push with force_tags=True "
+                    "(CLI: --force-tags) to move it",
+                )
+            elif decision is Decision.FAST_FORWARD:
                 proposed[ref] = (theirs, ours, "fast-forward")
-            elif is_ancestor(objects, ours, theirs):
+            elif decision is Decision.BEHIND:
                 outcome[ref] = RefUpdate(
                     name,
                     "up-to-date",
@@ -499,7 +488,7 @@ def _send(
                     _hex(theirs),
                     "the remote has newer versions; fetch them",
                 )
-            else:
+            else:  # diverged: reconcile by fetching theirs, then push again
                 raced.append(ref)
         if unvouched is not None:
             unvouched[:] = _unvouched(parts, objects, remote_refs, proposed)
@@ -526,7 +515,7 @@ def _send(
         error = statuses.get(ref)
         if error is None:
             outcome[ref] = RefUpdate(ref.decode("utf-8"), status, _hex(old), _hex(new))
-        elif _is_tag(ref):
+        elif is_tag(ref):
             outcome[ref] = RefUpdate(ref.decode("utf-8"), "rejected", _hex(old), _hex(old), error)
         else:
             # Most often the remote moved since it told us its refs: reconcile and retry.

@@ -45,13 +45,13 @@ CLOUDPICKLE = ("3.1.0", "3.1.1", "3.1.2", "3.1.3")
 DULWICH_ENDS = ("1.2.21", "1.2.21")
 # Run against the low end of dulwich's range: the modules that drive dulwich.
 STORE_TESTS = (
-    "tests/test_store.py",
-    "tests/test_writers.py",
-    "tests/test_gc.py",
-    "tests/test_integrity.py",
-    "tests/test_git_compat.py",
-    "tests/test_remote.py",
-    "tests/test_hostile_fetch.py",
+    "tests/store/test_store.py",
+    "tests/git/test_writers.py",
+    "tests/maintenance/test_gc.py",
+    "tests/maintenance/test_integrity.py",
+    "tests/git/test_git_compat.py",
+    "tests/sync/test_remote.py",
+    "tests/sync/test_hostile_fetch.py",
 )
 
 

@@ -8,7 +8,7 @@ never has the corpus module on its path)::
     python tests/golden/golden.py live OUT.json                  # the probes on the corpus as imported
     python tests/golden/golden.py regenerate                     # make golden: this Python's ids and store
 
-Used by ``tests/test_golden.py``, ``make compat`` (``tests/golden/compat.py``)
+Used by ``tests/golden/test_golden.py``, ``make compat`` (``tests/golden/compat.py``)
 and ``make golden``, which rewrites the committed ids and stores: only for a
 deliberate format change (bump ``FORMAT_VERSION`` and say so in CHANGELOG.md).
 """

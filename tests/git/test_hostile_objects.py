@@ -16,7 +16,7 @@ from gitpet import IntegrityError, PetClassManager, PetFactory, TrustPolicy, Wro
 from gitpet.cli.main import main as cli
 from gitpet.format.bounds import JSON_MAX_DEPTH, MAX_OBJECT_BYTES, META_JSON_MAX_BYTES
 from tests.conftest import ModuleWriter, git
-from tests.test_hostile_trees import HARMLESS, _blob
+from tests.hostile import HARMLESS, blob
 
 CLI_READERS = (["ls"], ["log", "Model"], ["tag", "Model"], ["show", "Model"], ["verify"])
 
@@ -76,10 +76,10 @@ def test_bad_tags_are_ignored_and_the_class_stays_usable(
         raw = f"object {target}\ntype {kind}\ntag t{depth}\ntagger M <m@example.org> 1 +0000\n\nchain\n"
         target, kind = _raw_object(store, "tag", raw.encode()), "tag"
     git(store, "update-ref", "refs/tags/Model/deep", target)
-    blob = _blob(store, b"not a version")
-    on_blob = f"object {blob}\ntype blob\ntag b\ntagger M <m@example.org> 1 +0000\n\nblob\n"
+    blob_id = blob(store, b"not a version")
+    on_blob = f"object {blob_id}\ntype blob\ntag b\ntagger M <m@example.org> 1 +0000\n\nblob\n"
     git(store, "update-ref", "refs/tags/Model/on-blob", _raw_object(store, "tag", on_blob.encode()))
-    git(store, "update-ref", "refs/tags/Model/a-blob", blob)
+    git(store, "update-ref", "refs/tags/Model/a-blob", blob_id)
 
     with caplog.at_level(logging.WARNING, logger="gitpet"):
         assert pcm.store.tags("Model") == {"good": version}
@@ -112,7 +112,7 @@ def test_a_tag_naming_another_classes_version_is_a_one_line_refusal_and_verify_n
 def _version_with_meta(store: Path, version: str, meta: bytes) -> str:
     """A new latest of Model: its version's files with ``meta.json`` replaced (plain git)."""
     listing = git(store, "ls-tree", version).stdout
-    new_meta = _blob(store, meta)
+    new_meta = blob(store, meta)
     lines = [
         line if not line.endswith("\tmeta.json") else f"100644 blob {new_meta}\tmeta.json"
         for line in listing.splitlines()
@@ -151,7 +151,7 @@ def test_a_deeply_nested_pipeline_json_is_refused_in_one_line(
     pcm, store, version = _store_with_model(tmp_path, user_module)
     pcm.store.pipeline("p").save({"clazz": "Model", "version_hash": version, "params": {}})
     listing = git(store, "ls-tree", "pipelines/p").stdout
-    deep = _blob(store, b'{"clazz": "Model", "params": {"x": ' + b"[" * 100_000 + b"]" * 100_000 + b"}}")
+    deep = blob(store, b'{"clazz": "Model", "params": {"x": ' + b"[" * 100_000 + b"]" * 100_000 + b"}}")
     lines = [
         f"100644 blob {deep}\tpipeline.json" if line.endswith("\tpipeline.json") else line
         for line in listing.splitlines()
@@ -201,7 +201,7 @@ def test_an_object_that_inflates_to_gigabytes_is_refused_before_it_is_inflated(
     loose.write_bytes(b"".join(chunks))
     assert loose.stat().st_size < 4 << 20  # a few MB on disk
     run = subprocess.run(
-        [sys.executable, "-c", BOMB.format(root=str(Path(__file__).parent.parent), store=str(store))],
+        [sys.executable, "-c", BOMB.format(root=str(Path(__file__).resolve().parents[2]), store=str(store))],
         capture_output=True,
         text=True,
         timeout=120,

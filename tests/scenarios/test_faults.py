@@ -21,7 +21,7 @@ import pytest
 from gitpet import GitStore, PetClassManager, StoreWriteError
 from tests.conftest import ModuleWriter
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 def _can_mount() -> bool:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
@@ -22,14 +21,9 @@ from gitpet import (
     VersionNotFoundError,
     WrongClassVersionError,
 )
-from gitpet.format.version_files import VersionFiles, VersionTree
+from gitpet.format.version_files import VersionTree
 from tests.conftest import REPO_ROOT, git, run_python
-
-
-def version(name: str, body: str) -> VersionTree:
-    fields = {"format": 1, "name": name, "module": "m", "qualname": name, "python": "3.11"}
-    meta = json.dumps(fields, sort_keys=True).encode()
-    return VersionTree.build(VersionFiles(body.encode(), b"pickle:" + body.encode(), meta))
+from tests.writers_at_work import version
 
 
 def test_default_path_env_and_lazy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -147,7 +141,7 @@ def test_lost_compare_and_swap_rebases_instead_of_overwriting(store_path: Path, 
     script = """
         import sys
         from gitpet import GitStore
-        from tests.test_store import version
+        from tests.writers_at_work import version
         store = GitStore(sys.argv[1])
         tag = sys.argv[2]
         for i in range(40):

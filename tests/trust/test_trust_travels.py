@@ -24,7 +24,7 @@ from gitpet import (
 )
 from gitpet.cli.main import main as cli
 from tests.conftest import ModuleWriter, bare_repo, git, store_snapshot
-from tests.test_trust import TOOL, _malicious_remote, _ssh_key, needs_ssh_keygen
+from tests.hostile import TOOL, malicious_remote, needs_ssh_keygen, ssh_key
 
 
 def _team_with_tool(tmp_path: Path, user_module: ModuleWriter) -> tuple[Path, str]:
@@ -38,7 +38,7 @@ def _team_with_tool(tmp_path: Path, user_module: ModuleWriter) -> tuple[Path, st
 
 def _mallory_on_top(tmp_path: Path, team: Path, user_module: ModuleWriter) -> tuple[Path, str, str]:
     """Mallory's remote: Evil (its pickle writes ``pwned``) and her own Tool on top of the team's."""
-    remote = _malicious_remote(tmp_path, tmp_path / "pwned")
+    remote = malicious_remote(tmp_path, tmp_path / "pwned")
     mallory = PetClassManager(tmp_path / "mallory")
     mallory.store.fetch(str(team), trusted=True)
     sneaky = mallory.push(user_module(TOOL.format(n=666)).Tool)
@@ -113,7 +113,7 @@ def test_a_version_trusted_here_goes_without_ceremony_and_one_the_remote_has_is_
 def test_a_rebase_signs_only_the_versions_this_machine_vouches_for(
     tmp_path: Path, user_module: ModuleWriter
 ) -> None:
-    bob_key, bob_line = _ssh_key(tmp_path, "bob")
+    bob_key, bob_line = ssh_key(tmp_path, "bob")
     allowed = tmp_path / "allowed_signers"
     allowed.write_text(bob_line)
     team, _base = _team_with_tool(tmp_path, user_module)
@@ -207,7 +207,7 @@ def test_trusting_a_pipeline_vouches_only_for_what_its_pipeline_json_uses(
 ) -> None:
     """A remote adds Evil's version to a snapshot's classes/ by hand, unnamed by pipeline.json:
     trusting the pipeline (one snapshot or all) vouches for Tool only, so Evil never runs."""
-    remote = _malicious_remote(tmp_path, tmp_path / "pwned")
+    remote = malicious_remote(tmp_path, tmp_path / "pwned")
     alice = PetClassManager(tmp_path / "alice")
     tool = alice.push(user_module(TOOL.format(n=1)).Tool)
     alice.store.pipeline("p").save({"clazz": "Tool", "version_hash": tool, "params": {}})

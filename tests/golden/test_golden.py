@@ -25,7 +25,7 @@ from gitpet.format.pickle_refs import pickle_globals
 from gitpet.rebuild import STORED_NAMES
 from tests.conftest import git
 
-GOLDEN = Path(__file__).resolve().parent / "golden"
+GOLDEN = Path(__file__).resolve().parent
 SCRIPT = GOLDEN / "golden.py"
 STORES = GOLDEN / "stores"
 MINOR = f"{sys.version_info.major}.{sys.version_info.minor}"

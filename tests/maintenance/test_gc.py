@@ -17,7 +17,8 @@ from gitpet import GitStore, IntegrityError, PetClassManager
 from gitpet.cli.main import main as cli
 from gitpet.maintenance import gc as _gc
 from tests.conftest import git, run_python, store_snapshot
-from tests.test_concurrency import (
+from tests.workers import load_edited_class
+from tests.writers_at_work import (
     assert_all_load,
     assert_clean,
     collect_while_running,
@@ -26,7 +27,6 @@ from tests.test_concurrency import (
     start,
     start_writers,
 )
-from tests.workers import load_edited_class
 
 
 def _fill(store_path: Path, workdir: Path) -> dict[str, tuple[str, str]]:

@@ -318,7 +318,7 @@ def _race(tmp_path: Path, script: str, per_worker: list[list[str]], timeout: flo
     and a go file), let them all get ready, start them at once; return each one's stdout."""
     go = tmp_path / "go"
     env = {k: v for k, v in os.environ.items() if k != "GITPET_STORE"}
-    env["PYTHONPATH"] = str(Path(__file__).resolve().parent.parent)
+    env["PYTHONPATH"] = str(Path(__file__).resolve().parents[2])
     ready = [tmp_path / f"ready{i}" for i in range(len(per_worker))]
     workers = [
         subprocess.Popen(

@@ -19,8 +19,8 @@ import pytest
 
 from gitpet import GitStore, PetClassManager
 from tests.conftest import git
-from tests.test_concurrency import assert_clean, collect_while_running, finish, pushed, start, start_writers
 from tests.workers import FOREVER, STALE_AFTER_ENV, load_edited_class
+from tests.writers_at_work import assert_clean, collect_while_running, finish, pushed, start, start_writers
 
 KILL_ROUNDS = int(os.environ.get("GITPET_STRESS_KILL_ROUNDS", "20"))
 

@@ -124,7 +124,7 @@ def test_a_delta_bomb_is_refused_before_it_is_unpacked(tmp_path: Path) -> None:
     assert len(pack) < 400
     sha = hashlib.sha1(b"blob 65536\0" + base).hexdigest().encode()
     with hostile_git_server([(b"refs/heads/Model", sha)], pack) as url:
-        env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
+        env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
         done = subprocess.run(
             [sys.executable, "-c", _BOMB_FETCH, str(tmp_path / "victim"), url],
             capture_output=True,

@@ -10,25 +10,7 @@ import pytest
 
 from gitpet import IntegrityError, PetClassManager, PetFactory, RemoteRejectedError
 from tests.conftest import ModuleWriter, bare_repo, git
-
-HARMLESS = """
-class Model:
-    def predict(self):
-        return "harmless"
-"""
-
-
-def _blob(repo: Path, data: bytes) -> str:
-    return (
-        subprocess.run(
-            ["git", f"--git-dir={repo}", "hash-object", "-w", "--stdin"],
-            input=data,
-            capture_output=True,
-            check=True,
-        )
-        .stdout.decode()
-        .strip()
-    )
+from tests.hostile import HARMLESS, blob
 
 
 def test_a_tree_with_two_class_pkl_entries_is_refused_by_the_loader_as_by_verify(
@@ -42,7 +24,7 @@ def test_a_tree_with_two_class_pkl_entries_is_refused_by_the_loader_as_by_verify
     # git shows the first entry; a loader that read the last would run other code.
     listing = git(remote, "ls-tree", "Model").stdout.splitlines()
     entries = {line.split("\t")[1]: line.split()[2] for line in listing}
-    other = _blob(remote, b"a different pickle: any bytes the loader must never reach")
+    other = blob(remote, b"a different pickle: any bytes the loader must never reach")
     raw = b""
     for name in ("class.pkl", "class.pkl", "meta.json", "source.py"):
         sha = other if name == "class.pkl" and raw else entries[name]
@@ -63,7 +45,7 @@ def test_a_tree_with_two_class_pkl_entries_is_refused_by_the_loader_as_by_verify
 
     reader = PetClassManager(tmp_path / "reader")
     reader.store.add_remote("team", str(remote), trusted=True)
-    # A gitpet fetch refuses it (tests/test_hostile_fetch.py: what a fetch brings is checked) ...
+    # A gitpet fetch refuses it (tests/sync/test_hostile_fetch.py: what a fetch brings is checked) ...
     with pytest.raises(RemoteRejectedError, match="duplicate entry"):
         reader.store.fetch("team")
     assert git(reader.store.path, "for-each-ref").stdout == ""
@@ -82,10 +64,10 @@ def test_show_lists_what_the_pickle_imports_without_running_it(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     from gitpet.cli.main import main as cli
-    from tests.test_trust import _malicious_remote
+    from tests.hostile import malicious_remote
 
     marker = tmp_path / "pwned"
-    remote = _malicious_remote(tmp_path, marker)  # source.py says "class Evil: pass"
+    remote = malicious_remote(tmp_path, marker)  # source.py says "class Evil: pass"
     store = tmp_path / "reviewer"
     PetClassManager(store).store.fetch(str(remote))
     assert cli(["--store", str(store), "show", "Evil"]) == 0

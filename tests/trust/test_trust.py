@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import pickle
-import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -20,56 +16,16 @@ from gitpet import (
     UntrustedVersionError,
 )
 from gitpet.cli.main import main as cli
-from gitpet.codec.classcodec import running_python
-from gitpet.format.meta import FORMAT_VERSION
-from gitpet.format.version_files import VersionFiles, VersionTree
 from tests.conftest import ModuleWriter, bare_repo, git, store_snapshot
+from tests.hostile import TOOL, malicious_remote, needs_ssh_keygen, ssh_key
 from tests.servers import git_daemon
-
-TOOL = """
-class Tool:
-    def get(self):
-        return {n}
-"""
-
-
-class _RunsCode:
-    """Unpickling this runs ``exec(code)``: what a malicious class.pkl can do."""
-
-    def __init__(self, code: str) -> None:
-        self.code = code
-
-    def __reduce__(self) -> tuple[object, tuple[str]]:
-        return (exec, (self.code,))
-
-
-def _malicious_remote(tmp_path: Path, marker: Path) -> Path:
-    """A remote holding class Evil, whose pickle writes ``marker`` when loaded."""
-    meta = {
-        "format": FORMAT_VERSION,
-        "module": "evil",
-        "name": "Evil",
-        "python": running_python(),
-        "qualname": "Evil",
-    }
-    files = VersionFiles(
-        b"class Evil:\n    pass\n",
-        pickle.dumps(_RunsCode(f"open({str(marker)!r}, 'w').write('pwned')")),
-        json.dumps(meta, sort_keys=True).encode(),
-    )
-    attacker = GitStore(tmp_path / "attacker")
-    attacker.write_versions([("Evil", VersionTree.build(files))])
-    remote = tmp_path / "shared.git"
-    subprocess.run(["git", "init", "-q", "--bare", str(remote)], check=True)
-    attacker.push(str(remote))
-    return remote
 
 
 def test_an_untrusted_remotes_class_is_never_unpickled(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     marker = tmp_path / "pwned"
-    remote = _malicious_remote(tmp_path, marker)
+    remote = malicious_remote(tmp_path, marker)
 
     # Fetched explicitly, then loaded: refused before anything runs.
     victim = PetClassManager(tmp_path / "victim")
@@ -129,23 +85,13 @@ def test_local_pushes_trusted_remotes_and_reviewed_versions_load(
     assert carol.pull("Tool", v1)().get() == 1
 
 
-needs_ssh_keygen = pytest.mark.skipif(shutil.which("ssh-keygen") is None, reason="no ssh-keygen")
-
-
-def _ssh_key(tmp_path: Path, who: str) -> tuple[Path, str]:
-    key = tmp_path / f"{who}_ed25519"
-    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", who, "-f", str(key)], check=True)
-    public = key.with_suffix(".pub").read_text().split()
-    return key, f"{who}@example.org {public[0]} {public[1]}\n"
-
-
 @needs_ssh_keygen
 def test_signed_policy_loads_only_versions_signed_by_an_allowed_key(
     tmp_path: Path, user_module: ModuleWriter
 ) -> None:
-    alice_key, alice_line = _ssh_key(tmp_path, "alice")
-    bob_key, bob_line = _ssh_key(tmp_path, "bob")
-    _, mallory_line = _ssh_key(tmp_path, "mallory")
+    alice_key, alice_line = ssh_key(tmp_path, "alice")
+    bob_key, bob_line = ssh_key(tmp_path, "bob")
+    _, mallory_line = ssh_key(tmp_path, "mallory")
     allowed = tmp_path / "allowed_signers"
     allowed.write_text(alice_line + bob_line)
     only_mallory = tmp_path / "mallory_signers"
@@ -206,7 +152,7 @@ def test_trust_policies_are_checked_when_made(tmp_path: Path) -> None:
 def test_a_signed_snapshot_vouches_for_the_versions_it_pins(
     tmp_path: Path, user_module: ModuleWriter
 ) -> None:
-    alice_key, alice_line = _ssh_key(tmp_path, "alice")
+    alice_key, alice_line = ssh_key(tmp_path, "alice")
     allowed = tmp_path / "allowed_signers"
     allowed.write_text(alice_line)
     remote = bare_repo(tmp_path / "team.git")
