@@ -32,6 +32,7 @@ from gitpet.format.version_files import StoredVersion, VersionFiles, VersionTree
 
 __all__ = ["ClassCodec", "LoadedVersion", "check_versionable", "loaded_version", "running_python"]
 
+
 def _format1_lost_qualname(cls: type, qualname: str) -> bool:
     """Format 1 (cloudpickle) kept ``__name__`` but not a nested or local class's ``__qualname__``."""
     return cls.__qualname__ == cls.__name__ and qualname.rpartition(".")[2] == cls.__name__

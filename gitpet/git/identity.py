@@ -17,6 +17,8 @@ __all__ = ["AUTHOR_ENV", "DEFAULT_AUTHOR", "configured_identity"]
 
 AUTHOR_ENV: Final = "GITPET_AUTHOR"
 DEFAULT_AUTHOR: Final = b"gitpet <gitpet@localhost>"
+
+
 def configured_identity(config: Any, environ: Mapping[str, str] = os.environ) -> bytes:
     """The identity git would use.
 
