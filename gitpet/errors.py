@@ -26,6 +26,7 @@ __all__ = [
     "PipelineNotFoundError",
     "RemoteError",
     "RemoteRejectedError",
+    "SigningError",
     "SnapshotNotFoundError",
     "StaleSourceError",
     "StoreBusyError",
@@ -46,13 +47,22 @@ __all__ = [
 class GitpetError(Exception):
     """Root of every error gitpet raises on purpose.
 
+    Every error has the same two attributes: ``name``, the class or pipeline it is
+    about, and ``version``, the version or snapshot (an id, or the spec that was
+    given); each is None when the error is about no one class or version.
+
     Examples:
         >>> try:
         ...     raise InvalidNameError("a b", "contains a space")
         ... except GitpetError as err:
-        ...     print(err)
-        invalid class name 'a b': contains a space
+        ...     print(err, err.name, err.version)
+        invalid class name 'a b': contains a space a b None
     """
+
+    name: str | None = None
+    """The class or pipeline the error is about, if one."""
+    version: str | None = None
+    """The version or snapshot (an id, or the spec given) the error is about, if one."""
 
 
 class NotFoundError(GitpetError, LookupError):
@@ -129,7 +139,8 @@ class InvalidNameError(InvalidInputError):
     """
 
     def __init__(self, name: object, reason: str, kind: str = "class") -> None:
-        self.name = name
+        self.value = name
+        self.name = name if isinstance(name, str) else repr(name)
         self.reason = reason
         self.kind = kind
         super().__init__(f"invalid {kind} name {name!r}: {reason}")
@@ -172,6 +183,7 @@ class UnsupportedClassError(CodecError, TypeError):
 
     def __init__(self, obj: object, reason: str) -> None:
         self.obj = obj
+        self.name = obj.__qualname__ if isinstance(obj, type) else None
         self.reason = reason
         super().__init__(f"cannot version {obj!r}: {reason}")
 
@@ -188,7 +200,7 @@ class UnpicklableClassError(CodecError, TypeError):
     """
 
     def __init__(self, qualname: str, offender: str, reason: str) -> None:
-        self.qualname = qualname
+        self.qualname = self.name = qualname
         self.offender = offender
         self.reason = reason
         super().__init__(f"cannot store {qualname} by value: {offender}: {reason}")
@@ -205,7 +217,7 @@ class StaleSourceError(CodecError, ValueError):
     """
 
     def __init__(self, qualname: str, filename: str, detail: str) -> None:
-        self.qualname = qualname
+        self.qualname = self.name = qualname
         self.filename = filename
         super().__init__(
             f"the source of {qualname} in {filename} changed after it was imported "
@@ -252,6 +264,9 @@ class VersionNotFoundError(NotFoundError, KeyError, ValueError):
         gitpet.VersionNotFoundError: no version 'v9' of class 'Model': Model has no tag 'v9'
     """
 
+    name: str
+    version: str
+
     def __init__(self, name: str, version: str, detail: str = "") -> None:
         self.name = name
         self.version = version
@@ -293,7 +308,7 @@ class SnapshotNotFoundError(NotFoundError, KeyError, ValueError):
     """
 
     def __init__(self, pipeline: str, version: str, detail: str = "") -> None:
-        self.pipeline = pipeline
+        self.pipeline = self.name = pipeline
         self.version = version
         self.detail = detail
         self.message = f"no snapshot {version!r} of pipeline {pipeline!r}" + (f": {detail}" if detail else "")
@@ -436,6 +451,17 @@ class StoreBusyError(StoreError, TimeoutError):
         )
 
 
+class SigningError(StoreError, RuntimeError):
+    """A commit could not be signed (no ``ssh-keygen``, an unreadable key...); nothing was written.
+
+    Examples:
+        >>> print(SigningError("ssh-keygen is not installed; it signs and checks gitpet commits"))
+        ssh-keygen is not installed; it signs and checks gitpet commits
+        >>> isinstance(SigningError("x"), RuntimeError)
+        True
+    """
+
+
 class StoreWriteError(StoreError, OSError):
     """The store could not be written: the disk is full, the store is read-only, or access is denied.
 
@@ -503,7 +529,7 @@ class MissingDependencyError(CodecError, ImportError):
     """
 
     def __init__(self, name: str, version: str, cause: ImportError) -> None:
-        self.class_name = name
+        self.class_name = self.name = name
         self.version = version
         missing = getattr(cause, "name", None) or str(cause)
         super().__init__(
@@ -561,7 +587,7 @@ class TagExistsError(InvalidInputError):
     def __init__(self, name: str, tag: str, current: str, kind: str = "class") -> None:
         self.name = name
         self.tag = tag
-        self.current = current
+        self.current = self.version = current
         self.kind = kind
         what = "version" if kind == "class" else "snapshot"
         super().__init__(
@@ -585,7 +611,7 @@ class UntrustedVersionError(TrustError):
 
     def __init__(self, name: str, version_id: str, reason: str) -> None:
         self.name = name
-        self.version_id = version_id
+        self.version_id = self.version = version_id
         self.reason = reason
         super().__init__(f"version {version_id[:12]} of {name} is not trusted: {reason}")
 

@@ -120,15 +120,35 @@ class GitStore:
         signing_key: str | os.PathLike[str] | None = None,
         fsync: bool = False,
     ) -> None:
-        self._config = StoreConfig.from_arguments(
-            path,
-            author=author,
-            lock_timeout=lock_timeout,
-            stale_lock_after=stale_lock_after,
-            signing_key=signing_key,
-            fsync=fsync,
+        self._compose(
+            StoreConfig.from_arguments(
+                path,
+                author=author,
+                lock_timeout=lock_timeout,
+                stale_lock_after=stale_lock_after,
+                signing_key=signing_key,
+                fsync=fsync,
+            )
         )
-        config = self._config
+
+    @classmethod
+    def from_config(cls, config: StoreConfig) -> GitStore:
+        """The store a :class:`StoreConfig` describes (made once, e.g. from the environment).
+
+        Examples:
+            >>> config = StoreConfig.from_arguments(tempfile.mkdtemp() + "/store", lock_timeout=5)
+            >>> GitStore.from_config(config).config is config
+            True
+        """
+        if not isinstance(config, StoreConfig):
+            raise InvalidArgumentError("config", config, "must be a StoreConfig")
+        store = cls.__new__(cls)
+        store._compose(config)
+        return store
+
+    def _compose(self, config: StoreConfig) -> None:
+        """Make the collaborators, each owning one kind of state (see docs/internals.md)."""
+        self._config = config
         self._repository = Repository(config.path, fsync=config.fsync)
         self._retry = LockRetry(
             WriterLock(config.path),

@@ -16,16 +16,12 @@ from pathlib import Path
 from dulwich.errors import ObjectFormatException
 from dulwich.objects import SIGNATURE_SSH, Commit
 
-from gitpet.errors import GitpetError
+from gitpet.errors import SigningError
 
-__all__ = ["SigningError", "sign_commit", "ssh_signer"]
+__all__ = ["sign_commit", "ssh_signer"]
 
 _NAMESPACE = "git"
 _TIMEOUT = 30
-
-
-class SigningError(GitpetError, RuntimeError):
-    """A commit could not be signed (no ssh-keygen, unreadable key...)."""
 
 
 def _ssh_keygen() -> str:

@@ -90,3 +90,79 @@ def test_every_exported_name_reports_the_package_as_its_module() -> None:
         if (isinstance(value, type) or inspect.isfunction(value)) and value.__module__ != "gitpet"
     ]
     assert wrong == []
+
+
+def test_every_error_class_of_the_package_is_exported() -> None:
+    import importlib
+    import pkgutil
+
+    defined: set[type] = set()
+    for info in pkgutil.walk_packages(gitpet.__path__, "gitpet."):
+        if info.name == "gitpet.__main__":
+            continue  # importing it runs the command line
+        module = importlib.import_module(info.name)
+        defined.update(
+            value
+            for value in vars(module).values()
+            if isinstance(value, type) and issubclass(value, BaseException) and value.__module__ == "gitpet"
+        )
+    exported = {value for value in _exported().values() if isinstance(value, type)}
+    assert len(defined) > 30
+    assert sorted(cls.__qualname__ for cls in defined - exported) == []
+    # Every exported error is a GitpetError below one of the category bases.
+    categories = (
+        gitpet.NotFoundError,
+        gitpet.InvalidInputError,
+        gitpet.CodecError,
+        gitpet.StoreError,
+        gitpet.SyncError,
+        gitpet.TrustError,
+    )
+    uncategorised = sorted(
+        cls.__qualname__
+        for cls in defined
+        if cls is not gitpet.GitpetError and cls not in categories and not issubclass(cls, categories)
+    )
+    assert uncategorised == []
+
+
+def test_every_error_says_which_class_and_version_it_is_about_in_the_same_attributes() -> None:
+    vid = "3f2a91" + "0" * 34
+    about_a_version = [
+        gitpet.VersionNotFoundError("Model", "v9", "no such tag"),
+        gitpet.AmbiguousVersionError("Model", "3f2a91c", [vid, "3f2a91c" + "1" * 33]),
+        gitpet.WrongClassVersionError("Model", "3f2a91c", "Other"),
+        gitpet.SnapshotNotFoundError("Model", "~5", "has only 2"),
+        gitpet.IncompatiblePythonError("Model", vid, "3.10", "3.11"),
+        gitpet.MissingDependencyError("Model", vid, ImportError(name="lightgbm")),
+        gitpet.UntrustedVersionError("Model", vid, "fetched"),
+        gitpet.TagExistsError("Model", "v1", vid),
+    ]
+    about_a_class = [
+        gitpet.ClassNotFoundError("Model"),
+        gitpet.PipelineNotFoundError("Model"),
+        gitpet.InvalidNameError("Model", "is taken"),
+        gitpet.UnpicklableClassError("Model", "Model.lock", "a lock"),
+        gitpet.StaleSourceError("Model", "models.py", "changed"),
+    ]
+    about_neither = [
+        gitpet.IntegrityError(vid, "damaged"),
+        gitpet.StoreBusyError("refs/heads/Model", 30.0),
+        gitpet.RemoteError("origin", "unreachable"),
+        gitpet.InvalidArgumentError("limit", -1, "must be >= 0"),
+        gitpet.SigningError("no ssh-keygen"),
+    ]
+    assert [(err.name, err.version) for err in about_a_version] == [
+        ("Model", "v9"),
+        ("Model", "3f2a91c"),
+        ("Model", "3f2a91c"),
+        ("Model", "~5"),
+        ("Model", vid),
+        ("Model", vid),
+        ("Model", vid),
+        ("Model", vid),
+    ]
+    assert [(err.name, err.version) for err in about_a_class] == [("Model", None)] * len(about_a_class)
+    assert [(err.name, err.version) for err in about_neither] == [(None, None)] * len(about_neither)
+    assert gitpet.UnsupportedClassError(int, "builtin").name == "int"
+    assert gitpet.InvalidNameError(3, "not a str").name == "3"

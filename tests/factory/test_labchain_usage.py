@@ -117,7 +117,7 @@ def test_documented_usage_end_to_end(tmp_path: Path, store_path: Path, user_modu
         """
         import json, sys
         from gitpet import BaseFactory, BasePlugin, PetClassManager, PetFactory
-        from tests.test_labchain_usage import FrameworkPipeline
+        from tests.factory.test_labchain_usage import FrameworkPipeline
         framework = BaseFactory()
         framework["FrameworkPipeline"] = FrameworkPipeline
         factory = PetFactory(PetClassManager(sys.argv[1]), framework)
