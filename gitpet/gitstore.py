@@ -143,7 +143,7 @@ class GitStore:
         if not isinstance(config, StoreConfig):
             raise InvalidArgumentError("config", config, "must be a StoreConfig")
         store = cls.__new__(cls)
-        store._compose(config)
+        cls._compose(store, config)
         return store
 
     def _compose(self, config: StoreConfig) -> None:

@@ -46,7 +46,7 @@ def _imports(tree: ast.AST, module: str, package: str) -> list[tuple[str, bool]]
     return [(name, inner) for name, inner in found if name != module]
 
 
-def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
     """Strongly connected components with more than one module (Tarjan)."""
     index: dict[str, int] = {}
     low: dict[str, int] = {}
@@ -115,12 +115,12 @@ def main(argv: list[str]) -> int:
                     f"{module}: {node.module}.{alias.name}" for alias in node.names if _is_private(alias.name)
                 ]
     largest = max(lines.items(), key=lambda item: item[1])
-    cycles = _cycles(graph)
+    circles = cycles(graph)
     print(f"modules: {len(lines)} ({sum(lines.values())} lines)")
     print(f"largest module: {largest[0]} ({largest[1]} lines)")
     print(f"longest function: {longest[1]} ({longest[0]} lines)")
-    print(f"import circles: {len(cycles)}")
-    for cycle in cycles:
+    print(f"import circles: {len(circles)}")
+    for cycle in circles:
         print(f"  {' <-> '.join(cycle)}")
     print(f"imports inside functions: {len(in_function_imports)}")
     print(f"private names of other objects used: {sum(private_attributes.values())}")

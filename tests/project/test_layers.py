@@ -12,6 +12,7 @@ from collections import defaultdict
 from pathlib import Path
 
 from tests.conftest import REPO_ROOT
+from tools.structure import cycles
 
 PACKAGE = REPO_ROOT / "gitpet"
 
@@ -95,41 +96,6 @@ def _within(module: str, prefixes: tuple[str, ...]) -> bool:
     return any(module == prefix or module.startswith(prefix + ".") for prefix in prefixes)
 
 
-def _circles(graph: dict[str, set[str]]) -> list[list[str]]:
-    """Strongly connected components of more than one module."""
-    index: dict[str, int] = {}
-    low: dict[str, int] = {}
-    stack: list[str] = []
-    on_stack: set[str] = set()
-    found: list[list[str]] = []
-
-    def visit(node: str) -> None:
-        index[node] = low[node] = len(index)
-        stack.append(node)
-        on_stack.add(node)
-        for target in sorted(graph.get(node, ())):
-            if target not in index:
-                visit(target)
-                low[node] = min(low[node], low[target])
-            elif target in on_stack:
-                low[node] = min(low[node], index[target])
-        if low[node] == index[node]:
-            component = []
-            while True:
-                member = stack.pop()
-                on_stack.discard(member)
-                component.append(member)
-                if member == node:
-                    break
-            if len(component) > 1:
-                found.append(sorted(component))
-
-    for node in sorted(graph):
-        if node not in index:
-            visit(node)
-    return found
-
-
 def test_no_module_imports_from_a_layer_above_it() -> None:
     graph = _graph()
     upward = [
@@ -158,12 +124,12 @@ def test_the_codec_reads_nothing_of_git_and_only_the_top_uses_it() -> None:
 
 
 def test_the_package_has_no_import_circle() -> None:
-    assert _circles(_graph()) == []
+    assert cycles(_graph()) == []
 
 
 def test_the_checks_see_an_upward_import_and_a_circle() -> None:
     graph = {"gitpet.git.a": {"gitpet.store.b"}, "gitpet.store.b": {"gitpet.git.a"}}
-    assert _circles(graph) == [["gitpet.git.a", "gitpet.store.b"]]
+    assert cycles(graph) == [["gitpet.git.a", "gitpet.store.b"]]
     assert _layer_of("gitpet.store.b") > _layer_of("gitpet.git.a")
     assert _layer_of("gitpet.gitstore") > _layer_of("gitpet.git.repository")
     assert _layer_of("gitpet") > _layer_of("gitpet.factory.container")
