@@ -22,7 +22,7 @@ stress: $(STAMP)
 	GITPET_STRESS_WRITERS=8 GITPET_STRESS_PUSHES=250 GITPET_STRESS_CRASH_ROUNDS=60 GITPET_STRESS_REMOTE_PUSHES=50 GITPET_STRESS_BIG_CLASS_MB=600 GITPET_STRESS_KILL_ROUNDS=60 \
 		$(PY) -m pytest -q -p no:cacheprovider tests/scenarios/test_concurrency.py tests/maintenance/test_gc.py \
 		tests/sync/test_remote.py::test_pushers_that_keep_racing_each_other_all_land \
-		tests/scenarios/test_faults.py::test_any_class_gitpet_writes_it_can_verify_pack_push_and_fetch tests/scenarios/test_kills.py
+		tests/git/test_large_objects.py::test_any_class_gitpet_writes_it_can_verify_pack_push_and_fetch tests/scenarios/test_kills.py
 
 # The package's structure in figures: modules, largest module, longest function, import
 # circles, imports inside functions, private names used across modules (issue 16).

@@ -185,3 +185,16 @@ def test_no_object_reaches_into_another_objects_private_members() -> None:
                 continue
             reached.append(f"{module}:{node.lineno}: {text}")
     assert reached == []
+
+
+def test_the_cli_and_the_scenario_suites_use_the_public_api_only() -> None:
+    """Only ``gitpet`` itself (and, for the scenarios, the ``gitpet`` command) is imported."""
+    users = sorted(PACKAGE.glob("cli/*.py")) + sorted((REPO_ROOT / "tests" / "scenarios").glob("*.py"))
+    assert len(users) >= 8
+    private = [
+        f"{path.relative_to(REPO_ROOT)}: {imported}"
+        for path in users
+        for imported in sorted(_imports(path))
+        if imported != "gitpet" and not _within(imported, ("gitpet.cli",))
+    ]
+    assert private == []
