@@ -42,5 +42,20 @@ class BoundedCache(dict[_K, _V]):
                 oldest = next(iter(self))
                 self._used -= self._units(self.pop(oldest))
 
+    def take(self, key: _K) -> _V | None:
+        """Remove and return the entry of ``key`` (None if there is none).
+
+        Examples:
+            >>> cache = BoundedCache(2)
+            >>> cache["a"] = 1
+            >>> cache.take("a"), cache.take("a"), len(cache)
+            (1, None, 0)
+        """
+        with self._lock:
+            value = super().pop(key, None)
+            if value is not None:
+                self._used -= self._units(value)
+            return value
+
     def _units(self, value: _V) -> int:
         return 1 if self._size is None else self._size(value)

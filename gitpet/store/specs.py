@@ -19,7 +19,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import NoReturn
+from typing import NamedTuple, NoReturn
+
+from dulwich.repo import Repo
 
 from gitpet.format.names import FULL_ID, missing_tag_detail, parse_version_spec
 from gitpet.git.history import first_parent_chain, peeled_commit
@@ -68,8 +70,7 @@ class History:
     errors: SpecErrors
 
 
-@dataclass(frozen=True)
-class Resolved:
+class Resolved(NamedTuple):
     """The tree a spec names, and the commit when the spec named one (newest, ``~N``, a tag)."""
 
     tree: bytes
@@ -99,14 +100,15 @@ class SpecResolver:
                 errors.empty()
             return Resolved(self._repository.tree_of(tip), tip)
         parsed = parse_version_spec(history.name, spec)
-        if self._repository.open() is None:
+        repo = self._repository.open()
+        if repo is None:
             errors.missing(spec, f"store {self._repository.path} is empty")
         if parsed.back is not None:
             return self._back(history, spec, parsed.back)
         if parsed.tag is not None:
             return self._tagged(history, spec, parsed.tag)
         assert parsed.prefix is not None
-        return self._by_prefix(history, spec, parsed.prefix)
+        return self._by_prefix(history, spec, parsed.prefix, repo)
 
     def _back(self, history: History, spec: str, back: int) -> Resolved:
         tip = self._refs.read(history.ref)
@@ -128,10 +130,10 @@ class SpecResolver:
         # target() peeled it already: peeling again cannot fail.
         return Resolved(tree, peeled_commit(self._repository.objects(), sha))
 
-    def _by_prefix(self, history: History, spec: str, prefix: str) -> Resolved:
-        repo = self._repository.open()
-        assert repo is not None  # checked by resolve()
+    def _by_prefix(self, history: History, spec: str, prefix: str, repo: Repo) -> Resolved:
         wanted = prefix.encode("ascii")
+        if len(prefix) == FULL_ID and history.owner(wanted) == history.name:
+            return Resolved(wanted)  # a version id of the history: the usual spec, read once
         # A full id is looked up as it is: listing by prefix would scan the whole loose fan-out directory.
         named = [wanted] if len(prefix) == FULL_ID else sorted(set(repo.object_store.iter_prefix(wanted)))
         owners: dict[bytes, str | None] = {}

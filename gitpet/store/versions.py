@@ -45,6 +45,7 @@ _VERSION_ENTRIES = frozenset({SOURCE, CLASS_PICKLE, META})
 # By bytes, not entries: a count of 512 made every pull in a loop over
 # 1000 classes a miss (274 us instead of 20 us per pull).
 _VERSION_CACHE_BYTES = 64 * 1024 * 1024
+_HEADS_KEPT = 256
 
 
 @dataclass(frozen=True)
@@ -71,6 +72,10 @@ class VersionIndex:
         self._specs = specs
         # Git objects never change, so this cache never goes stale.
         self._cache: BoundedCache[bytes, StoredVersion] = BoundedCache(_VERSION_CACHE_BYTES, _stored_size)
+        # What resolving a spec read of each candidate, handed to read() (bounded: a prefix may
+        # name many trees that are not the one read).
+        self._heads: BoundedCache[bytes, _VersionHead] = BoundedCache(_HEADS_KEPT)
+        self._histories: dict[str, History] = {}
 
     def names(self) -> list[str]:
         """Names of the classes in the store, sorted."""
@@ -157,32 +162,34 @@ class VersionIndex:
     def _resolve(self, name: str, version: str | None) -> tuple[bytes, _VersionHead | None]:
         """The version id, and its tree and meta when resolving had to read them."""
         check_class_name(name)
-        heads: dict[bytes, _VersionHead | None] = {}
-
-        def owner(tree: bytes) -> str | None:
-            cached = self._cache.get(tree)
-            if cached is not None:
-                meta = cached.meta
-            else:
-                heads[tree] = head = self._read_head(tree)
-                meta = head.meta if head is not None else {}
-            return meta_owner(meta)
-
-        history = History(
-            name=name,
-            ref=class_ref(name),
-            tag_ref=lambda tag: tag_ref(name, tag),
-            owner=owner,
-            unit="version",
-            errors=self._errors(name),
-        )
         if version is None:
             latest = self.latest_id(name)
             if latest is None:
                 raise ClassNotFoundError(name, f"store {self._repository.path}")
             return latest, None
+        history = self._histories.get(name)
+        if history is None:
+            history = self._histories[name] = History(
+                name=name,
+                ref=class_ref(name),
+                tag_ref=lambda tag: tag_ref(name, tag),
+                owner=self._owner,
+                unit="version",
+                errors=self._errors(name),
+            )
         tree = self._specs.resolve(history, version).tree
-        return tree, heads.get(tree)
+        return tree, self._heads.take(tree) if tree in self._heads else None
+
+    def _owner(self, tree: bytes) -> str | None:
+        """The class version ``tree`` belongs to (None: no version); what it read is kept for read()."""
+        cached = self._cache.get(tree)
+        if cached is not None:
+            return meta_owner(cached.meta)
+        head = self._read_head(tree)
+        if head is None:
+            return None
+        self._heads[tree] = head
+        return meta_owner(head.meta)
 
     def _errors(self, name: str) -> SpecErrors:
         path = self._repository.path
