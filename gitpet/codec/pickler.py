@@ -242,8 +242,8 @@ class DeterministicPickler(pickle.Pickler):
         self.by_value_modules: set[str] = set()
         # id(code) -> (co_filename, line offset) of every code object to be written.
         self._code_location: dict[int, tuple[str, int]] = {}
-        # id(function globals) -> the namespace its functions share once loaded.
-        self._namespaces: dict[int, dict[str, Any]] = {}
+        # module name (else id of the globals) -> the namespace its functions share once loaded.
+        self._namespaces: dict[object, dict[str, Any]] = {}
         # id -> stand-in, so values reached twice stay one object after loading.
         self._canon_memo: dict[int, Any] = {}
         # Everything whose id is a key above stays alive until the dump ends.
@@ -519,8 +519,14 @@ class DeterministicPickler(pickle.Pickler):
         return (rebuild.function, newargs, state, None, None, rebuild.set_function_state)
 
     def _namespace(self, module_globals: dict[str, Any]) -> dict[str, Any]:
-        """The globals dict a module's functions share once loaded: its name, never its location."""
-        key = id(module_globals)
+        """The globals dict a module's functions share once loaded: its name, never its location.
+
+        Functions of one module share one, even when their globals are different dicts
+        (a dataclass's generated methods take the imported module's, while the class was
+        built from its text in a namespace of its own).
+        """
+        name = module_globals.get("__name__")
+        key: object = name if isinstance(name, str) else id(module_globals)
         namespace = self._namespaces.get(key)
         if namespace is None:
             namespace = {

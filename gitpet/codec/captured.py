@@ -1,0 +1,401 @@
+"""What a class needs from its module, as text: the imports, helpers, base classes and constants.
+
+``source.py`` holds the class as written; a class also runs code it takes
+from its module: the helper functions and classes it calls, the constants it
+reads, the names it imports. :func:`capture` writes all of that as Python
+text (``captured.py``), in an order that executes, so that a diff between two
+versions shows why a version exists, and so that the class can be built
+again from text alone (:mod:`gitpet.codec.from_source`).
+
+The text is a sequence of blocks, each after a marker line
+``# gitpet: <kind> <name>``: ``imports``, ``constants``, and one ``function``
+or ``class`` block per helper, holding that object's own source. Each block
+compiles on its own (a helper's code then has the same file name and lines
+as when gitpet pickled it).
+
+What cannot be written as text makes the capture *incomplete*, with reasons:
+a constant that is not a literal, a helper from another user module, a
+class or function with no source text, ...
+"""
+
+from __future__ import annotations
+import __future__
+
+import builtins
+import dis
+import inspect
+import math
+import sys
+import textwrap
+import types
+import typing
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from gitpet.codec.modpolicy import ModulePolicy
+
+__all__ = ["CAPTURED_FILE", "Block", "Captured", "capture", "future_flags", "parse_blocks"]
+
+CAPTURED_FILE = "captured.py"
+_MARKER = "# gitpet: "
+_HEADER = (
+    "# What the class in source.py uses from its module, written by gitpet: imports, constants,\n"
+    "# and the source of each helper it captured. Run in this order, then source.py, it builds\n"
+    "# the class again.\n"
+)
+_NAME_OPS = frozenset(
+    {"LOAD_GLOBAL", "LOAD_NAME", "STORE_GLOBAL", "DELETE_GLOBAL", "LOAD_FROM_DICT_OR_GLOBALS"}
+)
+_LITERAL_SCALARS = (bool, int, float, complex, str, bytes, type(None))
+_FUTURE_FEATURE = type(__future__.annotations)  # what ``from __future__ import x`` binds
+# What every module namespace has (the build makes its own): never captured.
+_MODULE_NAMES = frozenset({"__name__", "__package__", "__builtins__", "__doc__", "__spec__", "__loader__"})
+
+
+@dataclass(frozen=True)
+class Block:
+    """One compilable part of ``captured.py``: its kind, the name it defines, and its text."""
+
+    kind: str
+    name: str
+    text: str
+
+
+@dataclass(frozen=True)
+class Captured:
+    """``captured.py`` for one class, and why it may not rebuild the class (empty: it may)."""
+
+    blocks: tuple[Block, ...]
+    future: tuple[str, ...]
+    incomplete: tuple[str, ...]
+
+    @property
+    def text(self) -> str:
+        """The file, as stored beside ``source.py``."""
+        parts = [_HEADER]
+        parts.extend(f"\n{_MARKER}{block.kind} {block.name}\n{block.text}" for block in self.blocks)
+        return "".join(parts)
+
+
+@dataclass
+class _Walk:
+    """The state of one capture: what was found, in what order, and what could not be."""
+
+    module: types.ModuleType
+    policy: ModulePolicy
+    root: type
+    # bound name -> (module, attribute or "" for the module itself)
+    imports: dict[str, tuple[str, str]] = field(default_factory=dict)
+    constants: dict[str, str] = field(default_factory=dict)
+    definitions: dict[str, tuple[str, str, tuple[str, ...]]] = field(default_factory=dict)
+    incomplete: list[str] = field(default_factory=list)
+    seen: set[str] = field(default_factory=set)
+
+
+def future_flags(features: tuple[str, ...]) -> int:
+    """The ``compile`` flags of ``from __future__ import`` these features.
+
+    Examples:
+        >>> future_flags(("annotations",)) == __future__.annotations.compiler_flag
+        True
+    """
+    flags = 0
+    for name in features:
+        flags |= getattr(__future__, name).compiler_flag
+    return flags
+
+
+def capture(cls: type, source_text: str, policy: ModulePolicy) -> Captured:
+    """What ``cls`` (whose source is ``source_text``) needs from its module, as ``captured.py``.
+
+    Examples:
+        >>> import json
+        >>> text = "class JSONDecoder:\\n    scan = scanner.make_scanner\\n"
+        >>> captured = capture(json.JSONDecoder, text, ModulePolicy())
+        >>> [(block.kind, block.text) for block in captured.blocks], captured.incomplete
+        ([('imports', 'from json import scanner\\n')], ())
+    """
+    module = sys.modules.get(cls.__module__)
+    if module is None:
+        return Captured((), (), (f"its module {cls.__module__} is not imported",))
+    future = tuple(sorted(name for name, value in vars(module).items() if isinstance(value, _FUTURE_FEATURE)))
+    walk = _Walk(module, policy, cls)
+    try:
+        code = compile(source_text, "<source.py>", "exec", future_flags(future), dont_inherit=True)
+    except SyntaxError as err:
+        return Captured((), future, (f"source.py does not compile: {err.msg}",))
+    shape = _shape_problem(cls, code)
+    if shape:
+        return Captured((), future, (shape,))
+    for name in _names_used(code, top_level=True):
+        _need(walk, name)
+    return Captured(_blocks(walk, future), future, tuple(dict.fromkeys(walk.incomplete)))
+
+
+def _shape_problem(cls: type, code: types.CodeType) -> str:
+    """Why ``source.py`` cannot be all of the class, from where and how the class was made."""
+    qualname = cls.__qualname__
+    if "<locals>" in qualname:
+        maker = qualname.partition(".<locals>")[0]
+        return f"it is made inside {maker}(): it closes over that function's variables, not text"
+    if "." in qualname:
+        outer = qualname.rpartition(".")[0]
+        return f"it is nested in {outer}: only a module's top-level classes build from text"
+    defined = [const.co_name for const in code.co_consts if isinstance(const, types.CodeType)]
+    if cls.__name__ not in defined:
+        stated = ", ".join(defined) or "no class"
+        return f"its class statement defines {stated}: it was renamed to {cls.__name__} afterwards"
+    return ""
+
+
+def parse_blocks(text: str) -> list[Block]:
+    """The blocks of a ``captured.py`` (its header and marker lines dropped).
+
+    Examples:
+        >>> captured = Captured((Block("constants", "-", "SCALE = 3\\n"),), (), ())
+        >>> parse_blocks(captured.text)
+        [Block(kind='constants', name='-', text='SCALE = 3\\n')]
+    """
+    blocks: list[Block] = []
+    current: list[str] | None = None
+    kind = name = ""
+    for line in text.splitlines(keepends=True):
+        if line.startswith(_MARKER):
+            if current is not None:
+                blocks.append(Block(kind, name, "".join(current)))
+            kind, _, name = line[len(_MARKER) :].strip().partition(" ")
+            current = []
+        elif current is not None:
+            current.append(line)
+    if current is not None:
+        blocks.append(Block(kind, name, "".join(current)))
+    return blocks
+
+
+def _names_used(code: types.CodeType, *, top_level: bool) -> Iterator[str]:
+    """Global names ``code`` and the code nested in it read or write, in order of first use.
+
+    At the top level and in class bodies, a name the same code stores first is its own.
+    """
+    found: dict[str, None] = {}
+    _collect(code, found, top_level)
+    yield from found
+
+
+def _collect(code: types.CodeType, found: dict[str, None], scoped: bool) -> None:
+    stored: set[str] = set()
+    for instruction in dis.get_instructions(code):
+        if scoped and instruction.opname in ("STORE_NAME", "DELETE_NAME"):
+            stored.add(instruction.argval)
+        elif instruction.opname in _NAME_OPS:
+            name = instruction.argval
+            if not (instruction.opname == "LOAD_NAME" and name in stored):
+                found[name] = None
+    for const in code.co_consts:
+        if isinstance(const, types.CodeType):
+            # A class body is a scope of its own names; a function's are local or global.
+            _collect(const, found, scoped=not const.co_flags & inspect.CO_OPTIMIZED)
+
+
+def _need(walk: _Walk, name: str) -> None:
+    if name in walk.seen or name in _MODULE_NAMES:
+        return
+    walk.seen.add(name)
+    module_globals = vars(walk.module)
+    if name not in module_globals:
+        if not hasattr(builtins, name):
+            walk.incomplete.append(f"it uses {name!r}, which its module does not define")
+        return
+    value = module_globals[name]
+    if value is walk.root or isinstance(value, _FUTURE_FEATURE):
+        return
+    if isinstance(value, types.ModuleType):
+        _need_module(walk, name, value)
+    elif _is_user_object(walk, value):
+        _need_definition(walk, name, value)
+    elif walk.policy.is_by_value(getattr(value, "__module__", None) or type(value).__module__):
+        kind = type(value).__qualname__
+        walk.incomplete.append(f"{name} is a {kind} made by code in {walk.module.__name__}, not text")
+    elif _importable(value):
+        _need_import(walk, name, value)
+    elif (attribute := _attribute_of_its_module(value)) is not None:
+        walk.imports[name] = attribute
+    else:
+        _need_constant(walk, name, value)
+
+
+def _is_user_object(walk: _Walk, value: object) -> bool:
+    module = getattr(value, "__module__", None)
+    is_definition = isinstance(value, (type, types.FunctionType)) or _is_typevar(value)
+    return is_definition and isinstance(module, str) and walk.policy.is_by_value(module)
+
+
+def _is_typevar(value: object) -> bool:
+    return type(value) is typing.TypeVar
+
+
+def _importable(value: object) -> bool:
+    """Whether importing ``value.__module__`` and walking ``value.__qualname__`` finds it."""
+    module_name = getattr(value, "__module__", None)
+    qualname = getattr(value, "__qualname__", None)
+    if not isinstance(module_name, str) or not isinstance(qualname, str) or "<locals>" in qualname:
+        return False
+    target: object = sys.modules.get(module_name)
+    for part in qualname.split("."):
+        target = getattr(target, part, None)
+    return target is value
+
+
+def _attribute_of_its_module(value: object) -> tuple[str, str] | None:
+    """``(module, name)`` when an object (``gitpet.Container``) is an attribute of its type's module."""
+    module_name = type(value).__module__
+    module = sys.modules.get(module_name)
+    if module is None or module_name == "builtins":
+        return None
+    for attribute, candidate in vars(module).items():
+        if candidate is value and not attribute.startswith("_"):
+            return module_name, attribute
+    return None
+
+
+def _need_module(walk: _Walk, name: str, module: types.ModuleType) -> None:
+    if walk.policy.is_by_value(module.__name__):
+        walk.incomplete.append(f"it uses module {module.__name__} by value")
+        return
+    parent, _, last = module.__name__.rpartition(".")
+    if parent and last == name:
+        walk.imports[name] = (parent, name)
+    else:
+        walk.imports[name] = (module.__name__, "")
+
+
+def _need_import(walk: _Walk, name: str, value: object) -> None:
+    module_name: str = value.__module__
+    head, _, rest = value.__qualname__.partition(".")  # type: ignore[attr-defined]
+    if not rest:
+        walk.imports[name] = (module_name, head)
+    else:
+        walk.imports[head] = (module_name, head)
+        walk.constants[name] = f"{name} = {head}.{rest}"
+
+
+def _need_constant(walk: _Walk, name: str, value: object) -> None:
+    text = _literal(value)
+    if text is None:
+        walk.incomplete.append(f"constant {name} is a {type(value).__qualname__}, not a literal")
+        return
+    walk.constants[name] = f"{name} = {text}"
+
+
+def _literal(value: object, depth: int = 0) -> str | None:
+    """``value`` as Python text that evaluates to an equal value, or None if it has none."""
+    if depth > 20:
+        return None
+    if isinstance(value, float) and not math.isfinite(value):
+        return None  # repr gives nan / inf, names no builtin defines
+    if type(value) in _LITERAL_SCALARS:
+        return repr(value)
+    items: list[str | None]
+    if type(value) in (tuple, list):
+        items = [_literal(item, depth + 1) for item in value]  # type: ignore[attr-defined]
+        if None in items:
+            return None
+        if type(value) is list:
+            return "[" + ", ".join(items) + "]"  # type: ignore[arg-type]
+        return "(" + ", ".join(items) + ("," if len(items) == 1 else "") + ")"  # type: ignore[arg-type]
+    if type(value) is dict:
+        pairs = [(_literal(k, depth + 1), _literal(v, depth + 1)) for k, v in value.items()]
+        if any(k is None or v is None for k, v in pairs):
+            return None
+        return "{" + ", ".join(f"{k}: {v}" for k, v in pairs) + "}"
+    if type(value) in (set, frozenset):
+        rendered = [_literal(item, depth + 1) for item in value]  # type: ignore[attr-defined]
+        if None in rendered:
+            return None
+        body = ", ".join(sorted(rendered))  # type: ignore[arg-type]
+        if type(value) is frozenset:
+            return f"frozenset({{{body}}})" if body else "frozenset()"
+        return f"{{{body}}}" if body else "set()"
+    return None
+
+
+def _need_definition(walk: _Walk, name: str, value: Any) -> None:
+    if _is_typevar(value):
+        if value.__bound__ is not None or value.__constraints__ or value.__name__ != name:
+            walk.incomplete.append(f"type variable {name} has a bound or constraints")
+            return
+        walk.imports.setdefault("TypeVar", ("typing", "TypeVar"))
+        variance = ", covariant=True" if value.__covariant__ else ""
+        variance += ", contravariant=True" if value.__contravariant__ else ""
+        walk.constants[name] = f"{name} = TypeVar({name!r}{variance})"
+        return
+    if value.__module__ != walk.module.__name__:
+        walk.incomplete.append(
+            f"it uses {value.__module__}.{value.__qualname__} by value, from another user module"
+        )
+        return
+    if value.__qualname__ != name or "<locals>" in value.__qualname__:
+        walk.incomplete.append(f"{name} is {value.__qualname__} under another name")
+        return
+    try:
+        text = textwrap.dedent(inspect.getsource(value))
+    except (OSError, TypeError):
+        walk.incomplete.append(f"{name} has no source text")
+        return
+    kind = "class" if isinstance(value, type) else "function"
+    code = compile(text, f"<{name}>", "exec", dont_inherit=True)
+    needs = tuple(_names_used(code, top_level=True))
+    walk.definitions[name] = (kind, text, needs)
+    for needed in needs:
+        if needed != name:
+            _need(walk, needed)
+
+
+def _import_lines(imports: dict[str, tuple[str, str]]) -> list[str]:
+    """``import m`` / ``import m as n`` lines, then one ``from m import a, b as c`` line a module."""
+    plain = sorted(
+        f"import {module}" if module == name else f"import {module} as {name}"
+        for name, (module, attribute) in imports.items()
+        if not attribute
+    )
+    by_module: dict[str, list[str]] = {}
+    for name, (module, attribute) in imports.items():
+        if attribute:
+            by_module.setdefault(module, []).append(
+                attribute if attribute == name else f"{attribute} as {name}"
+            )
+    return plain + [
+        f"from {module} import {', '.join(sorted(names))}" for module, names in sorted(by_module.items())
+    ]
+
+
+def _blocks(walk: _Walk, future: tuple[str, ...]) -> tuple[Block, ...]:
+    blocks: list[Block] = []
+    imports = [f"from __future__ import {', '.join(future)}"] if future else []
+    imports += _import_lines(walk.imports)
+    if imports:
+        blocks.append(Block("imports", "-", "\n".join(imports) + "\n"))
+    if walk.constants:
+        blocks.append(
+            Block("constants", "-", "\n".join(walk.constants[n] for n in sorted(walk.constants)) + "\n")
+        )
+    # Functions first (a class body may call one); classes after the classes they name.
+    functions = sorted(n for n, (kind, _, _) in walk.definitions.items() if kind == "function")
+    classes = sorted(n for n, (kind, _, _) in walk.definitions.items() if kind == "class")
+    for name in functions:
+        blocks.append(Block("function", name, walk.definitions[name][1]))
+    placed: set[str] = set()
+
+    def place(name: str, path: tuple[str, ...]) -> None:
+        if name in placed or name in path:
+            return
+        for needed in walk.definitions[name][2]:
+            if needed in classes:
+                place(needed, (*path, name))
+        placed.add(name)
+        blocks.append(Block("class", name, walk.definitions[name][1]))
+
+    for name in classes:
+        place(name, ())
+    return tuple(blocks)
