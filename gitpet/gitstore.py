@@ -355,7 +355,7 @@ class GitStore:
             >>> version = pcm.push(Model)
             >>> report = store.gc()
             >>> report.reachable, store.verify().ok
-            (5, True)
+            (6, True)
         """
         prune_older_than = check_seconds(prune_older_than, "prune_older_than")
         from gitpet.maintenance.gc import GcReport, StoreSize, collect_garbage

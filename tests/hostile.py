@@ -12,7 +12,6 @@ import pytest
 
 from gitpet import GitStore, VersionFiles, VersionTree
 from gitpet.codec.classcodec import running_python
-from gitpet.format.meta import FORMAT_VERSION
 
 HARMLESS = """
 class Model:
@@ -55,7 +54,7 @@ class _RunsCode:
 def malicious_remote(tmp_path: Path, marker: Path) -> Path:
     """A remote holding class Evil, whose pickle writes ``marker`` when loaded."""
     meta = {
-        "format": FORMAT_VERSION,
+        "format": 2,  # a well-formed format-2 version: no captured.py to craft
         "module": "evil",
         "name": "Evil",
         "python": running_python(),

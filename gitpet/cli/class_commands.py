@@ -64,20 +64,32 @@ def _pickle_imports(stored: StoredVersion) -> list[str]:
 def cmd_show(store: GitStore, args: argparse.Namespace) -> int:
     """Run ``gitpet show``."""
     stored = _read(store, args.spec)
-    # source.py is for people; class.pkl is what runs. A reviewer sees what the pickle imports too.
+    # source.py is for people; class.pkl is what runs. A reviewer sees what the pickle imports
+    # too, what the class uses from its module (captured.py), and whether that text is all of it.
     imports = _pickle_imports(stored)
+    captured = stored.files.captured.decode("utf-8", "replace")
+    complete = stored.meta.get("source_complete")
     if args.json:
         print_json(
             {
                 "id": stored.id,
                 "meta": stored.meta,
                 "source": stored.files.source.decode("utf-8", "replace"),
+                "captured": captured,
                 "pickle_imports": imports,
             }
         )
     else:
         print(f"# version {stored.id}")
         print(stored.files.meta.decode("utf-8", "replace"))
+        if complete is True:
+            print("# source-complete: captured.py then source.py build exactly the class class.pkl holds")
+        elif complete is False:
+            print(f"# not source-complete: {stored.meta.get('source_problem', 'no reason recorded')}")
+        if captured:
+            print("# captured.py")
+            print(captured, end="" if captured.endswith("\n") else "\n")
+            print("# source.py")
         print(stored.files.source.decode("utf-8", "replace"), end="")
         print("# class.pkl imports (read from its opcodes, not run):")
         for name in imports:

@@ -17,6 +17,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from gitpet.codec.captured import Captured, capture
+from gitpet.codec.from_source import SourceCheck, check_source_complete
 from gitpet.codec.modpolicy import ModulePolicy
 from gitpet.codec.pickler import HEAPTYPE, canonical_filename, dumps_class
 from gitpet.codec.source import SourceFinder, missing_source_text
@@ -59,6 +61,12 @@ class LoadedVersion:
     module: str
     qualname: str
     source: str
+    captured: str = ""
+    """``captured.py`` of the version (empty for formats 1 and 2)."""
+    source_complete: bool = False
+    """Whether the version's text builds the class its pickle holds (``meta.json`` says)."""
+    source_problem: str = ""
+    """Why not, when not."""
 
 
 class _LoadedClasses:
@@ -159,7 +167,14 @@ class ClassCodec:
             filename: str | None = canonical_filename(loaded.module, loaded.qualname, text)
             first, last = 1, text.count("\n") + 1
             source_found = True
+            # Loaded from a version: its text, and whether it builds the class, were decided then.
+            known: tuple[str, SourceCheck] | None = (
+                (loaded.captured, SourceCheck(loaded.source_complete, loaded.source_problem))
+                if loaded.captured
+                else None
+            )
         else:
+            known = None
             found = self._sources.find(klass)
             if found.missing_reason is None:
                 text, filename = found.text, found.filename
@@ -172,6 +187,14 @@ class ClassCodec:
         pickled = dumps_class(
             klass, self._policy, source_text=text, filename=filename, first_line=first, last_line=last
         )
+        if known is not None:
+            captured_text, check = known
+        elif source_found:
+            captured = capture(klass, text, self._policy)
+            captured_text = captured.text
+            check = check_source_complete(klass, pickled.data, text, captured, self._policy)
+        else:
+            captured_text, check = Captured((), (), ()).text, SourceCheck(False, "it has no source text")
         meta: Meta = {
             "format": FORMAT_VERSION,
             "name": name,
@@ -181,14 +204,20 @@ class ClassCodec:
             "bases": [f"{b.__module__}.{b.__qualname__}" for b in klass.__bases__],
             "by_value": list(pickled.by_value_modules),
             "source": "file" if source_found else "missing",
+            "source_complete": check.complete,
         }
+        if not check.complete:
+            meta["source_problem"] = check.reason
         if len(pickled.data) > MAX_OBJECT_BYTES:
             raise UnsupportedClassError(
                 cls,
                 f"it pickles to {len(pickled.data)} bytes, more than the {MAX_OBJECT_BYTES} "
                 "a stored object may hold",
             )
-        return VersionTree.build(VersionFiles(text.encode("utf-8"), pickled.data, meta_json(meta)))
+        files = VersionFiles(
+            text.encode("utf-8"), pickled.data, meta_json(meta), captured_text.encode("utf-8")
+        )
+        return VersionTree.build(files)
 
     def decode(self, stored: StoredVersion) -> type:
         """Load a stored version; the same pickle loads once per process.
@@ -226,7 +255,18 @@ class ClassCodec:
                 cls.__qualname__ = qualname
             if not isinstance(cls, type) or cls.__qualname__ != qualname:
                 raise IntegrityError(where, f"class.pkl does not hold class {qualname}")
-            return cls, LoadedVersion(stored.name, stored.id, module, qualname, source)
+            complete = meta.get("source_complete") is True
+            problem = meta.get("source_problem")
+            return cls, LoadedVersion(
+                stored.name,
+                stored.id,
+                module,
+                qualname,
+                source,
+                stored.files.captured.decode("utf-8", "replace"),
+                complete,
+                problem if isinstance(problem, str) else "",
+            )
 
         return _LOADED.load_once(hashlib.sha256(stored.files.pickle).digest(), load)
 

@@ -19,6 +19,7 @@ __all__ = [
     "REQUIRED_KEYS",
     "Meta",
     "MetaValue",
+    "meta_format",
     "meta_json",
     "meta_owner",
     "meta_problems",
@@ -31,7 +32,10 @@ class Meta(TypedDict, total=False):
     ``name``: the class name the version belongs to (its ref); ``module``/``qualname``:
     where the class was defined; ``python``: the ``major.minor`` that pickled it;
     ``bases``: its bases as ``module.qualname``; ``by_value``: modules pickled by value;
-    ``source``: ``"file"`` or ``"missing"`` (no source text could be found).
+    ``source``: ``"file"`` or ``"missing"`` (no source text could be found);
+    ``source_complete`` (format 3): whether the class built from ``captured.py`` and
+    ``source.py`` pickles to exactly ``class.pkl``; ``source_problem``: why not, when not
+    (gitpet's words are part of the format, as the keys are).
     """
 
     format: int
@@ -42,21 +46,26 @@ class Meta(TypedDict, total=False):
     bases: list[str]
     by_value: list[str]
     source: Literal["file", "missing"]
+    source_complete: bool
+    source_problem: str
 
 
 REQUIRED_KEYS = ("format", "module", "name", "python", "qualname")
 """What a version's ``meta.json`` must hold to load (checked by verify and by loading)."""
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 """The version format this gitpet writes (``meta.json``'s ``format``; see CHANGELOG.md).
 
+Format 3: beside ``source.py``, ``captured.py`` holds what the class uses from its
+module as text, and ``meta.json`` says whether that text builds the class that
+``class.pkl`` holds (``source_complete``).
 Format 2: the pickle is gitpet's own (protocol 4, rebuilt through
 :mod:`gitpet.rebuild`) and ``meta.json`` names no dependency version.
 Format 1 (gitpet 0.1): cloudpickle's reductions, and ``meta.json`` recorded
-the cloudpickle release. Both load; pushing a format-1 class again writes
-its format-2 version.
+the cloudpickle release. All three load; pushing a class loaded from an
+older format writes its format-3 version.
 """
-READABLE_FORMATS = frozenset({1, FORMAT_VERSION})
+READABLE_FORMATS = frozenset({1, 2, FORMAT_VERSION})
 
 
 MetaValue = str | int | bool | None | list[str]
@@ -102,6 +111,21 @@ def _json_scalar(value: object) -> str:
     return json.dumps(value)
 
 
+def meta_format(data: bytes) -> int:
+    """The format a version's ``meta.json`` bytes say (0 when they say none readable).
+
+    Examples:
+        >>> meta_format(b'{"format": 3}'), meta_format(b"not json")
+        (3, 0)
+    """
+    try:
+        meta = load_stored_json(data, "meta.json", "", META_JSON_MAX_BYTES)
+    except IntegrityError:
+        return 0
+    form = meta.get("format") if isinstance(meta, dict) else None
+    return form if type(form) is int else 0
+
+
 def meta_owner(meta: dict[str, Any]) -> str | None:
     """The class a parsed ``meta.json`` says its version belongs to (None: it names none)."""
     owner = meta.get("name")
@@ -130,6 +154,9 @@ def meta_problems(data: bytes, name: str) -> list[str]:
     missing = [key for key in REQUIRED_KEYS if key not in meta]
     if missing:
         found.append(f"meta.json lacks {', '.join(missing)}")
+    form = meta.get("format")
+    if isinstance(form, int) and form >= 3 and not isinstance(meta.get("source_complete"), bool):
+        found.append("meta.json of a format-3 version does not say whether it is source-complete")
     keys = [key for key, _ in pairs]
     if keys != sorted(keys):
         found.append("meta.json keys are not sorted (it was not written by gitpet)")

@@ -14,36 +14,47 @@ from dulwich.objects import Blob, Tree
 from gitpet.format.pickle_refs import pickle_globals
 from gitpet.format.textdiff import unified_diff
 
-__all__ = ["CLASS_PICKLE", "META", "SOURCE", "StoredVersion", "VersionFiles", "VersionTree"]
+__all__ = ["CAPTURED", "CLASS_PICKLE", "META", "SOURCE", "StoredVersion", "VersionFiles", "VersionTree"]
 
 SOURCE = b"source.py"
 CLASS_PICKLE = b"class.pkl"
 META = b"meta.json"
+# What the class uses from its module, as text (format 3; see gitpet.codec.captured).
+CAPTURED = b"captured.py"
 _FILE_MODE = 0o100644
 
 
 @dataclass(frozen=True)
 class VersionFiles:
-    """The three files of one version, as bytes.
+    """The files of one version, as bytes.
+
+    ``captured`` is ``captured.py``: what the class uses from its module, as text
+    (empty for versions of formats 1 and 2, which have no such file).
 
     Examples:
         >>> files = store.read_version("Model", pcm.push(Model)).files
-        >>> sorted(vars(files)) if hasattr(files, "__dict__") else ["meta", "pickle", "source"]
-        ['meta', 'pickle', 'source']
+        >>> sorted(vars(files)) if hasattr(files, "__dict__") else ["captured", "meta", "pickle", "source"]
+        ['captured', 'meta', 'pickle', 'source']
     """
 
     source: bytes
     pickle: bytes
     meta: bytes
+    captured: bytes = b""
 
     def by_name(self) -> dict[str, bytes]:
-        """The files under their names in the version's tree (``source.py``, ``class.pkl``, ``meta.json``).
+        """The files under their names in the version's tree (``source.py``, ``captured.py``, ...).
 
         Examples:
             >>> sorted(VersionFiles(b"s", b"p", b"m").by_name().items())
             [('class.pkl', b'p'), ('meta.json', b'm'), ('source.py', b's')]
+            >>> sorted(VersionFiles(b"s", b"p", b"m", b"c").by_name())
+            ['captured.py', 'class.pkl', 'meta.json', 'source.py']
         """
-        return {SOURCE.decode(): self.source, CLASS_PICKLE.decode(): self.pickle, META.decode(): self.meta}
+        files = {SOURCE.decode(): self.source, CLASS_PICKLE.decode(): self.pickle, META.decode(): self.meta}
+        if self.captured:
+            files[CAPTURED.decode()] = self.captured
+        return files
 
 
 @dataclass(frozen=True)
@@ -58,23 +69,23 @@ class VersionTree:
 
     files: VersionFiles
     tree: Tree = field(repr=False)
-    blobs: tuple[Blob, Blob, Blob] = field(repr=False)
+    blobs: tuple[Blob, ...] = field(repr=False)
 
     @classmethod
     def build(cls, files: VersionFiles) -> VersionTree:
-        """The tree of ``files`` (``source.py``, ``class.pkl``, ``meta.json``), nothing written.
+        """The tree of ``files`` (each file of :meth:`VersionFiles.by_name`), nothing written.
 
         Examples:
             >>> VersionTree.build(VersionFiles(b"", b"", b"")).id
             '00fe910b779bb6b4ee7215aa9b622fcc86733685'
         """
-        source = Blob.from_string(files.source)
-        pickle = Blob.from_string(files.pickle)
-        meta = Blob.from_string(files.meta)
         tree = Tree()
-        for name, blob in ((SOURCE, source), (CLASS_PICKLE, pickle), (META, meta)):
-            tree.add(name, _FILE_MODE, blob.id)
-        return cls(files, tree, (source, pickle, meta))
+        blobs = []
+        for name, data in sorted(files.by_name().items()):
+            blob = Blob.from_string(data)
+            tree.add(name.encode(), _FILE_MODE, blob.id)
+            blobs.append(blob)
+        return cls(files, tree, tuple(blobs))
 
     @property
     def id(self) -> str:
@@ -116,7 +127,7 @@ class StoredVersion:
     def diff(self, newer: StoredVersion) -> str:
         """What changed from this version to ``newer``, as ``git diff`` shows two trees.
 
-        A unified diff of ``source.py`` and ``meta.json`` and a line for a changed
+        A unified diff of ``source.py``, ``captured.py`` and ``meta.json`` and a line for a changed
         ``class.pkl``; empty only when the two versions are the same.
 
         Examples:
@@ -128,6 +139,10 @@ class StoredVersion:
         """
         a, b = f"a/{self.name}@{self.id[:12]}", f"b/{newer.name}@{newer.id[:12]}"
         text = unified_diff(self.files.source, newer.files.source, f"{a}/source.py", f"{b}/source.py")
+        old, new = self.files.captured, newer.files.captured
+        text += unified_diff(
+            old, new, f"{a}/captured.py" if old else "/dev/null", f"{b}/captured.py" if new else "/dev/null"
+        )
         text += unified_diff(self.files.meta, newer.files.meta, f"{a}/meta.json", f"{b}/meta.json")
         if self.files.pickle != newer.files.pickle:
             text += f"Binary files {a}/class.pkl and {b}/class.pkl differ\n"

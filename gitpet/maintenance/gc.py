@@ -79,8 +79,8 @@ class GcReport:
     Examples:
         >>> _ = pcm.push(Model)
         >>> report = store.gc()
-        >>> report.reachable, report.pruned     # 3 blobs, a tree and a commit; nothing was garbage
-        (5, 0)
+        >>> report.reachable, report.pruned     # 4 blobs, a tree and a commit; nothing was garbage
+        (6, 0)
     """
 
     before: StoreSize

@@ -16,15 +16,15 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from dulwich.objects import Blob, Commit, ShaFile, Tag, Tree
+from dulwich.objects import Blob, Commit, ShaFile, Tag, Tree, TreeEntry
 from dulwich.repo import Repo
 
 from gitpet.errors import IntegrityError, InvalidDumpError
 from gitpet.format.bounds import PIPELINE_JSON_MAX_BYTES, load_stored_json
 from gitpet.format.dumps import normalize_dump
-from gitpet.format.meta import meta_problems
+from gitpet.format.meta import meta_format, meta_problems
 from gitpet.format.names import is_gitpet_ref, owner_of_ref
-from gitpet.format.version_files import CLASS_PICKLE, META, SOURCE
+from gitpet.format.version_files import CAPTURED, CLASS_PICKLE, META, SOURCE
 from gitpet.git.dulwich_private import pack_data_path
 from gitpet.git.integrity import READ_ERRORS, read_object
 from gitpet.pipelines.snapshots import PINNED_DIR, PIPELINE_JSON
@@ -163,9 +163,11 @@ class _Checker:
             self.problem(ref, sha, f"version is a {tree.type_name.decode()}, not a tree")
             return
         entries = {entry.path: entry for entry in tree.items()}
-        for path in sorted(set(entries) - set(_VERSION_FILES)):
+        for path in sorted(set(entries) - {*_VERSION_FILES, CAPTURED}):
             self.problem(ref, sha, f"version has an unexpected entry {path.decode(errors='replace')!r}")
-        for path in _VERSION_FILES:
+        # captured.py is in every version of format 3 (and in none before): meta.json says which.
+        required = (*_VERSION_FILES, CAPTURED) if self._format_of(entries.get(META)) >= 3 else _VERSION_FILES
+        for path in sorted(set(required) | (set(entries) & {CAPTURED})):
             entry = entries.get(path)
             if entry is None:
                 self.problem(ref, sha, f"version has no {path.decode()}")
@@ -178,6 +180,18 @@ class _Checker:
             elif blob is not None and path == META:
                 for detail in meta_problems(blob.as_raw_string(), name):
                     self.problem(ref, sha, detail)
+
+    def _format_of(self, meta_entry: TreeEntry | None) -> int:
+        """The format a version's meta.json says (0: none readable; its problems are reported apart)."""
+        if meta_entry is None:
+            return 0
+        blob = self.read.get(meta_entry.sha) if meta_entry.sha in self.read else None
+        if blob is None:
+            try:
+                blob = read_object(self.objects, meta_entry.sha, "meta.json")
+            except IntegrityError:
+                return 0
+        return meta_format(blob.as_raw_string()) if isinstance(blob, Blob) else 0
 
     def snapshot(self, ref: str, sha: bytes) -> None:
         """A pipeline snapshot: every object whole, and pinned versions checked as versions."""

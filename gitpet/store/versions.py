@@ -30,7 +30,7 @@ from gitpet.format.names import (
     is_ownable_ref,
     tag_ref,
 )
-from gitpet.format.version_files import CLASS_PICKLE, META, SOURCE, StoredVersion, VersionFiles
+from gitpet.format.version_files import CAPTURED, CLASS_PICKLE, META, SOURCE, StoredVersion, VersionFiles
 from gitpet.git.cache import BoundedCache
 from gitpet.git.history import first_parent_chain
 from gitpet.git.integrity import TreeEntries, find_raw, read_raw, tree_entries
@@ -132,6 +132,8 @@ class VersionIndex:
             source=self._entry(version_id, head.entries, SOURCE),
             pickle=self._entry(version_id, head.entries, CLASS_PICKLE),
             meta=head.meta_blob,
+            # In every version of format 3 (verify reports one without), in none before.
+            captured=self._entry(version_id, head.entries, CAPTURED) if CAPTURED in head.entries else b"",
         )
         stored = StoredVersion(name=name, id=version_id.decode("ascii"), files=files, meta=head.meta)
         self._cache[version_id] = stored
@@ -241,4 +243,4 @@ class VersionIndex:
 
 def _stored_size(stored: StoredVersion) -> int:
     files = stored.files
-    return len(files.source) + len(files.pickle) + len(files.meta)
+    return len(files.source) + len(files.pickle) + len(files.meta) + len(files.captured)

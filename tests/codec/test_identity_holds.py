@@ -107,8 +107,18 @@ def test_meta_json_records_no_dependency_version(pcm: PetClassManager, user_modu
     pcm.push(user_module(TRACED).Traced)
     text = git(pcm.store.path, "show", "Traced:meta.json").stdout
     meta = json.loads(text)
-    assert set(meta) == {"bases", "by_value", "format", "module", "name", "python", "qualname", "source"}
-    assert meta["format"] == 2
+    assert set(meta) == {
+        "bases",
+        "by_value",
+        "format",
+        "module",
+        "name",
+        "python",
+        "qualname",
+        "source",
+        "source_complete",
+    }
+    assert meta["format"] == 3 and meta["source_complete"] is True
     assert cloudpickle.__version__ not in text
 
 

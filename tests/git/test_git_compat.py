@@ -37,7 +37,7 @@ def test_fsck_log_show_diff(pcm: PetClassManager, user_module: ModuleWriter) -> 
     assert git(store, "rev-parse", "Smoother^{tree}").stdout.strip() == v2
     assert git(store, "cat-file", "-t", v1).stdout.strip() == "tree"
     entries = git(store, "ls-tree", "--name-only", v1).stdout.split()
-    assert entries == ["class.pkl", "meta.json", "source.py"]
+    assert entries == ["captured.py", "class.pkl", "meta.json", "source.py"]
 
 
 def test_clone_and_checkout_an_old_version(

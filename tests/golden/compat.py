@@ -33,6 +33,8 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from gitpet.format.meta import FORMAT_VERSION
+
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
 SCRIPT = HERE / "golden.py"
@@ -147,7 +149,7 @@ def check_env(python: Path, env: Env, work: Path, report: Report) -> Path | None
         report.add(env.label, f"push the corpus: {err}", False)
         return None
     ids = json.loads(ids_out.read_text())
-    committed_path = HERE / "ids" / f"format2-py{env.minor}.json"
+    committed_path = HERE / "ids" / f"format{FORMAT_VERSION}-py{env.minor}.json"
     if committed_path.exists():
         committed = json.loads(committed_path.read_text())
         same = sum(1 for name, version in ids.items() if committed.get(name) == version)

@@ -58,9 +58,16 @@ def python_minor() -> str:
     return f"{sys.version_info.major}.{sys.version_info.minor}"
 
 
+def current_format() -> int:
+    """The format this gitpet writes (what ``make golden`` records)."""
+    from gitpet.format.meta import FORMAT_VERSION
+
+    return FORMAT_VERSION
+
+
 def ids_file(minor: str | None = None) -> Path:
-    """The committed format-2 ids of the corpus on one Python minor."""
-    return IDS_DIR / f"format2-py{minor or python_minor()}.json"
+    """The committed ids of the corpus in the current format on one Python minor."""
+    return IDS_DIR / f"format{current_format()}-py{minor or python_minor()}.json"
 
 
 def _record(cls: Any) -> Any:
@@ -163,7 +170,8 @@ def probe(store: str, ids_path: str, out: str) -> dict[str, Any]:
 
     For each class: ``behaviour`` (what its probe returns), ``same_id`` (the
     loaded class hashes to the id it was loaded by) and ``push_again`` (what
-    pushing the loaded class writes: ``"nothing"``, or the new id).
+    pushing the loaded class writes: ``"nothing"``, or ``"new version (format N)"``:
+    not its id, which every format change changes).
     """
     from gitpet import GitStore, PetClassManager
 
@@ -180,8 +188,10 @@ def probe(store: str, ids_path: str, out: str) -> dict[str, Any]:
         before = manager.store.versions(name)[0].commit
 
         def push_again(cls: type = cls, name: str = name, before: str = before) -> str:
-            new_id = manager.push(cls, name=name)
-            return "nothing" if manager.store.versions(name)[0].commit == before else f"new version {new_id}"
+            manager.push(cls, name=name)
+            if manager.store.versions(name)[0].commit == before:
+                return "nothing"
+            return f"new version (format {manager.store.read_version(name).meta['format']})"
 
         results[name] = {
             "behaviour": _outcome(lambda cls=cls, name=name: PROBES[name](cls)),
@@ -220,8 +230,8 @@ def live(out: str) -> dict[str, Any]:
 
 
 def store_dir(minor: str | None = None) -> Path:
-    """The committed format-2 store of one Python minor."""
-    return STORES_DIR / f"format2-py{minor or python_minor()}"
+    """The committed store of the current format on one Python minor."""
+    return STORES_DIR / f"format{current_format()}-py{minor or python_minor()}"
 
 
 def probe_file(store: Path) -> Path:

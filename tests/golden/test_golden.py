@@ -21,6 +21,7 @@ import pytest
 
 import gitpet
 from gitpet import GitStore, PetClassManager
+from gitpet.format.meta import FORMAT_VERSION
 from gitpet.format.pickle_refs import pickle_globals
 from gitpet.rebuild import STORED_NAMES
 from tests.conftest import git
@@ -60,7 +61,7 @@ def store_minor(store_name: str) -> str:
 
 
 def test_corpus_gives_the_committed_ids_from_another_path_and_hash_seed(tmp_path: Path) -> None:
-    ids_file = GOLDEN / "ids" / f"format2-py{MINOR}.json"
+    ids_file = GOLDEN / "ids" / f"format{FORMAT_VERSION}-py{MINOR}.json"
     if not ids_file.exists():
         pytest.skip(f"no committed golden ids for Python {MINOR}: run `make golden` on it (deliberately)")
     expected = json.loads(ids_file.read_text())
@@ -93,10 +94,10 @@ def test_committed_store_loads_with_the_behaviour_it_was_stored_with(store_name:
     assert git(store, "fsck", "--strict").returncode == 0
 
 
-def test_format_2_versions_behave_as_the_corpus_and_push_again_as_nothing(tmp_path: Path) -> None:
-    store_name = f"format2-py{MINOR}"
+def test_current_format_versions_behave_as_the_corpus_and_push_again_as_nothing(tmp_path: Path) -> None:
+    store_name = f"format{FORMAT_VERSION}-py{MINOR}"
     if store_name not in COMMITTED_STORES:
-        pytest.skip(f"no committed format-2 store for Python {MINOR}")
+        pytest.skip(f"no committed format-{FORMAT_VERSION} store for Python {MINOR}")
     golden("live", str(tmp_path / "live.json"), cwd=tmp_path)
     live = json.loads((tmp_path / "live.json").read_text())
     stored = json.loads((STORES / f"{store_name}.probe.json").read_text())
@@ -149,7 +150,9 @@ def test_every_stored_name_stays_importable() -> None:
         assert getattr(obj, attr) is not None, name
 
 
-def test_a_format_1_version_pushed_again_becomes_format_2_and_verify_reads_both(tmp_path: Path) -> None:
+def test_a_format_1_version_pushed_again_becomes_the_current_format_and_verify_reads_both(
+    tmp_path: Path,
+) -> None:
     store = copy_store("format1-py3.11", tmp_path / "store")
     if MINOR != "3.11":
         pytest.skip("the format-1 store holds Python 3.11 pickles")
@@ -159,7 +162,7 @@ def test_a_format_1_version_pushed_again_becomes_format_2_and_verify_reads_both(
     new_id = manager.push(cls, name="Plain")
     assert new_id != ids["Plain"]
     meta = json.loads(git(store, "show", "Plain:meta.json").stdout)
-    assert meta["format"] == 2 and "cloudpickle" not in meta
+    assert meta["format"] == FORMAT_VERSION and "cloudpickle" not in meta
     assert manager.pull("Plain", ids["Plain"]) is cls  # the format-1 version still loads, by its id
     report = manager.store.verify()
     manager.store.close()
