@@ -46,8 +46,12 @@ from baselines import (
 from corpus import import_module, plugin_classes, plugin_source, small_classes
 
 import gitpet
-from gitpet import BaseFactory, BasePlugin, GitStore, PetClassManager, PetContainer, PetFactory
+from gitpet import BaseFactory, BasePlugin, GitStore, ModulePolicy, PetClassManager, PetContainer, PetFactory
 from gitpet.cli.main import main as gitpet_cli
+from gitpet.codec.captured import capture
+from gitpet.codec.from_source import check_source_complete
+from gitpet.codec.pickler import dumps_class
+from gitpet.codec.source import SourceFinder
 
 SAMPLE = 10  # classes looked up per round in the lookup rows
 
@@ -146,6 +150,7 @@ class Bench:
         self.count = count
         self.rounds = rounds
         self.rows: list[Row] = []
+        self.single_push: dict[str, float] = {}
         self.sizes: list[Size] = []
         self._stores = iter(range(10**6))
 
@@ -227,7 +232,42 @@ class Bench:
                 plain_one,
                 1.0,
             )
+            self.single_push[kind] = pushed_one
         return manager
+
+    def source_check_rows(self) -> None:
+        """What checking that a version is source-complete costs, within one push (issue 17)."""
+        policy = ModulePolicy()
+        for kind, classes in (
+            ("small", small_classes(self.workdir, min(self.count, 200), "bench_small_check")),
+            ("plugin", plugin_classes(self.workdir, "bench_check_plugins")),
+        ):
+            finder = SourceFinder()
+            prepared = []
+            for cls in classes:
+                found = finder.find(cls)
+                pickled = dumps_class(
+                    cls,
+                    policy,
+                    source_text=found.text,
+                    filename=found.filename,
+                    first_line=found.first_line,
+                    last_line=found.last_line,
+                )
+                prepared.append((cls, pickled.data, found.text))
+
+            def check_all(items: list[tuple[type, bytes, str]] = prepared) -> None:
+                for cls, data, text in items:
+                    result = check_source_complete(cls, data, text, capture(cls, text, policy), policy)
+                    assert result.complete, result.reason
+
+            checked = median_time(Op(check_all), self.rounds) / len(classes)
+            self.row(
+                f"source-complete check at push ({kind})",
+                checked,
+                f"single push of a changed class ({kind})",
+                self.single_push[kind],
+            )
 
     def hash_rows(self) -> None:
         for kind, classes in (
@@ -491,6 +531,7 @@ def run_suite(count: int, rounds: int) -> Bench:
     bench = Bench(workdir, count, rounds)
     try:
         manager = bench.push_rows()
+        bench.source_check_rows()
         bench.hash_rows()
         bench.load_rows(manager)
         bench.scale_rows()

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from gitpet.cache import BoundedCache
 from gitpet.codec.captured import Captured, capture
 from gitpet.codec.from_source import SourceCheck, check_source_complete
 from gitpet.codec.modpolicy import ModulePolicy
@@ -33,6 +34,8 @@ from gitpet.format.meta import FORMAT_VERSION, READABLE_FORMATS, Meta, meta_json
 from gitpet.format.version_files import StoredVersion, VersionFiles, VersionTree
 
 __all__ = ["ClassCodec", "LoadedVersion", "check_versionable", "loaded_version", "running_python"]
+
+_CHECKS_KEPT = 4096
 
 
 def _format1_lost_qualname(cls: type, qualname: str) -> bool:
@@ -143,6 +146,7 @@ class ClassCodec:
     def __init__(self, policy: ModulePolicy | None = None) -> None:
         self._policy = policy or ModulePolicy()
         self._sources = SourceFinder()
+        self._checks: BoundedCache[bytes, SourceCheck] = BoundedCache(_CHECKS_KEPT)
 
     @property
     def policy(self) -> ModulePolicy:
@@ -190,9 +194,9 @@ class ClassCodec:
         if known is not None:
             captured_text, check = known
         elif source_found:
-            captured = capture(klass, text, self._policy)
+            captured = capture(klass, text, self._policy, self._sources)
             captured_text = captured.text
-            check = check_source_complete(klass, pickled.data, text, captured, self._policy)
+            check = self._source_check(klass, pickled.data, text, captured)
         else:
             captured_text, check = Captured((), (), ()).text, SourceCheck(False, "it has no source text")
         meta: Meta = {
@@ -218,6 +222,18 @@ class ClassCodec:
             text.encode("utf-8"), pickled.data, meta_json(meta), captured_text.encode("utf-8")
         )
         return VersionTree.build(files)
+
+    def _source_check(self, cls: type, pickled: bytes, text: str, captured: Captured) -> SourceCheck:
+        """Whether the text builds the class, once per (pickle, source, captured text).
+
+        The answer depends on nothing else (the build runs only that text), and a
+        factory hashes a class at registration and again at each push.
+        """
+        key = hashlib.sha256(b"\0".join((pickled, text.encode(), captured.text.encode()))).digest()
+        check = self._checks.get(key)
+        if check is None:
+            check = self._checks[key] = check_source_complete(cls, pickled, text, captured, self._policy)
+        return check
 
     def decode(self, stored: StoredVersion) -> type:
         """Load a stored version; the same pickle loads once per process.

@@ -203,6 +203,32 @@ class SourceFinder:
         self._parsed_files[filename] = parsed
         return parsed
 
+    def function_text(self, func: types.FunctionType) -> str | None:
+        """The dedented text of a top-level function of its module's file, or None if there is none.
+
+        Read from the module file parsed once (``inspect.getsource`` tokenizes the
+        whole file again for every function).
+        """
+        module = sys.modules.get(func.__module__)
+        filename = func.__code__.co_filename
+        if module is None or getattr(module, "__file__", None) is None:
+            return None
+        linecache.checkcache(filename)
+        lines = linecache.getlines(filename, module.__dict__)
+        if not lines:
+            return None
+        try:
+            parsed = self._parsed(filename, lines)
+        except (SyntaxError, ValueError):
+            return None
+        for node in parsed.tree.body:
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == func.__name__:
+                first = min([node.lineno, *(d.lineno for d in node.decorator_list)])
+                if first == func.__code__.co_firstlineno:
+                    text = textwrap.dedent("".join(lines[first - 1 : node.end_lineno]))
+                    return text if text.endswith("\n") else text + "\n"
+        return None
+
     def find(self, cls: type) -> ClassSource:
         """The dedented source of ``cls``, or a ClassSource saying why there is none.
 

@@ -17,8 +17,8 @@ from typing import Any
 from dulwich.errors import NotGitRepository
 from dulwich.repo import Repo
 
+from gitpet.cache import BoundedCache
 from gitpet.errors import NotAGitRepositoryError, NotAStoreError
-from gitpet.git.cache import BoundedCache
 from gitpet.git.dulwich_private import turn_off_reflog
 from gitpet.git.integrity import commit_tree, read_raw
 from gitpet.git.objread import RawObjectReader

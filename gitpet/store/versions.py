@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 from typing import Any, NoReturn
 
 from gitpet.arguments import check_limit
+from gitpet.cache import BoundedCache
 from gitpet.errors import (
     AmbiguousVersionError,
     ClassNotFoundError,
@@ -31,7 +32,6 @@ from gitpet.format.names import (
     tag_ref,
 )
 from gitpet.format.version_files import CAPTURED, CLASS_PICKLE, META, SOURCE, StoredVersion, VersionFiles
-from gitpet.git.cache import BoundedCache
 from gitpet.git.history import first_parent_chain
 from gitpet.git.integrity import TreeEntries, find_raw, read_raw, tree_entries
 from gitpet.git.refstore import RefStore

@@ -19,7 +19,7 @@ PACKAGE = REPO_ROOT / "gitpet"
 # Bottom to top. A module may import from its own layer and the layers below it.
 LAYERS: tuple[tuple[str, ...], ...] = (
     ("gitpet.errors",),
-    ("gitpet.arguments", "gitpet.records", "gitpet.rebuild", "gitpet.config"),
+    ("gitpet.arguments", "gitpet.records", "gitpet.rebuild", "gitpet.config", "gitpet.cache"),
     ("gitpet.format",),
     ("gitpet.codec",),
     ("gitpet.git",),
@@ -35,7 +35,14 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("gitpet._errors", "gitpet._plugin", "gitpet._factory", "gitpet._container", "gitpet._rebuild"),
 )
 # The codec turns classes into bytes and back without a store: it reads nothing of git.
-CODEC_MAY_IMPORT = ("gitpet.errors", "gitpet.arguments", "gitpet.rebuild", "gitpet.format", "gitpet.codec")
+CODEC_MAY_IMPORT = (
+    "gitpet.errors",
+    "gitpet.arguments",
+    "gitpet.rebuild",
+    "gitpet.cache",
+    "gitpet.format",
+    "gitpet.codec",
+)
 CODEC_USERS = ("gitpet.codec", "gitpet.factory", "gitpet", "gitpet.cli")
 # Where the private names of other libraries are used, each use explained there: every
 # private dulwich name in one adapter; CPython's ABC registry, which no public API lists.
