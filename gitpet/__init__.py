@@ -16,6 +16,7 @@ import importlib
 from typing import TYPE_CHECKING
 
 from gitpet.codec.classcodec import ClassCodec, LoadedVersion, loaded_version
+from gitpet.codec.from_source import SourceCheck
 from gitpet.codec.modpolicy import ModulePolicy
 from gitpet.config import StoreConfig
 from gitpet.errors import (
@@ -38,6 +39,7 @@ from gitpet.errors import (
     RemoteRejectedError,
     SigningError,
     SnapshotNotFoundError,
+    SourceMismatchError,
     StaleSourceError,
     StoreBusyError,
     StoreError,
@@ -58,12 +60,12 @@ from gitpet.factory.manager import PetClassManager
 from gitpet.factory.plugin import BasePlugin
 from gitpet.format.version_files import VersionFiles, VersionTree
 from gitpet.gitstore import GitStore, StoredVersion
-from gitpet.records import PushResult, RefUpdate, SnapshotInfo, SyncReport, VersionInfo
+from gitpet.records import Problem, PushResult, RefUpdate, SnapshotInfo, SyncReport, VersionInfo
 from gitpet.trust.trustlist import TrustPolicy
 
 if TYPE_CHECKING:
     from gitpet.maintenance.gc import GcReport, StoreSize
-    from gitpet.maintenance.verify import Problem, VerifyReport
+    from gitpet.maintenance.verify import VerifyReport
     from gitpet.pipelines.history import (
         ClassChange,
         ClassVersions,
@@ -84,7 +86,6 @@ _LAZY_NAMES = {
     "Pin": "gitpet.pipelines.snapshots",
     "PinStatus": "gitpet.pipelines.history",
     "PipelineHistory": "gitpet.pipelines.history",
-    "Problem": "gitpet.maintenance.verify",
     "Snapshot": "gitpet.pipelines.snapshots",
     "SnapshotDiff": "gitpet.pipelines.history",
     "SnapshotRef": "gitpet.pipelines.history",
@@ -163,6 +164,8 @@ __all__ = [
     "SnapshotNotFoundError",
     "SnapshotRef",
     "SnapshotStatus",
+    "SourceCheck",
+    "SourceMismatchError",
     "StaleSourceError",
     "StoreBusyError",
     "StoreConfig",

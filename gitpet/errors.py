@@ -28,6 +28,7 @@ __all__ = [
     "RemoteRejectedError",
     "SigningError",
     "SnapshotNotFoundError",
+    "SourceMismatchError",
     "StaleSourceError",
     "StoreBusyError",
     "StoreError",
@@ -349,24 +350,31 @@ class WrongClassVersionError(VersionNotFoundError):
 
 
 class IncompatiblePythonError(CodecError, RuntimeError):
-    """The stored pickle was made by another Python minor version.
+    """The version was pickled by another Python minor, and its text does not build it.
+
+    A source-complete version loads on any Python minor (built from its text);
+    ``reason`` says why this one is not.
 
     Examples:
-        >>> print(IncompatiblePythonError("Model", "3f2a91" + "0" * 34, "3.10", "3.11"))
+        >>> err = IncompatiblePythonError("Model", "3f2a91" + "0" * 34, "3.10", "3.11", "it is nested")
+        >>> print(err)
         ... # doctest: +NORMALIZE_WHITESPACE
-        version 3f2a91000000 of 'Model' was pickled by Python 3.10, this is Python 3.11:
-        load it with Python 3.10, or push the class again from Python 3.11
+        version 3f2a91000000 of 'Model' was pickled by Python 3.10, this is Python 3.11, and it
+        cannot be built from its text (it is nested): load it with Python 3.10, or push
+        the class again from Python 3.11
     """
 
-    def __init__(self, name: str, version: str, stored: str, running: str) -> None:
+    def __init__(self, name: str, version: str, stored: str, running: str, reason: str = "") -> None:
         self.name = name
         self.version = version
         self.stored = stored
         self.running = running
+        self.reason = reason
+        why = f" ({reason})" if reason else ""
         super().__init__(
             f"version {version[:12]} of {name!r} was pickled by Python {stored}, "
-            f"this is Python {running}: load it with Python {stored}, or push the "
-            f"class again from Python {running}"
+            f"this is Python {running}, and it cannot be built from its text{why}: "
+            f"load it with Python {stored}, or push the class again from Python {running}"
         )
 
 
@@ -614,6 +622,30 @@ class UntrustedVersionError(TrustError):
         self.version_id = self.version = version_id
         self.reason = reason
         super().__init__(f"version {version_id[:12]} of {name} is not trusted: {reason}")
+
+
+class SourceMismatchError(TrustError):
+    """A version's ``class.pkl`` is not what its text builds: what a reviewer read is not what would run.
+
+    Nothing of it was unpickled, and nobody vouched for it.
+
+    Examples:
+        >>> err = SourceMismatchError("Model", "3f2a91" + "0" * 34, "class.pkl is not the pickle ...")
+        >>> print(err)  # doctest: +NORMALIZE_WHITESPACE
+        version 3f2a91000000 of Model does not run what its text says (class.pkl is not the
+        pickle ...): it is refused; push the class again from its source
+        >>> isinstance(err, PermissionError)
+        True
+    """
+
+    def __init__(self, name: str, version: str, reason: str) -> None:
+        self.name = name
+        self.version = version
+        self.reason = reason
+        super().__init__(
+            f"version {version[:12]} of {name} does not run what its text says ({reason}): "
+            "it is refused; push the class again from its source"
+        )
 
 
 class UnvouchedPushError(TrustError):

@@ -8,7 +8,7 @@ from typing import Literal
 
 from dulwich.objects import Commit
 
-__all__ = ["PushResult", "RefUpdate", "SnapshotInfo", "Status", "SyncReport", "VersionInfo"]
+__all__ = ["Problem", "PushResult", "RefUpdate", "SnapshotInfo", "Status", "SyncReport", "VersionInfo"]
 
 
 @dataclass(frozen=True)
@@ -230,3 +230,22 @@ class SyncReport:
         ]
         lines.extend(f"  {update}" for update in self.updates)
         return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong: where it was reached from, which object, and what is wrong.
+
+    Examples:
+        >>> print(Problem("refs/heads/Model", "5ada918f5c84fd45c5bf871e", "class.pkl is missing"))
+        refs/heads/Model: 5ada918f5c84: class.pkl is missing
+    """
+
+    ref: str
+    object: str
+    detail: str
+
+    def __str__(self) -> str:
+        return (
+            f"{self.ref}: {self.object[:12]}: {self.detail}" if self.object else f"{self.ref}: {self.detail}"
+        )

@@ -10,7 +10,15 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from gitpet import GitpetError, GitStore, RemoteError, RemoteRejectedError, StoredVersion, SyncReport
+from gitpet import (
+    GitpetError,
+    GitStore,
+    PetClassManager,
+    RemoteError,
+    RemoteRejectedError,
+    StoredVersion,
+    SyncReport,
+)
 from gitpet.cli.output import print_history, print_json, print_mapping, print_report, print_rows
 
 VERSION_HELP = "an id or commit, a unique prefix (7+ hex), a tag, or ~N (N versions back)"
@@ -206,7 +214,8 @@ def cmd_remote(store: GitStore, args: argparse.Namespace) -> int:
 
 def cmd_trust(store: GitStore, args: argparse.Namespace) -> int:
     """Run ``gitpet trust``."""
-    for version_id in store.trust(args.name, args.version):
+    # Through the manager: a version whose class.pkl is not what its text builds is refused.
+    for version_id in PetClassManager(store).vouch(args.name, args.version):
         print(f"trusted {args.name}@{version_id}")
     return 0
 
@@ -214,6 +223,8 @@ def cmd_trust(store: GitStore, args: argparse.Namespace) -> int:
 def cmd_verify(store: GitStore, args: argparse.Namespace) -> int:
     """Run ``gitpet verify``."""
     report = store.verify()
+    # --sources: build every vouched-for, source-complete version from its text (nothing unpickled).
+    mismatched = PetClassManager(store).verify_sources() if args.sources else []
     if args.json:
         print_json(
             {
@@ -223,17 +234,22 @@ def cmd_verify(store: GitStore, args: argparse.Namespace) -> int:
                 "versions": report.versions,
                 "objects": report.objects,
                 "packs": report.packs,
-                "problems": [{"ref": p.ref, "object": p.object, "detail": p.detail} for p in report.problems],
+                "problems": [
+                    {"ref": p.ref, "object": p.object, "detail": p.detail}
+                    for p in (*report.problems, *mismatched)
+                ],
                 "leftovers": list(report.leftovers),
             }
         )
     else:
-        for problem in report.problems:
+        for problem in (*report.problems, *mismatched):
             print(f"problem: {problem}")
         for leftover in report.leftovers:
             print(f"leftover: {leftover} (from an interrupted write; gitpet gc removes it once stale)")
         print(report.summary())
-    return 0 if report.ok else 1
+        if args.sources:
+            print(f"sources: {len(mismatched)} version(s) whose class.pkl is not what their text builds")
+    return 0 if report.ok and not mismatched else 1
 
 
 def cmd_gc(store: GitStore, args: argparse.Namespace) -> int:

@@ -121,12 +121,18 @@ def _add_store_commands(commands: Any) -> None:
     trust.add_argument("name")
     trust.add_argument("version", nargs="?", metavar="VERSION", help=VERSION_HELP)
 
-    _add(
+    verify = _add(
         commands,
         "verify",
         classes.cmd_verify,
         "check every stored object and version (never unpickles)",
         True,
+    )
+    verify.add_argument(
+        "--sources",
+        action="store_true",
+        help="also build each vouched-for, source-complete version from its text and check that "
+        "class.pkl is its pickle (runs that text; never unpickles)",
     )
 
     gc = _add(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import linecache
+import logging
 import pickle
 import sys
 import threading
@@ -19,7 +20,7 @@ from typing import Any
 
 from gitpet.cache import BoundedCache
 from gitpet.codec.captured import Captured, capture
-from gitpet.codec.from_source import SourceCheck, check_source_complete
+from gitpet.codec.from_source import SourceCheck, build_from_source, check_source_complete
 from gitpet.codec.modpolicy import ModulePolicy
 from gitpet.codec.pickler import HEAPTYPE, canonical_filename, dumps_class
 from gitpet.codec.source import SourceFinder, missing_source_text
@@ -70,6 +71,11 @@ class LoadedVersion:
     """Whether the version's text builds the class its pickle holds (``meta.json`` says)."""
     source_problem: str = ""
     """Why not, when not."""
+    built_on: str = ""
+    """The Python ``major.minor`` whose pickle the version holds, when this one built it from
+    its text instead (another minor cannot load that pickle); empty when it was unpickled."""
+    files: VersionFiles | None = None
+    """The version's files, when it was built from its text: the class *is* that version here."""
 
 
 class _LoadedClasses:
@@ -163,10 +169,11 @@ class ClassCodec:
         """
         klass = check_versionable(cls)
         loaded = _LOADED.info(klass)
-        if loaded is not None and (loaded.module, loaded.qualname) == (
+        same_class = loaded is not None and (loaded.module, loaded.qualname) == (
             klass.__module__,
             klass.__qualname__,
-        ):
+        )
+        if loaded is not None and same_class:
             text = loaded.source
             filename: str | None = canonical_filename(loaded.module, loaded.qualname, text)
             first, last = 1, text.count("\n") + 1
@@ -191,6 +198,11 @@ class ClassCodec:
         pickled = dumps_class(
             klass, self._policy, source_text=text, filename=filename, first_line=first, last_line=last
         )
+        built = _BUILT_PICKLES.get(klass)
+        if loaded is not None and loaded.files is not None and built == hashlib.sha256(pickled.data).digest():
+            # Built here from the text of a version another Python pickled, and unchanged since:
+            # it is that version, so pushing it again from here writes nothing.
+            return VersionTree.build(loaded.files)
         if known is not None:
             captured_text, check = known
         elif source_found:
@@ -253,12 +265,18 @@ class ClassCodec:
             )
         if meta.get("name") != stored.name:
             raise IntegrityError(where, f"meta.json names class {meta.get('name')!r}")
-        stored_python = meta.get("python")
-        if stored_python != running_python():
-            raise IncompatiblePythonError(stored.name, stored.id, str(stored_python), running_python())
         module, qualname = meta.get("module"), meta.get("qualname")
         if not isinstance(module, str) or not isinstance(qualname, str):
             raise IntegrityError(where, "meta.json lacks module/qualname")
+        stored_python = meta.get("python")
+        if stored_python != running_python():
+            if meta.get("source_complete") is not True or not stored.files.captured:
+                problem = meta.get("source_problem")
+                reason = problem if isinstance(problem, str) else "it was stored before format 3"
+                raise IncompatiblePythonError(
+                    stored.name, stored.id, str(stored_python), running_python(), reason
+                )
+            return self._build_from_text(stored, module, qualname, str(stored_python), where)
 
         def load() -> tuple[type, LoadedVersion]:
             source = stored.files.source.decode("utf-8", "replace")
@@ -286,6 +304,80 @@ class ClassCodec:
 
         return _LOADED.load_once(hashlib.sha256(stored.files.pickle).digest(), load)
 
+    def check_stored(self, stored: StoredVersion) -> SourceCheck:
+        """Whether a stored version's ``class.pkl`` is what its text builds here; nothing is unpickled.
+
+        For a version ``meta.json`` calls source-complete, pickled by this Python minor:
+        the class is built from ``captured.py`` and ``source.py`` (the text a reviewer reads)
+        and pickled again, and the bytes are compared. Any other version: ``complete`` is
+        False and ``reason`` says why it was not checked.
+
+        Examples:
+            >>> version = pcm.push(Model)
+            >>> pcm.codec.check_stored(store.read_version("Model", version))
+            SourceCheck(complete=True, reason='', checked=True)
+        """
+        meta = stored.meta
+        if meta.get("source_complete") is not True or not stored.files.captured:
+            return SourceCheck(False, "it is not source-complete", checked=False)
+        if meta.get("python") != running_python():
+            return SourceCheck(False, f"pickled by Python {meta.get('python')}", checked=False)
+        module, qualname = meta.get("module"), meta.get("qualname")
+        if not isinstance(module, str) or not isinstance(qualname, str):
+            return SourceCheck(False, "meta.json lacks module/qualname")
+        source = stored.files.source.decode("utf-8", "replace")
+        captured = stored.files.captured.decode("utf-8", "replace")
+        try:
+            built = build_from_source(module, qualname, source, captured)
+            again = dumps_class(
+                built,
+                self._policy,
+                source_text=source,
+                filename=canonical_filename(module, qualname, source),
+                first_line=1,
+                last_line=source.count("\n") + 1,
+            )
+        except Exception as err:  # noqa: BLE001 - whatever the text raises says why it is not the class
+            return SourceCheck(False, f"its text does not build the class: {type(err).__name__}: {err}")
+        if again.data != stored.files.pickle:
+            return SourceCheck(False, "class.pkl is not the pickle of the class its text builds")
+        return SourceCheck(True)
+
+    def _build_from_text(
+        self, stored: StoredVersion, module: str, qualname: str, python: str, where: str
+    ) -> type:
+        """A source-complete version of another Python minor, built from its text (once per process)."""
+        source = stored.files.source.decode("utf-8")
+        captured = stored.files.captured.decode("utf-8")
+
+        def load() -> tuple[type, LoadedVersion]:
+            try:
+                cls = build_from_source(module, qualname, source, captured)
+            except ImportError as err:
+                raise MissingDependencyError(stored.name, stored.id, err) from err
+            except Exception as err:
+                raise IntegrityError(
+                    where, f"its text does not build the class: {type(err).__name__}: {err}"
+                ) from err
+            filename = canonical_filename(module, qualname, source)
+            linecache.cache[filename] = (len(source), None, source.splitlines(keepends=True), filename)
+            here = dumps_class(
+                cls,
+                self._policy,
+                source_text=source,
+                filename=filename,
+                first_line=1,
+                last_line=source.count("\n") + 1,
+            )
+            _BUILT_PICKLES[cls] = hashlib.sha256(here.data).digest()
+            _notice_once(python)
+            return cls, LoadedVersion(
+                stored.name, stored.id, module, qualname, source, captured, True, "", python, stored.files
+            )
+
+        key = hashlib.sha256(b"text\0" + stored.files.source + b"\0" + stored.files.captured).digest()
+        return _LOADED.load_once(key + stored.id.encode(), load)
+
     @staticmethod
     def _unpickle(stored: StoredVersion, where: str) -> Any:
         try:
@@ -302,3 +394,21 @@ class ClassCodec:
             IndexError,
         ) as err:
             raise IntegrityError(where, f"class.pkl cannot be loaded: {type(err).__name__}: {err}") from err
+
+
+log = logging.getLogger("gitpet")
+_NOTICED: set[str] = set()
+# Classes built from the text of another Python's version -> the digest of their pickle here.
+_BUILT_PICKLES: weakref.WeakKeyDictionary[type, bytes] = weakref.WeakKeyDictionary()
+
+
+def _notice_once(python: str) -> None:
+    """Say once per process and Python minor that versions are being built from their text."""
+    if python not in _NOTICED:
+        _NOTICED.add(python)
+        log.warning(
+            "gitpet: versions pickled on Python %s are built from their source here (Python %s); "
+            "they are source-complete, so they behave the same",
+            python,
+            running_python(),
+        )

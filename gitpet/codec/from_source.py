@@ -33,10 +33,19 @@ _BUILD_ERRORS = (Exception,)
 
 @dataclass(frozen=True)
 class SourceCheck:
-    """Whether a class's text builds a class that pickles to its ``class.pkl``; if not, why."""
+    """Whether a class's text builds a class that pickles to its ``class.pkl``; if not, why.
+
+    ``checked``: False when there was nothing to compare (a version that is not
+    source-complete, or pickled by another Python minor); ``reason`` says which.
+
+    Examples:
+        >>> SourceCheck(True)
+        SourceCheck(complete=True, reason='', checked=True)
+    """
 
     complete: bool
     reason: str = ""
+    checked: bool = True
 
 
 def build_from_source(
@@ -91,7 +100,7 @@ def check_source_complete(
         >>> text = "class Scaler:\\n    def scale(self, x):\\n        return x * 2\\n"
         >>> Scaler = build_from_source("m", "Scaler", text, "")
         >>> check_source_complete(Scaler, b"other bytes", text, Captured((), (), ()), ModulePolicy())
-        SourceCheck(complete=False, reason='the class built from its text pickles differently')
+        SourceCheck(complete=False, reason='the class built from its text pickles differently', checked=True)
     """
     if captured.incomplete:
         return SourceCheck(False, "; ".join(captured.incomplete))

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import threading
 import time
 import weakref
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from gitpet.arguments import check_seconds, check_text
@@ -15,17 +16,20 @@ from gitpet.codec.classcodec import ClassCodec, check_versionable
 from gitpet.codec.modpolicy import ModulePolicy
 from gitpet.errors import (
     ClassNotFoundError,
+    IntegrityError,
     InvalidArgumentError,
+    NotFoundError,
     PipelineNotFoundError,
     RemoteRejectedError,
     SnapshotNotFoundError,
+    SourceMismatchError,
     UntrustedVersionError,
     VersionNotFoundError,
 )
 from gitpet.format.names import check_class_name, parse_snapshot_spec, parse_version_spec
 from gitpet.format.version_files import VersionTree
 from gitpet.gitstore import GitStore, StoredVersion
-from gitpet.records import PushResult, VersionInfo
+from gitpet.records import Problem, PushResult, VersionInfo
 from gitpet.trust.trustlist import TrustPolicy
 
 if TYPE_CHECKING:
@@ -143,10 +147,35 @@ class PetClassManager:
             cached = self._encoded.get(cls, {}).get(name)
         if cached is not None and cached[0] == fingerprint:
             return cached[1]
-        version = self._codec.encode(cls, name)
+        version = self._as_written_elsewhere(name, self._codec.encode(cls, name))
         with self._lock:
             self._encoded.setdefault(cls, {})[name] = (fingerprint, version)
         return version
+
+    def _as_written_elsewhere(self, name: str, version: VersionTree) -> VersionTree:
+        """The latest version of ``name`` when it is this very code, pickled by another Python minor.
+
+        Both are source-complete with the same text: the class is that version, and pushing it
+        from here writes nothing (a pickle differs between minors, the code does not).
+        """
+        meta = json.loads(version.files.meta)
+        if meta.get("source_complete") is not True:
+            return version
+        try:
+            latest = self._store.read_version(name)
+        except (NotFoundError, IntegrityError):
+            return version
+        other = latest.meta
+        if other.get("python") == meta.get("python") or other.get("source_complete") is not True:
+            return version
+        same_text = (latest.files.source, latest.files.captured) == (
+            version.files.source,
+            version.files.captured,
+        )
+        rest = {key: value for key, value in meta.items() if key != "python"}
+        if not same_text or {key: value for key, value in other.items() if key != "python"} != rest:
+            return version
+        return VersionTree.build(latest.files)
 
     def get_class_hash(self, cls: type, name: str | None = None) -> str:
         """The version id ``cls`` gets when pushed as ``name`` (default ``__name__``).
@@ -220,7 +249,10 @@ class PetClassManager:
         return self._codec.decode(stored)
 
     def _admit(self, stored: StoredVersion) -> None:
-        if self._store.is_trusted(stored.id) or self._trust.untrusted == "allow":
+        if self._store.is_trusted(stored.id):
+            return
+        if self._trust.untrusted == "allow":
+            self._refuse_if_not_its_text(stored)
             return
         # Its objects may have arrived with a fetch that has not recorded their trust yet.
         self._store.wait_for_fetches()
@@ -229,6 +261,7 @@ class PetClassManager:
         if self._trust.untrusted == "signed":
             assert self._trust.allowed_signers is not None
             if self._store.signed_by(stored.name, stored.id, self._trust.allowed_signers) is not None:
+                self._refuse_if_not_its_text(stored)
                 return
             reason = f"no commit of it is SSH-signed by a key in {self._trust.allowed_signers}"
         else:
@@ -240,6 +273,64 @@ class PetClassManager:
             f"(gitpet trust {stored.name} {stored.id[:12]}), or mark its remote trusted "
             "(gitpet remote add --trusted), or load with another TrustPolicy",
         )
+
+    def _refuse_if_not_its_text(self, stored: StoredVersion) -> None:
+        """A version nobody here vouched for loads only if its pickle is what its text builds.
+
+        The text is what a reviewer (or a signer) read; checking builds it, never unpickles.
+        """
+        check = self._codec.check_stored(stored)
+        if check.checked and not check.complete:
+            raise SourceMismatchError(stored.name, stored.id, check.reason)
+
+    def vouch(self, name: str, version: str | None = None) -> list[str]:
+        """Vouch for a version of ``name`` after review (``None``: its whole history); return the ids.
+
+        Unlike :meth:`GitStore.trust`, a source-complete version is first built from its
+        text, the text the review read, and refused (:class:`SourceMismatchError`) when its
+        ``class.pkl`` is not the pickle of that class. Nothing is unpickled.
+
+        Examples:
+            >>> version = pcm.push(Model)
+            >>> pcm.vouch("Model") == [version]
+            True
+        """
+        check_class_name(name)
+        ids = (
+            [info.id for info in self._store.versions(name)]
+            if version is None
+            else [self._store.resolve(name, version)]
+        )
+        for version_id in ids:
+            self._refuse_if_not_its_text(self._store.read_version(name, version_id))
+        for version_id in ids:
+            self._store.trust(name, version_id)
+        return ids
+
+    def verify_sources(self, names: Sequence[str] | None = None) -> list[Problem]:
+        """Versions whose ``class.pkl`` is not what their text builds (empty: none).
+
+        Every version in the histories of ``names`` (default: every class) that this
+        machine vouches for and that ``meta.json`` calls source-complete, pickled by this
+        Python minor, is built from its text and pickled again; nothing is unpickled.
+        Versions nobody here vouched for are not run at all.
+
+        Examples:
+            >>> version = pcm.push(Model)
+            >>> pcm.verify_sources()
+            []
+        """
+        if names is not None and (isinstance(names, (str, bytes)) or not isinstance(names, Sequence)):
+            raise InvalidArgumentError("names", names, "must be a list of class names, or None")
+        found: list[Problem] = []
+        for name in self._store.names() if names is None else [check_class_name(n) for n in names]:
+            for info in self._store.versions(name):
+                if not self._store.is_trusted(info.id):
+                    continue
+                check = self._codec.check_stored(self._store.read_version(name, info.id))
+                if check.checked and not check.complete:
+                    found.append(Problem(f"refs/heads/{name}", info.id, check.reason))
+        return found
 
     def _may_fetch(self, err: Exception, name: str, version: str | None) -> bool:
         # An ambiguous prefix or another class's id stays so after a fetch.

@@ -28,30 +28,12 @@ from gitpet.format.version_files import CAPTURED, CLASS_PICKLE, META, SOURCE
 from gitpet.git.dulwich_private import pack_data_path
 from gitpet.git.integrity import READ_ERRORS, read_object
 from gitpet.pipelines.snapshots import PINNED_DIR, PIPELINE_JSON
+from gitpet.records import Problem
 
 __all__ = ["Problem", "VerifyReport", "leftover_files", "verify_repository"]
 
 _VERSION_FILES = (SOURCE, CLASS_PICKLE, META)
 _FILE_MODE = 0o100644
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One thing wrong: where it was reached from, which object, and what is wrong.
-
-    Examples:
-        >>> print(Problem("refs/heads/Model", "5ada918f5c84fd45c5bf871e", "class.pkl is missing"))
-        refs/heads/Model: 5ada918f5c84: class.pkl is missing
-    """
-
-    ref: str
-    object: str
-    detail: str
-
-    def __str__(self) -> str:
-        return (
-            f"{self.ref}: {self.object[:12]}: {self.detail}" if self.object else f"{self.ref}: {self.detail}"
-        )
 
 
 @dataclass(frozen=True)

@@ -7,17 +7,20 @@ the format change of issue 17, still to come.
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 from types import ModuleType
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gitpet import Container, ModulePolicy
+from gitpet import Container, ModulePolicy, PetClassManager, VersionFiles, VersionTree
 from gitpet.codec.captured import capture, parse_blocks
 from gitpet.codec.from_source import build_from_source, check_source_complete
 from gitpet.codec.pickler import dumps_class
 from gitpet.codec.source import SourceFinder
+from gitpet.format.meta import meta_json
 from tests.conftest import REPO_ROOT, ModuleWriter, run_python
 
 POLICY = ModulePolicy()
@@ -227,3 +230,38 @@ def test_most_of_the_golden_corpus_is_source_complete(tmp_path: Path) -> None:
         "Renamed": "its class statement defines _Original: it was renamed to Renamed afterwards",
     }
     assert len(reasons) - len(not_complete) == 13
+
+
+def test_a_source_complete_version_of_another_python_is_built_from_its_text_never_unpickled(
+    tmp_path: Path, user_module: ModuleWriter, caplog: pytest.LogCaptureFixture
+) -> None:
+    """As on another Python minor: the pickle cannot load, the text builds the same class."""
+    pcm = PetClassManager(tmp_path / "store")
+    module = user_module(HELPERS)
+    honest = pcm.encode(module.Model)
+    meta = json.loads(honest.files.meta)
+    assert meta["source_complete"] is True
+    meta["python"] = "3.9"
+    elsewhere = VersionTree.build(
+        VersionFiles(
+            honest.files.source,
+            b"never unpickled: not even a pickle",
+            meta_json(meta),
+            honest.files.captured,
+        )
+    )
+    pcm.store.write_versions([("Model", elsewhere)])
+    with caplog.at_level(logging.WARNING, logger="gitpet"):
+        first = PetClassManager(tmp_path / "store").pull("Model")
+        again = PetClassManager(tmp_path / "store").pull("Model")
+    assert first is again and first().run(2) == 2 * 3 + 0 + 2
+    assert first().describe() == "base"
+    notices = [r.message for r in caplog.records if "built from their source" in r.message]
+    assert len(notices) == 1 and "3.9" in notices[0]
+    # The class is that version: its hash is the stored id, and pushing it writes nothing.
+    assert pcm.get_class_hash(first, "Model") == elsewhere.id
+    assert pcm.push(first, "Model") == elsewhere.id and len(pcm.store.versions("Model")) == 1
+    # The same code imported here is that version too: no new latest from another Python.
+    reimported = user_module(HELPERS, name=module.__name__).Model
+    assert PetClassManager(tmp_path / "store").push(reimported) == elsewhere.id
+    assert len(pcm.store.versions("Model")) == 1

@@ -229,6 +229,62 @@ def live(out: str) -> dict[str, Any]:
     return results
 
 
+PIPELINE_PLUGINS = """
+from gitpet import BasePlugin
+
+OFFSET = 10
+
+
+def shifted(x, k):
+    return x * k + OFFSET
+
+
+class Scale(BasePlugin):
+    def __init__(self, k=2):
+        super().__init__(k=k)
+        self.k = k
+
+    def apply(self, x):
+        return shifted(x, self.k)
+
+
+class Chain(BasePlugin):
+    def __init__(self, steps=()):
+        super().__init__(steps=steps)
+        self.steps = list(steps)
+
+    def apply(self, x):
+        for step in self.steps:
+            x = step.apply(x)
+        return x
+"""
+
+
+def pipeline_push(store: str, workdir: str) -> None:
+    """Push two plugins and save a pipeline of them (``golden_plugins`` is written in ``workdir``)."""
+    from gitpet import PetContainer
+
+    Path(workdir, "golden_plugins.py").write_text(PIPELINE_PLUGINS)
+    sys.path.insert(0, workdir)
+    import golden_plugins  # type: ignore[import-not-found]
+
+    container = PetContainer(store=store)
+    container.ppif["Scale"] = golden_plugins.Scale
+    container.ppif["Chain"] = golden_plugins.Chain
+    container.ppif.push_all()
+    pipeline = golden_plugins.Chain([golden_plugins.Scale(3), golden_plugins.Scale(2)])
+    container.save_pipeline("golden", pipeline)
+    print(json.dumps(pipeline.apply(1)))
+
+
+def pipeline_load(store: str) -> None:
+    """Rebuild the saved pipeline (this process has no ``golden_plugins``) and apply it."""
+    from gitpet import PetContainer
+
+    pipeline = PetContainer(store=store).load_pipeline("golden")
+    print(json.dumps(pipeline.apply(1)))
+
+
 def store_dir(minor: str | None = None) -> Path:
     """The committed store of the current format on one Python minor."""
     return STORES_DIR / f"format{current_format()}-py{minor or python_minor()}"
@@ -264,6 +320,8 @@ if __name__ == "__main__":
         "probe": probe,
         "live": live,
         "regenerate": regenerate,
+        "pipeline-push": pipeline_push,
+        "pipeline-load": pipeline_load,
     }
     if command not in commands:
         raise SystemExit(f"unknown command {command!r}")
