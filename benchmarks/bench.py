@@ -256,9 +256,13 @@ class Bench:
                 )
                 prepared.append((cls, pickled.data, found.text))
 
-            def check_all(items: list[tuple[type, bytes, str]] = prepared) -> None:
+            def check_all(
+                items: list[tuple[type, bytes, str]] = prepared, finder: SourceFinder = finder
+            ) -> None:
                 for cls, data, text in items:
-                    result = check_source_complete(cls, data, text, capture(cls, text, policy), policy)
+                    result = check_source_complete(
+                        cls, data, text, capture(cls, text, policy, finder), policy
+                    )
                     assert result.complete, result.reason
 
             checked = median_time(Op(check_all), self.rounds) / len(classes)
