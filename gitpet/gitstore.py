@@ -28,6 +28,7 @@ from dulwich.objects import ShaFile
 from gitpet.arguments import check_bool, check_path, check_seconds, check_text
 from gitpet.config import StoreConfig, default_store_path
 from gitpet.errors import InvalidArgumentError
+from gitpet.format.meta import source_state
 from gitpet.format.names import (
     check_class_name,
     check_remote_name,
@@ -704,7 +705,8 @@ class GitStore:
                 keep=(*version.blobs, version.tree),
                 written=written,
             )
-            results.append(PushResult(name, version.id, sha.decode("ascii"), created))
+            complete, problem = source_state(version.files.meta)
+            results.append(PushResult(name, version.id, sha.decode("ascii"), created, complete, problem))
         return results
 
     @writes_store("path")

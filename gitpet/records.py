@@ -112,7 +112,9 @@ class PushResult:
     """What a write did.
 
     ``name`` (a class or a pipeline) is at ``id`` in ``commit``; ``created`` is False
-    when it already was, and nothing was written.
+    when it already was, and nothing was written. For a class version of format 3:
+    ``source_complete`` (whether its text builds exactly the class it stores) and, when
+    it is not, ``source_problem`` (why); None and empty for a pipeline snapshot.
 
     Examples:
         >>> [result] = pcm.push_many([("Model", Model)])
@@ -126,6 +128,8 @@ class PushResult:
     id: str
     commit: str
     created: bool
+    source_complete: bool | None = None
+    source_problem: str = ""
 
 
 Status = Literal["created", "fast-forward", "rebased", "up-to-date", "ahead", "forced", "rejected"]

@@ -304,9 +304,48 @@ def _need_import(walk: _Walk, name: str, value: object) -> None:
 def _need_constant(walk: _Walk, name: str, value: object) -> None:
     text = _literal(value)
     if text is None:
-        walk.incomplete.append(f"constant {name} is a {type(value).__qualname__}, not a literal")
-        return
+        made = _constructed(walk, value)
+        if made is None:
+            walk.incomplete.append(f"constant {name} is a {type(value).__qualname__}, not a literal")
+            return
+        binding, text = made
+        walk.imports.setdefault(*binding)
     walk.constants[name] = f"{name} = {text}"
+
+
+def _constructed(walk: _Walk, value: object) -> tuple[tuple[str, tuple[str, str]], str] | None:
+    """An installed type's value whose ``repr`` builds it again: the import it needs, and that text.
+
+    ``Decimal('1.5')``, ``datetime.date(2024, 1, 31)``, ``re.compile('a+')``, ...: only
+    for types of modules stored by reference, and only when evaluating the text gives an
+    equal value of the same type.
+    """
+    kind = type(value)
+    module_name = kind.__module__
+    if module_name == "builtins" or walk.policy.is_by_value(module_name) or not _importable(kind):
+        return None
+    module = sys.modules.get(module_name)
+    top = module_name.partition(".")[0]
+    try:
+        text = repr(value)
+    except Exception:  # noqa: BLE001 - a repr that fails is no text for the value
+        return None
+    # A module whose objects are re-exported (re.Pattern's repr says re.compile) is named as used.
+    if text.startswith(f"{top}."):
+        binding: tuple[str, tuple[str, str]] = (top, (top, ""))
+        names: dict[str, object] = {top: sys.modules.get(top)}
+    elif text.startswith(f"{kind.__qualname__}("):
+        binding = (kind.__qualname__, (module_name, kind.__qualname__))
+        names = {kind.__qualname__: kind}
+    else:
+        return None
+    try:
+        again = eval(text, {"__builtins__": {}}, names)  # the value's own repr, in this process
+    except Exception:  # noqa: BLE001 - text that does not evaluate is no text for the value
+        return None
+    if type(again) is not kind or again != value or module is None:
+        return None
+    return binding, text
 
 
 def _literal(value: object, depth: int = 0) -> str | None:

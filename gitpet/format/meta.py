@@ -23,6 +23,7 @@ __all__ = [
     "meta_json",
     "meta_owner",
     "meta_problems",
+    "source_state",
 ]
 
 
@@ -124,6 +125,23 @@ def meta_format(data: bytes) -> int:
         return 0
     form = meta.get("format") if isinstance(meta, dict) else None
     return form if type(form) is int else 0
+
+
+def source_state(data: bytes) -> tuple[bool | None, str]:
+    """``(source_complete, source_problem)`` of a version's ``meta.json`` bytes (None before format 3).
+
+    Examples:
+        >>> source_state(b'{"source_complete": false, "source_problem": "it is nested in Outer"}')
+        (False, 'it is nested in Outer')
+    """
+    try:
+        meta = load_stored_json(data, "meta.json", "", META_JSON_MAX_BYTES)
+    except IntegrityError:
+        return None, ""
+    if not isinstance(meta, dict) or not isinstance(meta.get("source_complete"), bool):
+        return None, ""
+    problem = meta.get("source_problem")
+    return meta["source_complete"], problem if isinstance(problem, str) else ""
 
 
 def meta_owner(meta: dict[str, Any]) -> str | None:

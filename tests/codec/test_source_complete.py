@@ -82,12 +82,55 @@ def test_a_helper_change_shows_in_the_captured_text(user_module: ModuleWriter) -
     assert before != constant and "SCALE = 4" in constant
 
 
-def test_the_shapes_that_are_not_text_say_why(user_module: ModuleWriter) -> None:
+def test_values_of_installed_types_are_written_as_the_text_that_builds_them(
+    user_module: ModuleWriter,
+) -> None:
     module = user_module(
         """
         import array
+        import datetime
+        import re
+        from collections import OrderedDict
+        from decimal import Decimal
+        from fractions import Fraction
+        from pathlib import PurePosixPath
 
+        PATTERN = re.compile(r"a+b", re.IGNORECASE)
+        START = datetime.date(2024, 1, 31)
+        RATE = Decimal("1.5")
+        THIRD = Fraction(1, 3)
+        ROOT = PurePosixPath("/data/models")
+        ORDER = OrderedDict([("a", 1), ("b", 2)])
         WEIGHTS = array.array("d", [0.5, 0.25])
+
+
+        class UsesConstants:
+            def run(self, text):
+                found = bool(PATTERN.search(text))
+                return found, START.year, RATE * 2, THIRD * 3, str(ROOT / "x"), list(ORDER), sum(WEIGHTS)
+        """
+    )
+    complete, reason, text = _check(module.UsesConstants)
+    assert (complete, reason) == (True, "")
+    for line in (
+        "PATTERN = re.compile('a+b', re.IGNORECASE)",
+        "START = datetime.date(2024, 1, 31)",
+        "RATE = Decimal('1.5')",
+        "WEIGHTS = array('d', [0.5, 0.25])",
+        "from decimal import Decimal",
+        "import re",
+    ):
+        assert line in text
+
+
+def test_the_shapes_that_are_not_text_say_why(user_module: ModuleWriter, tmp_path: Path) -> None:
+    module = user_module(
+        """
+        class Settings:
+            scale = 2
+
+
+        SETTINGS = Settings()
 
 
         def make(limit):
@@ -98,9 +141,9 @@ def test_the_shapes_that_are_not_text_say_why(user_module: ModuleWriter) -> None
             return Made
 
 
-        class UsesArray:
+        class UsesSettings:
             def total(self):
-                return sum(WEIGHTS)
+                return SETTINGS.scale
 
 
         class Patched:
@@ -120,14 +163,16 @@ def test_the_shapes_that_are_not_text_say_why(user_module: ModuleWriter) -> None
         name: _check(cls)[:2]
         for name, cls in {
             "made": module.make(3),
-            "array": module.UsesArray,
+            "settings": module.UsesSettings,
             "patched": module.Patched,
             "nested": module.Outer.Inner,
         }.items()
     }
+    [made] = PetClassManager(tmp_path / "store").push_many([("Made", module.make(3))])
+    assert (made.source_complete, made.source_problem) == reasons["made"]
     assert reasons == {
         "made": (False, "it is made inside make(): it closes over that function's variables, not text"),
-        "array": (False, "constant WEIGHTS is a array, not a literal"),
+        "settings": (False, f"SETTINGS is a Settings made by code in {module.__name__}, not text"),
         "patched": (False, "the class built from its text pickles differently"),
         "nested": (False, "it is nested in Outer: only a module's top-level classes build from text"),
     }
