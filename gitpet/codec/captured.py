@@ -92,6 +92,7 @@ class _Walk:
     policy: ModulePolicy
     root: type
     sources: SourceFinder
+    future: tuple[str, ...] = ()
     # bound name -> (module, attribute or "" for the module itself)
     imports: dict[str, tuple[str, str]] = field(default_factory=dict)
     constants: dict[str, str] = field(default_factory=dict)
@@ -131,7 +132,7 @@ def capture(
     if module is None:
         return Captured((), (), (f"its module {cls.__module__} is not imported",))
     future = tuple(sorted(name for name, value in vars(module).items() if isinstance(value, _FUTURE_FEATURE)))
-    walk = _Walk(module, policy, cls, sources or SourceFinder())
+    walk = _Walk(module, policy, cls, sources or SourceFinder(), future)
     try:
         code = compile(source_text, "<source.py>", "exec", future_flags(future), dont_inherit=True)
     except SyntaxError as err:
@@ -407,7 +408,11 @@ def _need_definition(walk: _Walk, name: str, value: Any) -> None:
         walk.incomplete.append(f"{name} has no source text")
         return
     kind = "class" if isinstance(value, type) else "function"
-    code = compile(text, f"<{name}>", "exec", dont_inherit=True)
+    try:
+        code = compile(text, f"<{name}>", "exec", future_flags(walk.future), dont_inherit=True)
+    except SyntaxError as err:
+        walk.incomplete.append(f"the text of {name} does not compile: {err.msg}")
+        return
     needs = tuple(_names_used(code, top_level=True))
     walk.definitions[name] = (kind, text, needs)
     for needed in needs:

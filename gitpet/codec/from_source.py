@@ -27,6 +27,7 @@ from gitpet.errors import UnpicklableClassError
 __all__ = ["SourceCheck", "build_from_source", "check_source_complete"]
 
 _UNCHANGED = "__gitpet_unchanged__"
+_FUTURE = "from __future__ import "
 # A build runs the text of a class: what it raises says why the text is not the class.
 _BUILD_ERRORS = (Exception,)
 
@@ -61,16 +62,31 @@ def build_from_source(
         >>> cls.k, cls.__module__
         (3, 'm')
     """
-    flags = future_flags(future)
+    blocks = parse_blocks(captured_text)
+    # ``from __future__`` lines are compiler flags for every part, not statements to repeat.
+    stated = [
+        name.strip()
+        for block in blocks
+        if block.kind == "imports"
+        for line in block.text.splitlines()
+        if line.startswith(_FUTURE)
+        for name in line[len(_FUTURE) :].split(",")
+    ]
+    flags = future_flags(tuple(dict.fromkeys((*future, *stated))))
     namespace: dict[str, Any] = {
         "__name__": module,
         "__package__": None if module == "__main__" else module.rpartition(".")[0],
         "__builtins__": builtins,
     }
-    blocks = parse_blocks(captured_text)
     # Compiled after each part, the imports let the compiler see which names are modules a
     # module imported, as it did in the whole module (3.11 calls their functions differently).
-    imports = "".join("\n" + block.text for block in blocks if block.kind == "imports")
+    imports = "".join(
+        "\n" + line
+        for block in blocks
+        if block.kind == "imports"
+        for line in block.text.splitlines(keepends=True)
+        if not line.startswith(_FUTURE)
+    )
     for block in blocks:
         where = f"gitpet://{module}/captured.py" if block.name == "-" else f"gitpet://{module}.{block.name}"
         exec(compile(block.text + imports, where, "exec", flags, dont_inherit=True), namespace)

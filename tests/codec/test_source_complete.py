@@ -123,6 +123,31 @@ def test_values_of_installed_types_are_written_as_the_text_that_builds_them(
         assert line in text
 
 
+def test_a_module_with_postponed_annotations_builds_from_text(user_module: ModuleWriter) -> None:
+    module = user_module(
+        """
+        from __future__ import annotations
+
+        from typing import TYPE_CHECKING
+
+        if TYPE_CHECKING:
+            from decimal import Decimal
+
+
+        def double(x: Decimal) -> Decimal:
+            return x * 2
+
+
+        class Annotated:
+            def run(self, x: Decimal) -> Decimal:
+                return double(x)
+        """
+    )
+    complete, reason, text = _check(module.Annotated)
+    assert (complete, reason) == (True, "")
+    assert text.index("from __future__ import annotations") < text.index("def double")
+
+
 def test_the_shapes_that_are_not_text_say_why(user_module: ModuleWriter, tmp_path: Path) -> None:
     module = user_module(
         """
