@@ -37,6 +37,7 @@ from gitpet.format.version_files import StoredVersion, VersionFiles, VersionTree
 __all__ = ["ClassCodec", "LoadedVersion", "check_versionable", "loaded_version", "running_python"]
 
 _CHECKS_KEPT = 4096
+_LARGEST_CHECKED = 64 * 1024 * 1024
 
 
 def _format1_lost_qualname(cls: type, qualname: str) -> bool:
@@ -241,6 +242,10 @@ class ClassCodec:
         The answer depends on nothing else (the build runs only that text), and a
         factory hashes a class at registration and again at each push.
         """
+        if len(pickled) > _LARGEST_CHECKED:
+            # Building it again would hold a second copy of a class this large (and run the
+            # code that made its data): it is stored, but not checked.
+            return SourceCheck(False, f"it pickles to more than {_LARGEST_CHECKED} bytes: not built again")
         key = hashlib.sha256(b"\0".join((pickled, text.encode(), captured.text.encode()))).digest()
         check = self._checks.get(key)
         if check is None:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from gitpet import PetClassManager
 from gitpet.git.object_writer import LARGEST_LOOSE_BYTES
+from tests.conftest import ModuleWriter
 
 BIG_CLASS_MB = int(os.environ.get("GITPET_STRESS_BIG_CLASS_MB", "70"))
 
@@ -45,3 +46,13 @@ def test_gitpet_writes_loose_only_what_dulwich_reads_back() -> None:
 
     limit = getattr(objects, "DEFAULT_LOOSE_OBJECT_SIZE_LIMIT", None)
     assert limit is None or limit > LARGEST_LOOSE_BYTES
+
+
+def test_a_class_too_large_to_build_twice_is_stored_without_the_source_check(
+    tmp_path: Path, user_module: ModuleWriter
+) -> None:
+    size = BIG_CLASS_MB * 1_000_000
+    module = user_module(f"class Big:\n    blob = bytes(range(256)) * {size // 256}\n")
+    [result] = PetClassManager(tmp_path / "store").push_many([("Big", module.Big)])
+    assert result.created and result.source_complete is False
+    assert result.source_problem == f"it pickles to more than {64 * 1024 * 1024} bytes: not built again"
