@@ -24,7 +24,6 @@ import __future__
 import builtins
 import inspect
 import math
-import opcode
 import sys
 import types
 import typing
@@ -32,6 +31,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from gitpet.codec.bytecode import LOAD_GLOBAL, named_instructions, opcodes
 from gitpet.codec.modpolicy import ModulePolicy
 from gitpet.codec.source import SourceFinder
 
@@ -44,15 +44,10 @@ _HEADER = (
     "# and the source of each helper it captured. Run in this order, then source.py, it builds\n"
     "# the class again.\n"
 )
-_EXTENDED_ARG = opcode.opmap["EXTENDED_ARG"]
-_LOAD_GLOBAL = opcode.opmap["LOAD_GLOBAL"]
-# Python 3.11+ packs a "push NULL" flag into LOAD_GLOBAL's low bit.
-_LOAD_GLOBAL_SHIFT = 1 if sys.version_info >= (3, 11) else 0
-_GLOBAL_NAME_OPS = frozenset(opcode.opmap[name] for name in ("STORE_GLOBAL", "DELETE_GLOBAL"))
-_LOAD_NAME_OPS = frozenset(
-    opcode.opmap[name] for name in ("LOAD_NAME", "LOAD_FROM_DICT_OR_GLOBALS") if name in opcode.opmap
-)
-_STORE_NAME_OPS = frozenset(opcode.opmap[name] for name in ("STORE_NAME", "DELETE_NAME"))
+_GLOBAL_NAME_OPS = opcodes("STORE_GLOBAL", "DELETE_GLOBAL")
+_LOAD_NAME_OPS = opcodes("LOAD_NAME", "LOAD_FROM_DICT_OR_GLOBALS")
+_STORE_NAME_OPS = opcodes("STORE_NAME", "DELETE_NAME")
+_NAME_OPS = _GLOBAL_NAME_OPS | _LOAD_NAME_OPS | _STORE_NAME_OPS | {LOAD_GLOBAL}
 _LITERAL_SCALARS = (bool, int, float, complex, str, bytes, type(None))
 _FUTURE_FEATURE = type(__future__.annotations)  # what ``from __future__ import x`` binds
 # What every module namespace has (the build makes its own): never captured.
@@ -196,24 +191,15 @@ def _names_used(code: types.CodeType, *, top_level: bool) -> Iterator[str]:
 
 
 def _collect(code: types.CodeType, found: dict[str, None], scoped: bool) -> None:
-    # The raw bytecode, read two bytes at a time as the pickler reads it: dis is ten times slower.
     stored: set[str] = set()
-    raw, names = code.co_code, code.co_names
-    extended = 0
-    for index in range(0, len(raw), 2):
-        op, arg = raw[index], raw[index + 1] | extended
-        if op == _EXTENDED_ARG:
-            extended = arg << 8
-            continue
-        extended = 0
-        if op == _LOAD_GLOBAL:
-            found[names[arg >> _LOAD_GLOBAL_SHIFT]] = None
-        elif op in _GLOBAL_NAME_OPS:
-            found[names[arg]] = None
-        elif scoped and op in _STORE_NAME_OPS:
-            stored.add(names[arg])
-        elif op in _LOAD_NAME_OPS and names[arg] not in stored:
-            found[names[arg]] = None
+    for op, name in named_instructions(code, _NAME_OPS):
+        if op == LOAD_GLOBAL or op in _GLOBAL_NAME_OPS:
+            found[name] = None
+        elif op in _STORE_NAME_OPS:
+            if scoped:
+                stored.add(name)
+        elif name not in stored:
+            found[name] = None
     for const in code.co_consts:
         if isinstance(const, types.CodeType):
             # A class body is a scope of its own names; a function's are local or global.

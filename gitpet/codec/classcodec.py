@@ -20,7 +20,7 @@ from typing import Any
 
 from gitpet.cache import BoundedCache
 from gitpet.codec.captured import Captured, capture
-from gitpet.codec.from_source import SourceCheck, build_from_source, check_source_complete
+from gitpet.codec.from_source import SourceCheck, build_from_source, check_source_complete, pickle_built
 from gitpet.codec.modpolicy import ModulePolicy
 from gitpet.codec.pickler import HEAPTYPE, canonical_filename, dumps_class
 from gitpet.codec.source import SourceFinder, missing_source_text
@@ -333,18 +333,10 @@ class ClassCodec:
         source = stored.files.source.decode("utf-8", "replace")
         captured = stored.files.captured.decode("utf-8", "replace")
         try:
-            built = build_from_source(module, qualname, source, captured)
-            again = dumps_class(
-                built,
-                self._policy,
-                source_text=source,
-                filename=canonical_filename(module, qualname, source),
-                first_line=1,
-                last_line=source.count("\n") + 1,
-            )
+            again = pickle_built(build_from_source(module, qualname, source, captured), source, self._policy)
         except Exception as err:  # noqa: BLE001 - whatever the text raises says why it is not the class
             return SourceCheck(False, f"its text does not build the class: {type(err).__name__}: {err}")
-        if again.data != stored.files.pickle:
+        if again != stored.files.pickle:
             return SourceCheck(False, "class.pkl is not the pickle of the class its text builds")
         return SourceCheck(True)
 
@@ -366,15 +358,7 @@ class ClassCodec:
                 ) from err
             filename = canonical_filename(module, qualname, source)
             linecache.cache[filename] = (len(source), None, source.splitlines(keepends=True), filename)
-            here = dumps_class(
-                cls,
-                self._policy,
-                source_text=source,
-                filename=filename,
-                first_line=1,
-                last_line=source.count("\n") + 1,
-            )
-            _BUILT_PICKLES[cls] = hashlib.sha256(here.data).digest()
+            _BUILT_PICKLES[cls] = hashlib.sha256(pickle_built(cls, source, self._policy)).digest()
             _notice_once(python)
             return cls, LoadedVersion(
                 stored.name, stored.id, module, qualname, source, captured, True, "", python, stored.files

@@ -24,7 +24,7 @@ from gitpet.codec.modpolicy import ModulePolicy
 from gitpet.codec.pickler import canonical_filename, dumps_class
 from gitpet.errors import UnpicklableClassError
 
-__all__ = ["SourceCheck", "build_from_source", "check_source_complete"]
+__all__ = ["SourceCheck", "build_from_source", "check_source_complete", "pickle_built"]
 
 _UNCHANGED = "__gitpet_unchanged__"
 _FUTURE = "from __future__ import "
@@ -126,17 +126,32 @@ def check_source_complete(
         )
     except _BUILD_ERRORS as err:
         return SourceCheck(False, f"its text does not build the class: {type(err).__name__}: {err}")
-    last_line = source_text.count("\n") + 1
-    canonical = canonical_filename(cls.__module__, cls.__qualname__, source_text)
     try:
-        again = dumps_class(
-            built, policy, source_text=source_text, filename=canonical, first_line=1, last_line=last_line
-        )
+        again = pickle_built(built, source_text, policy)
     except UnpicklableClassError as err:
         return SourceCheck(False, f"the class built from its text does not pickle: {err}")
-    if again.data != pickled:
+    if again != pickled:
         return SourceCheck(False, "the class built from its text pickles differently")
     return SourceCheck(True)
+
+
+def pickle_built(cls: type, source_text: str, policy: ModulePolicy) -> bytes:
+    """The pickle of a class built from ``source_text``: its code compiled from that text, as stored.
+
+    Examples:
+        >>> text = "class Scaler:\\n    k = 2\\n"
+        >>> built = build_from_source("m", "Scaler", text, "")
+        >>> pickle_built(built, text, ModulePolicy()) == pickle_built(built, text, ModulePolicy())
+        True
+    """
+    return dumps_class(
+        cls,
+        policy,
+        source_text=source_text,
+        filename=canonical_filename(cls.__module__, cls.__qualname__, source_text),
+        first_line=1,
+        last_line=source_text.count("\n") + 1,
+    ).data
 
 
 def _unchanged(cls: type) -> type:

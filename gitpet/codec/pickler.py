@@ -38,7 +38,6 @@ import enum
 import functools
 import hashlib
 import io
-import opcode
 import pickle
 import sys
 import types
@@ -47,6 +46,7 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 import gitpet.rebuild as rebuild
+from gitpet.codec.bytecode import named_instructions, opcodes
 from gitpet.codec.modpolicy import ModulePolicy
 from gitpet.errors import UnpicklableClassError
 
@@ -76,11 +76,7 @@ _ABC_CACHES = (
     "_abc_registry",
     "_abc_impl",
 )
-_GLOBAL_OPS = frozenset(opcode.opmap[name] for name in ("LOAD_GLOBAL", "STORE_GLOBAL", "DELETE_GLOBAL"))
-_EXTENDED_ARG = opcode.opmap["EXTENDED_ARG"]
-# Python 3.11+ packs a "push NULL" flag into LOAD_GLOBAL's low bit.
-_LOAD_GLOBAL_SHIFT = 1 if sys.version_info >= (3, 11) else 0
-_LOAD_GLOBAL = opcode.opmap["LOAD_GLOBAL"]
+_GLOBAL_OPS = opcodes("LOAD_GLOBAL", "STORE_GLOBAL", "DELETE_GLOBAL")
 # Types that ``types`` names but that cannot be pickled as ``builtins.<name>``.
 _TYPES_BY_IDENTITY: Final[dict[int, str]] = {
     id(value): name
@@ -163,17 +159,8 @@ def _importable(obj: object, module_name: object, qualname: object) -> bool:
 
 def _global_names(code: types.CodeType, out: dict[str, None]) -> None:
     """The global names ``code`` (and the code nested in it) reads, writes or deletes, in order."""
-    raw = code.co_code
-    names = code.co_names
-    extended = 0
-    for index in range(0, len(raw), 2):
-        op, arg = raw[index], raw[index + 1] | extended
-        if op == _EXTENDED_ARG:
-            extended = arg << 8
-            continue
-        extended = 0
-        if op in _GLOBAL_OPS:
-            out[names[arg >> _LOAD_GLOBAL_SHIFT if op == _LOAD_GLOBAL else arg]] = None
+    for _op, name in named_instructions(code, _GLOBAL_OPS):
+        out[name] = None
     for const in code.co_consts:
         if isinstance(const, types.CodeType):
             _global_names(const, out)
