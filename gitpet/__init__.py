@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 from gitpet.codec.classcodec import ClassCodec, LoadedVersion, loaded_version
 from gitpet.codec.from_source import SourceCheck
 from gitpet.codec.modpolicy import ModulePolicy
+from gitpet.codec.pickler import GlobalReads
 from gitpet.config import StoreConfig
 from gitpet.errors import (
     AmbiguousVersionError,
@@ -133,6 +134,7 @@ __all__ = [
     "GcReport",
     "GitStore",
     "GitpetError",
+    "GlobalReads",
     "IncompatiblePythonError",
     "IntegrityError",
     "InvalidArgumentError",

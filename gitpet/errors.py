@@ -633,7 +633,8 @@ class SourceMismatchError(TrustError):
         >>> err = SourceMismatchError("Model", "3f2a91" + "0" * 34, "class.pkl is not the pickle ...")
         >>> print(err)  # doctest: +NORMALIZE_WHITESPACE
         version 3f2a91000000 of Model does not run what its text says (class.pkl is not the
-        pickle ...): it is refused; push the class again from its source
+        pickle ...): it is refused; push the class again from its source, or run what its text
+        says with PetClassManager.build_from_text('Model', '3f2a91000000')
         >>> isinstance(err, PermissionError)
         True
     """
@@ -644,7 +645,8 @@ class SourceMismatchError(TrustError):
         self.reason = reason
         super().__init__(
             f"version {version[:12]} of {name} does not run what its text says ({reason}): "
-            "it is refused; push the class again from its source"
+            "it is refused; push the class again from its source, or run what its text says with "
+            f"PetClassManager.build_from_text({name!r}, {version[:12]!r})"
         )
 
 

@@ -691,7 +691,7 @@ class GitStore:
         new_objects: dict[bytes, ShaFile] = {}
         for _name, version, plan in planned:
             if plan.commit is not None:
-                for obj in (*version.blobs, version.tree, plan.commit):
+                for obj in (*version.objects, plan.commit):
                     new_objects.setdefault(obj.id, obj)
         written = self._objects.pack_batch(repo, list(new_objects.values()))
         self._vouching.vouch(version.id for _name, version in items)  # pushed from here: vouched for
@@ -702,7 +702,7 @@ class GitStore:
                 version.tree.id,
                 _version_message(name, version.id),
                 planned=plan,
-                keep=(*version.blobs, version.tree),
+                keep=version.objects,
                 written=written,
             )
             complete, problem = source_state(version.files.meta)

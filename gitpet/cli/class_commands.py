@@ -84,6 +84,7 @@ def cmd_show(store: GitStore, args: argparse.Namespace) -> int:
                 "meta": stored.meta,
                 "source": stored.files.source.decode("utf-8", "replace"),
                 "captured": captured,
+                "data": {f"data/{name}": len(content) for name, content in stored.files.data},
                 "pickle_imports": imports,
             }
         )
@@ -97,6 +98,8 @@ def cmd_show(store: GitStore, args: argparse.Namespace) -> int:
         if captured:
             print("# captured.py")
             print(captured, end="" if captured.endswith("\n") else "\n")
+            for name, content in stored.files.data:
+                print(f"# data/{name}: {len(content)} bytes (git show {stored.id[:12]}:data/{name})")
             print("# source.py")
         print(stored.files.source.decode("utf-8", "replace"), end="")
         print("# class.pkl imports (read from its opcodes, not run):")
@@ -127,6 +130,7 @@ def cmd_checkout(store: GitStore, args: argparse.Namespace) -> int:
         raise GitpetError(f"{target} already has a different {', '.join(clashes)}; use --force to overwrite")
     target.mkdir(parents=True, exist_ok=True)
     for filename, data in files.items():
+        (target / filename).parent.mkdir(exist_ok=True)  # data/
         _write_atomically(target / filename, data)
     print(f"wrote version {stored.id} of {stored.name} to {target}")
     return 0

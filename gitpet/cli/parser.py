@@ -47,7 +47,7 @@ def _add_version_commands(commands: Any) -> None:
         commands,
         "diff",
         classes.cmd_diff,
-        "unified diff of source.py and meta.json between two versions",
+        "unified diff of source.py, captured.py and meta.json between two versions (binary: which differ)",
         False,
     )
     diff.add_argument("name")

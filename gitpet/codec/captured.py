@@ -13,9 +13,13 @@ or ``class`` block per helper, holding that object's own source. Each block
 compiles on its own (a helper's code then has the same file name and lines
 as when gitpet pickled it).
 
+A constant that is a numpy array is a data file of the version
+(``data/<NAME>.npy``, :mod:`gitpet.codec.data_files`), bound by one ``data``
+block each, after the constants.
+
 What cannot be written as text makes the capture *incomplete*, with reasons:
-a constant that is not a literal, a helper from another user module, a
-class or function with no source text, ...
+a constant that is neither a literal nor an array, a helper from another user
+module, a class or function with no source text, ...
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from gitpet.codec.bytecode import LOAD_GLOBAL, named_instructions, opcodes
+from gitpet.codec.data_files import DataFile, as_data_file, data_line
 from gitpet.codec.modpolicy import ModulePolicy
 from gitpet.codec.source import SourceFinder
 
@@ -70,6 +75,8 @@ class Captured:
     blocks: tuple[Block, ...]
     future: tuple[str, ...]
     incomplete: tuple[str, ...]
+    data: tuple[DataFile, ...] = ()
+    """The arrays the ``data`` blocks bind, by name."""
 
     @property
     def text(self) -> str:
@@ -91,6 +98,7 @@ class _Walk:
     # bound name -> (module, attribute or "" for the module itself)
     imports: dict[str, tuple[str, str]] = field(default_factory=dict)
     constants: dict[str, str] = field(default_factory=dict)
+    data: dict[str, DataFile] = field(default_factory=dict)
     definitions: dict[str, tuple[str, str, tuple[str, ...]]] = field(default_factory=dict)
     incomplete: list[str] = field(default_factory=list)
     seen: set[str] = field(default_factory=set)
@@ -137,7 +145,8 @@ def capture(
         return Captured((), future, (shape,))
     for name in _names_used(code, top_level=True):
         _need(walk, name)
-    return Captured(_blocks(walk, future), future, tuple(dict.fromkeys(walk.incomplete)))
+    data = tuple(walk.data[name] for name in sorted(walk.data))
+    return Captured(_blocks(walk, future), future, tuple(dict.fromkeys(walk.incomplete)), data)
 
 
 def _shape_problem(cls: type, code: types.CodeType) -> str:
@@ -293,7 +302,13 @@ def _need_constant(walk: _Walk, name: str, value: object) -> None:
     if text is None:
         made = _constructed(walk, value)
         if made is None:
-            walk.incomplete.append(f"constant {name} is a {type(value).__qualname__}, not a literal")
+            data = as_data_file(name, value)
+            if isinstance(data, DataFile):
+                walk.data[name] = data
+            else:
+                walk.incomplete.append(
+                    data or f"constant {name} is a {type(value).__qualname__}, not a literal"
+                )
             return
         binding, text = made
         walk.imports.setdefault(*binding)
@@ -434,6 +449,8 @@ def _blocks(walk: _Walk, future: tuple[str, ...]) -> tuple[Block, ...]:
         blocks.append(
             Block("constants", "-", "\n".join(walk.constants[n] for n in sorted(walk.constants)) + "\n")
         )
+    for name in sorted(walk.data):
+        blocks.append(Block("data", name, data_line(name, walk.data[name].content)))
     # Functions first (a class body may call one); classes after the classes they name.
     functions = sorted(n for n, (kind, _, _) in walk.definitions.items() if kind == "function")
     classes = sorted(n for n, (kind, _, _) in walk.definitions.items() if kind == "class")

@@ -20,9 +20,10 @@ from typing import Any
 
 from gitpet.cache import BoundedCache
 from gitpet.codec.captured import Captured, capture
+from gitpet.codec.data_files import by_constant
 from gitpet.codec.from_source import SourceCheck, build_from_source, check_source_complete, pickle_built
 from gitpet.codec.modpolicy import ModulePolicy
-from gitpet.codec.pickler import HEAPTYPE, canonical_filename, dumps_class
+from gitpet.codec.pickler import HEAPTYPE, GlobalReads, canonical_filename, dumps_class
 from gitpet.codec.source import SourceFinder, missing_source_text
 from gitpet.errors import (
     IncompatiblePythonError,
@@ -77,6 +78,8 @@ class LoadedVersion:
     its text instead (another minor cannot load that pickle); empty when it was unpickled."""
     files: VersionFiles | None = None
     """The version's files, when it was built from its text: the class *is* that version here."""
+    data: tuple[tuple[str, bytes], ...] = ()
+    """The version's ``data/`` files (the captured arrays ``captured.py`` binds)."""
 
 
 class _LoadedClasses:
@@ -168,6 +171,16 @@ class ClassCodec:
             >>> tree.id == pcm.push(Model)
             True
         """
+        return self.encode_traced(cls, name)[0]
+
+    def encode_traced(self, cls: object, name: str) -> tuple[VersionTree, GlobalReads]:
+        """:meth:`encode`, and what the pickle read: while that is unchanged, so is the version.
+
+        Examples:
+            >>> tree, reads = pcm.codec.encode_traced(Model, "Model")
+            >>> reads.unchanged(), tree == pcm.codec.encode(Model, "Model")
+            (True, True)
+        """
         klass = check_versionable(cls)
         loaded = _LOADED.info(klass)
         same_class = loaded is not None and (loaded.module, loaded.qualname) == (
@@ -180,8 +193,8 @@ class ClassCodec:
             first, last = 1, text.count("\n") + 1
             source_found = True
             # Loaded from a version: its text, and whether it builds the class, were decided then.
-            known: tuple[str, SourceCheck] | None = (
-                (loaded.captured, SourceCheck(loaded.source_complete, loaded.source_problem))
+            known: tuple[str, tuple[tuple[str, bytes], ...], SourceCheck] | None = (
+                (loaded.captured, loaded.data, SourceCheck(loaded.source_complete, loaded.source_problem))
                 if loaded.captured
                 else None
             )
@@ -203,12 +216,14 @@ class ClassCodec:
         if loaded is not None and loaded.files is not None and built == hashlib.sha256(pickled.data).digest():
             # Built here from the text of a version another Python pickled, and unchanged since:
             # it is that version, so pushing it again from here writes nothing.
-            return VersionTree.build(loaded.files)
+            return VersionTree.build(loaded.files), pickled.reads
+        data: tuple[tuple[str, bytes], ...] = ()
         if known is not None:
-            captured_text, check = known
+            captured_text, data, check = known
         elif source_found:
             captured = capture(klass, text, self._policy, self._sources)
             captured_text = captured.text
+            data = tuple((file.file_name, file.content) for file in captured.data)
             check = self._source_check(klass, pickled.data, text, captured)
         else:
             captured_text, check = Captured((), (), ()).text, SourceCheck(False, "it has no source text")
@@ -232,9 +247,9 @@ class ClassCodec:
                 "a stored object may hold",
             )
         files = VersionFiles(
-            text.encode("utf-8"), pickled.data, meta_json(meta), captured_text.encode("utf-8")
+            text.encode("utf-8"), pickled.data, meta_json(meta), captured_text.encode("utf-8"), data
         )
-        return VersionTree.build(files)
+        return VersionTree.build(files), pickled.reads
 
     def _source_check(self, cls: type, pickled: bytes, text: str, captured: Captured) -> SourceCheck:
         """Whether the text builds the class, once per (pickle, source, captured text).
@@ -246,7 +261,8 @@ class ClassCodec:
             # Building it again would hold a second copy of a class this large (and run the
             # code that made its data): it is stored, but not checked.
             return SourceCheck(False, f"it pickles to more than {_LARGEST_CHECKED} bytes: not built again")
-        key = hashlib.sha256(b"\0".join((pickled, text.encode(), captured.text.encode()))).digest()
+        parts = (pickled, text.encode(), captured.text.encode(), *(file.content for file in captured.data))
+        key = hashlib.sha256(b"\0".join(parts)).digest()
         check = self._checks.get(key)
         if check is None:
             check = self._checks[key] = check_source_complete(cls, pickled, text, captured, self._policy)
@@ -305,6 +321,7 @@ class ClassCodec:
                 stored.files.captured.decode("utf-8", "replace"),
                 complete,
                 problem if isinstance(problem, str) else "",
+                data=stored.files.data,
             )
 
         return _LOADED.load_once(hashlib.sha256(stored.files.pickle).digest(), load)
@@ -333,12 +350,60 @@ class ClassCodec:
         source = stored.files.source.decode("utf-8", "replace")
         captured = stored.files.captured.decode("utf-8", "replace")
         try:
-            again = pickle_built(build_from_source(module, qualname, source, captured), source, self._policy)
+            data = by_constant(stored.files.data)
+            built = build_from_source(module, qualname, source, captured, data=data)
+            again = pickle_built(built, source, self._policy)
         except Exception as err:  # noqa: BLE001 - whatever the text raises says why it is not the class
             return SourceCheck(False, f"its text does not build the class: {type(err).__name__}: {err}")
         if again != stored.files.pickle:
             return SourceCheck(False, "class.pkl is not the pickle of the class its text builds")
         return SourceCheck(True)
+
+    def build_text(self, stored: StoredVersion) -> type:
+        """The class a version's text builds (captured.py, data/, source.py); ``class.pkl`` is not read.
+
+        Unlike :meth:`decode`, this is not the version when its pickle is something else:
+        the class is not recorded as loaded from it (a pipeline dumps it as the version
+        its own pickle is).
+
+        Raises:
+            IncompatiblePythonError: the version has no ``captured.py`` (formats 1 and 2).
+            MissingDependencyError: the text imports a module not installed here.
+            IntegrityError: the text does not build the class.
+
+        Examples:
+            >>> stored = store.read_version("Model", pcm.push(Model))
+            >>> built = pcm.codec.build_text(stored)
+            >>> built.__qualname__, built is pcm.codec.decode(stored), loaded_version(built) is None
+            ('Model', False, True)
+        """
+        where = f"{stored.name}@{stored.id[:12]}"
+        module, qualname = stored.meta.get("module"), stored.meta.get("qualname")
+        if not isinstance(module, str) or not isinstance(qualname, str):
+            raise IntegrityError(where, "meta.json lacks module/qualname")
+        if not stored.files.captured:
+            raise IncompatiblePythonError(
+                stored.name,
+                stored.id,
+                str(stored.meta.get("python")),
+                running_python(),
+                "it was stored before format 3, without captured.py: its text alone is not the class",
+            )
+        source = stored.files.source.decode("utf-8")
+        try:
+            data = by_constant(stored.files.data)
+            cls = build_from_source(
+                module, qualname, source, stored.files.captured.decode("utf-8"), data=data
+            )
+        except ImportError as err:
+            raise MissingDependencyError(stored.name, stored.id, err) from err
+        except Exception as err:
+            raise IntegrityError(
+                where, f"its text does not build the class: {type(err).__name__}: {err}"
+            ) from err
+        filename = canonical_filename(module, qualname, source)
+        linecache.cache[filename] = (len(source), None, source.splitlines(keepends=True), filename)
+        return cls
 
     def _build_from_text(
         self, stored: StoredVersion, module: str, qualname: str, python: str, where: str
@@ -349,7 +414,9 @@ class ClassCodec:
 
         def load() -> tuple[type, LoadedVersion]:
             try:
-                cls = build_from_source(module, qualname, source, captured)
+                cls = build_from_source(
+                    module, qualname, source, captured, data=by_constant(stored.files.data)
+                )
             except ImportError as err:
                 raise MissingDependencyError(stored.name, stored.id, err) from err
             except Exception as err:
@@ -361,10 +428,21 @@ class ClassCodec:
             _BUILT_PICKLES[cls] = hashlib.sha256(pickle_built(cls, source, self._policy)).digest()
             _notice_once(python)
             return cls, LoadedVersion(
-                stored.name, stored.id, module, qualname, source, captured, True, "", python, stored.files
+                stored.name,
+                stored.id,
+                module,
+                qualname,
+                source,
+                captured,
+                True,
+                "",
+                python,
+                stored.files,
+                stored.files.data,
             )
 
-        key = hashlib.sha256(b"text\0" + stored.files.source + b"\0" + stored.files.captured).digest()
+        parts = (stored.files.source, stored.files.captured, *(content for _, content in stored.files.data))
+        key = hashlib.sha256(b"\0".join((b"text", *parts))).digest()
         return _LOADED.load_once(key + stored.id.encode(), load)
 
     @staticmethod

@@ -10,16 +10,22 @@ module (nothing is added to ``sys.modules``). gitpet's own class decorators
 they do not run again, so a build never registers anything. Every other
 decorator runs as written (``dataclass``, ``functools.total_ordering``, ...),
 as it did when the module was imported.
+
+A ``data`` block of ``captured.py`` binds its constant to the array of the
+version's data file; its line must be the one gitpet writes for that file,
+so the text a reviewer reads says what is bound.
 """
 
 from __future__ import annotations
 
 import ast
 import builtins
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from gitpet.codec.captured import Captured, future_flags, parse_blocks
+from gitpet.codec.captured import Block, Captured, future_flags, parse_blocks
+from gitpet.codec.data_files import data_line, read_data_file
 from gitpet.codec.modpolicy import ModulePolicy
 from gitpet.codec.pickler import canonical_filename, dumps_class
 from gitpet.errors import UnpicklableClassError
@@ -50,11 +56,20 @@ class SourceCheck:
 
 
 def build_from_source(
-    module: str, qualname: str, source_text: str, captured_text: str, *, future: tuple[str, ...] = ()
+    module: str,
+    qualname: str,
+    source_text: str,
+    captured_text: str,
+    *,
+    future: tuple[str, ...] = (),
+    data: Mapping[str, bytes] | None = None,
 ) -> type:
     """The class ``qualname`` built from ``captured_text`` then ``source_text``, as module ``module``.
 
-    Raises whatever running the text raises, or TypeError when it builds no class of that name.
+    ``data``: the version's data files, by constant name (``data/W.npy`` -> ``W``).
+
+    Raises whatever running the text raises, ValueError when a data block does not
+    match its file, or TypeError when it builds no class of that name.
 
     Examples:
         >>> captured = "# gitpet: constants -\\nSCALE = 3\\n"
@@ -88,6 +103,9 @@ def build_from_source(
         if not line.startswith(_FUTURE)
     )
     for block in blocks:
+        if block.kind == "data":
+            namespace[block.name] = _data_value(block, data or {})
+            continue
         where = f"gitpet://{module}/captured.py" if block.name == "-" else f"gitpet://{module}.{block.name}"
         exec(compile(block.text + imports, where, "exec", flags, dont_inherit=True), namespace)
     canonical = canonical_filename(module, qualname, source_text)
@@ -122,7 +140,12 @@ def check_source_complete(
         return SourceCheck(False, "; ".join(captured.incomplete))
     try:
         built = build_from_source(
-            cls.__module__, cls.__qualname__, source_text, captured.text, future=captured.future
+            cls.__module__,
+            cls.__qualname__,
+            source_text,
+            captured.text,
+            future=captured.future,
+            data={file.name: file.content for file in captured.data},
         )
     except _BUILD_ERRORS as err:
         return SourceCheck(False, f"its text does not build the class: {type(err).__name__}: {err}")
@@ -152,6 +175,16 @@ def pickle_built(cls: type, source_text: str, policy: ModulePolicy) -> bytes:
         first_line=1,
         last_line=source_text.count("\n") + 1,
     ).data
+
+
+def _data_value(block: Block, data: Mapping[str, bytes]) -> Any:
+    """The array a ``data`` block binds, once its line is checked to be the one its file gives."""
+    content = data.get(block.name)
+    if content is None:
+        raise ValueError(f"captured.py binds {block.name} to a data file the version does not have")
+    if block.text.rstrip("\n") != data_line(block.name, content).rstrip("\n"):
+        raise ValueError(f"captured.py's line for {block.name} is not the one its data file gives")
+    return read_data_file(content)
 
 
 def _unchanged(cls: type) -> type:

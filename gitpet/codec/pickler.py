@@ -50,7 +50,7 @@ from gitpet.codec.bytecode import named_instructions, opcodes
 from gitpet.codec.modpolicy import ModulePolicy
 from gitpet.errors import UnpicklableClassError
 
-__all__ = ["HEAPTYPE", "PICKLE_PROTOCOL", "PickledClass", "canonical_filename", "dumps_class"]
+__all__ = ["HEAPTYPE", "PICKLE_PROTOCOL", "GlobalReads", "PickledClass", "canonical_filename", "dumps_class"]
 
 HEAPTYPE = 1 << 9  # Py_TPFLAGS_HEAPTYPE: set for classes written in Python
 # Fixed rather than pickle.DEFAULT_PROTOCOL, which Python 3.14 raises to 5.
@@ -105,11 +105,59 @@ def canonical_filename(module: str, qualname: str, source_text: str) -> str:
 
 
 @dataclass(frozen=True)
+class GlobalReads:
+    """The module globals a pickle read (each ``(namespace, name, value)``), to tell when it is stale.
+
+    ``settled`` is False when the pickle holds a value that can change in place (a
+    list, a dict, an array, an instance): only pickling again can tell whether it did.
+
+    Examples:
+        >>> SCALE = 2
+        >>> reads = GlobalReads(((globals(), "SCALE", SCALE),), settled=True)
+        >>> reads.unchanged()
+        True
+        >>> SCALE = 3
+        >>> reads.unchanged()
+        False
+    """
+
+    bindings: tuple[tuple[dict[str, Any], str, object], ...]
+    settled: bool
+    classes: tuple[tuple[type, tuple[object, ...]], ...] = ()
+    """Each class pickled by value, with its bases and own attributes as they were."""
+
+    def unchanged(self) -> bool:
+        """Whether pickling again would read the same objects, none of which can change in place.
+
+        Examples:
+            >>> GlobalReads((), settled=False).unchanged()  # it read a list: only pickling tells
+            False
+        """
+        return (
+            self.settled
+            and all(namespace.get(name, _UNBOUND) is value for namespace, name, value in self.bindings)
+            and all(_same(_class_parts(cls), parts) for cls, parts in self.classes)
+        )
+
+
+def _class_parts(cls: type) -> tuple[object, ...]:
+    return (*cls.__bases__, *(item for pair in vars(cls).items() for item in pair))
+
+
+def _same(now: tuple[object, ...], then: tuple[object, ...]) -> bool:
+    return len(now) == len(then) and all(a is b for a, b in zip(now, then, strict=True))
+
+
+_UNBOUND = object()
+
+
+@dataclass(frozen=True)
 class PickledClass:
-    """The deterministic pickle of a class and what it captured by value."""
+    """The deterministic pickle of a class, what it captured by value, and what globals it read."""
 
     data: bytes
     by_value_modules: tuple[str, ...]
+    reads: GlobalReads = GlobalReads((), settled=False)
 
 
 @dataclass(frozen=True)
@@ -235,6 +283,10 @@ class DeterministicPickler(pickle.Pickler):
         self._canon_memo: dict[int, Any] = {}
         # Everything whose id is a key above stays alive until the dump ends.
         self._keepalive: list[Any] = []
+        # Each module global a function of the pickle reads, and whether all stay as pickled.
+        self.reads: list[tuple[dict[str, Any], str, object]] = []
+        self.classes: list[tuple[type, tuple[object, ...]]] = []
+        self.settled = True
 
     # -- canonical values ----------------------------------------------------
     # The C pickler writes str, bytes and the builtin containers without
@@ -436,6 +488,10 @@ class DeterministicPickler(pickle.Pickler):
     def _class_reduce(self, cls: type) -> Any:
         self.by_value_modules.add(cls.__module__)
         state = self._class_state(cls)
+        self.classes.append((cls, _class_parts(cls)))
+        self.settled = self.settled and not any(
+            _may_change_in_place(value) for key, value in state.items() if not key.startswith("__")
+        )
         namespace: dict[str, Any] = {
             "__module__": _fresh_str(cls.__module__),
             "__qualname__": _fresh_str(cls.__qualname__),
@@ -479,6 +535,10 @@ class DeterministicPickler(pickle.Pickler):
             for name in sorted(used)
             if name in module_globals and name != "__builtins__"
         }
+        for name in used:
+            value = module_globals.get(name, _UNBOUND)
+            self.reads.append((module_globals, name, value))
+            self.settled = self.settled and not _may_change_in_place(value)
         submodules = self._submodules(code, globals_used.values())
         attributes: dict[str, Any] = {
             "__qualname__": _fresh_str(func.__qualname__),
@@ -614,4 +674,47 @@ def dumps_class(
     except (pickle.PicklingError, TypeError, AttributeError, RecursionError, ValueError) as err:
         raise UnpicklableClassError(cls.__qualname__, type(err).__name__, str(err)) from err
     modules = tuple(sorted(m for m in pickler.by_value_modules if isinstance(m, str)))
-    return PickledClass(buffer.getvalue(), modules)
+    return PickledClass(
+        buffer.getvalue(), modules, GlobalReads(tuple(pickler.reads), pickler.settled, tuple(pickler.classes))
+    )
+
+
+# Types whose values never change once made (beside tuples and frozensets of them).
+_IMMUTABLE_TYPES = (
+    int,
+    float,
+    complex,
+    str,
+    bytes,
+    bool,
+    type(None),
+    range,
+    type(Ellipsis),
+    type,
+    types.FunctionType,
+    types.BuiltinFunctionType,
+    types.ModuleType,
+    types.MethodDescriptorType,
+    types.WrapperDescriptorType,
+    types.GetSetDescriptorType,
+    types.MemberDescriptorType,
+    types.GenericAlias,
+    property,
+    staticmethod,
+    classmethod,
+    enum.Enum,
+    typing.TypeVar,
+)
+# Modules whose objects are definitions and values, not state (typing's special forms, ...).
+_IMMUTABLE_MODULES = frozenset(
+    {"typing", "typing_extensions", "decimal", "datetime", "fractions", "re", "uuid"}
+)
+
+
+def _may_change_in_place(value: object, depth: int = 0) -> bool:
+    """Whether ``value`` can change without being rebound (a list, an array, an instance)."""
+    if isinstance(value, _IMMUTABLE_TYPES) or value is _UNBOUND:
+        return False
+    if type(value) in (tuple, frozenset) and depth < 8:
+        return any(_may_change_in_place(item, depth + 1) for item in value)  # type: ignore[attr-defined]
+    return type(value).__module__.partition(".")[0] not in _IMMUTABLE_MODULES

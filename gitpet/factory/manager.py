@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from gitpet.arguments import check_seconds, check_text
 from gitpet.codec.classcodec import ClassCodec, check_versionable
 from gitpet.codec.modpolicy import ModulePolicy
+from gitpet.codec.pickler import GlobalReads
 from gitpet.errors import (
     ClassNotFoundError,
     IntegrityError,
@@ -39,18 +40,10 @@ __all__ = ["PetClassManager"]
 
 log = logging.getLogger("gitpet")
 
-_Fingerprint = tuple[tuple[str, int], ...]
-
 
 def _registered_name(cls: object, name: str | None) -> str:
     """``name``, or the class's ``__name__`` when none is given; checked either way."""
     return check_class_name(check_versionable(cls).__name__ if name is None else name)
-
-
-def _fingerprint(cls: type) -> _Fingerprint:
-    # Identity of every class attribute and base: rebinding a method or an
-    # attribute after registration changes it, so the cached id is recomputed.
-    return tuple((k, id(v)) for k, v in vars(cls).items()) + tuple(("__base__", id(b)) for b in cls.__bases__)
 
 
 class PetClassManager:
@@ -103,7 +96,7 @@ class PetClassManager:
             raise InvalidArgumentError("trust", trust, "must be a TrustPolicy or None")
         self._admitted: set[str] = set()
         self._lock = threading.Lock()
-        self._encoded: weakref.WeakKeyDictionary[type, dict[str, tuple[_Fingerprint, VersionTree]]] = (
+        self._encoded: weakref.WeakKeyDictionary[type, dict[str, tuple[GlobalReads, VersionTree]]] = (
             weakref.WeakKeyDictionary()
         )
 
@@ -142,14 +135,16 @@ class PetClassManager:
         name = _registered_name(cls, name)
         if not isinstance(cls, type):
             return self._codec.encode(cls, name)  # raises UnsupportedClassError
-        fingerprint = _fingerprint(cls)
         with self._lock:
             cached = self._encoded.get(cls, {}).get(name)
-        if cached is not None and cached[0] == fingerprint:
+        # Valid while every attribute, base and module global the pickle read is the same
+        # object, and none of them can change in place (else the class is encoded every time).
+        if cached is not None and cached[0].unchanged():
             return cached[1]
-        version = self._as_written_elsewhere(name, self._codec.encode(cls, name))
+        encoded, reads = self._codec.encode_traced(cls, name)
+        version = self._as_written_elsewhere(name, encoded)
         with self._lock:
-            self._encoded.setdefault(cls, {})[name] = (fingerprint, version)
+            self._encoded.setdefault(cls, {})[name] = (reads, version)
         return version
 
     def _as_written_elsewhere(self, name: str, version: VersionTree) -> VersionTree:
@@ -288,7 +283,8 @@ class PetClassManager:
 
         Unlike :meth:`GitStore.trust`, a source-complete version is first built from its
         text, the text the review read, and refused (:class:`SourceMismatchError`) when its
-        ``class.pkl`` is not the pickle of that class. Nothing is unpickled.
+        ``class.pkl`` is not the pickle of that class (:meth:`build_from_text` is then the
+        safe way to run what the review read). Nothing is unpickled.
 
         Examples:
             >>> version = pcm.push(Model)
@@ -306,6 +302,24 @@ class PetClassManager:
         for version_id in ids:
             self._store.trust(name, version_id)
         return ids
+
+    def build_from_text(self, name: str, version: str | None = None) -> type:
+        """The class a version's reviewed text builds, without reading its ``class.pkl``.
+
+        The safe way to run a version whose pickle is not what its text builds
+        (:class:`SourceMismatchError`): what runs is the text of ``captured.py``,
+        ``data/`` and ``source.py``, the text ``gitpet show`` printed. Calling this runs
+        that text, so call it for text you reviewed. The class is not that version
+        (its pickle is something else): pushed, it is stored as the version its text is.
+
+        Examples:
+            >>> version = pcm.push(Model)
+            >>> built = pcm.build_from_text("Model", version)
+            >>> built is not pcm.pull("Model", version), pcm.get_class_hash(built) == version
+            (True, True)
+        """
+        check_class_name(name)
+        return self._codec.build_text(self._store.read_version(name, version))
 
     def verify_sources(self, names: Sequence[str] | None = None) -> list[Problem]:
         """Versions whose ``class.pkl`` is not what their text builds (empty: none).

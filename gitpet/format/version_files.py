@@ -1,4 +1,4 @@
-"""The git objects of one version: three blobs and the tree that holds them.
+"""The git objects of one version: its files, and the tree (and ``data/`` subtree) that hold them.
 
 Pure: builds dulwich objects in memory and never touches a repository, so the
 codec can compute a version id without a store.
@@ -14,14 +14,26 @@ from dulwich.objects import Blob, Tree
 from gitpet.format.pickle_refs import pickle_globals
 from gitpet.format.textdiff import unified_diff
 
-__all__ = ["CAPTURED", "CLASS_PICKLE", "META", "SOURCE", "StoredVersion", "VersionFiles", "VersionTree"]
+__all__ = [
+    "CAPTURED",
+    "CLASS_PICKLE",
+    "DATA",
+    "META",
+    "SOURCE",
+    "StoredVersion",
+    "VersionFiles",
+    "VersionTree",
+]
 
 SOURCE = b"source.py"
 CLASS_PICKLE = b"class.pkl"
 META = b"meta.json"
 # What the class uses from its module, as text (format 3; see gitpet.codec.captured).
 CAPTURED = b"captured.py"
+# The folder of captured constants that are data, not text (format 3; see gitpet.codec.data_files).
+DATA = b"data"
 _FILE_MODE = 0o100644
+_TREE_MODE = 0o040000
 
 
 @dataclass(frozen=True)
@@ -29,18 +41,21 @@ class VersionFiles:
     """The files of one version, as bytes.
 
     ``captured`` is ``captured.py``: what the class uses from its module, as text
-    (empty for versions of formats 1 and 2, which have no such file).
+    (empty for versions of formats 1 and 2, which have no such file). ``data`` is
+    the files of the ``data/`` folder, ``(file name, bytes)`` sorted by name: the
+    captured constants that are arrays (usually none; never before format 3).
 
     Examples:
         >>> files = store.read_version("Model", pcm.push(Model)).files
-        >>> sorted(vars(files)) if hasattr(files, "__dict__") else ["captured", "meta", "pickle", "source"]
-        ['captured', 'meta', 'pickle', 'source']
+        >>> files.data, files.captured.startswith(b"# What the class")
+        ((), True)
     """
 
     source: bytes
     pickle: bytes
     meta: bytes
     captured: bytes = b""
+    data: tuple[tuple[str, bytes], ...] = ()
 
     def by_name(self) -> dict[str, bytes]:
         """The files under their names in the version's tree (``source.py``, ``captured.py``, ...).
@@ -48,12 +63,14 @@ class VersionFiles:
         Examples:
             >>> sorted(VersionFiles(b"s", b"p", b"m").by_name().items())
             [('class.pkl', b'p'), ('meta.json', b'm'), ('source.py', b's')]
-            >>> sorted(VersionFiles(b"s", b"p", b"m", b"c").by_name())
-            ['captured.py', 'class.pkl', 'meta.json', 'source.py']
+            >>> sorted(VersionFiles(b"s", b"p", b"m", b"c", (("W.npy", b"w"),)).by_name())
+            ['captured.py', 'class.pkl', 'data/W.npy', 'meta.json', 'source.py']
         """
         files = {SOURCE.decode(): self.source, CLASS_PICKLE.decode(): self.pickle, META.decode(): self.meta}
         if self.captured:
             files[CAPTURED.decode()] = self.captured
+        for name, content in self.data:
+            files[f"{DATA.decode()}/{name}"] = content
         return files
 
 
@@ -70,6 +87,7 @@ class VersionTree:
     files: VersionFiles
     tree: Tree = field(repr=False)
     blobs: tuple[Blob, ...] = field(repr=False)
+    subtrees: tuple[Tree, ...] = field(default=(), repr=False)
 
     @classmethod
     def build(cls, files: VersionFiles) -> VersionTree:
@@ -78,14 +96,32 @@ class VersionTree:
         Examples:
             >>> VersionTree.build(VersionFiles(b"", b"", b"")).id
             '00fe910b779bb6b4ee7215aa9b622fcc86733685'
+            >>> with_data = VersionTree.build(VersionFiles(b"", b"", b"", b"c", (("W.npy", b"w"),)))
+            >>> [entry.path for entry in with_data.tree.items()], len(with_data.subtrees)
+            ([b'captured.py', b'class.pkl', b'data', b'meta.json', b'source.py'], 1)
         """
         tree = Tree()
         blobs = []
-        for name, data in sorted(files.by_name().items()):
+        subtrees = []
+        top = {name: data for name, data in files.by_name().items() if "/" not in name}
+        for name, data in sorted(top.items()):
             blob = Blob.from_string(data)
             tree.add(name.encode(), _FILE_MODE, blob.id)
             blobs.append(blob)
-        return cls(files, tree, tuple(blobs))
+        if files.data:
+            folder = Tree()
+            for name, data in files.data:
+                blob = Blob.from_string(data)
+                folder.add(name.encode(), _FILE_MODE, blob.id)
+                blobs.append(blob)
+            tree.add(DATA, _TREE_MODE, folder.id)
+            subtrees.append(folder)
+        return cls(files, tree, tuple(blobs), tuple(subtrees))
+
+    @property
+    def objects(self) -> tuple[Blob | Tree, ...]:
+        """Every object of the version, each before the tree that names it (the order to write)."""
+        return (*self.blobs, *self.subtrees, self.tree)
 
     @property
     def id(self) -> str:
@@ -128,7 +164,7 @@ class StoredVersion:
         """What changed from this version to ``newer``, as ``git diff`` shows two trees.
 
         A unified diff of ``source.py``, ``captured.py`` and ``meta.json`` and a line for a changed
-        ``class.pkl``; empty only when the two versions are the same.
+        ``class.pkl`` or data file; empty only when the two versions are the same.
 
         Examples:
             >>> old = store.read_version("Model", pcm.push(Model))
@@ -144,6 +180,13 @@ class StoredVersion:
             old, new, f"{a}/captured.py" if old else "/dev/null", f"{b}/captured.py" if new else "/dev/null"
         )
         text += unified_diff(self.files.meta, newer.files.meta, f"{a}/meta.json", f"{b}/meta.json")
+        old_data, new_data = dict(self.files.data), dict(newer.files.data)
+        for name in sorted(old_data.keys() | new_data.keys()):
+            if old_data.get(name) != new_data.get(name):
+                path = f"{DATA.decode()}/{name}"
+                before = f"{a}/{path}" if name in old_data else "/dev/null"
+                after = f"{b}/{path}" if name in new_data else "/dev/null"
+                text += f"Binary files {before} and {after} differ\n"
         if self.files.pickle != newer.files.pickle:
             text += f"Binary files {a}/class.pkl and {b}/class.pkl differ\n"
         return text

@@ -24,7 +24,8 @@ from gitpet.format.bounds import PIPELINE_JSON_MAX_BYTES, load_stored_json
 from gitpet.format.dumps import normalize_dump
 from gitpet.format.meta import meta_format, meta_problems
 from gitpet.format.names import is_gitpet_ref, owner_of_ref
-from gitpet.format.version_files import CAPTURED, CLASS_PICKLE, META, SOURCE
+from gitpet.format.npy import constant_of, parse_npy
+from gitpet.format.version_files import CAPTURED, CLASS_PICKLE, DATA, META, SOURCE
 from gitpet.git.dulwich_private import pack_data_path
 from gitpet.git.integrity import READ_ERRORS, read_object
 from gitpet.pipelines.snapshots import PINNED_DIR, PIPELINE_JSON
@@ -34,6 +35,7 @@ __all__ = ["Problem", "VerifyReport", "leftover_files", "verify_repository"]
 
 _VERSION_FILES = (SOURCE, CLASS_PICKLE, META)
 _FILE_MODE = 0o100644
+_TREE_MODE = 0o040000
 
 
 @dataclass(frozen=True)
@@ -145,23 +147,56 @@ class _Checker:
             self.problem(ref, sha, f"version is a {tree.type_name.decode()}, not a tree")
             return
         entries = {entry.path: entry for entry in tree.items()}
-        for path in sorted(set(entries) - {*_VERSION_FILES, CAPTURED}):
+        # captured.py is in every version of format 3 and a data/ folder in some (none before):
+        # meta.json says which format.
+        format_3 = self._format_of(entries.get(META)) >= 3
+        for path in sorted(set(entries) - {*_VERSION_FILES, CAPTURED, DATA}):
             self.problem(ref, sha, f"version has an unexpected entry {path.decode(errors='replace')!r}")
-        # captured.py is in every version of format 3 (and in none before): meta.json says which.
-        required = (*_VERSION_FILES, CAPTURED) if self._format_of(entries.get(META)) >= 3 else _VERSION_FILES
+        required = (*_VERSION_FILES, CAPTURED) if format_3 else _VERSION_FILES
         for path in sorted(set(required) | (set(entries) & {CAPTURED})):
             entry = entries.get(path)
             if entry is None:
                 self.problem(ref, sha, f"version has no {path.decode()}")
                 continue
-            if entry.mode != _FILE_MODE:
-                self.problem(ref, sha, f"{path.decode()} has mode {entry.mode:o}, not {_FILE_MODE:o}")
-            blob = self.load(ref, entry.sha, f"{path.decode()} of version {sha.decode()[:12]}")
-            if blob is not None and not isinstance(blob, Blob):
-                self.problem(ref, sha, f"{path.decode()} is a {blob.type_name.decode()}, not a file")
-            elif blob is not None and path == META:
+            blob = self.file(ref, sha, path.decode(), entry)
+            if blob is not None and path == META:
                 for detail in meta_problems(blob.as_raw_string(), name):
                     self.problem(ref, sha, detail)
+        if DATA in entries:
+            self.data_folder(ref, sha, entries[DATA])
+
+    def file(self, ref: str, version: bytes, path: str, entry: TreeEntry) -> Blob | None:
+        """The blob of one file of a version, after checking that it is a plain file."""
+        if entry.mode != _FILE_MODE:
+            self.problem(ref, version, f"{path} has mode {entry.mode:o}, not {_FILE_MODE:o}")
+        blob = self.load(ref, entry.sha, f"{path} of version {version.decode()[:12]}")
+        if blob is not None and not isinstance(blob, Blob):
+            self.problem(ref, version, f"{path} is a {blob.type_name.decode()}, not a file")
+            return None
+        return blob
+
+    def data_folder(self, ref: str, version: bytes, entry: TreeEntry) -> None:
+        """``data/``: a folder of ``<CONSTANT>.npy`` files, each a ``.npy`` file as gitpet writes them."""
+        if entry.mode != _TREE_MODE:
+            self.problem(ref, version, f"data has mode {entry.mode:o}, not a folder's {_TREE_MODE:o}")
+            return
+        folder = self.load(ref, entry.sha, f"data/ of version {version.decode()[:12]}")
+        if not isinstance(folder, Tree):
+            if folder is not None:
+                self.problem(ref, version, f"data is a {folder.type_name.decode()}, not a folder")
+            return
+        for item in folder.items():
+            name = item.path.decode("utf-8", "replace")
+            if constant_of(name) is None:
+                self.problem(ref, version, f"data/ has an unexpected entry {name!r}")
+                continue
+            blob = self.file(ref, version, f"data/{name}", item)
+            if blob is None:
+                continue
+            try:
+                parse_npy(blob.as_raw_string())
+            except ValueError as err:
+                self.problem(ref, version, f"data/{name}: {err}")
 
     def _format_of(self, meta_entry: TreeEntry | None) -> int:
         """The format a version's meta.json says (0: none readable; its problems are reported apart)."""

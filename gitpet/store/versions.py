@@ -2,7 +2,8 @@
 
 ``refs/heads/<name>`` is the latest version of class ``<name>``; its
 first-parent history is the class's version history; each commit's tree is
-one version (``source.py``, ``class.pkl``, ``meta.json``) and the tree id is
+one version (``source.py``, ``class.pkl``, ``meta.json``, and from format 3
+``captured.py`` and perhaps a ``data/`` folder) and the tree id is
 the version id (DESIGN.md §1). A version belongs to the class its
 ``meta.json`` names.
 """
@@ -31,7 +32,15 @@ from gitpet.format.names import (
     is_ownable_ref,
     tag_ref,
 )
-from gitpet.format.version_files import CAPTURED, CLASS_PICKLE, META, SOURCE, StoredVersion, VersionFiles
+from gitpet.format.version_files import (
+    CAPTURED,
+    CLASS_PICKLE,
+    DATA,
+    META,
+    SOURCE,
+    StoredVersion,
+    VersionFiles,
+)
 from gitpet.git.history import first_parent_chain
 from gitpet.git.integrity import TreeEntries, find_raw, read_raw, tree_entries
 from gitpet.git.refstore import RefStore
@@ -134,6 +143,7 @@ class VersionIndex:
             meta=head.meta_blob,
             # In every version of format 3 (verify reports one without), in none before.
             captured=self._entry(version_id, head.entries, CAPTURED) if CAPTURED in head.entries else b"",
+            data=self._data(version_id, head.entries),
         )
         stored = StoredVersion(name=name, id=version_id.decode("ascii"), files=files, meta=head.meta)
         self._cache[version_id] = stored
@@ -228,6 +238,23 @@ class VersionIndex:
             raise IntegrityError(sha.decode("ascii"), "meta.json is not an object")
         return _VersionHead(entries, meta_blob, meta)
 
+    def _data(self, tree_sha: bytes, entries: TreeEntries) -> tuple[tuple[str, bytes], ...]:
+        """The files of a version's ``data/`` folder (none when it has no such folder)."""
+        if DATA not in entries:
+            return ()
+        where = tree_sha.decode("ascii")
+        folder_sha = entries[DATA][1]
+        try:
+            folder = tree_entries(
+                folder_sha, read_raw(self._repository.objects(), folder_sha, b"tree", "data/")
+            )
+        except IntegrityError as err:
+            raise IntegrityError(where, f"data/: {err.detail}") from err
+        return tuple(
+            (name.decode("utf-8", "replace"), self._entry(folder_sha, folder, name))
+            for name in sorted(folder)
+        )
+
     def _entry(self, tree_sha: bytes, entries: TreeEntries, entry: bytes) -> bytes:
         where = tree_sha.decode("ascii")
         name = entry.decode()
@@ -243,4 +270,4 @@ class VersionIndex:
 
 def _stored_size(stored: StoredVersion) -> int:
     files = stored.files
-    return len(files.source) + len(files.pickle) + len(files.meta) + len(files.captured)
+    return sum(len(content) for content in files.by_name().values())

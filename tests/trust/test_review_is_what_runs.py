@@ -112,3 +112,28 @@ def test_an_honest_version_passes_every_check(tmp_path: Path, user_module: Modul
     assert reviewer.codec.check_stored(forged) == SourceCheck(
         False, "class.pkl is not the pickle of the class its text builds"
     )
+
+
+def test_the_safe_load_of_a_refused_version_is_the_text_the_review_read(
+    tmp_path: Path, user_module: ModuleWriter
+) -> None:
+    remote, crafted = _crafted_remote(tmp_path, user_module)
+    out = run_python(
+        """
+        import sys
+        from gitpet import PetClassManager, SourceMismatchError, TrustPolicy
+        pcm = PetClassManager(sys.argv[1], trust=TrustPolicy.allow())
+        pcm.store.fetch(sys.argv[2])
+        try:
+            pcm.pull("Model")
+        except SourceMismatchError as err:
+            print("refused", "build_from_text('Model'" in str(err))
+        built = pcm.build_from_text("Model", sys.argv[3])
+        print(built().predict(), pcm.get_class_hash(built) != sys.argv[3])
+        """,
+        str(tmp_path / "victim"),
+        str(remote),
+        crafted,
+        cwd=tmp_path,
+    )
+    assert out.split() == ["refused", "True", "harmless", "True"]
