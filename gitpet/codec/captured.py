@@ -9,7 +9,13 @@ again from text alone (:mod:`gitpet.codec.from_source`).
 
 The text is a sequence of blocks, each after a marker line
 ``# gitpet: <kind> <name>``: ``imports``, ``constants``, and one ``function``
-or ``class`` block per helper, holding that object's own source. Each block
+or ``class`` block per helper, holding that object's own source. Helpers
+taken from another user module are captured in a section of their own
+(``# gitpet: module <name>``, built in a namespace of that name), and bound
+by a ``from`` block (``from utils import clip``) of the module that takes
+them; the class's own module is the last section. A class
+nested in another ends with an ``enclosing`` block: the class statement
+``source.py`` goes in, and the columns it goes at (its code keeps them). Each block
 compiles on its own (a helper's code then has the same file name and lines
 as when gitpet pickled it).
 
@@ -28,6 +34,7 @@ import __future__
 import builtins
 import inspect
 import math
+import re
 import sys
 import types
 import typing
@@ -40,10 +47,21 @@ from gitpet.codec.data_files import DataFile, as_data_file, data_line
 from gitpet.codec.modpolicy import ModulePolicy
 from gitpet.codec.source import SourceFinder
 
-__all__ = ["CAPTURED_FILE", "Block", "Captured", "capture", "future_flags", "parse_blocks"]
+__all__ = [
+    "CAPTURED_FILE",
+    "Block",
+    "Captured",
+    "capture",
+    "enclosing_block",
+    "future_flags",
+    "parse_blocks",
+    "source_in_enclosing",
+]
 
 CAPTURED_FILE = "captured.py"
 _MARKER = "# gitpet: "
+_SOURCE_GOES_HERE = "# source.py goes here, at the columns it had in its module"
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 _HEADER = (
     "# What the class in source.py uses from its module, written by gitpet: imports, constants,\n"
     "# and the source of each helper it captured. Run in this order, then source.py, it builds\n"
@@ -100,8 +118,12 @@ class _Walk:
     constants: dict[str, str] = field(default_factory=dict)
     data: dict[str, DataFile] = field(default_factory=dict)
     definitions: dict[str, tuple[str, str, tuple[str, ...]]] = field(default_factory=dict)
+    # other user module -> {bound name: its name there}: helpers taken from that module
+    taken: dict[str, dict[str, str]] = field(default_factory=dict)
     incomplete: list[str] = field(default_factory=list)
     seen: set[str] = field(default_factory=set)
+    # module name -> its walk: every user module the capture takes helpers from (shared)
+    walks: dict[str, _Walk] = field(default_factory=dict)
 
 
 def future_flags(features: tuple[str, ...]) -> int:
@@ -118,11 +140,18 @@ def future_flags(features: tuple[str, ...]) -> int:
 
 
 def capture(
-    cls: type, source_text: str, policy: ModulePolicy, sources: SourceFinder | None = None
+    cls: type,
+    source_text: str,
+    policy: ModulePolicy,
+    sources: SourceFinder | None = None,
+    *,
+    indent: int = 0,
 ) -> Captured:
     """What ``cls`` (whose source is ``source_text``) needs from its module, as ``captured.py``.
 
     ``sources`` finds the text of the helpers (pass one to reuse its parsed files).
+    ``indent``: the columns of the class statement in its file (a nested class's code keeps
+    them, so its ``enclosing`` block says them).
 
     Examples:
         >>> import json
@@ -136,28 +165,100 @@ def capture(
         return Captured((), (), (f"its module {cls.__module__} is not imported",))
     future = tuple(sorted(name for name, value in vars(module).items() if isinstance(value, _FUTURE_FEATURE)))
     walk = _Walk(module, policy, cls, sources or SourceFinder(), future)
+    walk.walks[module.__name__] = walk
     try:
         code = compile(source_text, "<source.py>", "exec", future_flags(future), dont_inherit=True)
     except SyntaxError as err:
         return Captured((), future, (f"source.py does not compile: {err.msg}",))
-    shape = _shape_problem(cls, code)
+    shape = _shape_problem(cls, code, indent)
     if shape:
         return Captured((), future, (shape,))
     for name in _names_used(code, top_level=True):
         _need(walk, name)
     data = tuple(walk.data[name] for name in sorted(walk.data))
-    return Captured(_blocks(walk, future), future, tuple(dict.fromkeys(walk.incomplete)), data)
+    order = _module_order(walk)
+    if order is None:
+        walk.incomplete.append("its helpers come from user modules that take helpers from each other")
+        order = []
+    blocks: tuple[Block, ...] = ()
+    for name in order:  # each other module's section, after the sections it takes from
+        other = walk.walks[name]
+        walk.incomplete.extend(other.incomplete)
+        blocks += (Block("module", name, ""), *_blocks(other, other.future))
+    if order:
+        blocks += (Block("module", module.__name__, ""),)
+    blocks += _blocks(walk, future)
+    if "." in cls.__qualname__:
+        blocks += (enclosing_block(cls.__qualname__.rpartition(".")[0], indent),)
+    return Captured(blocks, future, tuple(dict.fromkeys(walk.incomplete)), data)
 
 
-def _shape_problem(cls: type, code: types.CodeType) -> str:
+def _module_order(root: _Walk) -> list[str] | None:
+    """The other modules' names, each after the modules it takes helpers from; None on a cycle."""
+    order: list[str] = []
+    state: dict[str, str] = {}
+
+    def visit(name: str) -> bool:
+        if state.get(name) == "done":
+            return True
+        if state.get(name) == "visiting":
+            return False
+        state[name] = "visiting"
+        if not all(visit(taken) for taken in sorted(root.walks[name].taken)):
+            return False
+        state[name] = "done"
+        if name != root.module.__name__:
+            order.append(name)
+        return True
+
+    return order if visit(root.module.__name__) else None
+
+
+def enclosing_block(outer: str, indent: int) -> Block:
+    """The block that puts ``source.py`` back in the class it is nested in, at its own columns.
+
+    Examples:
+        >>> print(enclosing_block("Outer", 4).text, end="")
+        class Outer:
+            # source.py goes here, at the columns it had in its module
+    """
+    return Block("enclosing", outer, f"class {outer}:\n{' ' * indent}{_SOURCE_GOES_HERE}\n")
+
+
+def source_in_enclosing(block: Block, source_text: str) -> str:
+    """``source.py`` inside the class of an ``enclosing`` block: text whose line 2 is its line 1.
+
+    Raises:
+        ValueError: the block is not one :func:`enclosing_block` writes.
+
+    Examples:
+        >>> print(source_in_enclosing(enclosing_block("Outer", 2), "class Inner:\\n    k = 1\\n"), end="")
+        class Outer:
+          class Inner:
+              k = 1
+    """
+    header, _, rest = block.text.partition("\n")
+    indent = len(rest) - len(rest.lstrip(" "))
+    if (
+        not _IDENTIFIER.match(block.name)
+        or indent == 0
+        or block.text.rstrip("\n") != enclosing_block(block.name, indent).text.rstrip("\n")
+    ):
+        raise ValueError(f"captured.py's enclosing block for {block.name!r} is not one gitpet writes")
+    return f"{header}\n" + "".join(
+        " " * indent + line if line.strip() else line for line in source_text.splitlines(keepends=True)
+    )
+
+
+def _shape_problem(cls: type, code: types.CodeType, indent: int) -> str:
     """Why ``source.py`` cannot be all of the class, from where and how the class was made."""
     qualname = cls.__qualname__
     if "<locals>" in qualname:
         maker = qualname.partition(".<locals>")[0]
         return f"it is made inside {maker}(): it closes over that function's variables, not text"
-    if "." in qualname:
+    if qualname.count(".") > 1 or ("." in qualname and indent == 0):
         outer = qualname.rpartition(".")[0]
-        return f"it is nested in {outer}: only a module's top-level classes build from text"
+        return f"it is nested in {outer}: only top-level classes and classes nested one level build from text"
     defined = [const.co_name for const in code.co_consts if isinstance(const, types.CodeType)]
     if cls.__name__ not in defined:
         stated = ", ".join(defined) or "no class"
@@ -302,7 +403,7 @@ def _need_constant(walk: _Walk, name: str, value: object) -> None:
     if text is None:
         made = _constructed(walk, value)
         if made is None:
-            data = as_data_file(name, value)
+            data = as_data_file(name, value) if walk.module.__name__ == walk.root.__module__ else None
             if isinstance(data, DataFile):
                 walk.data[name] = data
             else:
@@ -393,9 +494,7 @@ def _need_definition(walk: _Walk, name: str, value: Any) -> None:
         walk.constants[name] = f"{name} = TypeVar({name!r}{variance})"
         return
     if value.__module__ != walk.module.__name__:
-        walk.incomplete.append(
-            f"it uses {value.__module__}.{value.__qualname__} by value, from another user module"
-        )
+        _need_from_module(walk, name, value)
         return
     if value.__qualname__ != name or "<locals>" in value.__qualname__:
         walk.incomplete.append(f"{name} is {value.__qualname__} under another name")
@@ -419,6 +518,23 @@ def _need_definition(walk: _Walk, name: str, value: Any) -> None:
     for needed in needs:
         if needed != name:
             _need(walk, needed)
+
+
+def _need_from_module(walk: _Walk, name: str, value: Any) -> None:
+    """A helper of another user module: captured in that module's section, and bound from there."""
+    module_name: str = value.__module__
+    attribute: str = value.__qualname__
+    module = sys.modules.get(module_name)
+    if module is None or vars(module).get(attribute) is not value:
+        walk.incomplete.append(f"it uses {module_name}.{attribute}, which is not a name its module defines")
+        return
+    other = walk.walks.get(module_name)
+    if other is None:
+        future = tuple(sorted(n for n, v in vars(module).items() if isinstance(v, _FUTURE_FEATURE)))
+        other = _Walk(module, walk.policy, walk.root, walk.sources, future, walks=walk.walks)
+        walk.walks[module_name] = other
+    _need(other, attribute)
+    walk.taken.setdefault(module_name, {})[name] = attribute
 
 
 def _import_lines(imports: dict[str, tuple[str, str]]) -> list[str]:
@@ -445,6 +561,12 @@ def _blocks(walk: _Walk, future: tuple[str, ...]) -> tuple[Block, ...]:
     imports += _import_lines(walk.imports)
     if imports:
         blocks.append(Block("imports", "-", "\n".join(imports) + "\n"))
+    for module_name in sorted(walk.taken):
+        names = sorted(
+            attribute if attribute == bound else f"{attribute} as {bound}"
+            for bound, attribute in walk.taken[module_name].items()
+        )
+        blocks.append(Block("from", module_name, f"from {module_name} import {', '.join(names)}\n"))
     if walk.constants:
         blocks.append(
             Block("constants", "-", "\n".join(walk.constants[n] for n in sorted(walk.constants)) + "\n")

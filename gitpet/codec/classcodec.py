@@ -187,6 +187,7 @@ class ClassCodec:
             klass.__module__,
             klass.__qualname__,
         )
+        indent = 0  # a version's source.py is dedented: its columns are in its captured.py
         if loaded is not None and same_class:
             text = loaded.source
             filename: str | None = canonical_filename(loaded.module, loaded.qualname, text)
@@ -204,6 +205,7 @@ class ClassCodec:
             if found.missing_reason is None:
                 text, filename = found.text, found.filename
                 first, last = found.first_line, found.last_line
+                indent = found.indent
                 source_found = True
             else:
                 text = missing_source_text(klass.__module__, klass.__qualname__, found.missing_reason)
@@ -221,7 +223,7 @@ class ClassCodec:
         if known is not None:
             captured_text, data, check = known
         elif source_found:
-            captured = capture(klass, text, self._policy, self._sources)
+            captured = capture(klass, text, self._policy, self._sources, indent=indent)
             captured_text = captured.text
             data = tuple((file.file_name, file.content) for file in captured.data)
             check = self._source_check(klass, pickled.data, text, captured)

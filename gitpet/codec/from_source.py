@@ -24,7 +24,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from gitpet.codec.captured import Block, Captured, future_flags, parse_blocks
+from gitpet.codec.captured import Block, Captured, future_flags, parse_blocks, source_in_enclosing
 from gitpet.codec.data_files import data_line, read_data_file
 from gitpet.codec.modpolicy import ModulePolicy
 from gitpet.codec.pickler import canonical_filename, dumps_class
@@ -33,6 +33,7 @@ from gitpet.errors import UnpicklableClassError
 __all__ = ["SourceCheck", "build_from_source", "check_source_complete", "pickle_built"]
 
 _UNCHANGED = "__gitpet_unchanged__"
+_UNBOUND = object()
 _FUTURE = "from __future__ import "
 # A build runs the text of a class: what it raises says why the text is not the class.
 _BUILD_ERRORS = (Exception,)
@@ -77,46 +78,49 @@ def build_from_source(
         >>> cls.k, cls.__module__
         (3, 'm')
     """
-    blocks = parse_blocks(captured_text)
-    # ``from __future__`` lines are compiler flags for every part, not statements to repeat.
-    stated = [
-        name.strip()
-        for block in blocks
-        if block.kind == "imports"
-        for line in block.text.splitlines()
-        if line.startswith(_FUTURE)
-        for name in line[len(_FUTURE) :].split(",")
-    ]
-    flags = future_flags(tuple(dict.fromkeys((*future, *stated))))
-    namespace: dict[str, Any] = {
-        "__name__": module,
-        "__package__": None if module == "__main__" else module.rpartition(".")[0],
-        "__builtins__": builtins,
-    }
-    # Compiled after each part, the imports let the compiler see which names are modules a
-    # module imported, as it did in the whole module (3.11 calls their functions differently).
-    imports = "".join(
-        "\n" + line
-        for block in blocks
-        if block.kind == "imports"
-        for line in block.text.splitlines(keepends=True)
-        if not line.startswith(_FUTURE)
-    )
-    for block in blocks:
-        if block.kind == "data":
-            namespace[block.name] = _data_value(block, data or {})
-            continue
-        where = f"gitpet://{module}/captured.py" if block.name == "-" else f"gitpet://{module}.{block.name}"
-        exec(compile(block.text + imports, where, "exec", flags, dont_inherit=True), namespace)
+    sections = _sections(parse_blocks(captured_text), module)
+    built: dict[str, dict[str, Any]] = {}
+    for section_module, blocks in sections:
+        own_future = future if section_module == module else ()
+        flags, imports = _section_flags_and_imports(blocks, own_future)
+        built[section_module] = namespace = _fresh_namespace(section_module)
+        for block in blocks:
+            if block.kind == "data":
+                namespace[block.name] = _data_value(block, data or {})
+            elif block.kind == "from":
+                _bind_taken(block, built, namespace)
+            elif block.kind != "enclosing":
+                where = (
+                    f"gitpet://{section_module}/captured.py"
+                    if block.name == "-"
+                    else f"gitpet://{section_module}.{block.name}"
+                )
+                exec(compile(block.text + imports, where, "exec", flags, dont_inherit=True), namespace)
+    # source.py runs last, in its own module's namespace (the last section).
+    blocks = sections[-1][1]
+    namespace = built[module]
+    flags, imports = _section_flags_and_imports(blocks, future)
+    enclosing = [block for block in blocks if block.kind == "enclosing"]
     canonical = canonical_filename(module, qualname, source_text)
-    tree = ast.parse(source_text + imports, canonical)
-    _keep_gitpet_decorators_from_running(tree, namespace, canonical, flags)
+    # A nested class: source.py inside its enclosing class statement, set on line 0 so that
+    # source.py's lines are the code's lines. The enclosing name is bound only meanwhile.
+    text = source_in_enclosing(enclosing[0], source_text) if enclosing else source_text
+    tree = ast.parse(text + imports, canonical)
+    if enclosing:
+        ast.increment_lineno(tree, -1)
+    _keep_gitpet_decorators_from_running(tree.body, namespace, canonical, flags)
+    outer = enclosing[0].name if enclosing else None
+    shadowed = namespace.get(outer, _UNBOUND) if outer else _UNBOUND
     namespace[_UNCHANGED] = _unchanged
     try:
         exec(compile(tree, canonical, "exec", flags, dont_inherit=True), namespace)
     finally:
         namespace.pop(_UNCHANGED, None)
     found: Any = namespace
+    if outer is not None:
+        found = {outer: namespace.pop(outer, None)}
+        if shadowed is not _UNBOUND:
+            namespace[outer] = shadowed
     for part in qualname.split("."):
         found = found.get(part) if isinstance(found, dict) else getattr(found, part, None)
     if not isinstance(found, type):
@@ -177,6 +181,68 @@ def pickle_built(cls: type, source_text: str, policy: ModulePolicy) -> bytes:
     ).data
 
 
+def _sections(blocks: list[Block], module: str) -> list[tuple[str, list[Block]]]:
+    """``captured.py``'s blocks by module: other modules' sections first, ``module``'s last.
+
+    Blocks before any ``module`` marker are ``module``'s (every capture of one module).
+    """
+    sections: list[tuple[str, list[Block]]] = [(module, [])]
+    for block in blocks:
+        if block.kind == "module":
+            if any(name == block.name for name, _ in sections[1:]):
+                raise ValueError(f"captured.py has two sections of module {block.name}")
+            sections.append((block.name, []))
+        else:
+            sections[-1][1].append(block)
+    if len(sections) > 1:
+        if sections[0][1]:
+            raise ValueError("captured.py has blocks before its first module section")
+        sections = sections[1:]
+    if sections[-1][0] != module:
+        raise ValueError(f"captured.py's last section is not the class's module {module}")
+    return sections
+
+
+def _section_flags_and_imports(blocks: list[Block], future: tuple[str, ...]) -> tuple[int, str]:
+    """The compiler flags of one module's section, and its imports to compile after each part.
+
+    ``from __future__`` lines are compiler flags for every part, not statements to repeat.
+    Compiled after each part, the imports let the compiler see which names are modules the
+    module imported, as it did in the whole module (3.11 calls their functions differently).
+    """
+    lines = [line for block in blocks if block.kind == "imports" for line in block.text.splitlines(True)]
+    stated = [
+        name.strip() for line in lines if line.startswith(_FUTURE) for name in line[len(_FUTURE) :].split(",")
+    ]
+    flags = future_flags(tuple(dict.fromkeys((*future, *stated))))
+    return flags, "".join("\n" + line for line in lines if not line.startswith(_FUTURE))
+
+
+def _fresh_namespace(module: str) -> dict[str, Any]:
+    return {
+        "__name__": module,
+        "__package__": None if module == "__main__" else module.rpartition(".")[0],
+        "__builtins__": builtins,
+    }
+
+
+def _bind_taken(block: Block, built: Mapping[str, dict[str, Any]], namespace: dict[str, Any]) -> None:
+    """Bind the names a ``from`` block takes from a module section built before (never imported)."""
+    try:
+        [statement] = ast.parse(block.text).body
+    except (SyntaxError, ValueError) as err:
+        raise ValueError(f"captured.py's from block for {block.name} is not one import") from err
+    source = built.get(block.name)
+    if not isinstance(statement, ast.ImportFrom) or statement.module != block.name or statement.level:
+        raise ValueError(f"captured.py's from block for {block.name} does not import from {block.name}")
+    if source is None:
+        raise ValueError(f"captured.py takes names from {block.name} before its section")
+    for alias in statement.names:
+        if alias.name not in source:
+            raise ValueError(f"captured.py takes {alias.name} from {block.name}, whose section has none")
+        namespace[alias.asname or alias.name] = source[alias.name]
+
+
 def _data_value(block: Block, data: Mapping[str, bytes]) -> Any:
     """The array a ``data`` block binds, once its line is checked to be the one its file gives."""
     content = data.get(block.name)
@@ -192,15 +258,17 @@ def _unchanged(cls: type) -> type:
 
 
 def _keep_gitpet_decorators_from_running(
-    tree: ast.Module, namespace: dict[str, Any], filename: str, flags: int
+    body: list[ast.stmt], namespace: dict[str, Any], filename: str, flags: int
 ) -> None:
-    """Make each decorator of the top-level classes that is gitpet's own return the class unchanged.
+    """Make gitpet's own decorators of the classes in ``body`` (and nested in them) do nothing.
 
-    The decorator keeps its place (and so the class its first line).
+    Each such decorator returns the class unchanged; it keeps its place (and so the class its
+    first line).
     """
-    for node in tree.body:
+    for node in body:
         if not isinstance(node, ast.ClassDef):
             continue
+        _keep_gitpet_decorators_from_running(node.body, namespace, filename, flags)
         for index, decorator in enumerate(node.decorator_list):
             expression = ast.Expression(decorator)
             try:

@@ -21,13 +21,17 @@ __all__ = ["ClassSource", "SourceFinder", "missing_source_text"]
 
 @dataclass(frozen=True)
 class ClassSource:
-    """Where a class's source is: ``text`` is dedented, lines 1-based in file."""
+    """Where a class's source is: ``text`` is dedented, lines 1-based in file.
+
+    ``indent``: the columns dedenting took away (a nested class's code keeps them).
+    """
 
     text: str
     filename: str | None
     first_line: int
     last_line: int
     missing_reason: str | None = None
+    indent: int = 0
 
 
 def missing_source_text(module: str, qualname: str, reason: str) -> str:
@@ -286,4 +290,5 @@ class SourceFinder:
         text = textwrap.dedent("".join(lines[first - 1 : last]))
         if not text.endswith("\n"):
             text += "\n"
-        return ClassSource(text, filename, first, last)
+        head = lines[first - 1]
+        return ClassSource(text, filename, first, last, indent=len(head) - len(head.lstrip(" \t")))

@@ -50,6 +50,7 @@ CLASSES = {
     "WithSets": "WithSets",
     "Typed": "Typed",
     "Slotted": "Slotted",
+    "TakesHelpers": "TakesHelpers",
 }
 NOTEBOOK = "NotebookModel"
 
@@ -111,6 +112,7 @@ PROBES: dict[str, Callable[[Any], Any]] = {
     "WithSets": _with_sets,
     "Typed": lambda c: [c().first([3, 4]), c.__parameters__.__len__()],
     "Slotted": _slotted,
+    "TakesHelpers": lambda c: [c().run(3), c().unit(), [b.__name__ for b in c.__mro__]],
     NOTEBOOK: lambda c: c().predict([1, 2]),
 }
 

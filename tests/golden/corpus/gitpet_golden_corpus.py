@@ -157,3 +157,12 @@ class Slotted:
 
     def total(self):
         return self.x + self.y
+
+
+# Appended for format 3: a class whose helper and base class come from another user module.
+from gitpet_golden_helpers import Measured, scaled as scale_by_rate  # noqa: E402
+
+
+class TakesHelpers(Measured):
+    def run(self, x):
+        return scale_by_rate(x) + 1
