@@ -19,7 +19,7 @@ from gitpet.codec.classcodec import ClassCodec, LoadedVersion, loaded_version
 from gitpet.codec.from_source import SourceCheck
 from gitpet.codec.modpolicy import ModulePolicy
 from gitpet.codec.pickler import GlobalReads
-from gitpet.config import StoreConfig
+from gitpet.config import StoreConfig, WorkerConfig
 from gitpet.errors import (
     AmbiguousVersionError,
     ClassNotFoundError,
@@ -55,10 +55,11 @@ from gitpet.errors import (
     VersionNotFoundError,
     WrongClassVersionError,
 )
-from gitpet.factory.container import Container, PetContainer
+from gitpet.factory.container import Container, PetContainer, setup
 from gitpet.factory.factory import BaseFactory, PetFactory
 from gitpet.factory.manager import PetClassManager
 from gitpet.factory.plugin import BasePlugin
+from gitpet.format.requirements import Requirement
 from gitpet.format.version_files import VersionFiles, VersionTree
 from gitpet.gitstore import GitStore, StoredVersion
 from gitpet.records import Problem, PushResult, RefUpdate, SnapshotInfo, SyncReport, VersionInfo
@@ -157,6 +158,7 @@ __all__ = [
     "Problem",
     "PushResult",
     "RefUpdate",
+    "Requirement",
     "RemoteError",
     "RemoteRejectedError",
     "SigningError",
@@ -189,8 +191,10 @@ __all__ = [
     "VersionInfo",
     "VersionNotFoundError",
     "VersionTree",
+    "WorkerConfig",
     "WrongClassVersionError",
     "loaded_version",
+    "setup",
 ]
 
 for _name in __all__:

@@ -1,7 +1,9 @@
 """How a store works, fixed once when it is made: :class:`StoreConfig`.
 
 Arguments win; what is not given comes from the environment (``GITPET_STORE``,
-``GITPET_SIGNING_KEY``), read once here and nowhere else. The commit identity
+``GITPET_SIGNING_KEY``; and for the default container of a process, such as a
+worker's: ``GITPET_REMOTE``, ``GITPET_REMOTE_TRUSTED``, see
+:class:`WorkerConfig`), read here and nowhere else. The commit identity
 is the exception: when no ``author`` is given it is read from the environment
 and git config at the first write, as git does (see :mod:`gitpet.git.identity`).
 """
@@ -16,10 +18,23 @@ from pathlib import Path
 from gitpet.arguments import check_bool, check_identity, check_path, check_seconds
 from gitpet.errors import InvalidArgumentError, InvalidNameError
 
-__all__ = ["DEFAULT_STORE_DIR", "SIGNING_KEY_ENV", "STORE_ENV", "StoreConfig", "default_store_path"]
+__all__ = [
+    "DEFAULT_STORE_DIR",
+    "REMOTE_ENV",
+    "REMOTE_TRUSTED_ENV",
+    "SIGNING_KEY_ENV",
+    "STORE_ENV",
+    "StoreConfig",
+    "WorkerConfig",
+    "default_store_path",
+]
 
 STORE_ENV = "GITPET_STORE"
 SIGNING_KEY_ENV = "GITPET_SIGNING_KEY"
+REMOTE_ENV = "GITPET_REMOTE"
+REMOTE_TRUSTED_ENV = "GITPET_REMOTE_TRUSTED"
+_TRUE = frozenset({"1", "true", "yes", "on"})
+_FALSE = frozenset({"", "0", "false", "no", "off"})
 DEFAULT_STORE_DIR = ".gitpet"
 
 
@@ -97,3 +112,71 @@ def _expanded(path: Path, what: str) -> Path:
         return path.expanduser().absolute()
     except RuntimeError:  # "~user" for a user that does not exist
         raise InvalidArgumentError(what, str(path), "names the home of an unknown user") from None
+
+
+@dataclass(frozen=True)
+class WorkerConfig:
+    """Where a process's default container loads classes from: a store, a remote, and its trust.
+
+    What a worker needs to load the versions a pipeline pins, with no gitpet code run on
+    it: the environment variables ``GITPET_STORE`` (the store; default ``./.gitpet``),
+    ``GITPET_REMOTE`` (a git URL or path the missing versions are fetched from; none:
+    never fetch) and ``GITPET_REMOTE_TRUSTED`` (``1``/``true``/``yes``: versions fetched
+    from that remote are vouched for on arrival, as from a remote marked trusted; default no).
+
+    Examples:
+        >>> env = {"GITPET_STORE": "/scratch/gitpet", "GITPET_REMOTE": "git://models/team.git",
+        ...        "GITPET_REMOTE_TRUSTED": "yes"}
+        >>> WorkerConfig.from_arguments(environ=env)
+        WorkerConfig(store=PosixPath('/scratch/gitpet'), remote='git://models/team.git', trust_remote=True)
+        >>> WorkerConfig.from_arguments(remote="/srv/team.git", environ=env).remote
+        '/srv/team.git'
+    """
+
+    store: Path
+    remote: str | None
+    trust_remote: bool
+
+    @classmethod
+    def from_arguments(
+        cls,
+        store: str | os.PathLike[str] | None = None,
+        remote: str | None = None,
+        trust_remote: bool | None = None,
+        *,
+        environ: Mapping[str, str] | None = None,
+    ) -> WorkerConfig:
+        """Arguments win; what is None comes from ``environ`` (default: the process's).
+
+        Raises:
+            InvalidArgumentError: an argument has a wrong type, or ``GITPET_REMOTE_TRUSTED``
+                is not a yes or a no.
+
+        Examples:
+            >>> WorkerConfig.from_arguments("/scratch/s", environ={"GITPET_REMOTE_TRUSTED": "maybe"})
+            ...  # doctest: +ELLIPSIS
+            Traceback (most recent call last):
+            ...
+            gitpet.InvalidArgumentError: invalid $GITPET_REMOTE_TRUSTED 'maybe': must be 1, true, yes ...
+        """
+        environ = os.environ if environ is None else environ
+        if store is not None and not isinstance(store, (str, os.PathLike)):
+            raise InvalidArgumentError("store", store, f"must be a str or a path, not {type(store).__name__}")
+        if remote is not None and not isinstance(remote, str):
+            raise InvalidArgumentError("remote", remote, f"must be a str, not {type(remote).__name__}")
+        if trust_remote is None:
+            trust_remote = _yes_or_no(environ.get(REMOTE_TRUSTED_ENV, ""), REMOTE_TRUSTED_ENV)
+        return cls(
+            store=Path(store).absolute() if store is not None else default_store_path(environ),
+            remote=remote if remote is not None else environ.get(REMOTE_ENV) or None,
+            trust_remote=check_bool(trust_remote, "trust_remote"),
+        )
+
+
+def _yes_or_no(text: str, what: str) -> bool:
+    value = text.strip().lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise InvalidArgumentError(f"${what}", text, "must be 1, true, yes or on, or 0, false, no, off or empty")

@@ -37,6 +37,7 @@ from gitpet.format.names import (
     tag_prefix,
     tag_ref,
 )
+from gitpet.format.requirements import Requirement, requirement_trailers
 from gitpet.format.version_files import StoredVersion, VersionTree
 from gitpet.git.commits import CommitMaker
 from gitpet.git.locks import FetchLock, LockRetry, WriterLock
@@ -75,8 +76,9 @@ def _check_items(items: object) -> None:
             raise InvalidArgumentError("item", item, "must be a (name, VersionTree) pair")
 
 
-def _version_message(name: str, version_id: str) -> str:
-    return f"{name}: version {version_id}\n"
+def _version_message(name: str, version: VersionTree) -> str:
+    # The packages it was pushed with go in the commit, outside the id (see gitpet.format.requirements).
+    return f"{name}: version {version.id}\n" + requirement_trailers(version.requires)
 
 
 class GitStore:
@@ -310,6 +312,19 @@ class GitStore:
             (True, 'Model', ['meta', 'pickle', 'source'])
         """
         return self._versions.read(name, version)
+
+    def requirements(self, name: str, version: str | None = None) -> tuple[Requirement, ...]:
+        """The installed packages a version was pushed with, as its commit records them.
+
+        Only packages its pickle imports by name (numpy, scikit-learn, ...) are recorded,
+        in the commit message, never in the version's tree: an upgrade re-versions nothing.
+
+        Examples:
+            >>> version = pcm.push(Model)
+            >>> store.requirements("Model", version)    # Model imports no package
+            ()
+        """
+        return self._versions.requirements(name, self._versions.resolve(name, version))
 
     def versions(self, name: str, limit: int | None = None) -> list[VersionInfo]:
         """History of ``name``, newest first (first-parent chain of its ref).
@@ -683,7 +698,7 @@ class GitStore:
                 name,
                 version,
                 self._history.plan(
-                    class_ref(name), version.tree.id, _version_message(name, version.id), when=now
+                    class_ref(name), version.tree.id, _version_message(name, version), when=now
                 ),
             )
             for name, version in items
@@ -700,7 +715,7 @@ class GitStore:
             sha, created = self._history.advance(
                 class_ref(name),
                 version.tree.id,
-                _version_message(name, version.id),
+                _version_message(name, version),
                 planned=plan,
                 keep=version.objects,
                 written=written,

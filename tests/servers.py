@@ -44,9 +44,13 @@ def _wait_listening(port: int, proc: subprocess.Popen[bytes], timeout: float = 1
 
 
 @contextmanager
-def git_daemon(root: Path) -> Iterator[str]:
-    """Serve the bare repositories under ``root``; yield the base URL ``git://127.0.0.1:PORT``."""
+def git_daemon(root: Path, log: Path | None = None) -> Iterator[str]:
+    """Serve the bare repositories under ``root``; yield the base URL ``git://127.0.0.1:PORT``.
+
+    ``log``: write git's verbose log there (one ``Request upload-pack`` line per fetch served).
+    """
     port = free_port()
+    log_file = open(log, "wb") if log is not None else None  # noqa: SIM115 - closed below
     proc = subprocess.Popen(
         [
             "git",
@@ -58,10 +62,11 @@ def git_daemon(root: Path) -> Iterator[str]:
             f"--listen={_HOST}",
             f"--port={port}",
             "--informative-errors",
+            *(["--verbose"] if log is not None else []),
             str(root),
         ],
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stderr=log_file if log_file is not None else subprocess.DEVNULL,
     )
     try:
         _wait_listening(port, proc)
@@ -73,6 +78,13 @@ def git_daemon(root: Path) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+        if log_file is not None:
+            log_file.close()
+
+
+def fetches_served(log: Path) -> int:
+    """How many fetches (upload-pack requests) a ``git_daemon(root, log)`` served so far."""
+    return log.read_bytes().count(b"Request upload-pack")
 
 
 def http_backend_path() -> Path | None:

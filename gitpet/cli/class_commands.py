@@ -77,6 +77,7 @@ def cmd_show(store: GitStore, args: argparse.Namespace) -> int:
     imports = _pickle_imports(stored)
     captured = stored.files.captured.decode("utf-8", "replace")
     complete = stored.meta.get("source_complete")
+    requires = store.requirements(stored.name, stored.id)
     if args.json:
         print_json(
             {
@@ -86,6 +87,7 @@ def cmd_show(store: GitStore, args: argparse.Namespace) -> int:
                 "captured": captured,
                 "data": {f"data/{name}": len(content) for name, content in stored.files.data},
                 "pickle_imports": imports,
+                "requires": [vars(r) for r in requires],
             }
         )
     else:
@@ -105,6 +107,10 @@ def cmd_show(store: GitStore, args: argparse.Namespace) -> int:
         print("# class.pkl imports (read from its opcodes, not run):")
         for name in imports:
             print(f"#   {name}")
+        if requires:
+            print("# pushed with (recorded in its commit):")
+            for requirement in requires:
+                print(f"#   {requirement.distribution} {requirement.version} (import {requirement.module})")
     return 0
 
 

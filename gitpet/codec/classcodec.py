@@ -22,8 +22,10 @@ from gitpet.cache import BoundedCache
 from gitpet.codec.captured import Captured, capture
 from gitpet.codec.data_files import by_constant
 from gitpet.codec.from_source import SourceCheck, build_from_source, check_source_complete, pickle_built
+from gitpet.codec.instances import pickle_by_version
 from gitpet.codec.modpolicy import ModulePolicy
 from gitpet.codec.pickler import HEAPTYPE, GlobalReads, canonical_filename, dumps_class
+from gitpet.codec.requirements import installed_requirements
 from gitpet.codec.source import SourceFinder, missing_source_text
 from gitpet.errors import (
     IncompatiblePythonError,
@@ -35,7 +37,14 @@ from gitpet.format.bounds import MAX_OBJECT_BYTES
 from gitpet.format.meta import FORMAT_VERSION, READABLE_FORMATS, Meta, meta_json
 from gitpet.format.version_files import StoredVersion, VersionFiles, VersionTree
 
-__all__ = ["ClassCodec", "LoadedVersion", "check_versionable", "loaded_version", "running_python"]
+__all__ = [
+    "ClassCodec",
+    "LoadedVersion",
+    "check_versionable",
+    "loaded_class",
+    "loaded_version",
+    "running_python",
+]
 
 _CHECKS_KEPT = 4096
 _LARGEST_CHECKED = 64 * 1024 * 1024
@@ -95,16 +104,26 @@ class _LoadedClasses:
         self._lock = threading.RLock()
         self._by_digest: weakref.WeakValueDictionary[bytes, type] = weakref.WeakValueDictionary()
         self._info: weakref.WeakKeyDictionary[type, LoadedVersion] = weakref.WeakKeyDictionary()
+        self._by_version: weakref.WeakValueDictionary[tuple[str, str], type] = weakref.WeakValueDictionary()
 
     def load_once(self, digest: bytes, load: Callable[[], tuple[type, LoadedVersion]]) -> type:
-        """The class loaded from the pickle with this digest, loading it if needed."""
+        """The class loaded from the pickle with this digest, loading it if needed.
+
+        A class loaded here pickles its instances by its version (:mod:`gitpet.codec.instances`).
+        """
         with self._lock:
             cls = self._by_digest.get(digest)
             if cls is None:
                 cls, info = load()
                 self._by_digest[digest] = cls
                 self._info.setdefault(cls, info)
+                self._by_version.setdefault((info.name, info.version_id), cls)
+                pickle_by_version(cls, info.name, info.version_id)
             return cls
+
+    def by_version(self, name: str, version_id: str) -> type | None:
+        with self._lock:
+            return self._by_version.get((name, version_id))
 
     def info(self, cls: type) -> LoadedVersion | None:
         try:
@@ -124,6 +143,18 @@ def loaded_version(cls: object) -> LoadedVersion | None:
         True
     """
     return _LOADED.info(cls) if isinstance(cls, type) else None
+
+
+def loaded_class(name: str, version_id: str) -> type | None:
+    """The class this process loaded as version ``version_id`` (a full id) of ``name``, if any.
+
+    Examples:
+        >>> version = pcm.push(Model)
+        >>> loaded = pcm.pull("Model")
+        >>> loaded_class("Model", version) is loaded, loaded_class("Other", version)
+        (True, None)
+    """
+    return _LOADED.by_version(name, version_id)
 
 
 def check_versionable(cls: object) -> type:
@@ -251,7 +282,8 @@ class ClassCodec:
         files = VersionFiles(
             text.encode("utf-8"), pickled.data, meta_json(meta), captured_text.encode("utf-8"), data
         )
-        return VersionTree.build(files), pickled.reads
+        requires = installed_requirements(pickled.by_reference_modules)
+        return VersionTree.build(files, requires), pickled.reads
 
     def _source_check(self, cls: type, pickled: bytes, text: str, captured: Captured) -> SourceCheck:
         """Whether the text builds the class, once per (pickle, source, captured text).

@@ -158,6 +158,8 @@ class PickledClass:
     data: bytes
     by_value_modules: tuple[str, ...]
     reads: GlobalReads = GlobalReads((), settled=False)
+    by_reference_modules: tuple[str, ...] = ()
+    """The modules of the classes, functions and modules the pickle imports by name, sorted."""
 
 
 @dataclass(frozen=True)
@@ -285,6 +287,8 @@ class DeterministicPickler(pickle.Pickler):
         self._keepalive: list[Any] = []
         # Each module global a function of the pickle reads, and whether all stay as pickled.
         self.reads: list[tuple[dict[str, Any], str, object]] = []
+        # Modules whose objects the pickle names (imports) rather than copies.
+        self.by_reference_modules: set[str] = set()
         self.classes: list[tuple[type, tuple[object, ...]]] = []
         self.settled = True
 
@@ -334,11 +338,17 @@ class DeterministicPickler(pickle.Pickler):
         if obj_type is _SortedSet:
             return (obj.kind, (obj.items,))
         if isinstance(obj, type):
-            return self._type_reduce(obj)
+            reduced = self._type_reduce(obj)
+            if reduced is NotImplemented:
+                self.by_reference_modules.add(obj.__module__)
+            return reduced
         if obj_type is types.FunctionType:
             if self._by_value(obj.__module__) or not _importable(obj, obj.__module__, obj.__qualname__):
                 return self._function_reduce(obj)
+            self.by_reference_modules.add(obj.__module__)
             return NotImplemented
+        if obj_type is types.BuiltinFunctionType and isinstance(obj.__module__, str):
+            self.by_reference_modules.add(obj.__module__)
         if obj_type is types.CodeType:
             return self._code_reduce(obj)
         if obj_type is types.CellType:
@@ -516,6 +526,7 @@ class DeterministicPickler(pickle.Pickler):
 
     def _module_reduce(self, obj: types.ModuleType) -> Any:
         if not self._by_value(obj.__name__):
+            self.by_reference_modules.add(obj.__name__)
             return (rebuild.import_module, (_fresh_str(obj.__name__),))
         self.by_value_modules.add(obj.__name__)
         state = {k: v for k, v in sorted(vars(obj).items()) if k not in _MODULE_STATE_DROPPED}
@@ -674,9 +685,9 @@ def dumps_class(
     except (pickle.PicklingError, TypeError, AttributeError, RecursionError, ValueError) as err:
         raise UnpicklableClassError(cls.__qualname__, type(err).__name__, str(err)) from err
     modules = tuple(sorted(m for m in pickler.by_value_modules if isinstance(m, str)))
-    return PickledClass(
-        buffer.getvalue(), modules, GlobalReads(tuple(pickler.reads), pickler.settled, tuple(pickler.classes))
-    )
+    reads = GlobalReads(tuple(pickler.reads), pickler.settled, tuple(pickler.classes))
+    by_reference = tuple(sorted(m for m in pickler.by_reference_modules if isinstance(m, str)))
+    return PickledClass(buffer.getvalue(), modules, reads, by_reference)
 
 
 # Types whose values never change once made (beside tuples and frozensets of them).

@@ -6,7 +6,9 @@ import os
 from collections.abc import Callable
 from typing import Any, SupportsIndex, TypeVar
 
+from gitpet.codec.classcodec import loaded_class
 from gitpet.codec.modpolicy import ModulePolicy
+from gitpet.config import WorkerConfig
 from gitpet.errors import GitpetError, InvalidDumpError, UnsupportedClassError, VersionNotFoundError
 from gitpet.factory.defaults import DEFAULT_FACTORY
 from gitpet.factory.factory import BaseFactory, PetFactory
@@ -15,9 +17,10 @@ from gitpet.factory.plugin import BasePlugin, dump_with_classes
 from gitpet.format.dumps import normalize_dump
 from gitpet.format.names import check_class_name
 from gitpet.gitstore import GitStore
+from gitpet.pinned import RESOLVER as PINNED_RESOLVER
 from gitpet.trust.trustlist import TrustPolicy
 
-__all__ = ["Container", "PetContainer"]
+__all__ = ["Container", "PetContainer", "setup"]
 
 C = TypeVar("C", bound=type)
 
@@ -37,6 +40,8 @@ class PetContainer:
         policy: which modules are captured by value.
         trust: what to do with versions this machine does not vouch for
             (default :meth:`TrustPolicy.refuse`; see docs/trust.md).
+        trust_remote: vouch for the versions fetched from ``remote`` on arrival,
+            as for a remote marked trusted.
 
     Examples:
         >>> import tempfile
@@ -56,10 +61,12 @@ class PetContainer:
         *,
         policy: ModulePolicy | None = None,
         trust: TrustPolicy | None = None,
+        trust_remote: bool = False,
     ) -> None:
         self._store_arg = store
         self._policy = policy
         self._trust = trust
+        self._trust_remote = trust_remote
         self._pif = BaseFactory()
         self._remote = remote
         self._pcm: PetClassManager | None = None
@@ -82,12 +89,16 @@ class PetContainer:
         store: GitStore | str | os.PathLike[str] | None = None,
         remote: str | None = None,
         trust: TrustPolicy | None = None,
+        *,
+        trust_remote: bool = False,
     ) -> None:
         """Use another store, remote and trust policy (registrations are kept).
 
         ``store=None`` means the default store; ``remote=None`` means no
         remote; ``trust=None`` means :meth:`TrustPolicy.refuse` for versions
-        this machine does not vouch for.
+        this machine does not vouch for; ``trust_remote`` vouches for what is
+        fetched from ``remote``. Versions loaded from the store before are
+        looked up again (:meth:`PetFactory.refresh`).
 
         Examples:
             >>> from gitpet import BasePlugin, PetContainer
@@ -99,17 +110,23 @@ class PetContainer:
         self._store_arg = store
         self._remote = remote
         self._trust = trust
+        self._trust_remote = trust_remote
         if self._pcm is not None:
             self._pcm = None
             if self._ppif is not None:
                 self._ppif.use_manager(self.pcm)
+                self._ppif.refresh()
 
     @property
     def pcm(self) -> PetClassManager:
         """The class manager over this container's store (made on first use)."""
         if self._pcm is None:
             self._pcm = PetClassManager(
-                self._store_arg, policy=self._policy, remote=self._remote, trust=self._trust
+                self._store_arg,
+                policy=self._policy,
+                remote=self._remote,
+                trust=self._trust,
+                trust_remote=self._trust_remote,
             )
         return self._pcm
 
@@ -254,8 +271,43 @@ def _unchanged_version(path: str, name: str, version: str) -> str:
     return version
 
 
-Container = PetContainer()
-"""The default container, over ``$GITPET_STORE`` or ``./.gitpet``."""
+_ENVIRONMENT = WorkerConfig.from_arguments()
+Container = PetContainer(remote=_ENVIRONMENT.remote, trust_remote=_ENVIRONMENT.trust_remote)
+"""The default container, over ``$GITPET_STORE`` or ``./.gitpet``, fetching from ``$GITPET_REMOTE``."""
 
 # A plugin given no factory dumps with the default container's (see gitpet.factory.defaults).
 DEFAULT_FACTORY.provide(lambda: Container.ppif)
+
+
+def _pinned_class(name: str, version: str) -> type:
+    """A class an unpickled instance names: as loaded here already, else from the default container."""
+    return loaded_class(name, version) or Container.ppif.get_version(name, version)
+
+
+def setup(
+    store: str | os.PathLike[str] | None = None,
+    remote: str | None = None,
+    trust_remote: bool | None = None,
+) -> PetContainer:
+    """Configure this process's default container, for a worker: return :data:`Container`.
+
+    Arguments win; what is None comes from the environment (``GITPET_STORE``,
+    ``GITPET_REMOTE``, ``GITPET_REMOTE_TRUSTED``; see :class:`gitpet.config.WorkerConfig`).
+    A worker started with those variables needs no call at all; this is for a pool
+    initializer (``ProcessPoolExecutor(initializer=gitpet.setup, initargs=(...))``) and
+    the engine integrations (:mod:`gitpet.integrations`). Registrations are kept.
+
+    Examples:
+        >>> import gitpet
+        >>> before = (gitpet.Container.store.path, gitpet.Container.remote)
+        >>> gitpet.setup(store=tempfile.mkdtemp() + "/worker", remote="/srv/team.git").remote
+        '/srv/team.git'
+        >>> gitpet.Container.configure(store=before[0], remote=before[1])
+    """
+    config = WorkerConfig.from_arguments(store, remote, trust_remote)
+    Container.configure(store=config.store, remote=config.remote, trust_remote=config.trust_remote)
+    return Container
+
+
+# An instance of a loaded class unpickles through the default container (see gitpet.pinned).
+PINNED_RESOLVER.provide(_pinned_class)

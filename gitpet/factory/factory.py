@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+import threading
+import time
+from collections.abc import Iterable, Iterator, Mapping
 from types import MappingProxyType
 from typing import TypeVar, overload
 
+from gitpet.arguments import check_seconds
 from gitpet.codec.classcodec import loaded_version
 from gitpet.errors import (
     ClassNotFoundError,
@@ -15,7 +18,13 @@ from gitpet.errors import (
     VersionNotFoundError,
 )
 from gitpet.factory.manager import PetClassManager
-from gitpet.format.names import check_class_name, check_tag_name, parse_version_spec
+from gitpet.format.names import (
+    check_class_name,
+    check_class_names,
+    check_pins,
+    check_tag_name,
+    parse_version_spec,
+)
 from gitpet.records import PushResult
 
 __all__ = ["BaseFactory", "PetFactory"]
@@ -122,6 +131,10 @@ class PetFactory(BaseFactory):
 
     ``factory[name]`` looks in memory, then the store's latest version, then
     (when the manager has a remote) the remote, then the fallback factory;
+    the latest version it loaded stays what ``factory[name]`` gives (a newer
+    version pushed or fetched since is not seen) until :meth:`refresh`, or,
+    with ``ttl``, until it is older than ``ttl`` seconds. Pinned lookups
+    (``get_version``, ``build_from_dump``) are exact and never go stale;
     ``get_version`` loads an exact version without registering it;
     ``push_all`` pushes every registered class in one batch; ``tag`` names a
     version and ``rollback`` makes an older one the latest again.
@@ -130,6 +143,9 @@ class PetFactory(BaseFactory):
         class_manager: the :class:`PetClassManager` that reads and writes.
         fallback_factory: consulted for names the store does not know
             (framework classes); ``None`` for none.
+        ttl: seconds an unpinned lookup keeps the latest version it loaded
+            from the store before looking again (fetching the class again
+            when the manager has a remote); ``None``: until :meth:`refresh`.
 
     Examples:
         >>> import tempfile
@@ -144,11 +160,21 @@ class PetFactory(BaseFactory):
         True
     """
 
-    def __init__(self, class_manager: PetClassManager, fallback_factory: BaseFactory | None = None) -> None:
+    def __init__(
+        self,
+        class_manager: PetClassManager,
+        fallback_factory: BaseFactory | None = None,
+        *,
+        ttl: float | None = None,
+    ) -> None:
         super().__init__()
         self._manager = class_manager
         self._fallback_factory = fallback_factory
         self._version_control: dict[str, str] = {}
+        self._ttl = None if ttl is None else check_seconds(ttl, "ttl")
+        # name -> when its latest version was loaded from the store (user registrations: absent)
+        self._loaded_at: dict[str, float] = {}
+        self._lock = threading.Lock()
 
     @property
     def manager(self) -> PetClassManager:
@@ -179,11 +205,12 @@ class PetFactory(BaseFactory):
         version = self._manager.get_class_hash(cls, name)
         super().__setitem__(name, cls)
         self._version_control[name] = version
+        self._loaded_at.pop(name, None)  # registered here: never refreshed from the store
 
     def __getitem__(self, name: str) -> type:
         if not isinstance(name, str):
             raise InvalidNameError(name, f"must be a str, not {type(name).__name__}")
-        if name in self._foundry:
+        if name in self._foundry and not self._expired(name):
             return self._foundry[name]
         fallback = self._fallback_factory.get(name) if self._fallback_factory is not None else None
         try:
@@ -202,22 +229,83 @@ class PetFactory(BaseFactory):
             where += f", remote {self._manager.remote}"
         raise ClassNotFoundError(str(name), where + " or the fallback factory")
 
+    def _expired(self, name: str) -> bool:
+        loaded_at = self._loaded_at.get(name)
+        return self._ttl is not None and loaded_at is not None and time.monotonic() - loaded_at >= self._ttl
+
     def _from_store(self, name: str) -> type | None:
         try:
             check_class_name(name)
         except InvalidNameError:
             return None  # cannot be a stored class; may still be a framework class
+        if name in self._loaded_at:  # looking again (ttl): what the remote has now, if there is one
+            self._manager.fetch_class(name)
         try:
             cls = self._manager.pull(name)
         except ClassNotFoundError:
             return None
         self._register_loaded(name, cls)
+        with self._lock:
+            self._loaded_at[name] = time.monotonic()
         return cls
 
     def _register_loaded(self, name: str, cls: type) -> None:
         self._foundry[name] = cls
         info = loaded_version(cls)
         self._version_control[name] = info.version_id if info else self._manager.get_class_hash(cls, name)
+
+    def refresh(self, names: Iterable[str] | None = None) -> list[str]:
+        """Forget the latest versions loaded from the store, so that ``factory[name]`` looks again.
+
+        ``names``: those classes only (default: every class loaded from the store). Classes
+        registered here (``factory[name] = cls``, ``bind``) stay. With a remote, the
+        forgotten classes are fetched again, in one round trip. Returns the names forgotten.
+
+        Examples:
+            >>> from gitpet import BaseFactory, PetFactory
+            >>> version = pcm.push(Model)
+            >>> factory = PetFactory(pcm, BaseFactory())
+            >>> first = factory["Model"]
+            >>> class Model:
+            ...     def fit(self):
+            ...         return self
+            >>> _ = pcm.push(Model)
+            >>> factory["Model"] is first, factory.refresh(), hasattr(factory["Model"], "fit")
+            (True, ['Model'], True)
+        """
+        with self._lock:
+            wanted = set(self._loaded_at) if names is None else set(check_class_names(names))
+            forgotten = sorted(wanted & set(self._loaded_at))
+            for name in forgotten:
+                del self._loaded_at[name]
+                self._foundry.pop(name, None)
+                self._version_control.pop(name, None)
+        self._manager.prefetch_classes(forgotten)
+        return forgotten
+
+    def _registered_as(self, name: str, version: str) -> bool:
+        """Whether a class registered here (not loaded from the store) is that version."""
+        registered = self._foundry.get(name)
+        if registered is None or name in self._loaded_at:
+            return False
+        return self.hash_of(registered, name).startswith(version)
+
+    def prefetch(self, pins: Iterable[tuple[str, str]]) -> list[str]:
+        """Fetch every class a pin names that this store lacks, in one round trip; return their names.
+
+        ``pins``: ``(class name, version)`` pairs, as a pipeline dump holds them. A pin a class
+        registered here answers needs nothing. Without a remote, nothing is fetched.
+
+        Examples:
+            >>> from gitpet import BaseFactory, PetFactory
+            >>> version = pcm.push(Model)
+            >>> PetFactory(pcm, BaseFactory()).prefetch([("Model", version)])
+            []
+        """
+        needed = [
+            (name, version) for name, version in check_pins(pins) if not self._registered_as(name, version)
+        ]
+        return self._manager.prefetch(needed)
 
     def get_version(self, name: str, version: str) -> type:
         """The version of ``name`` that ``version`` names.

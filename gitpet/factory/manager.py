@@ -11,12 +11,14 @@ import weakref
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
-from gitpet.arguments import check_seconds, check_text
+from gitpet.arguments import check_bool, check_seconds, check_text
 from gitpet.codec.classcodec import ClassCodec, check_versionable
 from gitpet.codec.modpolicy import ModulePolicy
 from gitpet.codec.pickler import GlobalReads
+from gitpet.codec.requirements import requirement_problems
 from gitpet.errors import (
     ClassNotFoundError,
+    GitpetError,
     IntegrityError,
     InvalidArgumentError,
     NotFoundError,
@@ -27,7 +29,13 @@ from gitpet.errors import (
     UntrustedVersionError,
     VersionNotFoundError,
 )
-from gitpet.format.names import check_class_name, parse_snapshot_spec, parse_version_spec
+from gitpet.format.names import (
+    check_class_name,
+    check_class_names,
+    check_pins,
+    parse_snapshot_spec,
+    parse_version_spec,
+)
 from gitpet.format.version_files import VersionTree
 from gitpet.gitstore import GitStore, StoredVersion
 from gitpet.records import Problem, PushResult, VersionInfo
@@ -61,6 +69,10 @@ class PetClassManager:
         trust: what :meth:`pull` does with a version this machine does not
             vouch for (fetched from a remote not marked trusted); default
             :meth:`TrustPolicy.refuse`. See docs/trust.md.
+        trust_remote: vouch for every version fetched from ``remote`` on arrival,
+            as for a remote marked trusted (a worker started with
+            ``GITPET_REMOTE_TRUSTED=1``); default: as the store's remote
+            configuration says.
 
     Examples:
         >>> import tempfile
@@ -82,11 +94,13 @@ class PetClassManager:
         policy: ModulePolicy | None = None,
         remote: str | None = None,
         remote_miss_ttl: float = 30.0,
+        trust_remote: bool = False,
         trust: TrustPolicy | None = None,
     ) -> None:
         self._store = store if isinstance(store, GitStore) else GitStore(store)
         self._remote = check_text(remote, "remote", optional=True)
         self._remote_miss_ttl = check_seconds(remote_miss_ttl, "remote_miss_ttl")
+        self._trust_remote = check_bool(trust_remote, "trust_remote")
         if policy is not None and not isinstance(policy, ModulePolicy):
             raise InvalidArgumentError("policy", policy, "must be a ModulePolicy or None")
         self._remote_misses: dict[str, float] = {}
@@ -240,8 +254,18 @@ class PetClassManager:
         """Unpickle ``stored`` once the trust policy admits it (nothing runs before that)."""
         if stored.id not in self._admitted:
             self._admit(stored)
+            self._warn_of_missing_packages(stored)
             self._admitted.add(stored.id)
         return self._codec.decode(stored)
+
+    def _warn_of_missing_packages(self, stored: StoredVersion) -> None:
+        """Say (once per version and manager) which package it was pushed with this process lacks."""
+        try:
+            requirements = self._store.requirements(stored.name, stored.id)
+        except NotFoundError:
+            return  # read by id from another class's snapshot: no history of its own here
+        for problem in requirement_problems(requirements):
+            log.warning("gitpet: %s@%s: %s", stored.name, stored.id[:12], problem)
 
     def _admit(self, stored: StoredVersion) -> None:
         if self._store.is_trusted(stored.id):
@@ -369,6 +393,47 @@ class PetClassManager:
         self._fetch_reporting_rejections([name], [])
         self._remote_misses.pop(name, None)
 
+    def prefetch(self, pins: Iterable[tuple[str, str]]) -> list[str]:
+        """Fetch every class a pin names whose version this store lacks, in one round trip.
+
+        ``pins``: ``(class name, version)`` pairs (an id, a prefix or a tag). Returns the
+        names fetched (none without a remote, or when every version is here): rebuilding a
+        pipeline of 20 classes on a new worker costs one fetch, not 20.
+
+        Examples:
+            >>> version = pcm.push(Model)
+            >>> here = PetClassManager(tempfile.mkdtemp() + "/here", remote=str(pcm.store.path))
+            >>> here.prefetch([("Model", version)]), here.prefetch([("Model", version)])
+            (['Model'], [])
+        """
+        checked = check_pins(pins)
+        missing = sorted({name for name, version in checked if not self._has_version_here(name, version)})
+        return self.prefetch_classes(missing)
+
+    def prefetch_classes(self, names: Sequence[str]) -> list[str]:
+        """Fetch these classes' refs and tags from the remote in one round trip; return the names.
+
+        Examples:
+            >>> pcm.prefetch_classes(["Model"])   # no remote: nothing to do
+            []
+        """
+        names = check_class_names(names)
+        if self._remote is None or not names:
+            return []
+        self._fetch_reporting_rejections(sorted(set(names)), [])
+        for name in names:
+            self._remote_misses.pop(name, None)
+        return sorted(set(names))
+
+    def _has_version_here(self, name: str, version: str) -> bool:
+        try:
+            self._store.resolve(name, version)
+        except (ClassNotFoundError, VersionNotFoundError):
+            return False
+        except GitpetError:
+            return True  # ambiguous, another class's, ...: loading says so, a fetch would not help
+        return True
+
     def snapshot(self, pipeline: str, version: str | None = None) -> Snapshot:
         """Read a snapshot of ``pipeline`` (see :meth:`PipelineHistory.read`).
 
@@ -422,7 +487,8 @@ class PetClassManager:
         """
         assert self._remote is not None
         try:
-            self._store.fetch(self._remote, names, pipelines=pipelines)
+            trusted = True if self._trust_remote else None
+            self._store.fetch(self._remote, names, pipelines=pipelines, trusted=trusted)
         except RemoteRejectedError as err:
             for ref, why in err.rejected:
                 log.warning("gitpet: fetch from %s left %s as it was: %s", err.remote, ref, why)

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 
-from gitpet.errors import InvalidNameError, SnapshotNotFoundError, VersionNotFoundError
+from gitpet.errors import InvalidArgumentError, InvalidNameError, SnapshotNotFoundError, VersionNotFoundError
 
 __all__ = [
     "CLASS_REF_PREFIX",
@@ -87,6 +88,45 @@ def check_class_name(name: object) -> str:
         gitpet.InvalidNameError: invalid class name 'a/b': contains '/', ...
     """
     return _check_ref_component(name, "class")
+
+
+def check_class_names(names: object, what: str = "names") -> list[str]:
+    """``names`` as a list of checked class names: any iterable of them, but not one str.
+
+    Examples:
+        >>> check_class_names(("Model", "Scale"))
+        ['Model', 'Scale']
+        >>> check_class_names("Model")
+        Traceback (most recent call last):
+        ...
+        gitpet.InvalidArgumentError: invalid names 'Model': must be a list of class names, not a str
+    """
+    if isinstance(names, (str, bytes)) or not isinstance(names, Iterable):
+        raise InvalidArgumentError(
+            what, names, f"must be a list of class names, not a {type(names).__name__}"
+        )
+    return [check_class_name(name) for name in names]
+
+
+def check_pins(pins: object) -> list[tuple[str, str]]:
+    """``pins`` as a list of ``(class name, version)`` pairs, each name checked.
+
+    Examples:
+        >>> check_pins([("Model", "3f2a91c")])
+        [('Model', '3f2a91c')]
+        >>> check_pins([("Model",)])
+        Traceback (most recent call last):
+        ...
+        gitpet.InvalidArgumentError: invalid pin ('Model',): must be a (class name, version) pair of str
+    """
+    if isinstance(pins, (str, bytes)) or not isinstance(pins, Iterable):
+        raise InvalidArgumentError("pins", pins, "must be a list of (class name, version) pairs")
+    checked = []
+    for pin in pins:
+        if not (isinstance(pin, tuple) and len(pin) == 2 and all(isinstance(part, str) for part in pin)):
+            raise InvalidArgumentError("pin", pin, "must be a (class name, version) pair of str")
+        checked.append((check_class_name(pin[0]), pin[1]))
+    return checked
 
 
 def check_tag_name(tag: object) -> str:

@@ -12,6 +12,7 @@ from typing import Any
 from dulwich.objects import Blob, Tree
 
 from gitpet.format.pickle_refs import pickle_globals
+from gitpet.format.requirements import Requirement
 from gitpet.format.textdiff import unified_diff
 
 __all__ = [
@@ -88,9 +89,11 @@ class VersionTree:
     tree: Tree = field(repr=False)
     blobs: tuple[Blob, ...] = field(repr=False)
     subtrees: tuple[Tree, ...] = field(default=(), repr=False)
+    requires: tuple[Requirement, ...] = field(default=(), repr=False, compare=False)
+    """The installed distributions its pickle imports: for the commit message, never the tree."""
 
     @classmethod
-    def build(cls, files: VersionFiles) -> VersionTree:
+    def build(cls, files: VersionFiles, requires: tuple[Requirement, ...] = ()) -> VersionTree:
         """The tree of ``files`` (each file of :meth:`VersionFiles.by_name`), nothing written.
 
         Examples:
@@ -116,7 +119,7 @@ class VersionTree:
                 blobs.append(blob)
             tree.add(DATA, _TREE_MODE, folder.id)
             subtrees.append(folder)
-        return cls(files, tree, tuple(blobs), tuple(subtrees))
+        return cls(files, tree, tuple(blobs), tuple(subtrees), requires)
 
     @property
     def objects(self) -> tuple[Blob | Tree, ...]:

@@ -32,6 +32,7 @@ from gitpet.format.names import (
     is_ownable_ref,
     tag_ref,
 )
+from gitpet.format.requirements import Requirement, parse_requirements
 from gitpet.format.version_files import (
     CAPTURED,
     CLASS_PICKLE,
@@ -169,6 +170,15 @@ class VersionIndex:
             for commit in first_parent_chain(self._repository.objects(), tip):
                 if commit.tree == version_id:
                     return commit.id
+        raise VersionNotFoundError(name, version_id.decode("ascii"), f"not in the history of {name}")
+
+    def requirements(self, name: str, version_id: bytes) -> tuple[Requirement, ...]:
+        """The packages the newest commit holding ``version_id`` records (see gitpet.format.requirements)."""
+        tip = self.latest_commit(name)
+        if tip is not None:
+            for commit in first_parent_chain(self._repository.objects(), tip):
+                if commit.tree == version_id:
+                    return parse_requirements(commit.message.decode("utf-8", "replace"))
         raise VersionNotFoundError(name, version_id.decode("ascii"), f"not in the history of {name}")
 
     def _resolve(self, name: str, version: str | None) -> tuple[bytes, _VersionHead | None]:

@@ -19,7 +19,14 @@ PACKAGE = REPO_ROOT / "gitpet"
 # Bottom to top. A module may import from its own layer and the layers below it.
 LAYERS: tuple[tuple[str, ...], ...] = (
     ("gitpet.errors",),
-    ("gitpet.arguments", "gitpet.records", "gitpet.rebuild", "gitpet.config", "gitpet.cache"),
+    (
+        "gitpet.arguments",
+        "gitpet.records",
+        "gitpet.rebuild",
+        "gitpet.pinned",
+        "gitpet.config",
+        "gitpet.cache",
+    ),
     ("gitpet.format",),
     ("gitpet.codec",),
     ("gitpet.git",),
@@ -30,7 +37,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("gitpet.gitstore",),
     ("gitpet.factory",),
     ("gitpet",),
-    ("gitpet.cli", "gitpet.__main__"),
+    ("gitpet.cli", "gitpet.__main__", "gitpet.integrations"),
     # Old import paths stored pickles name, kept as aliases of the new places.
     ("gitpet._errors", "gitpet._plugin", "gitpet._factory", "gitpet._container", "gitpet._rebuild"),
 )
@@ -39,6 +46,7 @@ CODEC_MAY_IMPORT = (
     "gitpet.errors",
     "gitpet.arguments",
     "gitpet.rebuild",
+    "gitpet.pinned",
     "gitpet.cache",
     "gitpet.format",
     "gitpet.codec",
