@@ -3,7 +3,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test check docs stress gc-size bench compat golden clean structure
+.PHONY: demo test check docs stress gc-size bench compat golden clean structure integration bench-distributed
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -45,6 +45,15 @@ docs: $(STAMP)
 
 # Every Python minor and dependency release pyproject.toml declares: golden ids, committed
 # stores, cross-loading (tests/golden/compat.py; venvs cached in .compat/). `make test` runs --quick.
+# Dask workers without the code: cold and warm per-task cost, round trips to the remote.
+bench-distributed: $(STAMP)
+	$(PY) benchmarks/distributed.py --tasks 200
+
+# The engines too heavy for make test (Ray): installed here, then their scenario tests.
+integration: $(STAMP)
+	$(PY) -m pip install --quiet 'ray>=2.9'
+	$(PY) -m pytest -q -p no:cacheprovider tests/scenarios/test_ray.py tests/scenarios/test_distributed.py
+
 compat: $(STAMP)
 	$(PY) tests/golden/compat.py
 
