@@ -21,12 +21,13 @@ cannot find it "already there".
 
 from __future__ import annotations
 
+import gc
 import os
 import shutil
 import stat
 import tempfile
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from typing import BinaryIO
 
 from dulwich.object_store import DiskObjectStore
@@ -115,7 +116,7 @@ class Quarantine:
             return
         pack = self._pack
         basename = pack_basename(pack)
-        pack.close()
+        _close(pack)
         self._pack = None
         target = os.path.join(self._store.path, "pack", os.path.basename(basename))
         if not os.path.exists(target + ".idx"):
@@ -127,8 +128,13 @@ class Quarantine:
         """Close the received pack and remove the quarantine directory."""
         self._received.close()
         if self._pack is not None:
-            self._pack.close()
-        self._objects.close()
+            _close(self._pack)
+        try:
+            self._objects.close()
+        except BufferError:  # the received pack's map, still viewed: see _close
+            gc.collect()
+            with suppress(BufferError):
+                self._objects.close()
         shutil.rmtree(self._directory, ignore_errors=True)
 
     def _is_new(self, sha: bytes) -> bool:
@@ -171,6 +177,22 @@ class Quarantine:
             elif isinstance(obj, Tag):
                 todo.append(obj.object[1])
         return None
+
+
+def _close(pack: Pack) -> None:
+    """Close a received pack, even while an object read from it still holds a view of its map.
+
+    Such a view (left in a reference cycle until the next collection) makes closing the map
+    raise ``BufferError``: collect, and try once more. A map still in use is left to close
+    when its last view goes; the pack files move and are removed by name all the same
+    (seen on a Dask driver fetching while worker threads started).
+    """
+    try:
+        pack.close()
+    except BufferError:
+        gc.collect()
+        with suppress(BufferError):
+            pack.close()
 
 
 @contextmanager
