@@ -423,21 +423,7 @@ class ClassCodec:
                 running_python(),
                 "it was stored before format 3, without captured.py: its text alone is not the class",
             )
-        source = stored.files.source.decode("utf-8")
-        try:
-            data = by_constant(stored.files.data)
-            cls = build_from_source(
-                module, qualname, source, stored.files.captured.decode("utf-8"), data=data
-            )
-        except ImportError as err:
-            raise MissingDependencyError(stored.name, stored.id, err) from err
-        except Exception as err:
-            raise IntegrityError(
-                where, f"its text does not build the class: {type(err).__name__}: {err}"
-            ) from err
-        filename = canonical_filename(module, qualname, source)
-        linecache.cache[filename] = (len(source), None, source.splitlines(keepends=True), filename)
-        return cls
+        return _built_from_text(stored, module, qualname, where)
 
     def _build_from_text(
         self, stored: StoredVersion, module: str, qualname: str, python: str, where: str
@@ -447,18 +433,7 @@ class ClassCodec:
         captured = stored.files.captured.decode("utf-8")
 
         def load() -> tuple[type, LoadedVersion]:
-            try:
-                cls = build_from_source(
-                    module, qualname, source, captured, data=by_constant(stored.files.data)
-                )
-            except ImportError as err:
-                raise MissingDependencyError(stored.name, stored.id, err) from err
-            except Exception as err:
-                raise IntegrityError(
-                    where, f"its text does not build the class: {type(err).__name__}: {err}"
-                ) from err
-            filename = canonical_filename(module, qualname, source)
-            linecache.cache[filename] = (len(source), None, source.splitlines(keepends=True), filename)
+            cls = _built_from_text(stored, module, qualname, where)
             _BUILT_PICKLES[cls] = hashlib.sha256(pickle_built(cls, source, self._policy)).digest()
             _notice_once(python)
             return cls, LoadedVersion(
@@ -495,6 +470,23 @@ class ClassCodec:
             IndexError,
         ) as err:
             raise IntegrityError(where, f"class.pkl cannot be loaded: {type(err).__name__}: {err}") from err
+
+
+def _built_from_text(stored: StoredVersion, module: str, qualname: str, where: str) -> type:
+    """The class a version's text builds, its source registered for tracebacks; errors as loads raise."""
+    source = stored.files.source.decode("utf-8")
+    try:
+        data = by_constant(stored.files.data)
+        cls = build_from_source(module, qualname, source, stored.files.captured.decode("utf-8"), data=data)
+    except ImportError as err:
+        raise MissingDependencyError(stored.name, stored.id, err) from err
+    except Exception as err:
+        raise IntegrityError(
+            where, f"its text does not build the class: {type(err).__name__}: {err}"
+        ) from err
+    filename = canonical_filename(module, qualname, source)
+    linecache.cache[filename] = (len(source), None, source.splitlines(keepends=True), filename)
+    return cls
 
 
 log = logging.getLogger("gitpet")
