@@ -25,7 +25,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from tests.scenarios.test_distributed import MODULE, STEPS  # noqa: E402
+from tests.laptop_team import STEPS, push_from_laptop, worker_env  # noqa: E402
 from tests.servers import fetches_served, git_daemon  # noqa: E402
 
 DRIVER = textwrap.dedent(
@@ -77,42 +77,17 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="gitpet-bench-dist-") as tmp:
         root = Path(tmp)
-        for part in ("laptop", "elsewhere", "served"):
-            (root / part).mkdir()
-        (root / "laptop" / "pipeline_steps.py").write_text(MODULE)
-        subprocess.run(["git", "init", "-q", "--bare", str(root / "served" / "team.git")], check=True)
-        env = {**os.environ, "PYTHONPATH": f"{REPO}:{root / 'laptop'}", "GITPET_STORE": str(root / "store")}
-        laptop = subprocess.run(
-            [
-                sys.executable,
-                "-c",
-                "import json, sys\n"
-                "from gitpet import Container\n"
-                "from pipeline_steps import Chain\n"
-                "Container.ppif.push_all(); Container.store.push(sys.argv[1])\n"
-                "steps = [Container.ppif[f'Step{i}']() for i in range(int(sys.argv[2]))]\n"
-                "print(json.dumps(Chain(steps).item_dump()))",
-                str(root / "served" / "team.git"),
-                str(STEPS),
-            ],
-            env=env,
-            cwd=root / "laptop",
-            capture_output=True,
-            text=True,
-            check=True,
-        )
+        wide = json.dumps(push_from_laptop(root)["wide"])
         log = root / "daemon.log"
         with git_daemon(root / "served", log=log) as url:
-            worker_env = {
+            driver_env = {
                 **{k: v for k, v in os.environ.items() if not k.startswith("GITPET_")},
                 "PYTHONPATH": str(REPO),
-                "GITPET_STORE": str(root / "driver-store"),
-                "GITPET_REMOTE": f"{url}/team.git",
-                "GITPET_REMOTE_TRUSTED": "1",
+                **worker_env(root, f"{url}/team.git", "driver-store"),
             }
             driver = subprocess.Popen(
-                [sys.executable, "-c", DRIVER, laptop.stdout.strip(), str(args.tasks), str(root / "workers")],
-                env=worker_env,
+                [sys.executable, "-c", DRIVER, wide, str(args.tasks), str(root / "workers")],
+                env=driver_env,
                 cwd=root / "elsewhere",
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,

@@ -11,11 +11,7 @@ from __future__ import annotations
 import pickletools
 from typing import Final
 
-__all__ = ["pickle_globals", "pickle_modules"]
-
-# The stored format's reference to a module by name (gitpet.rebuild.import_module("numpy")).
-_IMPORT_MODULE: Final = "gitpet.rebuild.import_module"
-_TUPLE_OPS: Final = frozenset({"TUPLE", "TUPLE1", "TUPLE2", "TUPLE3"})
+__all__ = ["pickle_globals"]
 
 _STRING_OPS: Final = frozenset(
     {"SHORT_BINUNICODE", "BINUNICODE", "BINUNICODE8", "UNICODE", "STRING", "BINSTRING", "SHORT_BINSTRING"}
@@ -30,10 +26,6 @@ class _Mark:
 
 class _Value:
     """Any stack entry whose value the scan does not need."""
-
-
-class _Global(str):
-    """The stack entry of a global the pickle imports (its ``module.qualname``)."""
 
 
 _MARK: Final = _Mark()
@@ -59,33 +51,7 @@ def pickle_globals(data: bytes) -> list[str]:
         >>> pickle_globals(pickle.dumps([1, "a"], protocol=4))
         []
     """
-    return list(_scan(data)[0])
-
-
-def pickle_modules(data: bytes) -> list[str]:
-    """Every module ``data`` imports by name, in order of first use: its globals' and its modules'.
-
-    Raises:
-        ValueError: ``data`` is not a well-formed pickle.
-
-    Examples:
-        >>> import pickle, collections
-        >>> pickle_modules(pickle.dumps(collections.OrderedDict, protocol=4))
-        ['collections']
-    """
-    found, modules = _scan(data)
-    names: dict[str, None] = {}
-    for name in found:
-        if name != "<computed>" and name != _IMPORT_MODULE:
-            names[name.rpartition(".")[0] if "." in name else name] = None
-    names.update(dict.fromkeys(modules))
-    return list(names)
-
-
-def _scan(data: bytes) -> tuple[dict[str, None], list[str]]:
-    """The globals a pickle names, and the modules it imports through ``gitpet.rebuild.import_module``."""
     found: dict[str, None] = {}
-    modules: list[str] = []
     stack: list[object] = []
     memo: dict[int, object] = {}
     try:
@@ -108,22 +74,15 @@ def _scan(data: bytes) -> tuple[dict[str, None], list[str]]:
                 module_arg, name_arg = popped[-2], popped[-1]
                 if isinstance(module_arg, str) and isinstance(name_arg, str):
                     found[f"{module_arg}.{name_arg}"] = None
-                    stack.append(_Global(f"{module_arg}.{name_arg}"))
-                    continue
-                found["<computed>"] = None
-            if name == "REDUCE" and popped[0] == _IMPORT_MODULE and isinstance(popped[0], _Global):
-                arguments = popped[1]
-                if isinstance(arguments, tuple) and arguments and isinstance(arguments[0], str):
-                    modules.append(arguments[0])
+                else:
+                    found["<computed>"] = None
             if name in _STRING_OPS:
                 stack.append(arg)
-            elif name in _TUPLE_OPS:
-                stack.append(tuple(item for item in popped if item is not _MARK))
             else:
                 stack.extend(_VALUE for _ in op.stack_after)
     except (IndexError, KeyError) as err:
         raise ValueError(f"not a well-formed pickle: {type(err).__name__}") from err
-    return found, modules
+    return list(found)
 
 
 def _pop(stack: list[object], before: list[pickletools.StackObject]) -> list[object]:

@@ -19,6 +19,8 @@ __all__ = [
     "CAPTURED",
     "CLASS_PICKLE",
     "DATA",
+    "FILE_MODE",
+    "FOLDER_MODE",
     "META",
     "SOURCE",
     "StoredVersion",
@@ -33,8 +35,9 @@ META = b"meta.json"
 CAPTURED = b"captured.py"
 # The folder of captured constants that are data, not text (format 3; see gitpet.codec.data_files).
 DATA = b"data"
-_FILE_MODE = 0o100644
-_TREE_MODE = 0o040000
+# The modes of a version's entries: plain files, and the data/ folder.
+FILE_MODE = 0o100644
+FOLDER_MODE = 0o040000
 
 
 @dataclass(frozen=True)
@@ -109,15 +112,15 @@ class VersionTree:
         top = {name: data for name, data in files.by_name().items() if "/" not in name}
         for name, data in sorted(top.items()):
             blob = Blob.from_string(data)
-            tree.add(name.encode(), _FILE_MODE, blob.id)
+            tree.add(name.encode(), FILE_MODE, blob.id)
             blobs.append(blob)
         if files.data:
             folder = Tree()
             for name, data in files.data:
                 blob = Blob.from_string(data)
-                folder.add(name.encode(), _FILE_MODE, blob.id)
+                folder.add(name.encode(), FILE_MODE, blob.id)
                 blobs.append(blob)
-            tree.add(DATA, _TREE_MODE, folder.id)
+            tree.add(DATA, FOLDER_MODE, folder.id)
             subtrees.append(folder)
         return cls(files, tree, tuple(blobs), tuple(subtrees), requires)
 

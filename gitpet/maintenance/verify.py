@@ -25,7 +25,7 @@ from gitpet.format.dumps import normalize_dump
 from gitpet.format.meta import meta_format, meta_problems
 from gitpet.format.names import is_gitpet_ref, owner_of_ref
 from gitpet.format.npy import constant_of, parse_npy
-from gitpet.format.version_files import CAPTURED, CLASS_PICKLE, DATA, META, SOURCE
+from gitpet.format.version_files import CAPTURED, CLASS_PICKLE, DATA, FILE_MODE, FOLDER_MODE, META, SOURCE
 from gitpet.git.dulwich_private import pack_data_path
 from gitpet.git.integrity import READ_ERRORS, read_object
 from gitpet.pipelines.snapshots import PINNED_DIR, PIPELINE_JSON
@@ -34,8 +34,6 @@ from gitpet.records import Problem
 __all__ = ["Problem", "VerifyReport", "leftover_files", "verify_repository"]
 
 _VERSION_FILES = (SOURCE, CLASS_PICKLE, META)
-_FILE_MODE = 0o100644
-_TREE_MODE = 0o040000
 
 
 @dataclass(frozen=True)
@@ -167,8 +165,8 @@ class _Checker:
 
     def file(self, ref: str, version: bytes, path: str, entry: TreeEntry) -> Blob | None:
         """The blob of one file of a version, after checking that it is a plain file."""
-        if entry.mode != _FILE_MODE:
-            self.problem(ref, version, f"{path} has mode {entry.mode:o}, not {_FILE_MODE:o}")
+        if entry.mode != FILE_MODE:
+            self.problem(ref, version, f"{path} has mode {entry.mode:o}, not {FILE_MODE:o}")
         blob = self.load(ref, entry.sha, f"{path} of version {version.decode()[:12]}")
         if blob is not None and not isinstance(blob, Blob):
             self.problem(ref, version, f"{path} is a {blob.type_name.decode()}, not a file")
@@ -177,8 +175,8 @@ class _Checker:
 
     def data_folder(self, ref: str, version: bytes, entry: TreeEntry) -> None:
         """``data/``: a folder of ``<CONSTANT>.npy`` files, each a ``.npy`` file as gitpet writes them."""
-        if entry.mode != _TREE_MODE:
-            self.problem(ref, version, f"data has mode {entry.mode:o}, not a folder's {_TREE_MODE:o}")
+        if entry.mode != FOLDER_MODE:
+            self.problem(ref, version, f"data has mode {entry.mode:o}, not a folder's {FOLDER_MODE:o}")
             return
         folder = self.load(ref, entry.sha, f"data/ of version {version.decode()[:12]}")
         if not isinstance(folder, Tree):

@@ -10,120 +10,12 @@ driver's working directory on its workers' path). Workers are configured by the
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import bare_repo, run_python
-from tests.servers import fetches_served, git_daemon
-
-STEPS = 20
-MODULE = '''
-from gitpet import BasePlugin, Container
-
-
-@Container.bind(persist=True)
-class Scale(BasePlugin):
-    """A fitted step: fit() learns an offset, apply() uses it."""
-
-    def __init__(self, k=2):
-        super().__init__(k=k)
-        self.k = k
-        self.offset = 0
-
-    def fit(self, values):
-        self.offset = sum(values)
-        return self
-
-    def apply(self, x):
-        return x * self.k + self.offset
-
-
-@Container.bind(persist=True)
-class Chain(BasePlugin):
-    def __init__(self, steps=()):
-        super().__init__(steps=steps)
-        self.steps = list(steps)
-
-    def fit(self, values):
-        for step in self.steps:
-            step.fit(values)
-        return self
-
-    def apply(self, x):
-        for step in self.steps:
-            x = step.apply(x)
-        return x
-''' + "".join(
-    f"""
-
-@Container.bind(persist=True)
-class Step{i}(BasePlugin):
-    def __init__(self, add={i}):
-        super().__init__(add=add)
-        self.add = add
-
-    def fit(self, values):
-        return self
-
-    def apply(self, x):
-        return x + self.add
-"""
-    for i in range(STEPS)
-)
-
-
-@pytest.fixture(scope="module")
-def team(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, object]]:
-    """The laptop's push: a remote served by git daemon, the pipeline dumps, the versions."""
-    root = tmp_path_factory.mktemp("distributed")
-    (root / "laptop").mkdir()
-    (root / "laptop" / "pipeline_steps.py").write_text(MODULE)
-    (root / "elsewhere").mkdir()  # where every other process runs: no module here
-    served = root / "served"
-    served.mkdir()
-    remote = bare_repo(served / "team.git")
-    out = run_python(
-        """
-        import json, sys
-        from gitpet import Container
-        from pipeline_steps import Chain, Scale
-        Container.ppif.push_all()
-        Container.store.push(sys.argv[1])
-        steps = [Container.ppif[f"Step{i}"]() for i in range(int(sys.argv[2]))]
-        print(json.dumps({
-            "small": Chain([Scale(3)]).item_dump(),
-            "wide": Chain(steps).item_dump(),
-            "versions": dict(Container.ppif.version_control),
-        }))
-        """,
-        str(remote),
-        str(STEPS),
-        cwd=root / "laptop",
-        env={"GITPET_STORE": str(root / "laptop" / "store")},
-        pythonpath=[str(root / "laptop")],
-    )
-    log = root / "daemon.log"
-    with git_daemon(served, log=log) as url:
-        yield {"root": root, "url": f"{url}/team.git", "log": log, **json.loads(out)}
-
-
-def _worker_env(team: dict[str, object], store: str) -> dict[str, str]:
-    root = Path(str(team["root"]))
-    return {
-        "GITPET_STORE": str(root / store),
-        "GITPET_REMOTE": str(team["url"]),
-        "GITPET_REMOTE_TRUSTED": "1",
-    }
-
-
-def _run(
-    team: dict[str, object], code: str, *args: str, store: str, env: dict[str, str] | None = None
-) -> str:
-    root = Path(str(team["root"]))
-    full_env = _worker_env(team, store) if env is None else env
-    return run_python(code, *args, cwd=root / "elsewhere", env=full_env, unset=("GITPET_REMOTE",))
+from tests.laptop_team import STEPS, run_on_worker
+from tests.servers import fetches_served
 
 
 def test_an_instance_pickles_as_its_version_with_pickle_joblib_and_cloudpickle(
@@ -132,7 +24,7 @@ def test_an_instance_pickles_as_its_version_with_pickle_joblib_and_cloudpickle(
     root = Path(str(team["root"]))
     dump = json.dumps(team["small"])
     pickled, joblibbed, clouded = root / "fitted.pkl", root / "fitted.joblib", root / "fitted.cloudpickle"
-    _run(
+    run_on_worker(
         team,
         """
         import json, pickle, sys, cloudpickle, joblib
@@ -152,7 +44,7 @@ def test_an_instance_pickles_as_its_version_with_pickle_joblib_and_cloudpickle(
     )
     versions = team["versions"]
     assert isinstance(versions, dict)
-    out = _run(
+    out = run_on_worker(
         team,
         """
         import json, pickle, sys, joblib
@@ -187,7 +79,7 @@ def test_an_instance_pickles_as_its_version_with_pickle_joblib_and_cloudpickle(
 
 def test_a_process_that_cannot_reach_the_version_says_which(team: dict[str, object]) -> None:
     root = Path(str(team["root"]))
-    out = _run(
+    out = run_on_worker(
         team,
         """
         import pickle, sys
@@ -214,7 +106,7 @@ def test_a_process_pool_maps_over_instances_and_returns_them_pinned(
     """The pool's workers are configured by ``gitpet.setup`` alone: their environment has no GITPET_*."""
     versions = team["versions"]
     assert isinstance(versions, dict)
-    out = _run(
+    out = run_on_worker(
         team,
         """
         import json, operator, os, sys
@@ -253,7 +145,7 @@ def test_a_dask_cluster_runs_the_pipeline_on_workers_without_the_code(team: dict
     pytest.importorskip("distributed")
     versions = team["versions"]
     assert isinstance(versions, dict)
-    out = _run(
+    out = run_on_worker(
         team,
         """
         import json, os, sys
@@ -302,7 +194,7 @@ def test_a_wide_pipeline_arrives_in_one_fetch(team: dict[str, object]) -> None:
     served = {}
     for kind in ("small", "wide"):
         before = fetches_served(log)
-        out = _run(
+        out = run_on_worker(
             team,
             """
             import json, sys
@@ -321,7 +213,7 @@ def test_a_wide_pipeline_arrives_in_one_fetch(team: dict[str, object]) -> None:
 def test_an_unpinned_lookup_keeps_its_version_until_refreshed(team: dict[str, object]) -> None:
     """``factory[name]`` on a warm worker keeps the version it loaded; refresh() or a ttl looks again."""
     root = Path(str(team["root"]))
-    out = _run(
+    out = run_on_worker(
         team,
         """
         import json, sys

@@ -11,15 +11,15 @@ from pathlib import Path
 
 import pytest
 
-from tests.scenarios.test_distributed import _run, team  # noqa: F401 - the shared laptop push
+from tests.laptop_team import run_on_worker
 
 pytest.importorskip("ray")
 
 
-def test_ray_tasks_run_the_pipeline_and_return_it_pinned(team: dict[str, object]) -> None:  # noqa: F811
+def test_ray_tasks_run_the_pipeline_and_return_it_pinned(team: dict[str, object]) -> None:
     versions = team["versions"]
     assert isinstance(versions, dict)
-    out = _run(
+    out = run_on_worker(
         team,
         """
         import json, os, sys
