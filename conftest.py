@@ -24,6 +24,8 @@ def _example_namespace(request: pytest.FixtureRequest, doctest_namespace: dict[s
     models: dict[str, Any] = {"__name__": "examples"}  # a module no one imports: stored by value
     exec("class Model:\n    pass\n", models)
     doctest_namespace.update(
+        # A class an example defines is in the same module as Model: another version of it.
+        __name__="examples",
         tempfile=tempfile,
         GitStore=GitStore,
         PetClassManager=PetClassManager,

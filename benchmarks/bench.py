@@ -213,8 +213,8 @@ class Bench:
         manager = factory.manager
         plain = PlainFileStore(self.workdir / "plain")
         for kind, make in (
-            ("small", lambda r: small_classes(self.workdir, 1, f"bench_single_{r}", edit=r)[0]),
-            ("plugin", lambda r: plugin_classes(self.workdir, f"bench_plugin_single_{r}", 1, edit=r)[0]),
+            ("small", lambda r: small_classes(self.workdir, 1, "bench_single", edit=r, copy=r)[0]),
+            ("plugin", lambda r: plugin_classes(self.workdir, "bench_plugin_single", 1, edit=r, copy=r)[0]),
         ):
             # More rounds than the rest: one push is short, and file creation here is noisy.
             single_rounds = max(rounds, 15)

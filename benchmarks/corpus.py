@@ -12,6 +12,7 @@ module policy captures them), so every class is stored by value.
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import sys
 import textwrap
 from pathlib import Path
@@ -22,8 +23,23 @@ import cloudpickle
 __all__ = ["import_module", "plugin_classes", "small_classes"]
 
 
-def import_module(workdir: Path, name: str, source: str) -> ModuleType:
-    """Write ``source`` as ``workdir/name.py`` and import it (user code, pickled by value)."""
+def import_module(workdir: Path, name: str, source: str, copy: int | None = None) -> ModuleType:
+    """Write ``source`` as ``workdir/name.py`` and import it (user code, pickled by value).
+
+    ``copy``: an edit of module ``name`` in a file of its own (``workdir/name-<copy>/name.py``),
+    so that classes of earlier edits keep their unchanged file, as versions of one class.
+    """
+    if copy is not None:
+        folder = workdir / f"{name}-{copy}"
+        folder.mkdir(exist_ok=True)
+        (folder / f"{name}.py").write_text(source)
+        spec = importlib.util.spec_from_file_location(name, folder / f"{name}.py")
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+        cloudpickle.register_pickle_by_value(module)
+        return module
     (workdir / f"{name}.py").write_text(source)
     if str(workdir) not in sys.path:
         sys.path.insert(0, str(workdir))
@@ -34,13 +50,15 @@ def import_module(workdir: Path, name: str, source: str) -> ModuleType:
     return module
 
 
-def small_classes(workdir: Path, count: int, module_name: str, edit: int = 0) -> list[type]:
+def small_classes(
+    workdir: Path, count: int, module_name: str, edit: int = 0, copy: int | None = None
+) -> list[type]:
     """``count`` small distinct classes in one module; another ``edit`` changes every method."""
     source = "".join(
         f"\nclass C{i}:\n    k = {i}\n\n    def f(self, x):\n        return x * {i} + self.k + {edit}\n"
         for i in range(count)
     )
-    module = import_module(workdir, module_name, source)
+    module = import_module(workdir, module_name, source, copy)
     return [getattr(module, f"C{i}") for i in range(count)]
 
 
@@ -131,9 +149,11 @@ def plugin_source(count: int, edit: int = 0) -> str:
     return textwrap.dedent("".join(parts))
 
 
-def plugin_classes(workdir: Path, module_name: str, count: int = 20, edit: int = 0) -> list[type]:
+def plugin_classes(
+    workdir: Path, module_name: str, count: int = 20, edit: int = 0, copy: int | None = None
+) -> list[type]:
     """``count`` realistic plugin classes (see :func:`plugin_source`)."""
-    module = import_module(workdir, module_name, plugin_source(count, edit))
+    module = import_module(workdir, module_name, plugin_source(count, edit), copy)
     return [getattr(module, f"Plugin{i}") for i in range(count)]
 
 

@@ -12,6 +12,7 @@ __all__ = [
     "AmbiguousVersionError",
     "ClassNotFoundError",
     "CodecError",
+    "DifferentClassError",
     "GitpetError",
     "IncompatiblePythonError",
     "IntegrityError",
@@ -226,7 +227,7 @@ class StaleSourceError(CodecError, ValueError):
         )
 
 
-class ClassNotFoundError(NotFoundError, KeyError, AttributeError):
+class ClassNotFoundError(NotFoundError, KeyError, AttributeError, ValueError):
     """No class of that name in memory, in the store or in the fallback.
 
     Examples:
@@ -234,9 +235,9 @@ class ClassNotFoundError(NotFoundError, KeyError, AttributeError):
         >>> from gitpet import PetClassManager
         >>> try:
         ...     PetClassManager(tempfile.mkdtemp()).pull("Missing")
-        ... except KeyError as err:  # also an AttributeError, as labchain's factory raised
-        ...     print(type(err).__name__, isinstance(err, AttributeError))
-        ClassNotFoundError True
+        ... except KeyError as err:  # also AttributeError and ValueError, as labchain raised
+        ...     print(type(err).__name__, isinstance(err, AttributeError), isinstance(err, ValueError))
+        ClassNotFoundError True True
     """
 
     def __init__(self, name: str, where: str = "the store") -> None:
@@ -506,6 +507,38 @@ class StoreWriteError(StoreError, OSError):
     def __str__(self) -> str:
         # OSError would print "[Errno N] ...": say what happened to the store instead.
         return self._message
+
+
+class DifferentClassError(InvalidInputError):
+    """A push would make another class (another module or qualname) the latest version of a name.
+
+    ``a_model.Model`` and ``b_model.Model`` are two classes: pushing the second as
+    ``Model`` would silently continue the first one's history. Push it under
+    another name, or, when it really is the same class moved to another module,
+    say so with ``moved=True``.
+
+    Examples:
+        >>> import tempfile
+        >>> from gitpet import PetClassManager
+        >>> pcm = PetClassManager(tempfile.mkdtemp())
+        >>> First = type("Model", (), {"__module__": "a_model"})
+        >>> Second = type("Model", (), {"__module__": "b_model", "x": 1})
+        >>> _ = pcm.push(First)
+        >>> pcm.push(Second)
+        Traceback (most recent call last):
+        ...
+        gitpet.DifferentClassError: Model is stored as a_model.Model; this is b_model.Model, another class. Push it under another name (push(cls, name="b_model_Model")), or, if it is the same class moved, push(cls, moved=True)
+    """
+
+    def __init__(self, name: str, stored: str, given: str) -> None:
+        self.name = name
+        self.stored = stored
+        self.given = given
+        other = given.replace(".", "_").replace("<", "").replace(">", "")
+        super().__init__(
+            f"{name} is stored as {stored}; this is {given}, another class. Push it under another "
+            f'name (push(cls, name="{other}")), or, if it is the same class moved, push(cls, moved=True)'
+        )
 
 
 class InvalidDumpError(InvalidInputError):

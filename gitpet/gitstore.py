@@ -21,13 +21,13 @@ import os
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from dulwich.objects import ShaFile
 
 from gitpet.arguments import check_bool, check_path, check_seconds, check_text
 from gitpet.config import StoreConfig, default_store_path
-from gitpet.errors import InvalidArgumentError
+from gitpet.errors import IntegrityError, InvalidArgumentError
 from gitpet.format.meta import source_state
 from gitpet.format.names import (
     check_class_name,
@@ -76,9 +76,20 @@ def _check_items(items: object) -> None:
             raise InvalidArgumentError("item", item, "must be a (name, VersionTree) pair")
 
 
-def _version_message(name: str, version: VersionTree) -> str:
-    # The packages it was pushed with go in the commit, outside the id (see gitpet.format.requirements).
-    return f"{name}: version {version.id}\n" + requirement_trailers(version.requires)
+def _version_message(name: str, version: VersionTree, message: str | None = None) -> str:
+    """Subject (the user's first line, or the id), the rest of the message, then trailers.
+
+    The packages it was pushed with go in the commit, outside the id (see
+    gitpet.format.requirements); with a message of the user's, a ``Version:`` trailer
+    keeps the id in the commit, as the subject does without one.
+    """
+    lines = (message or "").strip().splitlines()
+    if not lines:
+        return f"{name}: version {version.id}\n" + requirement_trailers(version.requires)
+    subject = f"{name}: {lines[0].strip()}"
+    body = "\n".join(lines[1:]).strip()
+    trailers = f"Version: {version.id}\n" + requirement_trailers(version.requires).lstrip("\n")
+    return "\n\n".join(part for part in (subject, body) if part) + "\n\n" + trailers
 
 
 class GitStore:
@@ -671,13 +682,16 @@ class GitStore:
         return not existed
 
     @writes_store("path")
-    def write_versions(self, items: Sequence[tuple[str, VersionTree]]) -> list[PushResult]:
+    def write_versions(
+        self, items: Sequence[tuple[str, VersionTree]], *, message: str | None = None
+    ) -> list[PushResult]:
         """Make each ``(name, version)`` the latest version of ``name``.
 
         All names are validated first; a large batch is then written as one
         pack. Each ref moves by compare-and-swap, after its version's objects
         are stored (loose, for a small batch) and fresh, in the same writers
         lock hold. A version that already is latest writes nothing.
+        ``message`` (its first line the subject) goes in every new commit.
 
         Examples:
             >>> tree = pcm.encode(Model)
@@ -688,6 +702,7 @@ class GitStore:
         _check_items(items)
         for name, _version in items:
             check_class_name(name)
+        check_text(message, "message", optional=True)
         if not items:
             return []
         self._commits.author_line()  # an identity git would reject fails before the store is created
@@ -698,7 +713,7 @@ class GitStore:
                 name,
                 version,
                 self._history.plan(
-                    class_ref(name), version.tree.id, _version_message(name, version), when=now
+                    class_ref(name), version.tree.id, _version_message(name, version, message), when=now
                 ),
             )
             for name, version in items
@@ -715,7 +730,7 @@ class GitStore:
             sha, created = self._history.advance(
                 class_ref(name),
                 version.tree.id,
-                _version_message(name, version),
+                _version_message(name, version, message),
                 planned=plan,
                 keep=version.objects,
                 written=written,
@@ -723,6 +738,59 @@ class GitStore:
             complete, problem = source_state(version.files.meta)
             results.append(PushResult(name, version.id, sha.decode("ascii"), created, complete, problem))
         return results
+
+    @writes_store("path")
+    def persist_version(self, name: str, version: VersionTree, *, message: str | None = None) -> PushResult:
+        """Store ``version`` in the history of ``name`` without making it the latest.
+
+        Two commits in one compare-and-swap: the version, then the latest version
+        again, so ``git log`` shows both and no reader ever sees it as the latest. A class
+        with no history yet gets it as its first, latest version; a version already in
+        the history writes nothing.
+
+        Examples:
+            >>> latest = pcm.push(Model)
+            >>> class Model:
+            ...     def fit(self):
+            ...         return self
+            >>> result = store.persist_version("Model", pcm.encode(Model))
+            >>> store.latest_id("Model") == latest, store.has_version("Model", result.id)
+            (True, True)
+        """
+        _check_items([(name, version)])
+        check_class_name(name)
+        check_text(message, "message", optional=True)
+        self._commits.author_line()
+        self._repository.writable()
+        if self.has_version(name, version.id):
+            commit = self._versions.commit_of(name, version.id.encode("ascii"))
+            return PushResult(name, version.id, commit.decode("ascii"), False)
+        self._vouching.vouch([version.id])  # pushed from here: vouched for
+        latest = self._versions.latest_id(name)
+        restore = f"{name}: version {latest.decode('ascii') if latest else ''} stays the latest\n"
+        tip, created = self._history.add_behind(
+            class_ref(name),
+            version.tree.id,
+            _version_message(name, version, message),
+            restore,
+            keep=version.objects,
+        )
+        complete, problem = source_state(version.files.meta)
+        return PushResult(name, version.id, tip.decode("ascii"), created, complete, problem)
+
+    def meta(self, name: str, version: str | None = None) -> dict[str, Any]:
+        """The ``meta.json`` of a version of ``name`` (default: the latest), its other files unread.
+
+        Examples:
+            >>> version = pcm.push(Model)
+            >>> store.meta("Model")["qualname"]
+            'Model'
+        """
+        version_id = self._versions.resolve(name, version)
+        meta = self._versions.meta(version_id)
+        if meta is None:
+            raise IntegrityError(version_id.decode("ascii"), "not a version")
+        return meta
 
     @writes_store("path")
     def rollback(self, name: str, version: str) -> PushResult:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import os
 import subprocess
 import sys
@@ -93,14 +94,37 @@ ModuleWriter = Callable[..., ModuleType]
 
 @pytest.fixture
 def user_module(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> ModuleWriter:
-    """Write source to a uniquely named module in tmp and import it (user code)."""
+    """Write source to a module in tmp and import it (user code).
+
+    Without ``name``, every call of one test writes the same module, as a user editing
+    one file does: the first copy at ``usercode/<module>.py``, each later one in a folder
+    of its own, so the classes of earlier copies keep their unchanged source file (a
+    user's old class object would be stale). With ``name``, that module is written in
+    ``usercode`` and reloaded.
+    """
     moddir = tmp_path / "usercode"
     moddir.mkdir()
     monkeypatch.syspath_prepend(str(moddir))
     created: list[str] = []
+    default = f"usermod_{uuid.uuid4().hex[:10]}"
+    copies = [0]
 
     def write(source: str, name: str | None = None) -> ModuleType:
-        modname = name or f"usermod_{uuid.uuid4().hex[:10]}"
+        if name is None and copies[0] > 0:
+            folder = moddir / f"copy{copies[0]}"
+            folder.mkdir()
+            path = folder / f"{default}.py"
+            path.write_text(textwrap.dedent(source))
+            spec = importlib.util.spec_from_file_location(default, path)
+            assert spec is not None and spec.loader is not None
+            module = importlib.util.module_from_spec(spec)
+            sys.modules[default] = module
+            spec.loader.exec_module(module)
+            copies[0] += 1
+            return module
+        if name is None:
+            copies[0] += 1
+        modname = name or default
         (moddir / f"{modname}.py").write_text(textwrap.dedent(source))
         importlib.invalidate_caches()
         if modname in sys.modules:
@@ -111,7 +135,7 @@ def user_module(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> ModuleWriter
         return module
 
     yield write  # type: ignore[misc]
-    for modname in created:
+    for modname in {*created, default}:
         sys.modules.pop(modname, None)
 
 

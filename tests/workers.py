@@ -10,6 +10,7 @@ developer would; bytecode caching is off so a re-import always sees the edit.
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import itertools
 import os
 import sys
@@ -44,14 +45,24 @@ class {name}:
 
 
 def load_edited_class(workdir: Path, module: str, name: str, value: str) -> type:
-    """Write ``module`` with class ``name`` returning ``value``, import it fresh, return the class."""
+    """Write ``module`` with class ``name`` returning ``value``, import it fresh, return the class.
+
+    Each edit is a file of its own (``<workdir>/<module>-<n>/<module>.py``), imported as
+    ``module``: a new version of one class, while the classes of earlier edits keep the file
+    they were read from (pushing one later is not a stale module).
+    """
     workdir.mkdir(parents=True, exist_ok=True)
-    if str(workdir) not in sys.path:
-        sys.path.insert(0, str(workdir))
-    (workdir / f"{module}.py").write_text(CLASS_TEMPLATE.format(name=name, value=value))
-    importlib.invalidate_caches()
-    sys.modules.pop(module, None)
-    cls: type = getattr(importlib.import_module(module), name)
+    edit = next(n for n in itertools.count() if not (workdir / f"{module}-{n}").exists())
+    folder = workdir / f"{module}-{edit}"
+    folder.mkdir()
+    path = folder / f"{module}.py"
+    path.write_text(CLASS_TEMPLATE.format(name=name, value=value))
+    spec = importlib.util.spec_from_file_location(module, path)
+    assert spec is not None and spec.loader is not None
+    loaded = importlib.util.module_from_spec(spec)
+    sys.modules[module] = loaded
+    spec.loader.exec_module(loaded)
+    cls: type = getattr(loaded, name)
     return cls
 
 
@@ -70,12 +81,9 @@ def push_versions(store: str, workdir: str, name: str, tag: str, count: str, go_
     pcm = manager(store)
     if count == FOREVER:
         for i in itertools.count():
-            cls = load_edited_class(Path(workdir), f"{name.lower()}_{tag}", name, f"{tag}-{i}")
+            cls = load_edited_class(Path(workdir), name.lower(), name, f"{tag}-{i}")
             print("pushed", pcm.push(cls), cls.VALUE, flush=True)  # type: ignore[attr-defined]
-    classes = [
-        load_edited_class(Path(workdir), f"{name.lower()}_{tag}", name, f"{tag}-{i}")
-        for i in range(int(count))
-    ]
+    classes = [load_edited_class(Path(workdir), name.lower(), name, f"{tag}-{i}") for i in range(int(count))]
     wait_for(go_file)
     for cls in classes:
         print("pushed", pcm.push(cls), cls.VALUE, flush=True)  # type: ignore[attr-defined]
@@ -88,7 +96,7 @@ def push_batches(store: str, workdir: str, tag: str, rounds: str, size: str) -> 
         items = []
         for k in range(int(size)):
             name = f"Part{k}"
-            items.append((name, load_edited_class(Path(workdir), f"part{k}_{tag}", name, f"{tag}-{r}-{k}")))
+            items.append((name, load_edited_class(Path(workdir), f"part{k}", name, f"{tag}-{r}-{k}")))
         for result, (_name, cls) in zip(pcm.push_many(items), items, strict=True):
             print("pushed", result.id, cls.VALUE, flush=True)  # type: ignore[attr-defined]
 

@@ -358,7 +358,7 @@ class ClassCodec:
                 data=stored.files.data,
             )
 
-        return _LOADED.load_once(hashlib.sha256(stored.files.pickle).digest(), load)
+        return _LOADED.load_once(_code_digest(stored.files), load)
 
     def check_stored(self, stored: StoredVersion) -> SourceCheck:
         """Whether a stored version's ``class.pkl`` is what its text builds here; nothing is unpickled.
@@ -470,6 +470,20 @@ class ClassCodec:
             IndexError,
         ) as err:
             raise IntegrityError(where, f"class.pkl cannot be loaded: {type(err).__name__}: {err}") from err
+
+
+def _code_digest(files: VersionFiles) -> bytes:
+    """What makes a loaded class one class object: its pickle and its text, not its name.
+
+    The same code pushed under two names loads once; two versions whose pickles are equal
+    but whose text differs (a comment in captured.py) load as two classes, each its version.
+    """
+    digest = hashlib.sha256()
+    parts = (files.pickle, files.source, files.captured, *(b for item in files.data for b in item[1:]))
+    for part in (*parts, *(name.encode() for name, _content in files.data)):
+        digest.update(len(part).to_bytes(8, "big"))
+        digest.update(part)
+    return digest.digest()
 
 
 def _built_from_text(stored: StoredVersion, module: str, qualname: str, where: str) -> type:

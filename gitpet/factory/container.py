@@ -9,7 +9,13 @@ from typing import Any, SupportsIndex, TypeVar
 from gitpet.codec.classcodec import loaded_class
 from gitpet.codec.modpolicy import ModulePolicy
 from gitpet.config import WorkerConfig
-from gitpet.errors import GitpetError, InvalidDumpError, UnsupportedClassError, VersionNotFoundError
+from gitpet.errors import (
+    GitpetError,
+    InvalidArgumentError,
+    InvalidDumpError,
+    UnsupportedClassError,
+    VersionNotFoundError,
+)
 from gitpet.factory.defaults import DEFAULT_FACTORY
 from gitpet.factory.factory import BaseFactory, PetFactory
 from gitpet.factory.manager import PetClassManager
@@ -53,6 +59,10 @@ class PetContainer:
         >>> "Clip" in container.ppif
         True
     """
+
+    # A misspelt or foreign attribute (labchain's ``Container.storage`` is a property here) is
+    # an AttributeError, never a stray attribute silently ignored.
+    __slots__ = ("_pcm", "_pif", "_policy", "_ppif", "_remote", "_store_arg", "_trust", "_trust_remote")
 
     def __init__(
         self,
@@ -139,6 +149,33 @@ class PetContainer:
     def store(self) -> GitStore:
         """The store of :attr:`pcm`."""
         return self.pcm.store
+
+    @property
+    def storage(self) -> GitStore:
+        """The store (labchain's name): assign a :class:`GitStore` or a path to use another.
+
+        Assigning keeps the remote, trust and registrations, as :meth:`configure` with the
+        same remote and trust would.
+
+        Examples:
+            >>> from gitpet import GitStore, PetContainer
+            >>> container = PetContainer(store)
+            >>> container.storage = GitStore(tempfile.mkdtemp() + "/elsewhere")
+            >>> container.store.path.name
+            'elsewhere'
+        """
+        return self.store
+
+    @storage.setter
+    def storage(self, store: GitStore | str | os.PathLike[str]) -> None:
+        if not isinstance(store, (GitStore, str, os.PathLike)):
+            raise InvalidArgumentError(
+                "storage",
+                store,
+                "must be a GitStore or a path (gitpet keeps versions in a git repository, not a "
+                "labchain storage; see docs/migrating.md)",
+            )
+        self.configure(store=store, remote=self._remote, trust=self._trust, trust_remote=self._trust_remote)
 
     @property
     def pif(self) -> BaseFactory:
@@ -233,10 +270,11 @@ class PetContainer:
     def bind(
         self, persist: bool = False, auto_push: bool = False, name: str | None = None
     ) -> Callable[[C], C]:
-        """Class decorator: register in ``pif``, or with ``persist=True`` in ``ppif``.
+        """Class decorator: register in ``pif``, and with ``persist=True`` in ``ppif`` too.
 
-        ``auto_push=True`` also pushes the class right away. The class itself
-        is returned unchanged.
+        As labchain's, ``persist=True`` registers the class in both factories: ``pif`` gives
+        it by name, ``ppif`` versions it. ``auto_push=True`` also pushes the class right
+        away. The class itself is returned unchanged.
 
         Examples:
             >>> from gitpet import BasePlugin, PetContainer
@@ -249,6 +287,8 @@ class PetContainer:
             ...     pass
             >>> container.pif["Framework"] is Framework, "Mine" in container.ppif.version_control
             (True, True)
+            >>> container.pif["Mine"] is Mine
+            True
         """
         if auto_push and not persist:
             raise GitpetError("bind(auto_push=True) needs persist=True")
@@ -260,8 +300,7 @@ class PetContainer:
                 self.ppif[registered] = cls
                 if auto_push:
                     self.pcm.push(cls, registered)
-            else:
-                self.pif[registered] = cls
+            self.pif[registered] = cls
             return cls
 
         return register

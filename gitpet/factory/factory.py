@@ -12,6 +12,7 @@ from gitpet.arguments import check_seconds
 from gitpet.codec.classcodec import loaded_version
 from gitpet.errors import (
     ClassNotFoundError,
+    InvalidArgumentError,
     InvalidNameError,
     RemoteError,
     UnsupportedClassError,
@@ -84,11 +85,28 @@ class BaseFactory:
         except ClassNotFoundError:
             return default
 
+    def __getattr__(self, name: str) -> type:
+        # labchain's factories give a class as an attribute too (``factory.MyFilter``); a miss is
+        # the AttributeError (ClassNotFoundError) labchain raised. Private and dunder names are
+        # never classes: probes such as copy's ``__deepcopy__`` must not look anything up.
+        if name.startswith("_"):
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+        return self[name]
+
     def __contains__(self, name: object) -> bool:
         return isinstance(name, str) and name in self._foundry
 
-    def __iter__(self) -> Iterator[str]:
-        return iter(list(self._foundry))
+    def __iter__(self) -> Iterator[tuple[str, type]]:
+        """``(name, class)`` pairs of the classes registered here, as labchain's ``BaseFactory``.
+
+        Examples:
+            >>> from gitpet import BaseFactory
+            >>> factory = BaseFactory()
+            >>> factory["Dict"] = dict
+            >>> list(factory), factory.Dict is dict
+            ([('Dict', <class 'dict'>)], True)
+        """
+        return iter(list(self._foundry.items()))
 
     def __len__(self) -> int:
         return len(self._foundry)
@@ -307,11 +325,11 @@ class PetFactory(BaseFactory):
         ]
         return self._manager.prefetch(needed)
 
-    def get_version(self, name: str, version: str) -> type:
-        """The version of ``name`` that ``version`` names.
+    def get_version(self, name: str, version: str | None = None, *, code_hash: str | None = None) -> type:
+        """The version of ``name`` that ``version`` (labchain: ``code_hash``) names.
 
-        ``version`` is an id, a unique 7+ hex prefix, a tag, or ``~N`` (N versions
-        before the latest in the store).
+        ``version`` is an id or a commit of the class's history, a unique 7+ hex
+        prefix of either, a tag, or ``~N`` / ``@~N`` (N versions before the latest in the store).
 
         It is not registered as the latest. A registered class whose id matches
         is returned as is (it may not have been pushed yet). With a remote, a
@@ -332,6 +350,12 @@ class PetFactory(BaseFactory):
             (False, True)
         """
         check_class_name(name)
+        if version is None and code_hash is None:
+            raise InvalidArgumentError("version", None, "get_version needs a version (or code_hash=)")
+        if version is not None and code_hash is not None and version != code_hash:
+            raise InvalidArgumentError("code_hash", code_hash, f"names another version than {version!r}")
+        version = version if version is not None else code_hash
+        assert version is not None
         spec = parse_version_spec(name, version)
         registered = self._foundry.get(name)
         if (
@@ -416,8 +440,13 @@ class PetFactory(BaseFactory):
             self._version_control[registered_name] = version
         return version
 
-    def push_all(self) -> list[PushResult]:
+    def push_all(
+        self, *, message: str | None = None, moved: bool | Iterable[str] = False
+    ) -> list[PushResult]:
         """Push every registered class in one batch; unchanged ones write nothing.
+
+        ``message`` goes in every new version's commit; ``moved`` as for
+        :meth:`PetClassManager.push_many`.
 
         Examples:
             >>> from gitpet import BaseFactory, PetFactory
@@ -428,7 +457,7 @@ class PetFactory(BaseFactory):
             >>> [(r.name, r.created) for r in factory.push_all()]     # nothing changed: nothing written
             [('Model', False)]
         """
-        results = self._manager.push_many(self._foundry.items())
+        results = self._manager.push_many(self._foundry.items(), message=message, moved=moved)
         for result in results:
             self._version_control[result.name] = result.id
         return results

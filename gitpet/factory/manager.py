@@ -18,6 +18,7 @@ from gitpet.codec.pickler import GlobalReads
 from gitpet.codec.requirements import requirement_problems
 from gitpet.errors import (
     ClassNotFoundError,
+    DifferentClassError,
     GitpetError,
     IntegrityError,
     InvalidArgumentError,
@@ -52,6 +53,29 @@ log = logging.getLogger("gitpet")
 def _registered_name(cls: object, name: str | None) -> str:
     """``name``, or the class's ``__name__`` when none is given; checked either way."""
     return check_class_name(check_versionable(cls).__name__ if name is None else name)
+
+
+def _one_version(version: str | None, code_hash: str | None) -> str | None:
+    """The version given as ``version`` or as labchain's ``code_hash`` keyword (not both)."""
+    if version is not None and code_hash is not None and version != code_hash:
+        raise InvalidArgumentError("code_hash", code_hash, f"names another version than version={version!r}")
+    return version if version is not None else code_hash
+
+
+def _moved_names(moved: bool | Iterable[str]) -> bool | frozenset[str]:
+    if isinstance(moved, bool):
+        return moved
+    if isinstance(moved, (str, bytes)) or not isinstance(moved, Iterable):
+        raise InvalidArgumentError("moved", moved, "must be a bool or an iterable of class names")
+    return frozenset(check_class_names(list(moved)))
+
+
+def _dotted(meta: Mapping[str, object]) -> str | None:
+    """``module.qualname`` a version's meta records (None when either is missing)."""
+    module, qualname = meta.get("module"), meta.get("qualname")
+    if isinstance(module, str) and isinstance(qualname, str):
+        return f"{module}.{qualname}"
+    return None
 
 
 class PetClassManager:
@@ -195,18 +219,36 @@ class PetClassManager:
         """
         return self.encode(cls, name).id
 
-    def push(self, cls: type, name: str | None = None) -> str:
+    def push(
+        self, cls: type, name: str | None = None, *, message: str | None = None, moved: bool = False
+    ) -> str:
         """Make ``cls`` the latest version of ``name``; a no-op if it already is.
 
+        ``message``: what the version's commit says (its first line the subject
+        ``gitpet log`` shows). A class from another module or with another qualname
+        than the latest version of ``name`` is another class: refused
+        (:class:`DifferentClassError`) unless ``moved=True`` says it is the same class moved.
+
         Examples:
-            >>> version = pcm.push(Model)
+            >>> version = pcm.push(Model, message="first model")
             >>> pcm.push(Model) == version, pcm.push(Model, "Renamed") == version   # same code, same id
             (True, False)
+            >>> pcm.versions("Model")[0].message.splitlines()[0]
+            'Model: first model'
         """
-        return self.push_many([(_registered_name(cls, name), cls)])[0].id
+        return self.push_many([(_registered_name(cls, name), cls)], message=message, moved=moved)[0].id
 
-    def push_many(self, items: Iterable[tuple[str, type]]) -> list[PushResult]:
+    def push_many(
+        self,
+        items: Iterable[tuple[str, type]],
+        *,
+        message: str | None = None,
+        moved: bool | Iterable[str] = False,
+    ) -> list[PushResult]:
         """Push several classes in one batch (one pack, one pass over refs).
+
+        ``message`` goes in every new commit; ``moved``: True, or the names whose class
+        may come from another module or qualname than their latest version (see :meth:`push`).
 
         Examples:
             >>> class Other:
@@ -216,18 +258,92 @@ class PetClassManager:
         """
         if isinstance(items, (str, bytes, Mapping)) or not isinstance(items, Iterable):
             raise InvalidArgumentError("items", items, "must be an iterable of (name, class) pairs")
+        check_text(message, "message", optional=True)
         pairs = list(items)
         for item in pairs:
             if not (isinstance(item, tuple) and len(item) == 2):
                 raise InvalidArgumentError("item", item, "must be a (name, class) pair")
+        may_move = _moved_names(moved)
         versions = [(name, self.encode(cls, name)) for name, cls in pairs]
-        return self._store.write_versions(versions)
+        for name, version in versions:
+            if not (may_move is True or (may_move is not False and name in may_move)):
+                self._refuse_other_class(name, version)
+        return self._store.write_versions(versions, message=message)
 
-    def pull(self, name: str, version: str | None = None) -> type:
+    def _refuse_other_class(self, name: str, version: VersionTree) -> None:
+        """Refuse to make another module's or qualname's class the latest version of ``name``."""
+        latest = self._store.latest_id(name)
+        if latest is None or latest == version.id:
+            return
+        try:
+            stored = self._store.meta(name, latest)
+        except (NotFoundError, IntegrityError):
+            return  # a damaged latest version is verify's to report; replacing it is fine
+        given = json.loads(version.files.meta)
+        before, now = (_dotted(stored), _dotted(given))
+        if before is not None and now is not None and before != now:
+            raise DifferentClassError(name, before, now)
+
+    def persist_class(self, cls: type, name: str | None = None, *, message: str | None = None) -> str:
+        """Store ``cls`` as a version of ``name`` without making it the latest; return its id.
+
+        labchain's ``persist_class``: the version can be pulled by id (:meth:`recover_class`),
+        pinned in a dump and shared, while ``factory[name]`` keeps loading the latest. The
+        history gets the version and then the latest again (see :meth:`GitStore.persist_version`).
+
+        Examples:
+            >>> latest = pcm.push(Model)
+            >>> class Model:
+            ...     def fit(self):
+            ...         return self
+            >>> candidate = pcm.persist_class(Model)
+            >>> pcm.store.latest_id("Model") == latest, hasattr(pcm.recover_class("Model", candidate), "fit")
+            (True, True)
+        """
+        name = _registered_name(cls, name)
+        version = self.encode(cls, name)
+        self._refuse_other_class(name, version)
+        return self._store.persist_version(name, version, message=message).id
+
+    def recover_class(self, name: str, code_hash: str) -> type:
+        """Load the version ``code_hash`` of ``name`` (labchain's name for :meth:`pull` with a version).
+
+        Examples:
+            >>> version = pcm.push(Model)
+            >>> pcm.recover_class("Model", version) is pcm.pull("Model", version)
+            True
+        """
+        return self.pull(name, code_hash)
+
+    def check_status(self, cls: type, name: str | None = None) -> str:
+        """``"synced"`` when ``cls`` is the latest version of ``name`` in the store,
+        ``"out_of_sync"`` when the store's latest is another version, ``"untracked"`` when
+        the store has no class ``name`` (labchain's statuses; nothing is fetched).
+
+        Examples:
+            >>> pcm.check_status(Model)
+            'untracked'
+            >>> _ = pcm.push(Model)
+            >>> pcm.check_status(Model)
+            'synced'
+            >>> class Model:
+            ...     def fit(self):
+            ...         return self
+            >>> pcm.check_status(Model)
+            'out_of_sync'
+        """
+        name = _registered_name(cls, name)
+        latest = self._store.latest_id(name)
+        if latest is None:
+            return "untracked"
+        return "synced" if self.get_class_hash(cls, name) == latest else "out_of_sync"
+
+    def pull(self, name: str, version: str | None = None, *, code_hash: str | None = None) -> type:
         """Load ``name``: its latest version, or the version an id, prefix, tag or ``~N`` names.
 
-        With a remote, a class or version missing here is fetched (that
-        class's ref and tags only) and loaded from what arrived.
+        ``code_hash`` is labchain's keyword for ``version``. With a remote, a class or
+        version missing here is fetched (that class's ref and tags only) and loaded from
+        what arrived.
 
         Examples:
             >>> version = pcm.push(Model)
@@ -235,6 +351,7 @@ class PetClassManager:
             True
         """
         check_class_name(name)
+        version = _one_version(version, code_hash)
         if version is not None:
             parse_version_spec(name, version)  # a malformed spec is refused before any fetch
         try:

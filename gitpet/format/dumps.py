@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from gitpet.errors import InvalidDumpError
@@ -25,11 +25,17 @@ _JSON_SCALARS = (str, int, float, bool, type(None))
 
 @dataclass(frozen=True)
 class Component:
-    """One component of a dump, checked: its class name, pinned version (None: framework class), params."""
+    """One component of a dump, checked: its class name, pinned version (None: framework class), params.
+
+    ``params`` is None when the dump has no ``params`` key: the entry names the class
+    itself (a class-valued param), not an instance. ``extra`` holds the ``_``-prefixed
+    keys ``item_dump(include=...)`` added beside them (kept, never passed to the class).
+    """
 
     name: str
     version: str | None
-    params: Mapping[str, Any]
+    params: Mapping[str, Any] | None
+    extra: Mapping[str, Any] = field(default_factory=dict)
 
 
 def is_component(value: object) -> bool:
@@ -42,7 +48,9 @@ def component(dump: object, path: str) -> Component:
 
     Examples:
         >>> component({"clazz": "A", "version_hash": None, "params": {"k": 1}}, "dump")
-        Component(name='A', version=None, params={'k': 1})
+        Component(name='A', version=None, params={'k': 1}, extra={})
+        >>> component({"clazz": "A", "version_hash": None}, "dump").params is None   # the class itself
+        True
         >>> component({"clazz": "", "params": {}}, "dump.params.x")
         Traceback (most recent call last):
         ...
@@ -50,7 +58,8 @@ def component(dump: object, path: str) -> Component:
     """
     if not isinstance(dump, Mapping):
         raise InvalidDumpError(path, f"expected a mapping, got {type(dump).__name__}")
-    unknown = set(dump) - DUMP_KEYS
+    # Keys beside these start with "_": what item_dump(include=...) added (labchain's private attributes).
+    unknown = {key for key in set(dump) - DUMP_KEYS if not (isinstance(key, str) and key.startswith("_"))}
     if unknown:
         raise InvalidDumpError(path, f"unknown keys {sorted(map(str, unknown))}")
     name = dump.get("clazz")
@@ -59,10 +68,16 @@ def component(dump: object, path: str) -> Component:
     version = dump.get("version_hash")
     if version is not None and not isinstance(version, str):
         raise InvalidDumpError(path, f"'version_hash' must be a str or None, got {version!r}")
-    params = dump.get("params", {})
+    if "params" not in dump:
+        return Component(name, version or None, None, _extra(dump))
+    params = dump["params"]
     if not isinstance(params, Mapping) or not all(isinstance(k, str) for k in params):
         raise InvalidDumpError(path, "'params' must be a mapping with str keys")
-    return Component(name, version or None, params)
+    return Component(name, version or None, params, _extra(dump))
+
+
+def _extra(dump: Mapping[Any, Any]) -> dict[str, Any]:
+    return {key: value for key, value in dump.items() if key not in DUMP_KEYS}
 
 
 Resolve = Callable[[str, str, str], str]
@@ -101,12 +116,15 @@ def normalize_dump(dump: object, resolve: Resolve) -> tuple[dict[str, Any], list
             if found.version is not None:
                 version = resolve(path, found.name, found.version)
                 pins.setdefault((found.name, version), None)
+            extra = {key: walk(found.extra[key], f"{path}.{key}") for key in sorted(found.extra)}
+            if found.params is None:  # the class itself, not an instance
+                return {"clazz": found.name, "version_hash": version, **extra}
             # Sorted, as pipeline.json stores them: the pins' order must not
             # depend on the order the params were given in.
             params = {key: walk(found.params[key], f"{path}.params.{key}") for key in sorted(found.params)}
         finally:
             active.discard(id(value))
-        return {"clazz": found.name, "version_hash": version, "params": params}
+        return {"clazz": found.name, "version_hash": version, "params": params, **extra}
 
     def walk(value: object, path: str) -> Any:
         if is_component(value):

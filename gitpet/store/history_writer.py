@@ -99,3 +99,35 @@ class HistoryWriter:
             # Another writer moved the ref: put ours on top of theirs.
             planned = self.plan(ref, tree, message)
             parent, commit = planned.parent, planned.commit
+
+    def add_behind(
+        self,
+        ref: bytes,
+        tree: bytes,
+        message: str,
+        restore_message: str,
+        *,
+        keep: Sequence[ShaFile] = (),
+    ) -> tuple[bytes, bool]:
+        """Put ``tree`` into ``ref``'s history without making it the newest tree.
+
+        Two commits in one compare-and-swap: one of ``tree`` on the tip, then one of the
+        tip's tree again (``restore_message``), so the newest tree stays what it was and
+        no reader ever sees ``tree`` as the newest. With no history yet, ``tree`` becomes
+        its first and newest tree (a history's newest commit is its newest tree).
+        Returns the new tip and whether anything was added (not when ``tree`` is the newest).
+        """
+        self._commits.author_line()
+        self._repository.writable()
+        while True:
+            parent = self._refs.read(ref)
+            if parent is None:
+                return self.advance(ref, tree, message, keep=keep)
+            newest = self._repository.tree_of(parent)
+            if newest == tree:
+                return parent, False
+            added = self._commits.make(tree, parent, message)
+            restored = self._commits.make(newest, added.id, restore_message)
+            if self._refs.compare_and_swap(ref, parent, restored.id, keep=(*keep, added, restored)):
+                self._repository.remember_tree(restored.id, newest)
+                return restored.id, True

@@ -150,6 +150,14 @@ class VersionIndex:
         self._cache[version_id] = stored
         return stored
 
+    def meta(self, version_id: bytes) -> dict[str, Any] | None:
+        """The parsed ``meta.json`` of version ``version_id`` (None: no version), its other files unread."""
+        cached = self._cache.get(version_id)
+        if cached is not None:
+            return cached.meta
+        head = self._read_head(version_id)
+        return head.meta if head is not None else None
+
     def history(self, name: str, limit: int | None = None) -> list[VersionInfo]:
         """History of ``name``, newest first; ``limit`` keeps (and reads) only the newest ``limit``."""
         limit = check_limit(limit)

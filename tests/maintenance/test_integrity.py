@@ -62,14 +62,17 @@ def test_an_intact_store_verifies_clean(
     assert report.ok and report.problems == ()
     assert (report.refs, report.versions, report.commits, report.packs) == (26, 27, 27, 1)
     # Per version: a commit, a tree and three blobs of its own, and its captured.py, a blob
-    # these classes share (each captures nothing from its module).
+    # these classes share (each captures nothing from its module); Loose's two versions share
+    # their meta.json too (one module, one class).
     captured = {
         line.split()[2]
         for commit in git(store_path, "rev-list", "--all").stdout.split()
         for line in git(store_path, "ls-tree", commit).stdout.splitlines()
         if line.endswith("\tcaptured.py")
     }
-    assert len(captured) == 1 and report.objects == 27 * 5 + len(captured)
+    metas = {tree_entry(store_path, damaged[name], "meta.json") for name in ("Loose", "Loose~1")}
+    assert len(captured) == 1 and len(metas) == 1
+    assert report.objects == 27 * 5 + len(captured) - 1
     assert cli(["--store", str(store_path), "verify"]) == 0
     assert "no problems" in capsys.readouterr().out
 

@@ -226,7 +226,7 @@ def _team_remote(tmp_path: Path, classes: int) -> tuple[Path, dict[str, str]]:
     values = {}
     for n in range(classes):
         name = f"Tool{n}"
-        author.push(load_edited_class(tmp_path / "code", f"tool{n}", name, f"value-{n}"))
+        author.push(load_edited_class(tmp_path / "code", "tool", name, f"value-{n}"))
         values[name] = f"value-{n}"
     remote = tmp_path / "team.git"
     subprocess.run(["git", "init", "-q", "--bare", str(remote)], check=True)

@@ -229,7 +229,7 @@ def test_an_unpinned_lookup_keeps_its_version_until_refreshed(team: dict[str, ob
 
         other = PetClassManager(sys.argv[1])
         other.store.fetch(sys.argv[2], trusted=True)
-        newer = other.push(Scale)
+        newer = other.push(Scale, moved=True)  # pipeline_steps.Scale, edited in a script
         other.store.push(sys.argv[2])
 
         stale = Container.ppif["Scale"] is first

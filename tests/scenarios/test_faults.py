@@ -235,7 +235,8 @@ def test_a_read_only_store_is_a_clear_error_for_every_write_and_still_loads(
     import errno
 
     pcm = PetClassManager(tmp_path / "store")
-    version = pcm.push(user_module("class Model:\n    value = 1\n").Model)
+    # The module the other process's make() defines its Model in: the same class, a new version.
+    version = pcm.push(user_module("class Model:\n    value = 1\n", name="faultmod").Model)
     remote = tmp_path / "team.git"
     subprocess.run(["git", "init", "-q", "--bare", str(remote)], check=True)
     other = PetClassManager(tmp_path / "other")

@@ -82,9 +82,9 @@ def new_remote(served_root: Path, request: pytest.FixtureRequest) -> Callable[[s
     return make
 
 
-def _tool(user_module: ModuleWriter, value: int) -> type:
+def _tool(user_module: ModuleWriter, value: int, module: str | None = None) -> type:
     cls: type = user_module(
-        f"class Tool:\n    value = {value}\n\n    def get(self):\n        return self.value\n"
+        f"class Tool:\n    value = {value}\n\n    def get(self):\n        return self.value\n", module
     ).Tool
     return cls
 
@@ -366,7 +366,7 @@ def test_concurrent_pushes_from_two_processes_lose_nothing(
 ) -> None:
     remote = new_remote(transport)
     seed = PetClassManager(tmp_path / "seed")
-    base = seed.push(_tool(user_module, 0))
+    base = seed.push(_tool(user_module, 0, "toolmod"))  # the module the pushers define Tool in
     seed.store.push(remote.url)
     outputs = _race(
         tmp_path,
@@ -411,7 +411,7 @@ def test_pushers_that_keep_racing_each_other_all_land(
     every push succeeds (reconciling as often as it takes), and every version is on the remote."""
     remote = new_remote(transport)
     seed = PetClassManager(tmp_path / "seed")
-    base = seed.push(_tool(user_module, 0))
+    base = seed.push(_tool(user_module, 0, "toolmod"))  # the module the pushers define Tool in
     seed.store.push(remote.url)
     per_worker = [[str(tmp_path / f"w{i}"), remote.url, str(i + 1), str(RACING_PUSHES)] for i in range(3)]
     outputs = _race(tmp_path, _PERSISTENT_PUSHER, per_worker, 300)
