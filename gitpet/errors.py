@@ -527,14 +527,16 @@ class DifferentClassError(InvalidInputError):
         >>> pcm.push(Second)
         Traceback (most recent call last):
         ...
-        gitpet.DifferentClassError: Model is stored as a_model.Model; this is b_model.Model, another class. Push it under another name (push(cls, name="b_model_Model")), or, if it is the same class moved, push(cls, moved=True)
+        gitpet.DifferentClassError: Model is stored as a_model.Model; this is b_model.Model, ...
     """
 
     def __init__(self, name: str, stored: str, given: str) -> None:
         self.name = name
         self.stored = stored
         self.given = given
-        other = given.replace(".", "_").replace("<", "").replace(">", "")
+        module, _, qualname = given.rpartition(".")
+        prefix = module.rpartition(".")[2].strip("_<>")
+        other = f"{prefix}_{qualname}" if prefix else f"{qualname}2"
         super().__init__(
             f"{name} is stored as {stored}; this is {given}, another class. Push it under another "
             f'name (push(cls, name="{other}")), or, if it is the same class moved, push(cls, moved=True)'

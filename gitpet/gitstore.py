@@ -27,13 +27,14 @@ from dulwich.objects import ShaFile
 
 from gitpet.arguments import check_bool, check_path, check_seconds, check_text
 from gitpet.config import StoreConfig, default_store_path
-from gitpet.errors import IntegrityError, InvalidArgumentError
+from gitpet.errors import IntegrityError, InvalidArgumentError, VersionNotFoundError
 from gitpet.format.meta import source_state
 from gitpet.format.names import (
     check_class_name,
     check_remote_name,
     check_tag_name,
     class_ref,
+    missing_tag_detail,
     tag_prefix,
     tag_ref,
 )
@@ -435,6 +436,25 @@ class GitStore:
         self._vouching.vouch(ids)
         return ids
 
+    @writes_store("path")
+    def untrust(self, name: str, version: str | None = None) -> list[str]:
+        """Stop vouching for a version of ``name`` (``None``: its whole history); return the ids.
+
+        A version pushed from here, trusted after review or fetched from a trusted remote
+        then loads only as the trust policy allows (a reviewed text, a signature), until
+        vouched for again. Processes notice at their next load of a version not loaded yet.
+
+        Examples:
+            >>> version = pcm.push(Model)
+            >>> store.untrust("Model") == [version], store.is_trusted(version)
+            (True, False)
+        """
+        whole_history = version is None
+        ids = [v.id for v in self.versions(name)] if whole_history else [self.resolve(name, version)]
+        self._repository.writable()
+        self._retry.run("trusted", lambda: self._vouching.unvouch(ids))
+        return ids
+
     def signed_by(self, name: str, version: str, allowed_signers: str | os.PathLike[str]) -> str | None:
         """The principal whose valid SSH signature vouches for ``version`` of ``name``, if any.
 
@@ -488,6 +508,27 @@ class GitStore:
         commit = self._versions.commit_of(name, version_id)
         return self._tags.set(tag_ref(name, tag), commit, version_id, name, tag, force=force, kind="class")
 
+    @writes_store("path")
+    def delete_tag(self, name: str, tag: str) -> str:
+        """Delete tag ``tag`` of class ``name``; return the version it named.
+
+        Examples:
+            >>> version = pcm.push(Model)
+            >>> _ = store.tag("Model", "v1")
+            >>> store.delete_tag("Model", "v1") == version, store.tags("Model")
+            (True, {})
+        """
+        check_class_name(name)
+        check_tag_name(tag)
+        ref = tag_ref(name, tag)
+        while True:
+            sha = self._refs.read(ref)
+            if sha is None:
+                raise VersionNotFoundError(name, tag, missing_tag_detail(name, tag))
+            target = self._tags.target(ref, sha)
+            if self._refs.delete(ref, sha):
+                return target.decode("ascii") if target is not None else sha.decode("ascii")
+
     def remotes(self) -> dict[str, str]:
         """Configured remotes (kept in the repository's git config): name -> URL.
 
@@ -514,10 +555,16 @@ class GitStore:
         check_remote_name(name)
         check_text(url, "url")
         self._remotes.add(name, url, trusted=trusted)
+        if trusted:
+            self._admit_fetched(self._remotes.location(name))
 
     @writes_store("path")
     def trust_remote(self, name: str, trusted: bool = True) -> None:
-        """Mark configured remote ``name`` trusted (or not) for versions fetched from now on.
+        """Mark configured remote ``name`` trusted (or not).
+
+        Marking it trusted vouches for the versions already fetched from it (under
+        that URL) too, as if it had been trusted then; unmarking vouches for nothing
+        more, and keeps what was vouched for.
 
         Examples:
             >>> store.add_remote("team", "https://git.example.com/team/models.git")
@@ -528,6 +575,16 @@ class GitStore:
         check_bool(trusted, "trusted")
         check_remote_name(name)
         self._remotes.set_trusted(name, trusted)
+        if trusted:
+            self._admit_fetched(self._remotes.location(name))
+
+    def _admit_fetched(self, location: str) -> None:
+        """Vouch for what earlier fetches brought from ``location``, as a trusted fetch would have."""
+        for ref, tip in self._remotes.fetched(location):
+            try:
+                self._vouching.vouch_for_histories({ref: tip})
+            except (KeyError, IntegrityError):
+                continue  # a tip gc has since removed (it never became a ref here)
 
     def is_trusted_remote(self, remote: str) -> bool:
         """Whether ``remote`` (a configured name, or the URL/path of one) is marked trusted.

@@ -21,7 +21,10 @@ from gitpet import (
 )
 from gitpet.cli.output import print_history, print_json, print_mapping, print_report, print_rows
 
-VERSION_HELP = "an id or commit, a unique prefix (7+ hex), a tag, or ~N (N versions back)"
+VERSION_HELP = (
+    "an id or commit, a unique prefix (7+ hex), a tag, or @~N (N versions back; unquoted ~N is "
+    "expanded by the shell)"
+)
 
 
 def split_spec(spec: str) -> tuple[str, str | None]:
@@ -45,9 +48,30 @@ def cmd_ls(store: GitStore, args: argparse.Namespace) -> int:
     rows: list[dict[str, Any]] = []
     for name in store.names():
         latest = store.versions(name, limit=1)[0]
-        rows.append({"name": name, "id": latest.id, "time": latest.time.isoformat()})
-    print_rows(rows, args.json)
+        row: dict[str, Any] = {"name": name, "id": latest.id, "time": latest.time.isoformat()}
+        if args.long:
+            row["bytes"] = version_bytes(store.read_version(name, latest.id))
+        rows.append(row)
+    if args.long:
+        print_rows(rows, args.json, lambda row: human_size(row["bytes"]), ("NAME", "LATEST", "DATE", "SIZE"))
+    else:
+        print_rows(rows, args.json)
     return 0
+
+
+def version_bytes(stored: StoredVersion) -> int:
+    """What a version's files hold, in bytes (before git compresses them)."""
+    return sum(len(content) for content in stored.files.by_name().values())
+
+
+def human_size(size: int) -> str:
+    """``size`` bytes as people read it: ``512 B``, ``3.4 KiB``, ``160.0 MiB``."""
+    amount = float(size)
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if amount < 1024 or unit == "GiB":
+            return f"{size} B" if unit == "B" else f"{amount:.1f} {unit}"
+        amount /= 1024
+    raise AssertionError("unreachable")
 
 
 def cmd_log(store: GitStore, args: argparse.Namespace) -> int:
@@ -86,12 +110,15 @@ def cmd_show(store: GitStore, args: argparse.Namespace) -> int:
                 "source": stored.files.source.decode("utf-8", "replace"),
                 "captured": captured,
                 "data": {f"data/{name}": len(content) for name, content in stored.files.data},
+                "bytes": {name: len(content) for name, content in stored.files.by_name().items()},
                 "pickle_imports": imports,
                 "requires": [vars(r) for r in requires],
             }
         )
     else:
         print(f"# version {stored.id}")
+        sizes = ", ".join(f"{name} {human_size(len(data))}" for name, data in stored.files.by_name().items())
+        print(f"# {human_size(version_bytes(stored))}: {sizes}")
         print(stored.files.meta.decode("utf-8", "replace"))
         if complete is True:
             print("# source-complete: captured.py then source.py build exactly the class class.pkl holds")
@@ -155,6 +182,12 @@ def _write_atomically(path: Path, data: bytes) -> None:
 
 def cmd_tag(store: GitStore, args: argparse.Namespace) -> int:
     """Run ``gitpet tag``."""
+    if args.delete:
+        if args.tag is None or args.version is not None:
+            raise GitpetError("tag --delete takes a class and one tag: gitpet tag --delete NAME TAG")
+        version_id = store.delete_tag(args.name, args.tag)
+        print(f"deleted tag {args.name}@{args.tag} (was {version_id[:12]})")
+        return 0
     if args.tag is None:
         print_mapping(store.tags(args.name), args.json, shown_chars=12)
         return 0
@@ -213,12 +246,32 @@ def cmd_fetch(store: GitStore, args: argparse.Namespace) -> int:
 def cmd_remote(store: GitStore, args: argparse.Namespace) -> int:
     """Run ``gitpet remote``."""
     if args.action == "add":
+        existing = store.remotes().get(args.remote_name)
+        if existing is not None:
+            raise GitpetError(
+                f"remote {args.remote_name!r} already exists ({existing}); remove it first "
+                f"(gitpet remote remove {args.remote_name}), or mark it with gitpet remote trust/untrust"
+            )
         store.add_remote(args.remote_name, args.url, trusted=args.trusted)
         return 0
     if args.action == "remove":
         store.remove_remote(args.remote_name)
         return 0
-    print_mapping(store.remotes(), args.json)
+    if args.action in ("trust", "untrust"):
+        store.trust_remote(args.remote_name, args.action == "trust")
+        if args.action == "trust":
+            print(f"{args.remote_name} is trusted: what was fetched from it, and is, loads without review")
+        else:
+            print(f"{args.remote_name} is not trusted: what is fetched from it from now on needs review")
+        return 0
+    remotes = {name: (url, store.is_trusted_remote(name)) for name, url in store.remotes().items()}
+    if args.json:
+        print_json({name: {"url": url, "trusted": trusted} for name, (url, trusted) in remotes.items()})
+        return 0
+    if remotes:
+        print("NAME\tURL\tTRUSTED")
+    for name, (url, trusted) in remotes.items():
+        print(f"{name}\t{url}\t{'yes' if trusted else 'no'}")
     return 0
 
 
@@ -227,6 +280,13 @@ def cmd_trust(store: GitStore, args: argparse.Namespace) -> int:
     # Through the manager: a version whose class.pkl is not what its text builds is refused.
     for version_id in PetClassManager(store).vouch(args.name, args.version):
         print(f"trusted {args.name}@{version_id}")
+    return 0
+
+
+def cmd_untrust(store: GitStore, args: argparse.Namespace) -> int:
+    """Run ``gitpet untrust``."""
+    for version_id in store.untrust(args.name, args.version):
+        print(f"untrusted {args.name}@{version_id}")
     return 0
 
 

@@ -25,18 +25,25 @@ def print_mapping(mapping: dict[str, str], as_json: bool, shown_chars: int | Non
 
 
 def print_rows(
-    rows: list[dict[str, Any]], as_json: bool, extra: Callable[[dict[str, Any]], str] | None = None
+    rows: list[dict[str, Any]],
+    as_json: bool,
+    extra: Callable[[dict[str, Any]], str] | None = None,
+    headers: Sequence[str] = ("NAME", "LATEST", "DATE"),
 ) -> None:
-    """Listing rows (``name``, ``id``, ``time``, ...) as JSON, or one tab-separated line each."""
+    """Listing rows (``name``, ``id``, ``time``, ...) as JSON, or a header then one tab-separated line each."""
     if as_json:
         print_json(rows)
         return
+    if rows:
+        print("\t".join(headers))
     for row in rows:
         line = f"{row['name']}\t{row['id'][:12]}\t{row['time']}"
         print(line + (f"\t{extra(row)}" if extra is not None else ""))
 
 
-def print_history(entries: Sequence[VersionInfo], tags: Mapping[str, str], as_json: bool) -> None:
+def print_history(
+    entries: Sequence[VersionInfo], tags: Mapping[str, str], as_json: bool, unit: str = "VERSION"
+) -> None:
     """A class's versions or a pipeline's snapshots, newest first, each with its tags."""
     tags_by_id: dict[str, list[str]] = {}
     for tag, target in tags.items():
@@ -56,6 +63,8 @@ def print_history(entries: Sequence[VersionInfo], tags: Mapping[str, str], as_js
             ]
         )
         return
+    if entries:
+        print(f"{unit:<12}  {'COMMIT':<12}  {'DATE':<25}  MESSAGE (TAGS)")
     for e in entries:
         found = tags_by_id.get(e.id)
         decoration = f" ({', '.join(found)})" if found else ""

@@ -7,7 +7,7 @@ import inspect
 from collections.abc import Callable
 from typing import Any
 
-from gitpet import GitStore
+from gitpet import GitStore, __version__
 from gitpet.cli import class_commands as classes
 from gitpet.cli import pipeline_commands as pipelines
 from gitpet.cli.class_commands import VERSION_HELP
@@ -26,16 +26,25 @@ def _add(
     commands: Any, name: str, run: Callable[[GitStore, argparse.Namespace], int], help: str, json_output: bool
 ) -> argparse.ArgumentParser:
     parser: argparse.ArgumentParser = commands.add_parser(name, help=help, description=help)
+    _store_option(parser, argparse.SUPPRESS)
     if json_output:
         parser.add_argument("--json", action="store_true", help="print JSON")
     parser.set_defaults(run=run)
     return parser
 
 
+def _store_option(parser: argparse.ArgumentParser, default: str | None) -> None:
+    # Before or after the command alike: given after it (SUPPRESS: not given), it wins.
+    parser.add_argument(
+        "--store", default=default, help="store path (default: $GITPET_STORE, else ./.gitpet)"
+    )
+
+
 def _add_version_commands(commands: Any) -> None:
     """Commands that read or name the versions of one class."""
     _add(commands, "init", classes.cmd_init, "create the store (a bare git repository)", False)
-    _add(commands, "ls", classes.cmd_ls, "classes with their latest version and its date", True)
+    ls = _add(commands, "ls", classes.cmd_ls, "classes with their latest version and its date", True)
+    ls.add_argument("--long", "-l", action="store_true", help="also the size of each latest version")
 
     log = _add(commands, "log", classes.cmd_log, "version history of a class, newest first, with tags", True)
     log.add_argument("name")
@@ -61,8 +70,11 @@ def _add_version_commands(commands: Any) -> None:
     checkout.add_argument("dir", metavar="DIR")
     checkout.add_argument("--force", action="store_true", help="overwrite different files already there")
 
-    tag = _add(commands, "tag", classes.cmd_tag, "name a version (default: the latest), or list tags", True)
+    tag = _add(
+        commands, "tag", classes.cmd_tag, "name a version (default: the latest), list or delete tags", True
+    )
     _tag_arguments(tag, "class", "version", VERSION_HELP)
+    tag.add_argument("--delete", "-d", action="store_true", help="delete the tag (the version stays)")
 
     rollback = _add(
         commands,
@@ -121,6 +133,16 @@ def _add_store_commands(commands: Any) -> None:
     trust.add_argument("name")
     trust.add_argument("version", nargs="?", metavar="VERSION", help=VERSION_HELP)
 
+    untrust = _add(
+        commands,
+        "untrust",
+        classes.cmd_untrust,
+        "stop vouching for a version (default: the whole history); it then loads only as review allows",
+        False,
+    )
+    untrust.add_argument("name")
+    untrust.add_argument("version", nargs="?", metavar="VERSION", help=VERSION_HELP)
+
     verify = _add(
         commands,
         "verify",
@@ -160,6 +182,14 @@ def _add_store_commands(commands: Any) -> None:
     )
     remove = actions.add_parser("remove", help="forget a remote", description="forget a remote")
     remove.add_argument("remote_name", metavar="NAME")
+    for action, what in (
+        ("trust", "mark a remote trusted: what was and is fetched from it loads without review"),
+        ("untrust", "mark a remote not trusted (what was vouched for stays; see gitpet untrust)"),
+    ):
+        marked = actions.add_parser(action, help=what, description=what)
+        marked.add_argument("remote_name", metavar="NAME")
+    for sub in actions.choices.values():
+        _store_option(sub, argparse.SUPPRESS)
     remote.set_defaults(action="list")
 
 
@@ -177,7 +207,8 @@ def build_parser(names: list[str] | None = None) -> argparse.ArgumentParser:
         description="Versions of Python classes in a plain bare git repository.",
         epilog=f"VERSION is {VERSION_HELP}.",
     )
-    parser.add_argument("--store", help="store path (default: $GITPET_STORE, else ./.gitpet)")
+    _store_option(parser, None)
+    parser.add_argument("--version", action="version", version=f"gitpet {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     _add_version_commands(commands)
@@ -191,13 +222,14 @@ def build_parser(names: list[str] | None = None) -> argparse.ArgumentParser:
     return parser
 
 
-SNAPSHOT_HELP = "a snapshot id or commit, a unique prefix (7+ hex), a tag, or ~N"
+SNAPSHOT_HELP = "a snapshot id or commit, a unique prefix (7+ hex), a tag, or @~N"
 
 
 def _add_pipeline_commands(commands: Any) -> None:
     pipeline = commands.add_parser(
         "pipeline", help="snapshots of one pipeline", description="snapshots of one pipeline"
     )
+    _store_option(pipeline, argparse.SUPPRESS)
     actions = pipeline.add_subparsers(dest="action", required=True, metavar="ACTION")
     log = _add(actions, "log", pipelines.cmd_pipeline_log, "snapshots of a pipeline, newest first", True)
     log.add_argument("name")

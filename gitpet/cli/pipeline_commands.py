@@ -21,14 +21,19 @@ def cmd_pipelines(store: GitStore, args: argparse.Namespace) -> int:
         rows.append(
             {"name": name, "id": newest.id, "time": newest.time.isoformat(), "snapshots": len(history)}
         )
-    print_rows(rows, args.json, lambda row: f"{row['snapshots']} snapshot(s)")
+    print_rows(
+        rows,
+        args.json,
+        lambda row: f"{row['snapshots']} snapshot(s)",
+        headers=("PIPELINE", "NEWEST", "DATE", "SNAPSHOTS"),
+    )
     return 0
 
 
 def cmd_pipeline_log(store: GitStore, args: argparse.Namespace) -> int:
     """Run ``gitpet pipeline log``."""
     history = store.pipeline(args.name)
-    print_history(history.snapshots(), history.tags(), args.json)
+    print_history(history.snapshots(), history.tags(), args.json, unit="SNAPSHOT")
     return 0
 
 

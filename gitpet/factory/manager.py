@@ -316,9 +316,10 @@ class PetClassManager:
         return self.pull(name, code_hash)
 
     def check_status(self, cls: type, name: str | None = None) -> str:
-        """``"synced"`` when ``cls`` is the latest version of ``name`` in the store,
-        ``"out_of_sync"`` when the store's latest is another version, ``"untracked"`` when
-        the store has no class ``name`` (labchain's statuses; nothing is fetched).
+        """Whether ``cls`` is the latest version of ``name`` in the store (labchain's statuses).
+
+        ``"synced"``: it is; ``"out_of_sync"``: the store's latest is another version;
+        ``"untracked"``: the store has no class ``name``. Nothing is fetched.
 
         Examples:
             >>> pcm.check_status(Model)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import weakref
 from collections.abc import Iterable, Mapping, Sequence
@@ -39,14 +40,14 @@ class BasePlugin:
     """
 
     def __new__(cls, *args: Any, **kwargs: Any) -> Any:
+        """Bind the call's arguments to ``__init__``'s params and set them as attributes."""
         instance = super().__new__(cls)
         params, private = _init_params(cls, args, kwargs)
         instance.__dict__["_gitpet_params"] = params
         for name, value in {**params, **private}.items():
-            try:
+            # A read-only property of that name: the param is still recorded.
+            with contextlib.suppress(AttributeError):
                 setattr(instance, name, value)
-            except AttributeError:
-                pass  # a read-only property of that name: the param is still recorded
         return instance
 
     def __init__(self, **params: Any) -> None:
@@ -148,7 +149,7 @@ _SIGNATURES: weakref.WeakKeyDictionary[type, inspect.Signature | None] = weakref
 def _init_signature(cls: type) -> inspect.Signature | None:
     if cls not in _SIGNATURES:
         try:
-            _SIGNATURES[cls] = inspect.signature(cls.__dict__.get("__init__") or cls.__init__)
+            _SIGNATURES[cls] = inspect.signature(inspect.getattr_static(cls, "__init__"))
         except (TypeError, ValueError):
             _SIGNATURES[cls] = None
     return _SIGNATURES[cls]

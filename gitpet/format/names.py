@@ -307,15 +307,34 @@ class VersionSpec:
 def parse_version_spec(name: str, spec: object) -> VersionSpec:
     """Parse what a user may give for a version, before anything is read.
 
+    ``@~N`` is ``~N`` spelt so that a shell leaves it alone (as git's ``@`` is its
+    ``HEAD``): bash turns a word-initial ``~`` into a home directory, which is then
+    refused as such.
+
     Examples:
-        >>> [str(parse_version_spec("A", spec)) for spec in ("ABCDEF0", "~", "~2", "v1")]
-        ['abcdef0', '~1', '~2', 'v1']
+        >>> [str(parse_version_spec("A", spec)) for spec in ("ABCDEF0", "~", "~2", "@~2", "@", "v1")]
+        ['abcdef0', '~1', '~2', '~2', '~0', 'v1']
         >>> parse_version_spec("A", "v1").tag
         'v1'
+        >>> parse_version_spec("A", "/root")
+        Traceback (most recent call last):
+        ...
+        gitpet.VersionNotFoundError: no version '/root' of class 'A': it looks like a path: ...
     """
     if not isinstance(spec, str):
         raise VersionNotFoundError(name, repr(spec), f"a version is a str, not {type(spec).__name__}")
     text = spec.strip()
+    if text == "@":
+        return VersionSpec(back=0)
+    if text.startswith("@~"):
+        text = text[1:]
+    if text.startswith(("/", "~/")):
+        raise VersionNotFoundError(
+            name,
+            spec,
+            "it looks like a path: the shell expands an unquoted ~ to a directory before gitpet sees "
+            "it; write @~N for N versions back (or quote it: '~N')",
+        )
     if text.startswith("~"):
         count = text[1:] or "1"
         if not count.isdigit():
@@ -327,7 +346,7 @@ def parse_version_spec(name: str, spec: object) -> VersionSpec:
         _check_ref_component(text, "tag")
     except InvalidNameError as err:
         raise VersionNotFoundError(
-            name, spec, f"not a version id ({MIN_PREFIX} to {FULL_ID} hex characters), a tag or '~N'"
+            name, spec, f"not a version id ({MIN_PREFIX} to {FULL_ID} hex characters), a tag or '@~N'"
         ) from err
     return VersionSpec(tag=text)
 

@@ -79,3 +79,12 @@ class RefStore:
             return swap_ref(repo.refs, ref, old, new, fsync=self._repository.fsync)
 
         return self._retry.run(ref.decode("utf-8"), attempt)
+
+    def delete(self, ref: bytes, old: bytes) -> bool:
+        """Remove ``ref`` if it still points at ``old`` (loose or packed); whether it was removed."""
+        repo = self._repository.writable()
+
+        def attempt() -> bool:
+            return bool(repo.refs.remove_if_equals(Ref(ref), ObjectID(old)))
+
+        return self._retry.run(ref.decode("utf-8"), attempt)

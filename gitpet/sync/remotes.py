@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
+from pathlib import Path
 
 from dulwich.config import ConfigFile
 
 from gitpet.errors import InvalidNameError, RemoteError
-from gitpet.git.locks import LockRetry
+from gitpet.git.locks import GITPET_DIR, LockRetry
 from gitpet.git.repository import Repository
 from gitpet.sync.locations import describe_location, is_url, normalize_location
 
@@ -83,6 +85,41 @@ class Remotes:
             except ValueError:
                 continue
         return False
+
+    def remember_fetched(self, location: str, tips: dict[bytes, bytes]) -> None:
+        """Note the tips a fetch from ``location`` (not trusted) brought in.
+
+        Marking that remote trusted later vouches for their histories (:meth:`fetched`),
+        as a fetch from a trusted remote would have: what came from a remote is then
+        admitted without fetching again. Whole lines appended, like the trust list.
+        """
+        if not tips:
+            return
+        path = self._fetched_path(location)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        data = "".join(f"{sha.decode('ascii')} {ref.decode('utf-8', 'replace')}\n" for ref, sha in tips.items())
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        try:
+            os.write(fd, data.encode("utf-8"))
+        finally:
+            os.close(fd)
+
+    def fetched(self, location: str) -> list[tuple[bytes, bytes]]:
+        """Each ``(ref, tip)`` a fetch from ``location`` brought in while it was not trusted."""
+        try:
+            text = self._fetched_path(location).read_bytes()
+        except FileNotFoundError:
+            return []
+        found: dict[tuple[bytes, bytes], None] = {}
+        for line in text.split(b"\n")[:-1]:  # a torn last line is not whole
+            sha, _, ref = line.partition(b" ")
+            if len(sha) == 40 and ref:
+                found[(ref, sha)] = None
+        return list(found)
+
+    def _fetched_path(self, location: str) -> Path:
+        key = hashlib.sha1(location.encode("utf-8")).hexdigest()[:20]
+        return self._repository.path / GITPET_DIR / "fetched" / key
 
     def remove(self, name: str) -> None:
         """Forget remote ``name``."""

@@ -237,6 +237,8 @@ def _fetch_serialized(
         del theirs[update.ref.encode("utf-8")]
     if trusted:
         parts.vouching.vouch_for_histories(theirs)
+    else:
+        parts.remotes.remember_fetched(location, theirs)
     integrated = [
         _integrate(parts, repo, ref, sha, force_tags, refuse_rollbacks) for ref, sha in sorted(theirs.items())
     ]

@@ -126,13 +126,50 @@ class TrustList:
         # store's list of 10,000 ids (the first trust check in a process).
         self._ids: set[bytes] = set()
         self._read_upto = 0
+        self._identity: tuple[int, int] | None = None
 
     def __contains__(self, version_id: str) -> bool:
         key = version_id.encode("ascii", "replace")
         with self._lock:
+            self._reread_if_replaced()
             if key not in self._ids:
                 self._refresh()
             return key in self._ids
+
+    def _reread_if_replaced(self) -> None:
+        """Forget what was read when the file was rewritten (:meth:`remove`), in any process."""
+        try:
+            found = os.stat(self._path)
+        except FileNotFoundError:
+            self._ids, self._read_upto, self._identity = set(), 0, None
+            return
+        identity = (found.st_dev, found.st_ino)
+        if self._identity not in (None, identity) or found.st_size < self._read_upto:
+            self._ids, self._read_upto = set(), 0
+        self._identity = identity
+
+    def remove(self, version_ids: Iterable[str]) -> None:
+        """Stop vouching for ``version_ids``: the file is rewritten without them, then replaced.
+
+        The caller holds the store's writers lock, so no append is lost in between;
+        every process notices the new file at its next trust check.
+        """
+        dropped = {v.encode("ascii", "replace") for v in version_ids}
+        try:
+            data = self._path.read_bytes()
+        except FileNotFoundError:
+            return
+        temp = self._path.with_name(f".{self._path.name}.{os.getpid()}")
+        temp.write_bytes(b"".join(line + b"\n" for line in _ID_LINE.findall(data) if line not in dropped))
+        # Lines another process appended meanwhile (appends take no lock) go into the new file too.
+        with open(self._path, "rb") as handle:
+            handle.seek(len(data))
+            later = handle.read()
+        with open(temp, "ab") as handle:
+            handle.write(b"".join(line + b"\n" for line in _ID_LINE.findall(later) if line not in dropped))
+        os.replace(temp, self._path)
+        with self._lock:
+            self._ids, self._read_upto, self._identity = set(), 0, None
 
     def _refresh(self) -> None:
         try:

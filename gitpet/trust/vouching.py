@@ -41,6 +41,10 @@ class Vouching:
         """Vouch for ``version_ids`` (full ids)."""
         self._trusted.add(version_ids)
 
+    def unvouch(self, version_ids: Iterable[str]) -> None:
+        """Stop vouching for ``version_ids`` (the caller holds the writers lock)."""
+        self._trusted.remove(version_ids)
+
     def vouch_for_histories(self, tips: Mapping[bytes, bytes]) -> None:
         """Vouch for every version in the histories of ``tips`` (ref -> sha, from a trusted remote).
 

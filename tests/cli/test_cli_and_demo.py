@@ -30,7 +30,8 @@ def test_cli_ls_log_show(tmp_path: Path, pcm: PetClassManager, user_module: Modu
     listed = json.loads(gitpet_cli("--store", store, "ls", "--json", cwd=tmp_path).stdout)
     assert [(row["name"], row["id"]) for row in listed] == [("Tool", v2)]
     log = gitpet_cli("log", "Tool", cwd=tmp_path, env={"GITPET_STORE": store}).stdout.splitlines()
-    assert [line.split()[0] for line in log] == [v2[:12], v1[:12]]
+    assert log[0].split() == ["VERSION", "COMMIT", "DATE", "MESSAGE", "(TAGS)"]
+    assert [line.split()[0] for line in log[1:]] == [v2[:12], v1[:12]]
     shown = gitpet_cli("--store", store, "show", f"Tool@{v1[:8]}", cwd=tmp_path)
     assert shown.returncode == 0 and "x = 1" in shown.stdout and v1 in shown.stdout
 
@@ -38,8 +39,15 @@ def test_cli_ls_log_show(tmp_path: Path, pcm: PetClassManager, user_module: Modu
 def test_cli_errors_are_one_line_and_nonzero(tmp_path: Path, pcm: PetClassManager) -> None:
     proc = gitpet_cli("--store", str(pcm.store.path), "log", "Missing", cwd=tmp_path)
     assert proc.returncode == 1
-    assert proc.stderr.strip().count("\n") == 0 and "Missing" in proc.stderr
+    assert (
+        proc.stderr
+        == f"gitpet: error: no gitpet store at {pcm.store.path} (gitpet init creates one; --store or $GITPET_STORE names another)\n"
+    )
     assert not pcm.store.path.exists()
+    pcm.store.init()
+    proc = gitpet_cli("--store", str(pcm.store.path), "log", "Missing", cwd=tmp_path)
+    assert proc.returncode == 1
+    assert proc.stderr.strip().count("\n") == 0 and "Missing" in proc.stderr
 
 
 def test_demo_runs_against_the_default_store(tmp_path: Path) -> None:
@@ -129,7 +137,7 @@ def test_cli_log_ls_tag_rollback(cli: Cli, pcm: PetClassManager, user_module: Mo
     v0, v1, v2 = _three(pcm, user_module)
     cli("tag", "Gauge", "stable", "~1")
     code, out, _ = cli("log", "Gauge")
-    assert code == 0 and out.splitlines()[1].endswith("(stable)") and out.splitlines()[1].startswith(v1[:12])
+    assert code == 0 and out.splitlines()[2].endswith("(stable)") and out.splitlines()[2].startswith(v1[:12])
     logged = json.loads(cli("log", "Gauge", "--json")[1])
     assert [entry["id"] for entry in logged] == [v2, v1, v0] and logged[1]["tags"] == ["stable"]
     assert json.loads(cli("tag", "Gauge", "--json")[1]) == {"stable": v1}
@@ -193,8 +201,8 @@ def test_cli_remote_push_fetch(
     shared = tmp_path / "shared.git"
     subprocess.run(["git", "init", "-q", "--bare", str(shared)], check=True)
     assert cli("remote", "add", "origin", str(shared))[0] == 0
-    assert cli("remote")[1] == f"origin\t{shared}\n"
-    assert json.loads(cli("remote", "--json")[1]) == {"origin": str(shared)}
+    assert cli("remote")[1] == f"NAME\tURL\tTRUSTED\norigin\t{shared}\tno\n"
+    assert json.loads(cli("remote", "--json")[1]) == {"origin": {"url": str(shared), "trusted": False}}
     code, out, _ = cli("push")
     assert code == 0 and "created      refs/heads/Gauge" in out
     pushed_again = json.loads(cli("push", "--json", "--retry-for", "5")[1])
