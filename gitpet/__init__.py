@@ -58,7 +58,7 @@ from gitpet.errors import (
 )
 from gitpet.factory.container import Container, PetContainer, setup
 from gitpet.factory.factory import BaseFactory, PetFactory
-from gitpet.factory.manager import PetClassManager
+from gitpet.factory.manager import LargeVersionWarning, PetClassManager
 from gitpet.factory.plugin import BasePlugin
 from gitpet.format.requirements import Requirement
 from gitpet.format.version_files import VersionFiles, VersionTree
@@ -144,6 +144,7 @@ __all__ = [
     "InvalidDumpError",
     "InvalidInputError",
     "InvalidNameError",
+    "LargeVersionWarning",
     "LoadedVersion",
     "MissingDependencyError",
     "ModulePolicy",

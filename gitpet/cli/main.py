@@ -69,6 +69,8 @@ def _main(argv: Sequence[str] | None) -> int:
     except GitpetError as err:
         print(f"gitpet: error: {err}", file=sys.stderr)
         return 1
+    except BrokenPipeError:
+        raise  # the reader left: main() ends quietly
     except OSError as err:
         print(f"gitpet: error: {err.strerror or err}: {err.filename or ''}".rstrip(": "), file=sys.stderr)
         return 1

@@ -7,6 +7,7 @@ import logging
 import os
 import threading
 import time
+import warnings
 import weakref
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING
@@ -45,9 +46,16 @@ from gitpet.trust.trustlist import TrustPolicy
 if TYPE_CHECKING:
     from gitpet.pipelines.snapshots import Snapshot
 
-__all__ = ["PetClassManager"]
+__all__ = ["LARGE_VERSION_BYTES", "LargeVersionWarning", "PetClassManager"]
 
 log = logging.getLogger("gitpet")
+
+LARGE_VERSION_BYTES = 16 * 2**20
+"""Above this size a push warns (:class:`LargeVersionWarning`); see ``PetClassManager``."""
+
+
+class LargeVersionWarning(UserWarning):
+    """A version about to be stored is large, usually because a method reads big module-level data."""
 
 
 def _registered_name(cls: object, name: str | None) -> str:
@@ -68,6 +76,20 @@ def _moved_names(moved: bool | Iterable[str]) -> bool | frozenset[str]:
     if isinstance(moved, (str, bytes)) or not isinstance(moved, Iterable):
         raise InvalidArgumentError("moved", moved, "must be a bool or an iterable of class names")
     return frozenset(check_class_names(list(moved)))
+
+
+def _held_bytes(value: object) -> int:
+    """The bytes a captured global holds, as far as one can tell without pickling it."""
+    nbytes = getattr(value, "nbytes", None)
+    if isinstance(nbytes, int):
+        return nbytes
+    if isinstance(value, (bytes, bytearray, str)):
+        return len(value)
+    return 0
+
+
+def _human(size: int) -> str:
+    return f"{size / 2**20:.1f} MiB" if size >= 2**20 else f"{size / 1024:.1f} KiB"
 
 
 def _dotted(meta: Mapping[str, object]) -> str | None:
@@ -93,6 +115,9 @@ class PetClassManager:
         trust: what :meth:`pull` does with a version this machine does not
             vouch for (fetched from a remote not marked trusted); default
             :meth:`TrustPolicy.refuse`. See docs/trust.md.
+        large_version_bytes: a version bigger than this (its files, before git compresses
+            them) is pushed with a :class:`LargeVersionWarning` naming the globals it
+            captured that make it so; default 16 MiB.
         trust_remote: vouch for every version fetched from ``remote`` on arrival,
             as for a remote marked trusted (a worker started with
             ``GITPET_REMOTE_TRUSTED=1``); default: as the store's remote
@@ -120,6 +145,7 @@ class PetClassManager:
         remote_miss_ttl: float = 30.0,
         trust_remote: bool = False,
         trust: TrustPolicy | None = None,
+        large_version_bytes: int = LARGE_VERSION_BYTES,
     ) -> None:
         self._store = store if isinstance(store, GitStore) else GitStore(store)
         self._remote = check_text(remote, "remote", optional=True)
@@ -133,6 +159,10 @@ class PetClassManager:
         if not isinstance(self._trust, TrustPolicy):
             raise InvalidArgumentError("trust", trust, "must be a TrustPolicy or None")
         self._admitted: set[str] = set()
+        if isinstance(large_version_bytes, bool) or not isinstance(large_version_bytes, int):
+            raise InvalidArgumentError("large_version_bytes", large_version_bytes, "must be an int")
+        self._large_version_bytes = large_version_bytes
+        self._warned_large: set[str] = set()
         self._lock = threading.Lock()
         self._encoded: weakref.WeakKeyDictionary[type, dict[str, tuple[GlobalReads, VersionTree]]] = (
             weakref.WeakKeyDictionary()
@@ -265,10 +295,41 @@ class PetClassManager:
                 raise InvalidArgumentError("item", item, "must be a (name, class) pair")
         may_move = _moved_names(moved)
         versions = [(name, self.encode(cls, name)) for name, cls in pairs]
+        for (name, cls), (_name, version) in zip(pairs, versions, strict=True):
+            self._warn_if_large(name, cls, version)
         for name, version in versions:
             if not (may_move is True or (may_move is not False and name in may_move)):
                 self._refuse_other_class(name, version)
         return self._store.write_versions(versions, message=message)
+
+    def _warn_if_large(self, name: str, cls: type, version: VersionTree) -> None:
+        """Warn (:class:`LargeVersionWarning`, once per version) when a version is large, naming why.
+
+        A method reading a big module-level array captures it into every version: said
+        before it is written, with the globals that make up most of it.
+        """
+        size = sum(len(content) for content in version.files.by_name().values())
+        if size <= self._large_version_bytes or version.id in self._warned_large:
+            return
+        self._warned_large.add(version.id)
+        with self._lock:
+            cached = self._encoded.get(cls, {}).get(name) if isinstance(cls, type) else None
+        found: list[tuple[int, str]] = []
+        if cached is not None:
+            for _namespace, global_name, value in cached[0].bindings:
+                held = _held_bytes(value)
+                if held >= size // 10:
+                    found.append((held, f"{global_name} ({_human(held)})"))
+        named = ", ".join(text for _held, text in sorted(found, reverse=True)[:3])
+        warnings.warn(
+            LargeVersionWarning(
+                f"{name}@{version.id[:12]} is {_human(size)}, above {_human(self._large_version_bytes)}"
+                + (f": it captures {named}" if named else "")
+                + "; every version that captures it stores it again. Load such data at run time "
+                "(a path as a param) instead, or raise large_version_bytes"
+            ),
+            stacklevel=4,
+        )
 
     def _refuse_other_class(self, name: str, version: VersionTree) -> None:
         """Refuse to make another module's or qualname's class the latest version of ``name``."""

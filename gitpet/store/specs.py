@@ -102,7 +102,7 @@ class SpecResolver:
         parsed = parse_version_spec(history.name, spec)
         repo = self._repository.open()
         if repo is None:
-            errors.missing(spec, f"store {self._repository.path} is empty")
+            errors.missing(spec, f"store {self._repository.path} is empty: was it pushed, and fetched here?")
         if parsed.back is not None:
             return self._back(history, spec, parsed.back)
         if parsed.tag is not None:

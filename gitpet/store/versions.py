@@ -225,7 +225,9 @@ class VersionIndex:
         path = self._repository.path
 
         def missing(spec: str, detail: str) -> NoReturn:
-            raise VersionNotFoundError(name, spec, detail)
+            raise VersionNotFoundError(
+                name, spec, detail or "not in this store: was it pushed, and fetched here?"
+            )
 
         def ambiguous(spec: str, ids: list[str]) -> NoReturn:
             raise AmbiguousVersionError(name, spec, ids)

@@ -97,7 +97,9 @@ class Remotes:
             return
         path = self._fetched_path(location)
         path.parent.mkdir(parents=True, exist_ok=True)
-        data = "".join(f"{sha.decode('ascii')} {ref.decode('utf-8', 'replace')}\n" for ref, sha in tips.items())
+        data = "".join(
+            f"{sha.decode('ascii')} {ref.decode('utf-8', 'replace')}\n" for ref, sha in tips.items()
+        )
         fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o644)
         try:
             os.write(fd, data.encode("utf-8"))

@@ -248,6 +248,8 @@ def _entry_points(
         "GitStore.remove_remote": (store.remove_remote, {"name": "o"}),
         "GitStore.rollback": (store.rollback, {"name": "Good", "version": "v1"}),
         "GitStore.meta": (store.meta, {"name": "Good", "version": "v1"}),
+        "GitStore.untrust": (store.untrust, {"name": "Good", "version": "v1"}),
+        "GitStore.delete_tag": (store.delete_tag, {"name": "Good", "tag": "v1"}),
         "GitStore.persist_version": (
             store.persist_version,
             {"name": "Good", "version": pcm.encode(good, "Good"), "message": "m"},
@@ -326,6 +328,8 @@ ENTRY_POINTS = [
     "GitStore.remove_remote",
     "GitStore.rollback",
     "GitStore.meta",
+    "GitStore.untrust",
+    "GitStore.delete_tag",
     "GitStore.persist_version",
     "GitStore.signed_by",
     "GitStore.tag",

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import subprocess
+import sys
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -17,6 +19,7 @@ from gitpet import (
     GitStore,
     InvalidArgumentError,
     InvalidDumpError,
+    LargeVersionWarning,
     PetClassManager,
     PetContainer,
     PetFactory,
@@ -56,7 +59,9 @@ def test_assigning_storage_uses_that_store_and_a_stray_attribute_is_refused(tmp_
         container.stroage = str(tmp_path / "typo")  # type: ignore[attr-defined]
 
 
-def test_check_status_persist_class_and_recover_class(pcm: PetClassManager, user_module: ModuleWriter) -> None:
+def test_check_status_persist_class_and_recover_class(
+    pcm: PetClassManager, user_module: ModuleWriter
+) -> None:
     first = user_module(STEP.format(bias=0)).Scale
     assert pcm.check_status(first) == "untracked"
     latest = pcm.push(first)
@@ -204,7 +209,9 @@ def test_another_modules_class_of_the_same_name_is_refused_unless_moved(
     first = user_module("class Model:\n    x = 1\n", name="a_model").Model
     other = user_module("class Model:\n    x = 2\n", name="b_model").Model
     version = pcm.push(first)
-    with pytest.raises(DifferentClassError, match=r'a_model.Model; this is b_model.Model.*name="b_model_Model"'):
+    with pytest.raises(
+        DifferentClassError, match=r'a_model.Model; this is b_model.Model.*name="b_model_Model"'
+    ):
         pcm.push(other)
     assert pcm.store.latest_id("Model") == version and len(pcm.versions("Model")) == 1
     factory = PetFactory(pcm, BaseFactory())
@@ -217,3 +224,30 @@ def test_another_modules_class_of_the_same_name_is_refused_unless_moved(
     nested = user_module("class Outer:\n    class Model:\n        x = 3\n", name="c_model").Outer.Model
     with pytest.raises(DifferentClassError, match="this is c_model.Outer.Model"):
         pcm.push(nested, "Model")
+
+
+def test_a_large_captured_global_is_named_in_a_warning_before_it_is_stored(
+    pcm: PetClassManager, user_module: ModuleWriter
+) -> None:
+    big = user_module(
+        "import numpy as np\nWEIGHTS = np.ones((3, 1024, 1024))\nSMALL = 2\n\n"
+        "class Heavy:\n    def score(self):\n        return float(WEIGHTS.sum()) * SMALL\n"
+    ).Heavy
+    with pytest.warns(
+        LargeVersionWarning,
+        match=r"Heavy@\w+ is \d+\.\d MiB, above 16\.0 MiB: it captures WEIGHTS \(24\.0 MiB\)",
+    ) as seen:
+        version = pcm.push(big)
+    assert "SMALL" not in str(seen[0].message)
+    assert pcm.pull("Heavy", version)().score() == 3 * 1024 * 1024 * 2
+    quiet = PetClassManager(pcm.store, large_version_bytes=64 * 2**20)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        quiet.push(big)  # under its limit: no warning
+    out = subprocess.run(
+        [sys.executable, "-m", "gitpet", "--store", str(pcm.store.path), "ls", "--long"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert out.splitlines()[1].startswith("Heavy\t") and out.splitlines()[1].endswith("MiB")
