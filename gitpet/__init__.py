@@ -63,6 +63,7 @@ from gitpet.factory.plugin import BasePlugin
 from gitpet.format.requirements import Requirement
 from gitpet.format.version_files import VersionFiles, VersionTree
 from gitpet.gitstore import GitStore, StoredVersion
+from gitpet.progress import human_size
 from gitpet.records import Problem, PushResult, RefUpdate, SnapshotInfo, SyncReport, VersionInfo
 from gitpet.trust.trustlist import TrustPolicy
 
@@ -196,6 +197,7 @@ __all__ = [
     "VersionTree",
     "WorkerConfig",
     "WrongClassVersionError",
+    "human_size",
     "loaded_version",
     "setup",
 ]

@@ -47,6 +47,7 @@ from gitpet.git.refstore import RefStore
 from gitpet.git.repository import Repository
 from gitpet.git.writefaults import writes_store
 from gitpet.pipelines.catalog import pipeline_names
+from gitpet.progress import progress_on_stderr
 from gitpet.records import PushResult, SyncReport, VersionInfo
 from gitpet.store.history_writer import HistoryWriter
 from gitpet.store.specs import SpecResolver
@@ -370,7 +371,7 @@ class GitStore:
         return verify_repository(repo, self._config.path)
 
     @writes_store("path")
-    def gc(self, prune_older_than: float = 3600.0) -> GcReport:
+    def gc(self, prune_older_than: float = 3600.0, *, progress: bool = True) -> GcReport:
         """Pack every reachable object into one pack (older versions as deltas) and prune old garbage.
 
         Safe while other processes write (see :mod:`gitpet.maintenance.gc`): nothing
@@ -378,6 +379,8 @@ class GitStore:
         temporary files go only once older than ``prune_older_than`` seconds
         (a writer's objects are unreachable until its ref moves). Lock files
         whose writer is gone are removed too. Refs are never packed.
+        ``progress``: show how far it is on stderr, when stderr is a terminal
+        and gc has taken more than a second (False: never).
 
         Examples:
             >>> version = pcm.push(Model)
@@ -386,12 +389,14 @@ class GitStore:
             (6, True)
         """
         prune_older_than = check_seconds(prune_older_than, "prune_older_than")
+        check_bool(progress, "progress")
         from gitpet.maintenance.gc import GcReport, StoreSize, collect_garbage
 
         if self._repository.open() is None:
             empty = StoreSize(0, 0, 0)
             return GcReport(empty, empty, 0, 0, 0, 0, 0, ())
-        report = collect_garbage(self._repository.writable(), self._retry, prune_older_than)
+        with progress_on_stderr("gitpet gc", enabled=progress) as shown:
+            report = collect_garbage(self._repository.writable(), self._retry, prune_older_than, shown)
         self._repository.drop_reader()  # unmap the packs gc removed
         return report
 
@@ -629,6 +634,7 @@ class GitStore:
         force_tags: bool = False,
         allow_unvouched: bool = False,
         retry_for: float = 60.0,
+        progress: bool = True,
     ) -> SyncReport:
         """Send versions to ``remote`` (a configured name, a URL or a path).
 
@@ -648,6 +654,11 @@ class GitStore:
         other version sends nothing and raises :class:`UnvouchedPushError`
         naming them, unless ``allow_unvouched``.
 
+        ``progress``: show how far it is on stderr, when stderr is a terminal
+        and the push has taken more than a second (False: never). Ctrl-C
+        stops it between objects: the remote's refs move only once the whole
+        pack has arrived, so they are as before or updated, never half.
+
         Examples:
             >>> version = pcm.push(Model)
             >>> remote = GitStore(tempfile.mkdtemp() + "/remote")
@@ -658,18 +669,21 @@ class GitStore:
         """
         check_bool(force_tags, "force_tags")
         check_bool(allow_unvouched, "allow_unvouched")
+        check_bool(progress, "progress")
         retry_for = check_seconds(retry_for, "retry_for")
         from gitpet.sync import transfer
 
-        return transfer.push(
-            self._sync_parts(),
-            remote,
-            names,
-            pipelines,
-            force_tags=force_tags,
-            allow_unvouched=allow_unvouched,
-            retry_for=retry_for,
-        )
+        with progress_on_stderr("gitpet push", enabled=progress) as shown:
+            return transfer.push(
+                self._sync_parts(),
+                remote,
+                names,
+                pipelines,
+                force_tags=force_tags,
+                allow_unvouched=allow_unvouched,
+                retry_for=retry_for,
+                progress=shown,
+            )
 
     @writes_store("path")
     def fetch(
@@ -681,6 +695,7 @@ class GitStore:
         force_tags: bool = False,
         trusted: bool | None = None,
         accept_rollbacks: bool = False,
+        progress: bool = True,
     ) -> SyncReport:
         """Bring versions from ``remote``; local refs only gain versions, never lose one.
 
@@ -700,6 +715,11 @@ class GitStore:
         ``accept_rollbacks`` (it could otherwise bring back a release with a
         known bug without anyone noticing).
 
+        ``progress``: show how far it is on stderr, when stderr is a terminal
+        and the fetch has taken more than a second (False: never). Ctrl-C
+        stops it promptly: what arrived so far is dropped with its
+        quarantine, and no ref has moved unless its versions had all arrived.
+
         Examples:
             >>> version = pcm.push(Model)
             >>> mine = GitStore(tempfile.mkdtemp() + "/mine")
@@ -710,21 +730,24 @@ class GitStore:
         """
         check_bool(force_tags, "force_tags")
         check_bool(accept_rollbacks, "accept_rollbacks")
+        check_bool(progress, "progress")
         if trusted is not None:
             check_bool(trusted, "trusted")
         if trusted is None:
             trusted = self.is_trusted_remote(remote)
         from gitpet.sync import transfer
 
-        return transfer.fetch(
-            self._sync_parts(),
-            remote,
-            names,
-            pipelines,
-            force_tags=force_tags,
-            trusted=trusted,
-            accept_rollbacks=accept_rollbacks,
-        )
+        with progress_on_stderr("gitpet fetch", enabled=progress) as shown:
+            return transfer.fetch(
+                self._sync_parts(),
+                remote,
+                names,
+                pipelines,
+                force_tags=force_tags,
+                trusted=trusted,
+                accept_rollbacks=accept_rollbacks,
+                progress=shown,
+            )
 
     @writes_store("path")
     def init(self) -> bool:

@@ -18,6 +18,7 @@ from gitpet import (
     RemoteRejectedError,
     StoredVersion,
     SyncReport,
+    human_size,
 )
 from gitpet.cli.output import print_history, print_json, print_mapping, print_report, print_rows
 
@@ -62,16 +63,6 @@ def cmd_ls(store: GitStore, args: argparse.Namespace) -> int:
 def version_bytes(stored: StoredVersion) -> int:
     """What a version's files hold, in bytes (before git compresses them)."""
     return sum(len(content) for content in stored.files.by_name().values())
-
-
-def human_size(size: int) -> str:
-    """``size`` bytes as people read it: ``512 B``, ``3.4 KiB``, ``160.0 MiB``."""
-    amount = float(size)
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if amount < 1024 or unit == "GiB":
-            return f"{size} B" if unit == "B" else f"{amount:.1f} {unit}"
-        amount /= 1024
-    raise AssertionError("unreachable")
 
 
 def cmd_log(store: GitStore, args: argparse.Namespace) -> int:
@@ -224,7 +215,14 @@ def _run_sync(
 ) -> int:
     remote = _default_remote(store, args.remote)
     try:
-        report = run(remote, args.names, pipelines=args.pipelines, force_tags=args.force_tags, **extra)
+        report = run(
+            remote,
+            args.names,
+            pipelines=args.pipelines,
+            force_tags=args.force_tags,
+            progress=args.progress,
+            **extra,
+        )
     except RemoteRejectedError as err:
         if isinstance(err.report, SyncReport):
             print_report(err.report, args.json)
@@ -324,7 +322,7 @@ def cmd_verify(store: GitStore, args: argparse.Namespace) -> int:
 
 def cmd_gc(store: GitStore, args: argparse.Namespace) -> int:
     """Run ``gitpet gc``."""
-    report = store.gc(prune_older_than=args.prune_older_than)
+    report = store.gc(prune_older_than=args.prune_older_than, progress=args.progress)
     if args.json:
         print_json(
             {

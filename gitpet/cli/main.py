@@ -75,6 +75,12 @@ def _main(argv: Sequence[str] | None) -> int:
         print(f"gitpet: error: {err.strerror or err}: {err.filename or ''}".rstrip(": "), file=sys.stderr)
         return 1
     except KeyboardInterrupt:
+        # Every write ends in a compare-and-swap of a ref: what was interrupted before it left
+        # no ref half-moved, only unreferenced objects (gc prunes them) or a dropped quarantine.
+        print(
+            "gitpet: interrupted; no ref was left half-updated (run the command again to finish)",
+            file=sys.stderr,
+        )
         return 130
 
 

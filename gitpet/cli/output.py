@@ -30,7 +30,7 @@ def print_rows(
     extra: Callable[[dict[str, Any]], str] | None = None,
     headers: Sequence[str] = ("NAME", "LATEST", "DATE"),
 ) -> None:
-    """Listing rows (``name``, ``id``, ``time``, ...) as JSON, or a header then one tab-separated line each."""
+    """Listing rows (``name``, ``id``, ``time``, ...) as JSON, or a header and a tab-separated line each."""
     if as_json:
         print_json(rows)
         return
@@ -130,6 +130,11 @@ class TerminalSafe:
 
     def __init__(self, stream: TextIO) -> None:
         self._stream = stream
+
+    @property
+    def raw_stream(self) -> TextIO:
+        """The stream itself, for what gitpet draws with control characters (its own progress lines)."""
+        return self._stream
 
     def write(self, text: str) -> int:
         """Write ``text`` with what could hide text escaped; return its length."""

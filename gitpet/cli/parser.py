@@ -87,6 +87,15 @@ def _add_version_commands(commands: Any) -> None:
     rollback.add_argument("version", metavar="VERSION", help=VERSION_HELP)
 
 
+def _add_no_progress(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
+        "--no-progress",
+        dest="progress",
+        action="store_false",
+        help="never show progress (default: on a terminal, once it takes more than a second)",
+    )
+
+
 def _add_sync_commands(commands: Any) -> None:
     """push and fetch."""
     for name, run, verb in (
@@ -100,6 +109,7 @@ def _add_sync_commands(commands: Any) -> None:
             "--pipeline", dest="pipelines", action="append", metavar="NAME", help="only this pipeline"
         )
         sync.add_argument("--force-tags", action="store_true", help="move tags that name another version")
+        _add_no_progress(sync)
         if name == "push":
             sync.add_argument(
                 "--allow-unvouched",
@@ -171,6 +181,7 @@ def _add_store_commands(commands: Any) -> None:
         metavar="SECONDS",
         help="prune unreachable objects only when older than this (default: 3600)",
     )
+    _add_no_progress(gc)
 
     remote = _add(commands, "remote", classes.cmd_remote, "list, add or remove configured remotes", True)
     actions = remote.add_subparsers(dest="action", metavar="ACTION")

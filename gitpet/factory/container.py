@@ -90,6 +90,16 @@ class PetContainer:
             return "Container"
         return super().__reduce_ex__(protocol)
 
+    def __setstate__(self, state: dict[str, Any] | tuple[Any, dict[str, Any] | None]) -> None:
+        # Versions stored before the container had __slots__ carry its state as a
+        # plain __dict__; both that and the (None, slots) pair of today load.
+        # An attribute an older release did not have keeps its default.
+        attributes = (state[1] or {}) if isinstance(state, tuple) else state
+        PetContainer.__init__(self)
+        for name in self.__slots__:
+            if name in attributes:
+                object.__setattr__(self, name, attributes[name])
+
     def __repr__(self) -> str:
         where = self._pcm.store if self._pcm else self._store_arg or "default store"
         return f"PetContainer({where!r})"

@@ -40,6 +40,7 @@ from gitpet.format.names import (
 )
 from gitpet.format.version_files import VersionTree
 from gitpet.gitstore import GitStore, StoredVersion
+from gitpet.progress import human_size
 from gitpet.records import Problem, PushResult, VersionInfo
 from gitpet.trust.trustlist import TrustPolicy
 
@@ -55,7 +56,17 @@ LARGE_VERSION_BYTES = 16 * 2**20
 
 
 class LargeVersionWarning(UserWarning):
-    """A version about to be stored is large, usually because a method reads big module-level data."""
+    """A version about to be stored is large, usually because a method reads big module-level data.
+
+    Examples:
+        >>> import warnings
+        >>> small = PetClassManager(store, large_version_bytes=100)
+        >>> with warnings.catch_warnings(record=True) as seen:
+        ...     warnings.simplefilter("always")
+        ...     _ = small.push(Model)
+        >>> type(seen[0].message).__name__, "above 100 B" in str(seen[0].message)
+        ('LargeVersionWarning', True)
+    """
 
 
 def _registered_name(cls: object, name: str | None) -> str:
@@ -86,10 +97,6 @@ def _held_bytes(value: object) -> int:
     if isinstance(value, (bytes, bytearray, str)):
         return len(value)
     return 0
-
-
-def _human(size: int) -> str:
-    return f"{size / 2**20:.1f} MiB" if size >= 2**20 else f"{size / 1024:.1f} KiB"
 
 
 def _dotted(meta: Mapping[str, object]) -> str | None:
@@ -319,11 +326,12 @@ class PetClassManager:
             for _namespace, global_name, value in cached[0].bindings:
                 held = _held_bytes(value)
                 if held >= size // 10:
-                    found.append((held, f"{global_name} ({_human(held)})"))
+                    found.append((held, f"{global_name} ({human_size(held)})"))
         named = ", ".join(text for _held, text in sorted(found, reverse=True)[:3])
         warnings.warn(
             LargeVersionWarning(
-                f"{name}@{version.id[:12]} is {_human(size)}, above {_human(self._large_version_bytes)}"
+                f"{name}@{version.id[:12]} is {human_size(size)}, "
+                f"above {human_size(self._large_version_bytes)}"
                 + (f": it captures {named}" if named else "")
                 + "; every version that captures it stores it again. Load such data at run time "
                 "(a path as a param) instead, or raise large_version_bytes"

@@ -29,9 +29,12 @@ from typing import BinaryIO
 from dulwich.objects import ShaFile
 from dulwich.pack import create_delta, write_pack_index_v2
 
+from gitpet.progress import Progress
+
 __all__ = ["object_header", "write_loose", "write_pack"]
 
 _PACK_SIGNATURE = b"PACK"
+_COMPRESS_SLICE = 4 * 1024 * 1024
 _PACK_VERSION = 2
 _OBJECT_MODE = 0o444
 _OFS_DELTA = 6
@@ -73,7 +76,7 @@ def write_loose(objects_dir: str | os.PathLike[str], obj: ShaFile, *, fsync: boo
     except FileNotFoundError:
         pass
     raw = obj.as_raw_string()
-    data = zlib.compress(obj.type_name + b" " + str(len(raw)).encode("ascii") + b"\0" + raw)
+    data = _compressed(obj.type_name + b" " + str(len(raw)).encode("ascii") + b"\0" + raw)
     temp = os.path.join(folder, f"tmp_obj_{secrets.token_hex(8)}")
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC
     try:
@@ -101,6 +104,7 @@ def write_pack(
     *,
     fsync: bool = True,
     delta_bases: Mapping[bytes, bytes] | None = None,
+    progress: Progress | None = None,
 ) -> str | None:
     """Write ``objects`` as one pack with its v2 index in ``pack_dir``; return the pack's path.
 
@@ -108,8 +112,8 @@ def write_pack(
     default for packs). ``delta_bases``: object id -> id of another object in
     the batch to store it as a delta against (git's ``OFS_DELTA``), kept only
     where the delta is under half the object; the bases must not form a
-    cycle. Returns None for no objects. A pack with the same content already
-    in place is left as it is.
+    cycle. ``progress`` advances by one per object written. Returns None for
+    no objects. A pack with the same content already in place is left as it is.
     """
     if not objects:
         return None
@@ -117,7 +121,7 @@ def write_pack(
     temp_index = None
     try:
         with os.fdopen(fd, "wb") as pack:
-            entries, checksum = _write_pack_data(pack, objects, delta_bases or {})
+            entries, checksum = _write_pack_data(pack, objects, delta_bases or {}, progress or Progress())
             _finish(pack, fsync)
         fd, temp_index = tempfile.mkstemp(dir=pack_dir, prefix="tmp_idx_")
         with os.fdopen(fd, "wb") as index:
@@ -138,7 +142,7 @@ def write_pack(
 
 
 def _write_pack_data(
-    pack: BinaryIO, objects: Sequence[ShaFile], delta_bases: Mapping[bytes, bytes]
+    pack: BinaryIO, objects: Sequence[ShaFile], delta_bases: Mapping[bytes, bytes], progress: Progress
 ) -> tuple[list[_IndexEntry], bytes]:
     """Write the pack; return (binary sha, offset, crc32) per object and the pack checksum."""
     by_id: dict[bytes, ShaFile] = {bytes(obj.id): obj for obj in objects}
@@ -158,17 +162,32 @@ def _write_pack_data(
             delta = b"".join(create_delta(by_id[base].as_raw_string(), raw))
             if len(delta) < len(raw) // 2:
                 distance = _offset_distance(offset - offsets[base])
-                record = object_header(_OFS_DELTA, len(delta)) + distance + zlib.compress(delta)
+                record = object_header(_OFS_DELTA, len(delta)) + distance + _compressed(delta)
         if record is None:
-            record = object_header(obj.type_num, len(raw)) + zlib.compress(raw)
+            record = object_header(obj.type_num, len(raw)) + _compressed(raw)
         pack.write(record)
         digest.update(record)
         offsets[obj.id] = offset
         entries.append((obj.sha().digest(), offset, zlib.crc32(record)))
         offset += len(record)
+        progress.advance()
     checksum = digest.digest()
     pack.write(checksum)
     return entries, checksum
+
+
+def _compressed(raw: bytes) -> bytes:
+    """``zlib.compress(raw)``, in slices: Ctrl-C waits for one slice, not a whole 100 MB object."""
+    if len(raw) <= _COMPRESS_SLICE:
+        return zlib.compress(raw)
+    compressor = zlib.compressobj()
+    view = memoryview(raw)
+    parts = [
+        compressor.compress(view[start : start + _COMPRESS_SLICE])
+        for start in range(0, len(raw), _COMPRESS_SLICE)
+    ]
+    parts.append(compressor.flush())
+    return b"".join(parts)
 
 
 def _bases_first(objects: Sequence[ShaFile], delta_bases: Mapping[bytes, bytes]) -> list[ShaFile]:

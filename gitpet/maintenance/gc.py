@@ -48,6 +48,7 @@ from gitpet.git.integrity import READ_ERRORS, content_id, read_object
 from gitpet.git.locks import FetchLock, LockRetry, remove_if_stale
 from gitpet.git.objwrite import write_pack
 from gitpet.maintenance.verify import leftover_files
+from gitpet.progress import Progress
 
 __all__ = ["GcReport", "collect_garbage", "objects_size"]
 
@@ -128,7 +129,7 @@ def objects_size(gitdir: Path) -> StoreSize:
     return StoreSize(files, total, disk)
 
 
-def _reachable(repo: Repo, known: dict[bytes, ShaFile]) -> None:
+def _reachable(repo: Repo, known: dict[bytes, ShaFile], progress: Progress | None = None) -> None:
     """Add to ``known`` every object reachable from any ref now (each read with full checks)."""
     roots = {bytes(sha) for sha in repo.refs.as_dict().values()}
     pending = [sha for sha in roots if sha not in known]
@@ -138,6 +139,8 @@ def _reachable(repo: Repo, known: dict[bytes, ShaFile]) -> None:
             continue
         obj = read_object(repo.object_store, sha)
         known[sha] = obj
+        if progress is not None:
+            progress.advance()
         if isinstance(obj, Commit):
             pending.append(obj.tree)
             pending.extend(obj.parents)
@@ -261,12 +264,15 @@ def _age(path: str, now: float) -> float:
         return -1.0
 
 
-def collect_garbage(repo: Repo, retry: LockRetry, prune_older_than: float) -> GcReport:
+def collect_garbage(
+    repo: Repo, retry: LockRetry, prune_older_than: float, progress: Progress | None = None
+) -> GcReport:
     """Pack every object a ref reaches into one pack, then prune what is old and unreachable.
 
     ``retry`` holds the store's writers lock and its timeouts: pruning waits
-    up to its lock timeout to be the only writer.
+    up to its lock timeout to be the only writer. ``progress`` hears of each stage.
     """
+    progress = progress or Progress()
     objects = repo.object_store
     gitdir = Path(repo.controldir())
     lock_timeout = retry.lock_timeout
@@ -275,17 +281,22 @@ def collect_garbage(repo: Repo, retry: LockRetry, prune_older_than: float) -> Gc
     old_loose: set[bytes] = set(iter_loose_ids(objects))
 
     reachable: dict[bytes, ShaFile] = {}
-    _reachable(repo, reachable)
+    progress.stage("counting objects")
+    _reachable(repo, reachable, progress)
     packs_before = set(os.listdir(objects.pack_dir))
+    progress.stage("finding deltas", unit="")
     bases = _delta_bases(repo, reachable)
-    new_pack = write_pack(objects.pack_dir, list(reachable.values()), delta_bases=bases)
+    progress.stage("writing pack", total=len(reachable))
+    new_pack = write_pack(objects.pack_dir, list(reachable.values()), delta_bases=bases, progress=progress)
     if new_pack is not None:
+        progress.stage("checking pack", unit="")
         created = os.path.basename(new_pack) not in packs_before
         _check_pack(new_pack, reachable, objects.object_format, remove_if_bad=created)
     keep_pack = os.path.basename(new_pack).removesuffix(".pack") if new_pack is not None else None
     refresh_packs(objects)
     in_new_pack = frozenset(reachable)
 
+    progress.stage("pruning", unit="")
     deadline = time.monotonic() + lock_timeout
     while True:
         with retry.writers.exclusive() as alone:

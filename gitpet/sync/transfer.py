@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -55,6 +55,7 @@ from gitpet.git.locks import FetchLock, LockRetry, WriterLock, log
 from gitpet.git.refstore import RefStore
 from gitpet.git.repository import Repository
 from gitpet.pipelines.snapshots import used_pin_set
+from gitpet.progress import Progress
 from gitpet.records import RefUpdate, Status, SyncReport
 from gitpet.sync.carried import CarriedVersions
 from gitpet.sync.decisions import Decision, decide, is_tag
@@ -138,6 +139,7 @@ def fetch(
     force_tags: bool = False,
     trusted: bool = False,
     accept_rollbacks: bool = False,
+    progress: Progress | None = None,
 ) -> SyncReport:
     """Bring the remote's versions of ``names`` and ``pipelines`` (default: everything) into ``store``.
 
@@ -145,12 +147,15 @@ def fetch(
     (for a pipeline: every version its snapshots pin).
     ``accept_rollbacks``: let a remote that is not trusted make an older
     version (or snapshot) the latest again; refused otherwise.
+    ``progress`` hears of each stage.
     """
     select = ref_selector(names, pipelines)
     location = parts.remotes.location(remote)
     client, path = connect(location)
     refuse_rollbacks = not (trusted or accept_rollbacks)
-    updates = _fetch_into(parts, client, path, location, select, force_tags, trusted, refuse_rollbacks)
+    updates = _fetch_into(
+        parts, client, path, location, select, force_tags, trusted, refuse_rollbacks, progress or Progress()
+    )
     return _finish(location, "fetch", updates)
 
 
@@ -163,6 +168,7 @@ def _fetch_into(
     force_tags: bool,
     trusted: bool,
     refuse_rollbacks: bool,
+    progress: Progress,
 ) -> list[RefUpdate]:
     if not parts.repository.exists():
         # Ask first, so that an unreachable remote, or one without what we
@@ -174,7 +180,7 @@ def _fetch_into(
     repo = parts.repository.writable()
     with parts.fetching.held():
         return _fetch_serialized(
-            parts, repo, client, path, location, select, force_tags, trusted, refuse_rollbacks
+            parts, repo, client, path, location, select, force_tags, trusted, refuse_rollbacks, progress
         )
 
 
@@ -188,6 +194,7 @@ def _fetch_serialized(
     force_tags: bool,
     trusted: bool,
     refuse_rollbacks: bool,
+    progress: Progress,
 ) -> list[RefUpdate]:
     theirs: dict[bytes, bytes] = {}
     not_ours: list[bytes] = []
@@ -204,12 +211,20 @@ def _fetch_serialized(
         return [ObjectID(sha) for sha in sorted(set(theirs.values())) if ObjectID(sha) not in objects]
 
     with quarantine(repo.object_store, fsync=parts.repository.fsync) as incoming:
+
+        def receive(data: bytes) -> int:
+            written = incoming.write(data)
+            progress.advance(len(data))
+            return written
+
+        progress.stage("receiving", unit="bytes")
         with remote_errors(location):
-            result = client.fetch_pack(path, determine_wants, repo.get_graph_walker(), incoming.write)
+            result = client.fetch_pack(path, determine_wants, repo.get_graph_walker(), receive)
         if result.object_format not in (None, "sha1"):
             raise RemoteError(
                 describe_location(location), f"it uses {result.object_format} ids; gitpet uses sha1"
             )
+        progress.stage("checking what arrived", unit="")
         try:
             incoming.unpack()
         except ValueError as err:
@@ -239,9 +254,11 @@ def _fetch_serialized(
         parts.vouching.vouch_for_histories(theirs)
     else:
         parts.remotes.remember_fetched(location, theirs)
-    integrated = [
-        _integrate(parts, repo, ref, sha, force_tags, refuse_rollbacks) for ref, sha in sorted(theirs.items())
-    ]
+    progress.stage("updating refs", total=len(theirs), unit="refs")
+    integrated = []
+    for ref, sha in sorted(theirs.items()):
+        integrated.append(_integrate(parts, repo, ref, sha, force_tags, refuse_rollbacks))
+        progress.advance()
     return sorted(refused + integrated, key=lambda update: update.ref)
 
 
@@ -350,12 +367,15 @@ def push(
     force_tags: bool = False,
     allow_unvouched: bool = False,
     retry_for: float = DEFAULT_RETRY_FOR,
+    progress: Progress | None = None,
 ) -> SyncReport:
     """Send ``store``'s versions of ``names`` and ``pipelines`` (default: everything) to the remote.
 
     Unless ``allow_unvouched``, a push that would carry a version this
     machine does not vouch for sends nothing and raises :class:`UnvouchedPushError`.
+    ``progress`` hears of each stage.
     """
+    progress = progress or Progress()
     select = ref_selector(names, pipelines)
     repo = parts.repository.open()
     local = _local_refs(repo, select)
@@ -391,6 +411,7 @@ def push(
             this_round,
             server_errors,
             None if allow_unvouched else unvouched,
+            progress,
         )
         if unvouched:
             raise UnvouchedPushError(describe_location(location), unvouched)
@@ -422,7 +443,9 @@ def push(
         time.sleep(min(pause * (0.5 + random.random()), max(0.0, retry_for - elapsed)))
         pause = min(pause * 2, _LONGEST_PAUSE)
         trusted = parts.remotes.is_trusted(remote)
-        _fetch_into(parts, client, path, location, set(raced).__contains__, False, trusted, not trusted)
+        _fetch_into(
+            parts, client, path, location, set(raced).__contains__, False, trusted, not trusted, progress
+        )
         reconciled.update(raced)
     updates = []
     for ref in sorted(outcome):
@@ -444,6 +467,7 @@ def _send(
     outcome: dict[bytes, RefUpdate],
     server_errors: dict[bytes, tuple[bytes | None, str]],
     unvouched: list[tuple[str, str]] | None,
+    meter: Progress,
 ) -> list[bytes]:
     """One push round: record each ref's outcome, return the refs to reconcile and push again.
 
@@ -451,6 +475,7 @@ def _send(
 
     When ``unvouched`` is a list, versions the push would carry that this
     machine does not vouch for are put in it, and nothing is sent.
+    ``meter`` hears how far the sending is (dulwich's ``progress`` is the server's messages).
     """
     objects = repo.object_store
     local = _local_refs(repo, select)
@@ -503,7 +528,16 @@ def _send(
     def generate_pack_data(have: Any, want: Any, *, ofs_delta: bool = False, progress: Any = None) -> Any:
         # The remote may have objects we never saw: only what we have can be excluded.
         known = {sha for sha in have if sha in objects}
-        return repo.generate_pack_data(known, set(want), ofs_delta=ofs_delta)
+        meter.stage("counting objects", unit="")
+        count, records = repo.generate_pack_data(known, set(want), ofs_delta=ofs_delta)
+        meter.stage("sending", total=count)
+
+        def counted() -> Iterator[Any]:
+            for record in records:
+                yield record
+                meter.advance()
+
+        return count, counted()
 
     def send() -> dict[bytes, str | None]:
         with remote_errors(location):

@@ -270,6 +270,10 @@ def test_a_method_using_container_refers_to_the_live_container(
 
 def test_the_default_container_pickles_by_reference_for_dask_style_functions(tmp_path: Path) -> None:
     assert pickle.loads(pickle.dumps(gitpet.Container)) is gitpet.Container
+    # Another container is copied, with its settings (its slots), and still works.
+    other = gitpet.PetContainer(tmp_path / "other", trust_remote=True)
+    copy = pickle.loads(pickle.dumps(other))
+    assert copy is not other and copy.store.path == other.store.path and copy.pif is not None
     # A function defined in __main__ is pickled by value with the globals it uses.
     out = run_python(
         """

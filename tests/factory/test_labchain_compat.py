@@ -53,7 +53,7 @@ def test_assigning_storage_uses_that_store_and_a_stray_attribute_is_refused(tmp_
     assert GitStore(tmp_path / "third").names() == ["Kept"]
     assert not (tmp_path / "first").exists() and not (tmp_path / "second").exists()
     assert container.storage.path == tmp_path / "third"
-    with pytest.raises(InvalidArgumentError, match="GitStore or a path"):
+    with pytest.raises(InvalidArgumentError, match=r"GitStore or a path"):
         container.storage = object()  # type: ignore[assignment]
     with pytest.raises(AttributeError):
         container.stroage = str(tmp_path / "typo")  # type: ignore[attr-defined]
@@ -222,7 +222,7 @@ def test_another_modules_class_of_the_same_name_is_refused_unless_moved(
     moved = factory.push_all(moved=["Model"])[0].id  # the same class, moved: its history goes on
     assert pcm.store.latest_id("Model") == moved and len(pcm.versions("Model")) == 2
     nested = user_module("class Outer:\n    class Model:\n        x = 3\n", name="c_model").Outer.Model
-    with pytest.raises(DifferentClassError, match="this is c_model.Outer.Model"):
+    with pytest.raises(DifferentClassError, match=r"this is c_model\.Outer\.Model"):
         pcm.push(nested, "Model")
 
 

@@ -12,6 +12,7 @@ import os
 import subprocess
 import sys
 import time
+import zlib
 from pathlib import Path
 
 import pytest
@@ -28,7 +29,7 @@ from gitpet.codec.source import _class_spans
 from gitpet.format.meta import meta_json
 from gitpet.git.integrity import commit_tree, tree_entries
 from gitpet.git.objread import RawObjectReader
-from gitpet.git.objwrite import write_loose, write_pack
+from gitpet.git.objwrite import _COMPRESS_SLICE, write_loose, write_pack
 from gitpet.git.refs import read_ref, swap_ref
 from tests.conftest import bare_repo, git
 
@@ -446,3 +447,17 @@ def test_the_object_reader_lets_go_of_packs_gc_removed(tmp_path: Path) -> None:
     assert set(reader._packs) == {str(p) for p in (store / "objects" / "pack").glob("*.pack")}
     reader.close()
     repo.close()
+
+
+@pytest.mark.parametrize("extra", [-1, 0, 1, 6 * 1024 * 1024 + 17])
+def test_big_objects_are_compressed_in_slices_to_the_same_bytes_git_reads(tmp_path: Path, extra: int) -> None:
+    # Slicing keeps Ctrl-C prompt; the bytes on disk must be those of one zlib.compress call.
+    half = (_COMPRESS_SLICE + extra) // 2
+    blob = Blob.from_string(os.urandom(half) + bytes(_COMPRESS_SLICE + extra - half))
+    store = bare_repo(tmp_path / "store.git")
+    write_loose(store / "objects", blob)
+    loose = store / "objects" / blob.id[:2].decode() / blob.id[2:].decode()
+    header = b"blob %d\0" % len(blob.data)
+    assert loose.read_bytes() == zlib.compress(header + blob.data)
+    assert git(store, "cat-file", "-s", blob.id.decode()).stdout.strip() == str(len(blob.data))
+    git(store, "fsck", "--strict")

@@ -26,6 +26,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
         "gitpet.pinned",
         "gitpet.config",
         "gitpet.cache",
+        "gitpet.progress",
     ),
     ("gitpet.format",),
     ("gitpet.codec",),
