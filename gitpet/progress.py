@@ -111,14 +111,14 @@ class TerminalProgress(Progress):
         """Count ``amount`` more; the next redraw shows it."""
         self._done += amount  # the ticker draws it: this is called per chunk received
 
-    def finish(self, interrupted: bool = False) -> None:
-        """Stop redrawing and end the line (``, interrupted.`` or ``, done.``)."""
+    def finish(self, ending: str = ", done.") -> None:
+        """Stop redrawing and end the line with ``ending`` (``, interrupted.``, ``, failed.``)."""
         self._stop.set()
         if self._ticker is not threading.current_thread():
             self._ticker.join()
         with self._lock:
             self._draw()
-            self._end_line(", interrupted." if interrupted else ", done.")
+            self._end_line(ending)
 
     def _tick(self) -> None:
         while not self._stop.wait(_REDRAW_EVERY_SECONDS):
@@ -163,9 +163,9 @@ class TerminalProgress(Progress):
 def progress_on_stderr(label: str, *, enabled: bool = True) -> Iterator[Progress]:
     """A :class:`TerminalProgress` on stderr when ``enabled`` and stderr is a terminal; else a silent one.
 
-    The line is ended when the block ends: ``, done.``, or ``, interrupted.``
-    when Ctrl-C (or any error) stops it, so the next message starts on a line
-    of its own.
+    The line is ended when the block ends: ``, done.``, ``, interrupted.``
+    when Ctrl-C stops it, ``, failed.`` when an error does; the next message
+    starts on a line of its own.
 
     Examples:
         >>> with progress_on_stderr("gitpet gc") as progress:
@@ -187,7 +187,10 @@ def progress_on_stderr(label: str, *, enabled: bool = True) -> Iterator[Progress
     progress = TerminalProgress(stream, label)
     try:
         yield progress
+    except KeyboardInterrupt:
+        progress.finish(", interrupted.")
+        raise
     except BaseException:
-        progress.finish(interrupted=True)
+        progress.finish(", failed.")
         raise
     progress.finish()

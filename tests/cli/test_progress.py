@@ -220,7 +220,7 @@ def test_progress_waits_a_second_and_redraws_only_what_changed() -> None:
     now[0] += 1.5
     progress.advance(3)
     progress.stage("updating refs", total=1, unit="refs")
-    progress.finish(interrupted=True)
+    progress.finish(", interrupted.")
     assert stream.getvalue() == (
         "\rgitpet push: sending: 3/4 objects (75%), done.\n"
         "\rgitpet push: updating refs: 0/1 refs (0%), interrupted.\n"
