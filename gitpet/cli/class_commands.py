@@ -334,6 +334,7 @@ def cmd_gc(store: GitStore, args: argparse.Namespace) -> int:
                 "pruned": report.pruned,
                 "kept_young": report.kept_young,
                 "leftovers_removed": list(report.leftovers_removed),
+                "repacked": report.repacked,
             }
         )
     else:

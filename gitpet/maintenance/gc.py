@@ -92,6 +92,9 @@ class GcReport:
     pruned: int
     kept_young: int
     leftovers_removed: tuple[str, ...]
+    #: False when the store's one pack was the last gc's and held exactly what is reachable:
+    #: it was kept as it is (rewriting it gives the same pack, at the cost of compressing it all).
+    repacked: bool = True
 
     def summary(self) -> str:
         """What gc did, in one line (what ``gitpet gc`` prints).
@@ -102,8 +105,9 @@ class GcReport:
             packed 5 reachable objects into one pack; removed 5 loose copies and 0 old pack(s); ...
         """
         young = f" ({self.kept_young} unreachable but young kept)" if self.kept_young else ""
+        packed = "packed" if self.repacked else "already packed:"
         return (
-            f"packed {self.reachable} reachable objects into one pack; removed {self.loose_packed} "
+            f"{packed} {self.reachable} reachable objects into one pack; removed {self.loose_packed} "
             f"loose copies and {self.packs_removed} old pack(s); pruned {self.pruned} unreachable "
             f"object(s){young}; objects on disk: {_mb(self.before.disk_bytes)} -> "
             f"{_mb(self.after.disk_bytes)}"
@@ -150,6 +154,36 @@ def _reachable(repo: Repo, known: dict[bytes, ShaFile], progress: Progress | Non
             pending.append(obj.object[1])
         else:
             assert isinstance(obj, Blob)
+
+
+def _packed_already(
+    gitdir: Path, old_packs: list[Pack], old_loose: set[bytes], reachable: Mapping[bytes, ShaFile]
+) -> str | None:
+    """The store's one pack, when the last gc wrote it and it holds exactly what is reachable.
+
+    Rewriting it would give the same pack back; every object was just read from it with
+    full checks, so it needs no reading back either. A pack gc did not write (one a fetch
+    brought, or a writer's big object) is repacked: it may lack the deltas gc finds.
+    """
+    if len(old_packs) != 1 or not reachable or not old_loose.isdisjoint(reachable):
+        return None
+    (pack,) = old_packs
+    try:
+        written_by_gc = (gitdir / _GC_PACK_RECORD).read_text().strip()
+    except (FileNotFoundError, UnicodeDecodeError):
+        return None
+    if os.path.basename(pack_data_path(pack)) != written_by_gc:
+        return None
+    if len(pack) != len(reachable) or any(bytes(sha) not in reachable for sha in pack):
+        return None
+    return pack_data_path(pack)
+
+
+def _record_gc_pack(gitdir: Path, name: str) -> None:
+    record = gitdir / _GC_PACK_RECORD
+    temporary = record.with_name(f"{record.name}.{os.getpid()}.lock")  # a leftover of a crash is found as one
+    temporary.write_text(name + "\n")
+    os.replace(temporary, record)
 
 
 def _delta_bases(repo: Repo, reachable: Mapping[bytes, ShaFile]) -> dict[bytes, bytes]:
@@ -212,6 +246,8 @@ def _leads_to(bases: Mapping[bytes, bytes], start: bytes, target: bytes) -> bool
     return False
 
 
+# The name of the pack the last gc wrote (in the store's gitpet/ folder).
+_GC_PACK_RECORD = "gitpet/gc-pack"
 _PACK_READ_ERRORS: tuple[type[Exception], ...] = (KeyError, *READ_ERRORS)
 
 
@@ -284,14 +320,20 @@ def collect_garbage(
     progress.stage("counting objects")
     _reachable(repo, reachable, progress)
     packs_before = set(os.listdir(objects.pack_dir))
-    progress.stage("finding deltas", unit="")
-    bases = _delta_bases(repo, reachable)
-    progress.stage("writing pack", total=len(reachable))
-    new_pack = write_pack(objects.pack_dir, list(reachable.values()), delta_bases=bases, progress=progress)
-    if new_pack is not None:
-        progress.stage("checking pack", unit="")
-        created = os.path.basename(new_pack) not in packs_before
-        _check_pack(new_pack, reachable, objects.object_format, remove_if_bad=created)
+    new_pack = _packed_already(gitdir, old_packs, old_loose, reachable)
+    repacked = new_pack is None
+    if repacked:
+        progress.stage("finding deltas", unit="")
+        bases = _delta_bases(repo, reachable)
+        progress.stage("writing pack", total=len(reachable))
+        new_pack = write_pack(
+            objects.pack_dir, list(reachable.values()), delta_bases=bases, progress=progress
+        )
+        if new_pack is not None:
+            progress.stage("checking pack", unit="")
+            created = os.path.basename(new_pack) not in packs_before
+            _check_pack(new_pack, reachable, objects.object_format, remove_if_bad=created)
+            _record_gc_pack(gitdir, os.path.basename(new_pack))
     keep_pack = os.path.basename(new_pack).removesuffix(".pack") if new_pack is not None else None
     refresh_packs(objects)
     in_new_pack = frozenset(reachable)
@@ -327,6 +369,7 @@ def collect_garbage(
         pruned=pruned,
         kept_young=kept_young,
         leftovers_removed=removed,
+        repacked=repacked,
     )
 
 

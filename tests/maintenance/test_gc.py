@@ -264,3 +264,37 @@ def test_gc_that_cannot_read_its_new_pack_back_removes_it_and_deletes_nothing(
         pcm.store.gc(prune_older_than=0)
     assert store_snapshot(store_path) == snapshot  # the bad pack is gone; every loose object is there
     git(store_path, "fsck", "--strict")
+
+
+def test_gc_keeps_the_pack_it_wrote_while_nothing_changed_and_repacks_a_fetched_one(
+    store_path: Path, user_module: Callable[..., ModuleType], tmp_path: Path
+) -> None:
+    pcm = PetClassManager(store_path)
+    _history(pcm, user_module, "Growing", range(12))
+    # Everything arrives in one fetched pack, as sent: gc did not write it, so gc packs it (finding deltas).
+    mine_path = tmp_path / "mine"
+    mine = GitStore(mine_path)
+    mine.fetch(str(store_path))
+    assert _count(mine_path) == {"count": 0, "packs": 1}
+    assert max(_delta_lines(mine_path).values()) == 0
+    first = mine.gc(prune_older_than=0)
+    assert first.repacked and first.summary().startswith("packed ")
+    assert max(_delta_lines(mine_path).values()) > 0
+    (packed,) = (mine_path / "objects" / "pack").glob("*.pack")
+    # Run again with nothing new: the same pack is kept as it is, nothing is rewritten.
+    second = mine.gc(prune_older_than=0)
+    assert not second.repacked and second.reachable == first.reachable
+    assert second.summary().startswith(f"already packed: {first.reachable} reachable objects")
+    assert list((mine_path / "objects" / "pack").glob("*.pack")) == [packed]
+    git(mine_path, "fsck", "--strict")
+    assert mine.verify().ok
+    # A new version (loose) makes the next gc pack again, the new version included.
+    pcm.push(user_module(_GROWING.format(edit=99), name="growing_growing").Growing, "Growing")
+    mine.fetch(str(store_path))
+    third = mine.gc(prune_older_than=0)
+    assert third.repacked and third.reachable > second.reachable
+    assert _count(mine_path) == {"count": 0, "packs": 1}
+    latest = pcm.store.latest_id("Growing")
+    assert mine.latest_id("Growing") == latest
+    assert mine.read_version("Growing", latest).files == pcm.store.read_version("Growing", latest).files
+    assert not mine.gc(prune_older_than=0).repacked
