@@ -181,6 +181,7 @@ def _packed_already(
 
 def _record_gc_pack(gitdir: Path, name: str) -> None:
     record = gitdir / _GC_PACK_RECORD
+    record.parent.mkdir(exist_ok=True)  # a store a plain `git init --bare` made has no gitpet/ yet
     temporary = record.with_name(f"{record.name}.{os.getpid()}.lock")  # a leftover of a crash is found as one
     temporary.write_text(name + "\n")
     os.replace(temporary, record)
