@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TextIO
 
-__all__ = ["SHOW_AFTER_SECONDS", "Progress", "TerminalProgress", "human_size", "progress_on_stderr"]
+__all__ = ["SHOW_AFTER_SECONDS", "SILENT", "Progress", "TerminalProgress", "human_size", "progress_on_stderr"]
 
 # Under this, an operation finishes before progress would be worth reading.
 SHOW_AFTER_SECONDS = 1.0
@@ -56,6 +56,10 @@ class Progress:
 
     def advance(self, amount: int = 1) -> None:
         """``amount`` more items of the current stage are done."""
+
+
+#: The default of every worker that takes a progress: no one is watching.
+SILENT = Progress()
 
 
 class TerminalProgress(Progress):

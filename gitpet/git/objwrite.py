@@ -29,15 +29,16 @@ from typing import BinaryIO
 from dulwich.objects import ShaFile
 from dulwich.pack import create_delta, write_pack_index_v2
 
-from gitpet.progress import Progress
+from gitpet.progress import SILENT, Progress
 
 __all__ = ["object_header", "write_loose", "write_pack"]
 
 _PACK_SIGNATURE = b"PACK"
-_COMPRESS_SLICE = 4 * 1024 * 1024
 _PACK_VERSION = 2
 _OBJECT_MODE = 0o444
 _OFS_DELTA = 6
+# Objects above this are compressed slice by slice, so that Ctrl-C waits for one slice.
+_COMPRESS_SLICE = 4 * 1024 * 1024
 _IndexEntry = tuple[bytes, int, int]  # binary sha, offset in the pack, crc32 of the record
 
 
@@ -104,7 +105,7 @@ def write_pack(
     *,
     fsync: bool = True,
     delta_bases: Mapping[bytes, bytes] | None = None,
-    progress: Progress | None = None,
+    progress: Progress = SILENT,
 ) -> str | None:
     """Write ``objects`` as one pack with its v2 index in ``pack_dir``; return the pack's path.
 
@@ -121,7 +122,7 @@ def write_pack(
     temp_index = None
     try:
         with os.fdopen(fd, "wb") as pack:
-            entries, checksum = _write_pack_data(pack, objects, delta_bases or {}, progress or Progress())
+            entries, checksum = _write_pack_data(pack, objects, delta_bases or {}, progress)
             _finish(pack, fsync)
         fd, temp_index = tempfile.mkstemp(dir=pack_dir, prefix="tmp_idx_")
         with os.fdopen(fd, "wb") as index:

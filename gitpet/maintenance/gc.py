@@ -48,7 +48,7 @@ from gitpet.git.integrity import READ_ERRORS, content_id, read_object
 from gitpet.git.locks import FetchLock, LockRetry, remove_if_stale
 from gitpet.git.objwrite import write_pack
 from gitpet.maintenance.verify import leftover_files
-from gitpet.progress import Progress
+from gitpet.progress import SILENT, Progress
 
 __all__ = ["GcReport", "collect_garbage", "objects_size"]
 
@@ -133,7 +133,7 @@ def objects_size(gitdir: Path) -> StoreSize:
     return StoreSize(files, total, disk)
 
 
-def _reachable(repo: Repo, known: dict[bytes, ShaFile], progress: Progress | None = None) -> None:
+def _reachable(repo: Repo, known: dict[bytes, ShaFile], progress: Progress = SILENT) -> None:
     """Add to ``known`` every object reachable from any ref now (each read with full checks)."""
     roots = {bytes(sha) for sha in repo.refs.as_dict().values()}
     pending = [sha for sha in roots if sha not in known]
@@ -143,8 +143,7 @@ def _reachable(repo: Repo, known: dict[bytes, ShaFile], progress: Progress | Non
             continue
         obj = read_object(repo.object_store, sha)
         known[sha] = obj
-        if progress is not None:
-            progress.advance()
+        progress.advance()
         if isinstance(obj, Commit):
             pending.append(obj.tree)
             pending.extend(obj.parents)
@@ -172,11 +171,12 @@ def _packed_already(
         written_by_gc = (gitdir / _GC_PACK_RECORD).read_text().strip()
     except (FileNotFoundError, UnicodeDecodeError):
         return None
-    if os.path.basename(pack_data_path(pack)) != written_by_gc:
+    path = pack_data_path(pack)
+    if os.path.basename(path) != written_by_gc:
         return None
     if len(pack) != len(reachable) or any(bytes(sha) not in reachable for sha in pack):
         return None
-    return pack_data_path(pack)
+    return path
 
 
 def _record_gc_pack(gitdir: Path, name: str) -> None:
@@ -302,14 +302,13 @@ def _age(path: str, now: float) -> float:
 
 
 def collect_garbage(
-    repo: Repo, retry: LockRetry, prune_older_than: float, progress: Progress | None = None
+    repo: Repo, retry: LockRetry, prune_older_than: float, progress: Progress = SILENT
 ) -> GcReport:
     """Pack every object a ref reaches into one pack, then prune what is old and unreachable.
 
     ``retry`` holds the store's writers lock and its timeouts: pruning waits
     up to its lock timeout to be the only writer. ``progress`` hears of each stage.
     """
-    progress = progress or Progress()
     objects = repo.object_store
     gitdir = Path(repo.controldir())
     lock_timeout = retry.lock_timeout

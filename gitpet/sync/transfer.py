@@ -55,7 +55,7 @@ from gitpet.git.locks import FetchLock, LockRetry, WriterLock, log
 from gitpet.git.refstore import RefStore
 from gitpet.git.repository import Repository
 from gitpet.pipelines.snapshots import used_pin_set
-from gitpet.progress import Progress
+from gitpet.progress import SILENT, Progress
 from gitpet.records import RefUpdate, Status, SyncReport
 from gitpet.sync.carried import CarriedVersions
 from gitpet.sync.decisions import Decision, decide, is_tag
@@ -139,7 +139,7 @@ def fetch(
     force_tags: bool = False,
     trusted: bool = False,
     accept_rollbacks: bool = False,
-    progress: Progress | None = None,
+    progress: Progress = SILENT,
 ) -> SyncReport:
     """Bring the remote's versions of ``names`` and ``pipelines`` (default: everything) into ``store``.
 
@@ -154,7 +154,7 @@ def fetch(
     client, path = connect(location)
     refuse_rollbacks = not (trusted or accept_rollbacks)
     updates = _fetch_into(
-        parts, client, path, location, select, force_tags, trusted, refuse_rollbacks, progress or Progress()
+        parts, client, path, location, select, force_tags, trusted, refuse_rollbacks, progress
     )
     return _finish(location, "fetch", updates)
 
@@ -367,7 +367,7 @@ def push(
     force_tags: bool = False,
     allow_unvouched: bool = False,
     retry_for: float = DEFAULT_RETRY_FOR,
-    progress: Progress | None = None,
+    progress: Progress = SILENT,
 ) -> SyncReport:
     """Send ``store``'s versions of ``names`` and ``pipelines`` (default: everything) to the remote.
 
@@ -375,7 +375,6 @@ def push(
     machine does not vouch for sends nothing and raises :class:`UnvouchedPushError`.
     ``progress`` hears of each stage.
     """
-    progress = progress or Progress()
     select = ref_selector(names, pipelines)
     repo = parts.repository.open()
     local = _local_refs(repo, select)
