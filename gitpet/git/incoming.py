@@ -63,6 +63,7 @@ class Quarantine:
         self._pack: Pack | None = None
         self.incomplete = False
         """Whether something reachable from a ref is missing: then nothing of the pack may be kept."""
+        self._fresh: set[bytes] = set()
 
     def write(self, data: bytes) -> int:
         """Receive pack bytes as the remote sends them."""
@@ -106,6 +107,11 @@ class Quarantine:
             missing = str(err)
         self.incomplete = self.incomplete or missing is not None
         return missing
+
+    @property
+    def fresh(self) -> frozenset[bytes]:
+        """The ids (hex) of the objects the checked refs reach that the store did not hold before."""
+        return frozenset(self._fresh)
 
     def admit(self) -> None:
         """Move the checked pack into the store's objects.
@@ -158,13 +164,15 @@ class Quarantine:
             if sha in seen:
                 continue
             seen.add(sha)
-            if not self._is_new(sha):
+            if not self._is_new(sha) or ObjectID(sha) in self._store:
+                # Sent again or not sent: what the store holds was checked when it came.
                 if find_object(self._store, sha) is None:
                     return f"{sha.decode('ascii')} is missing (an incomplete or shallow history)"
                 continue
             obj = find_object(self._objects, sha)
             if obj is None:  # pragma: no cover - the pack index said it is there
                 return f"{sha.decode('ascii')} is missing"
+            self._fresh.add(sha)
             if isinstance(obj, Commit):
                 todo.append(obj.tree)
                 todo.extend(obj.parents)

@@ -17,7 +17,7 @@ from __future__ import annotations
 import hashlib
 import struct
 import zlib
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from dulwich.errors import ApplyDeltaError, ChecksumMismatch, ObjectFormatException
 from dulwich.objects import ObjectID, ShaFile, object_class
@@ -28,6 +28,8 @@ __all__ = [
     "READ_ERRORS",
     "RawReader",
     "TreeEntries",
+    "CommitFields",
+    "commit_fields",
     "commit_tree",
     "content_id",
     "find_object",
@@ -110,6 +112,60 @@ def commit_tree(sha: bytes, raw: bytes) -> bytes:
             sha.decode("ascii", "replace"), "malformed commit: it does not start with a tree"
         )
     return tree
+
+
+class CommitFields(NamedTuple):
+    """What walking and listing history need of a commit."""
+
+    tree: bytes
+    parents: tuple[bytes, ...]
+    time: int
+    """The committer time (seconds since the epoch)."""
+    author: bytes
+    """``Name <email>``, as the author line has it."""
+    message: bytes
+
+
+def commit_fields(sha: bytes, raw: bytes) -> CommitFields:
+    """The tree, parents, committer time, author and message of a commit's content.
+
+    Read in the order git writes them. Parsing and checking a commit with
+    dulwich costs ten times this, and a walk over thousands of commits needs
+    only these; ``verify`` still applies every format check.
+
+    Examples:
+        >>> raw = b"tree " + b"a" * 40 + b"\\nparent " + b"b" * 40 + b"\\nauthor A <a@x> 5 +0000\\n"
+        >>> fields = commit_fields(b"c" * 40, raw + b"committer C <c@x> 7 +0000\\n\\nmessage\\n")
+        >>> fields.parents == (b"b" * 40,), fields.time, fields.author, fields.message
+        (True, 7, b'A <a@x>', b'message\\n')
+    """
+    tree = commit_tree(sha, raw)
+    parents = []
+    position = 46
+    while raw.startswith(b"parent ", position):
+        parent = raw[position + 7 : position + 47]
+        if raw[position + 47 : position + 48] != b"\n" or not _HEX.issuperset(parent) or len(parent) != 40:
+            raise IntegrityError(sha.decode("ascii", "replace"), "malformed commit: a parent is not an id")
+        parents.append(parent)
+        position += 48
+    header_end = raw.find(b"\n\n", position - 1)
+    if header_end < 0:
+        header_end = len(raw)
+    header = raw[position - 1 : header_end]
+    author = _person(sha, header, b"\nauthor ")[0]
+    time = _person(sha, header, b"\ncommitter ")[1]
+    return CommitFields(tree, tuple(parents), time, author, raw[header_end + 2 :])
+
+
+def _person(sha: bytes, header: bytes, key: bytes) -> tuple[bytes, int]:
+    """The ``Name <email>`` and time of the author or committer line ``key`` starts."""
+    start = header.find(key)
+    end = header.find(b"\n", start + 1)
+    fields = header[start + len(key) : end if end >= 0 else len(header)].rsplit(b" ", 2)
+    if start < 0 or len(fields) != 3 or not fields[1].isdigit():
+        what = key.strip().decode()
+        raise IntegrityError(sha.decode("ascii", "replace"), f"malformed commit: no valid {what} line")
+    return fields[0], int(fields[1])
 
 
 TreeEntries = dict[bytes, tuple[int, bytes]]

@@ -20,17 +20,33 @@ import mmap
 import os
 import threading
 import zlib
-from typing import Any
+from typing import Any, NamedTuple
 
 from dulwich.pack import PackFileDisappeared, load_pack_index
 
 from gitpet.format.bounds import MAX_OBJECT_BYTES
 
-__all__ = ["MAX_OBJECT_BYTES", "RawObjectReader"]
+__all__ = ["MAX_OBJECT_BYTES", "PackedEntry", "RawObjectReader"]
 
 
 _WHOLE_TYPES = frozenset({1, 2, 3, 4})  # commit, tree, blob, tag; 6 and 7 are deltas
 _LOOSE_TYPES = {b"commit": 1, b"tree": 2, b"blob": 3, b"tag": 4}
+_OFS_DELTA, _REF_DELTA = 6, 7
+# Compressed bytes handed to zlib at once while finding where a packed entry ends.
+_INFLATE_SLICE = 4 << 20
+
+
+class PackedEntry(NamedTuple):
+    """An object as a pack stores it: what a sender passes on without compressing it again."""
+
+    type_num: int
+    """1 to 4 for a whole object (commit, tree, blob, tag); 7 for a delta on ``base``."""
+    size: int
+    """The inflated size of what is stored (of the delta, for a delta)."""
+    base: bytes | None
+    """The hex id of the delta's base; None for a whole object."""
+    compressed: bytes
+    """The zlib stream, as stored."""
 
 
 class RawObjectReader:
@@ -50,6 +66,7 @@ class RawObjectReader:
     def __init__(self, objects: Any) -> None:
         self._objects = objects
         self._packs: dict[str, tuple[Any, mmap.mmap]] = {}  # pack path -> (its index, its data mapped)
+        self._ids_at: dict[str, dict[int, bytes]] = {}  # pack path -> offset -> hex id (built when needed)
         self._pack_dir_seen: frozenset[str] | None = None  # pack directory's names at the last refresh
         # One reader serves every thread using its store: a refresh unmaps packs another thread
         # could be reading (a closed mapping would look like a damaged object).
@@ -70,6 +87,18 @@ class RawObjectReader:
             raw: tuple[int, bytes] = self._objects.get_raw(sha)  # deltas, alternates, damage: dulwich's
             return raw
 
+    def packed_entry(self, sha: bytes) -> PackedEntry | None:
+        """Object ``sha`` as a pack holds it; None if no pack holds it.
+
+        The compressed stream is inflated once (and thrown away) to find where it ends
+        and check it holds the size its header says; ValueError if it does not.
+        """
+        with self._lock:
+            found = self._packed_entry(sha)
+            if found is None and self._refresh_packs():
+                found = self._packed_entry(sha)
+            return found
+
     def close(self) -> None:
         """Unmap every pack; the reader maps them again on next use."""
         with self._lock:
@@ -77,7 +106,43 @@ class RawObjectReader:
                 data.close()
                 index.close()
             self._packs = {}
+            self._ids_at = {}
             self._pack_dir_seen = None
+
+    def _packed_entry(self, sha: bytes) -> PackedEntry | None:
+        if self._pack_dir_seen is None:
+            self._refresh_packs()
+        binary = bytes.fromhex(sha.decode("ascii"))
+        for path, (index, data) in self._packs.items():
+            try:
+                offset = index.object_offset(binary)
+            except (KeyError, PackFileDisappeared):
+                continue
+            type_num, size, position = _entry_header(data, offset)
+            base: bytes | None = None
+            if type_num == _OFS_DELTA:
+                distance, position = _base_distance(data, position)
+                base = self._id_at(path, offset - distance)
+                type_num = _REF_DELTA
+            elif type_num == _REF_DELTA:
+                base = data[position : position + 20].hex().encode("ascii")
+                position += 20
+            elif type_num not in _WHOLE_TYPES:
+                raise ValueError(f"packed object at offset {offset} has unknown type {type_num}")
+            end = _stream_end(data, position, size)
+            return PackedEntry(type_num, size, base, data[position:end])
+        return None
+
+    def _id_at(self, path: str, offset: int) -> bytes:
+        if path not in self._ids_at:
+            index = self._packs[path][0]
+            self._ids_at[path] = {at: sha.hex().encode("ascii") for sha, at, _crc in index.iterentries()}
+        try:
+            return self._ids_at[path][offset]
+        except KeyError:
+            raise ValueError(
+                f"a delta in pack {os.path.basename(path)} names no object as its base"
+            ) from None
 
     def _from_packs(self, sha: bytes) -> tuple[int, bytes] | None:
         if self._pack_dir_seen is None:
@@ -137,6 +202,7 @@ class RawObjectReader:
             index, data = self._packs.pop(path)
             data.close()
             index.close()
+            self._ids_at.pop(path, None)
         for path in current - self._packs.keys():
             try:
                 with open(path, "rb") as handle:
@@ -156,12 +222,10 @@ class RawObjectReader:
             return frozenset()
 
 
-def _whole_object_at(data: mmap.mmap, offset: int) -> tuple[int, bytes] | None:
-    """The object at ``offset`` of a pack, if it is stored whole (not as a delta)."""
+def _entry_header(data: mmap.mmap, offset: int) -> tuple[int, int, int]:
+    """The type number and inflated size of the pack entry at ``offset``, and where its header ends."""
     byte = data[offset]
     type_num = (byte >> 4) & 0x07
-    if type_num not in _WHOLE_TYPES:
-        return None
     size = byte & 0x0F
     shift = 4
     position = offset + 1
@@ -171,9 +235,54 @@ def _whole_object_at(data: mmap.mmap, offset: int) -> tuple[int, bytes] | None:
         shift += 7
         position += 1
     _check_size(size)
-    # Bound the input by deflate's worst case (stored blocks: 5 bytes per 16 KiB, plus
-    # zlib's 6): given the rest of the pack, zlib copies all of it as unconsumed_tail.
-    end = position + size + 5 * (size // 16383 + 1) + 6
+    return type_num, size, position
+
+
+def _base_distance(data: mmap.mmap, position: int) -> tuple[int, int]:
+    """How far before it an offset delta's base starts (git's encoding), and where the number ends."""
+    byte = data[position]
+    distance = byte & 0x7F
+    position += 1
+    while byte & 0x80:
+        byte = data[position]
+        distance = ((distance + 1) << 7) | (byte & 0x7F)
+        position += 1
+    return distance, position
+
+
+def _deflate_bound(size: int) -> int:
+    # deflate's worst case (stored blocks: 5 bytes per 16 KiB, plus zlib's 6). Handing zlib
+    # no more than this keeps it from copying the rest of the pack as unconsumed_tail.
+    return size + 5 * (size // 16383 + 1) + 6
+
+
+def _stream_end(data: mmap.mmap, start: int, size: int) -> int:
+    """Where the zlib stream at ``start`` ends, checked to inflate to exactly ``size`` bytes."""
+    limit = min(len(data), start + _deflate_bound(size))
+    decompressor = zlib.decompressobj()
+    inflated = 0
+    position = start
+    with memoryview(data) as view:
+        while not decompressor.eof:
+            piece = view[position : min(limit, position + _INFLATE_SLICE)]
+            if not piece or inflated > size:
+                break
+            inflated += len(decompressor.decompress(piece, _INFLATE_SLICE))
+            # (At the end of the stream zlib keeps what follows in unconsumed_tail too.)
+            while decompressor.unconsumed_tail and not decompressor.eof and inflated <= size:
+                inflated += len(decompressor.decompress(decompressor.unconsumed_tail, _INFLATE_SLICE))
+            position += len(piece) - len(decompressor.unused_data)
+    if not decompressor.eof or inflated != size:
+        raise ValueError(f"packed object at offset {start} does not hold the {size} bytes its header says")
+    return position
+
+
+def _whole_object_at(data: mmap.mmap, offset: int) -> tuple[int, bytes] | None:
+    """The object at ``offset`` of a pack, if it is stored whole (not as a delta)."""
+    type_num, size, position = _entry_header(data, offset)
+    if type_num not in _WHOLE_TYPES:
+        return None
+    end = position + _deflate_bound(size)
     decompressor = zlib.decompressobj()
     with memoryview(data) as view:
         content = decompressor.decompress(view[position:end], size)

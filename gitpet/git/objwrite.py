@@ -43,7 +43,9 @@ _IndexEntry = tuple[bytes, int, int]  # binary sha, offset in the pack, crc32 of
 
 
 def object_header(type_num: int, size: int) -> bytes:
-    """The header of a whole (undeltified) object in a pack: type and size, as git encodes them.
+    """The header of an object in a pack: type and size, as git encodes them.
+
+    A ref delta's (type 7) base id follows it; a whole object's compressed content follows it.
 
     Examples:
         >>> object_header(3, 10).hex()   # a 10-byte blob

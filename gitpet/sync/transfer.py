@@ -52,6 +52,7 @@ from gitpet.git.history import (
 )
 from gitpet.git.incoming import quarantine
 from gitpet.git.locks import FetchLock, LockRetry, WriterLock, log
+from gitpet.git.outgoing import objects_to_send, pack_records
 from gitpet.git.refstore import RefStore
 from gitpet.git.repository import Repository
 from gitpet.pipelines.snapshots import used_pin_set
@@ -60,6 +61,7 @@ from gitpet.records import RefUpdate, Status, SyncReport
 from gitpet.sync.carried import CarriedVersions
 from gitpet.sync.decisions import Decision, decide, is_tag
 from gitpet.sync.locations import describe_location
+from gitpet.sync.negotiation import HaveList, fetch_from_path
 from gitpet.sync.remote import DEFAULT_RETRY_FOR, connect, remote_errors
 from gitpet.sync.remotes import Remotes
 from gitpet.trust.vouching import Vouching
@@ -198,6 +200,7 @@ def _fetch_serialized(
 ) -> list[RefUpdate]:
     theirs: dict[bytes, bytes] = {}
     not_ours: list[bytes] = []
+    local_objects = parts.repository.objects()
 
     def determine_wants(refs: Mapping[Ref, ObjectID | None], depth: int | None = None) -> list[ObjectID]:
         for ref, sha in refs.items():
@@ -210,6 +213,15 @@ def _fetch_serialized(
         objects = repo.object_store
         return [ObjectID(sha) for sha in sorted(set(theirs.values())) if ObjectID(sha) not in objects]
 
+    def moved_tips() -> list[bytes]:
+        # Our tips of the refs the remote moved: its new versions most likely sit on them.
+        tips = (
+            parts.refs.read(ref)
+            for ref, sha in sorted(theirs.items())
+            if ObjectID(sha) not in repo.object_store
+        )
+        return [tip for tip in tips if tip is not None]
+
     with quarantine(repo.object_store, fsync=parts.repository.fsync) as incoming:
 
         def receive(data: bytes) -> int:
@@ -219,17 +231,23 @@ def _fetch_serialized(
 
         progress.stage("receiving", unit="bytes")
         with remote_errors(location):
-            result = client.fetch_pack(path, determine_wants, repo.get_graph_walker(), receive)
-        if result.object_format not in (None, "sha1"):
-            raise RemoteError(
-                describe_location(location), f"it uses {result.object_format} ids; gitpet uses sha1"
-            )
+            if isinstance(client, LocalGitClient):
+                where = describe_location(location)
+                fetch_from_path(path, where, determine_wants, local_objects, moved_tips, receive)
+            else:
+                haves = HaveList(local_objects, moved_tips)
+                result = client.fetch_pack(path, determine_wants, haves, receive)
+                if result.object_format not in (None, "sha1"):
+                    raise RemoteError(
+                        describe_location(location), f"it uses {result.object_format} ids; gitpet uses sha1"
+                    )
         progress.stage("checking what arrived", unit="")
         try:
             incoming.unpack()
         except ValueError as err:
             raise RemoteError(describe_location(location), f"refused the pack it sent: {err}") from None
         problems = {ref: incoming.problem_with(ref, sha) for ref, sha in theirs.items()}
+        arrived = incoming.fresh
         if not incoming.incomplete:
             incoming.admit()
     if not_ours:
@@ -251,21 +269,30 @@ def _fetch_serialized(
     for update in refused:
         del theirs[update.ref.encode("utf-8")]
     if trusted:
-        parts.vouching.vouch_for_histories(theirs)
+        parts.vouching.vouch_for_histories(theirs, arrived.__contains__)
     else:
         parts.remotes.remember_fetched(location, theirs)
     progress.stage("updating refs", total=len(theirs), unit="refs")
     integrated = []
     for ref, sha in sorted(theirs.items()):
-        integrated.append(_integrate(parts, repo, ref, sha, force_tags, refuse_rollbacks))
+        integrated.append(_integrate(parts, repo, ref, sha, force_tags, refuse_rollbacks, arrived))
         progress.advance()
     return sorted(refused + integrated, key=lambda update: update.ref)
 
 
 def _integrate(
-    parts: SyncParts, repo: Repo, ref: bytes, theirs: bytes, force_tags: bool, refuse_rollbacks: bool
+    parts: SyncParts,
+    repo: Repo,
+    ref: bytes,
+    theirs: bytes,
+    force_tags: bool,
+    refuse_rollbacks: bool,
+    arrived: frozenset[bytes],
 ) -> RefUpdate:
-    """Move a local ref towards the remote's ``theirs`` without losing a version."""
+    """Move a local ref towards the remote's ``theirs`` without losing a version.
+
+    ``arrived``: the ids of the objects the fetch brought that the store did not hold.
+    """
     name = ref.decode("utf-8")
     objects = repo.object_store
     while True:
@@ -292,7 +319,11 @@ def _integrate(
         elif decision is Decision.FORCE_TAG:
             status, new = "forced", theirs
         elif decision is Decision.FAST_FORWARD:
-            older = _older_latest(objects, ours, theirs) if refuse_rollbacks and ours is not None else None
+            older = (
+                _older_latest(objects, ours, theirs, arrived)
+                if refuse_rollbacks and ours is not None
+                else None
+            )
             if older is not None:
                 kind = "snapshot" if is_pipeline_ref(ref) else "version"
                 return RefUpdate(
@@ -320,14 +351,16 @@ def _integrate(
             return RefUpdate(name, status, _hex(ours), _hex(new))
 
 
-def _older_latest(objects: ObjectReader, ours: bytes, theirs: bytes) -> bytes | None:
+def _older_latest(
+    objects: ObjectReader, ours: bytes, theirs: bytes, arrived: frozenset[bytes]
+) -> bytes | None:
     """What a fast-forward from ``ours`` to ``theirs`` would bring back, if anything.
 
     Its new latest (a version or snapshot) when that is an older one of our own
-    history, else None.
+    history, else None. A version new to the store was in none of its histories.
     """
     old_latest, new_latest = peeled_tree(objects, ours), peeled_tree(objects, theirs)
-    if new_latest is None or new_latest == old_latest:
+    if new_latest is None or new_latest == old_latest or new_latest in arrived:
         return None
     tip = peeled_commit(objects, ours)
     if tip is None:
@@ -477,6 +510,7 @@ def _send(
     ``meter`` hears how far the sending is (dulwich's ``progress`` is the server's messages).
     """
     objects = repo.object_store
+    reader = parts.repository.objects()
     local = _local_refs(repo, select)
     proposed: dict[bytes, tuple[bytes | None, bytes, Status]] = {}
     raced: list[bytes] = []
@@ -525,10 +559,10 @@ def _send(
         return {Ref(ref): ObjectID(new) for ref, (_old, new, _status) in proposed.items()}
 
     def generate_pack_data(have: Any, want: Any, *, ofs_delta: bool = False, progress: Any = None) -> Any:
-        # The remote may have objects we never saw: only what we have can be excluded.
-        known = {sha for sha in have if sha in objects}
+        # Only the new commits are walked, not every ancestor of what the remote has.
         meter.stage("counting objects", unit="")
-        count, records = repo.generate_pack_data(known, set(want), ofs_delta=ofs_delta)
+        ids = objects_to_send(reader, sorted(want), sorted(have))
+        count, records = len(ids), pack_records(reader, ids)
         meter.stage("sending", total=count)
 
         def counted() -> Iterator[Any]:

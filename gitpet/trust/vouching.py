@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 
 from dulwich.objects import Commit
 
 from gitpet.format.names import class_ref, is_pipeline_ref
 from gitpet.git.history import first_parent_chain, peeled_commit
+from gitpet.git.integrity import commit_fields, read_raw
 from gitpet.git.refstore import RefStore
 from gitpet.git.repository import Repository
 from gitpet.git.signing import ssh_signer
@@ -45,10 +46,16 @@ class Vouching:
         """Stop vouching for ``version_ids`` (the caller holds the writers lock)."""
         self._trusted.remove(version_ids)
 
-    def vouch_for_histories(self, tips: Mapping[bytes, bytes]) -> None:
+    def vouch_for_histories(
+        self, tips: Mapping[bytes, bytes], arrived: Callable[[bytes], bool] | None = None
+    ) -> None:
         """Vouch for every version in the histories of ``tips`` (ref -> sha, from a trusted remote).
 
-        A class's versions, and every version a pipeline's snapshots pin.
+        A class's versions, and every version a pipeline's snapshots pin. With
+        ``arrived`` (whether a commit came with the fetch that brought ``tips``),
+        a class's history is followed down to the first commit that was here
+        before and whose version this machine already vouches for: below it lies
+        what earlier fetches and pushes brought, already decided on.
         """
         objects = self._repository.objects()
         ids: set[str] = set()
@@ -57,8 +64,14 @@ class Vouching:
                 ids.update(pinned_ids(objects, tip))
                 continue
             commit = peeled_commit(objects, tip)
-            if commit is not None:
-                ids.update(c.tree.decode("ascii") for c in first_parent_chain(objects, commit))
+            sha = commit
+            while sha is not None:
+                links = commit_fields(sha, read_raw(objects, sha, b"commit", "commit"))
+                version = links.tree.decode("ascii")
+                if arrived is not None and not arrived(sha) and self.vouches_for(version):
+                    break
+                ids.add(version)
+                sha = links.parents[0] if links.parents else None
         self._trusted.add(ids)
 
     def signed_by(self, name: str, version_id: bytes, allowed_signers: Path) -> str | None:

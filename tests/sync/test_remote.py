@@ -545,3 +545,42 @@ def test_a_ref_the_server_refuses_is_reported_not_ignored(
     assert report.status_of("refs/heads/Tool") == "created"  # the rest was pushed
     assert git(remote.path, "for-each-ref", "--format=%(refname)").stdout.split() == ["refs/heads/Tool"]
     assert store_snapshot(alice.store.path)[0] == local_before[0]  # local refs untouched
+
+
+def _newest_pack_objects(store: Path) -> set[str]:
+    """The ids in the pack that arrived last in ``store``."""
+    newest = max((store / "objects" / "pack").glob("*.idx"), key=lambda idx: idx.stat().st_mtime_ns)
+    with open(newest, "rb") as index:
+        listed = subprocess.run(
+            ["git", "show-index"], stdin=index, capture_output=True, text=True, check=True
+        )
+    return {line.split()[1] for line in listed.stdout.splitlines()}
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+def test_a_push_or_fetch_onto_a_long_history_sends_only_the_new_version(
+    transport: str, tmp_path: Path, new_remote: Callable[[str], Remote], user_module: ModuleWriter
+) -> None:
+    """Exactly what git itself would send (rev-list of the new commits, not of the history)."""
+    remote = new_remote(transport)
+    git(remote.path, "config", "receive.unpackLimit", "1")  # keep what a push brings as one pack
+    alice, bob, _pushed = _shared_start(tmp_path, remote, user_module, *range(40))
+    before = git(remote.path, "rev-parse", "Tool").stdout.strip()
+    alice.push(_tool(user_module, 1000))
+    alice.store.push(remote.url)
+    after = git(remote.path, "rev-parse", "Tool").stdout.strip()
+    new = set(git(remote.path, "rev-list", "--objects", after, "--not", before).stdout.split()) - {
+        "source.py"
+    }
+    new = {sha for sha in new if len(sha) == 40}
+    assert 3 <= len(new) <= 6
+    assert _newest_pack_objects(remote.path) == new
+    listed = git(bob.store.path, "cat-file", "--batch-all-objects", "--batch-check=%(objectname)").stdout
+    bob_had = set(listed.split())
+    bob.store.fetch(remote.url)
+    # A thin pack's deltas name bases Bob has; those are copied in to make the pack whole.
+    received = _newest_pack_objects(bob.store.path)
+    assert new <= received and received - new <= bob_had
+    assert git(bob.store.path, "rev-parse", "Tool").stdout.strip() == after
+    _fsck(remote.path)
+    _fsck(bob.store.path)

@@ -230,3 +230,27 @@ def test_trusting_a_pipeline_vouches_only_for_what_its_pipeline_json_uses(
     with pytest.raises(UntrustedVersionError):
         PetFactory(victim)["Evil"]
     assert not (tmp_path / "pwned").exists()
+
+
+def test_a_trusted_fetch_vouches_for_each_version_it_brings_down_to_what_was_here_and_vouched(
+    tmp_path: Path, user_module: ModuleWriter
+) -> None:
+    team, v1 = _team_with_tool(tmp_path, user_module)
+    bob = GitStore(tmp_path / "bob")
+    bob.fetch(str(team), trusted=True)
+    # Carol's store got Tool's first version from a remote nobody trusts, then more from the team.
+    carol = GitStore(tmp_path / "carol")
+    carol.fetch(str(team))
+    assert not carol.is_trusted(v1)
+    alice = PetClassManager(tmp_path / "alice")
+    v2 = alice.push(user_module(TOOL.format(n=2)).Tool)
+    # v1 once more on top: the newest commit names a version Bob already vouches for.
+    again = alice.push(user_module(TOOL.format(n=1)).Tool)
+    assert again == v1
+    alice.store.push(str(team))
+    assert [c.split()[0] for c in git(team, "log", "--format=%T", "Tool").stdout.splitlines()] == [v1, v2, v1]
+
+    bob.fetch(str(team), trusted=True)
+    assert bob.is_trusted(v2)  # below a version vouched for, but new here: vouched
+    carol.fetch(str(team), trusted=True)
+    assert carol.is_trusted(v2) and carol.is_trusted(v1)  # nothing below was vouched: all of it

@@ -1,0 +1,137 @@
+"""What a fetch tells the remote it already has, so that the remote sends only what is new.
+
+dulwich's fetch offers the remote every commit this store holds, one ``have``
+line each (10,000 lines for a class of 10,000 versions), and when the remote is
+a path it computes what to send by collecting every ancestor of those: both
+cost the whole history. A gitpet fetch needs far less. The remote's new
+versions sit on top of a version this store has, most often the tip of the
+same ref, so that is offered first; a remote that has diverged (both sides
+added versions) sits on an older one, so a few older commits follow, each
+twice as far back as the last (git's "skipping" negotiation). What is offered
+in vain costs some bytes sent again, never a version lost.
+
+A remote that is a path is served here directly: the walk that stops at what
+this store has (:func:`gitpet.git.outgoing.objects_to_send`) on the remote's
+objects, written into the fetch's quarantine as one pack.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import closing
+
+from dulwich.objects import ObjectID
+from dulwich.pack import write_pack_data
+from dulwich.refs import Ref
+from dulwich.repo import Repo
+
+from gitpet.errors import IntegrityError, RemoteError
+from gitpet.git.integrity import RawReader, commit_fields, read_raw
+from gitpet.git.objread import RawObjectReader
+from gitpet.git.outgoing import objects_to_send, pack_records
+
+__all__ = ["HaveList", "fetch_from_path", "offered"]
+
+# How far back (in first-parent commits) the last older commit offered to a remote lies.
+_FARTHEST_OFFER = 64
+
+DetermineWants = Callable[[Mapping[Ref, ObjectID | None]], list[ObjectID]]
+
+
+def offered(objects: RawReader, tips: Sequence[bytes]) -> Iterator[bytes]:
+    """The commits to offer as ``have``: each tip, then older commits 1, 2, 4 … 64 back from it."""
+    yield from tips
+    for tip in tips:
+        sha, steps, next_offer = tip, 0, 1
+        while steps < _FARTHEST_OFFER:
+            parents = commit_fields(sha, read_raw(objects, sha, b"commit", "commit")).parents
+            if not parents:
+                break
+            sha, steps = parents[0], steps + 1
+            if steps == next_offer:
+                yield sha
+                next_offer *= 2
+
+
+class HaveList:
+    """dulwich's graph walker for a fetch: :func:`offered` for the tips ``tips()`` names.
+
+    ``tips`` is called when the first ``have`` is needed, after the wants are
+    known: the local tips of the refs the remote has moved.
+    """
+
+    def __init__(self, objects: RawReader, tips: Callable[[], Sequence[bytes]]) -> None:
+        self._objects = objects
+        self._tips = tips
+        self._offers: Iterator[bytes] | None = None
+        self._given: set[bytes] = set()
+        self.shallow: set[bytes] = set()
+
+    def __next__(self) -> ObjectID | None:
+        if self._offers is None:
+            self._offers = offered(self._objects, self._tips())
+        for sha in self._offers:
+            if sha not in self._given:
+                self._given.add(sha)
+                return ObjectID(sha)
+        return None
+
+    next = __next__
+
+    def ack(self, sha: bytes) -> None:
+        """The remote has ``sha``: nothing to do, the list is short already."""
+
+    def nak(self) -> None:
+        """The remote has none of what was offered so far."""
+
+
+def fetch_from_path(
+    path: str,
+    where: str,
+    determine_wants: DetermineWants,
+    local_objects: RawReader,
+    tips: Callable[[], Sequence[bytes]],
+    write: Callable[[bytes], int],
+) -> None:
+    """Fetch from the repository at ``path``: the pack of what this store lacks, into ``write``.
+
+    ``determine_wants`` is given the remote's refs; ``tips()`` then names this
+    store's tips of the refs the remote moved. For each, the newest commit of
+    its history the remote holds is what the remote is known to have.
+
+    Raises:
+        RemoteError: the remote is damaged or uses other than sha1 ids.
+    """
+    with closing(Repo(path)) as remote:
+        if remote.object_format.name != "sha1":
+            raise RemoteError(where, f"it uses {remote.object_format.name} ids; gitpet uses sha1")
+        wants = determine_wants(remote.get_refs())
+        if not wants:
+            return
+        objects = RawObjectReader(remote.object_store)
+        try:
+            haves = [have for tip in tips() if (have := _newest_held(local_objects, objects, tip))]
+            ids = objects_to_send(objects, [bytes(want) for want in wants], haves)
+
+            def sink(chunk: bytes) -> None:
+                write(chunk)
+
+            write_pack_data(sink, pack_records(objects, ids), remote.object_format, num_records=len(ids))
+        except IntegrityError as err:
+            why = f"{err.what}: {err.detail}"
+            raise RemoteError(where, f"its history is incomplete or shallow, or damaged ({why})") from err
+        finally:
+            objects.close()
+
+
+def _newest_held(local: RawReader, remote: RawReader, tip: bytes) -> bytes | None:
+    """The newest commit of ``tip``'s first-parent history that ``remote`` holds, if any."""
+    sha: bytes | None = tip
+    while sha is not None:
+        try:
+            remote.get_raw(sha)
+            return sha
+        except KeyError:
+            parents = commit_fields(sha, read_raw(local, sha, b"commit", "commit")).parents
+            sha = parents[0] if parents else None
+    return None
