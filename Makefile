@@ -35,8 +35,10 @@ gc-size: $(STAMP)
 
 # The benchmark suite (docs/performance.md): a table on stdout, everything in bench.json.
 # Timings are never asserted; `make test` runs a tiny smoke run of the same script.
+# It draws the history-scaling curves (gitpet against git) into docs/performance-scaling.png.
 bench: $(STAMP)
-	$(PY) benchmarks/bench.py --classes 1000 --rounds 5 --repeat 3 --json bench.json
+	$(PY) -m pip install --quiet matplotlib
+	$(PY) benchmarks/bench.py --classes 1000 --rounds 5 --repeat 3 --json bench.json --plot docs/performance-scaling.png
 
 # The documentation site (mkdocs, material theme, API reference from the docstrings) into site/.
 # `make test` builds it too and runs every Python example in it.

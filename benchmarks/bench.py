@@ -34,6 +34,7 @@ from pathlib import Path
 import cloudpickle
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # tests.servers: git daemon on 127.0.0.1
 
 from baselines import (
     CatFile,
@@ -52,6 +53,7 @@ from gitpet.codec.captured import capture
 from gitpet.codec.from_source import check_source_complete
 from gitpet.codec.pickler import dumps_class
 from gitpet.codec.source import SourceFinder
+from tests.servers import git_daemon
 
 SAMPLE = 10  # classes looked up per round in the lookup rows
 
@@ -152,6 +154,7 @@ class Bench:
         self.rows: list[Row] = []
         self.single_push: dict[str, float] = {}
         self.sizes: list[Size] = []
+        self.curves: dict[str, list[tuple[int, int]]] = {}  # curve -> (versions, row index)
         self._stores = iter(range(10**6))
 
     def store_path(self) -> Path:
@@ -164,6 +167,10 @@ class Bench:
         row = Row(*args, **kwargs)  # type: ignore[arg-type]
         self.rows.append(row)
         print(_format_row(row), flush=True)
+
+    def point(self, curve: str, versions: int) -> None:
+        """The last row is one point of a scaling curve (plotted by --plot)."""
+        self.curves.setdefault(curve, []).append((versions, len(self.rows) - 1))
 
     # -- pushing ---------------------------------------------------------------
 
@@ -459,6 +466,117 @@ class Bench:
             floor,
         )
 
+    # -- push and fetch against git itself ---------------------------------------
+
+    def sync_rows(self) -> None:
+        """Push and fetch onto a class with 10, N and 10 N versions: the cost must be the new versions'.
+
+        The long history is written by git fast-import (one pack, as after a gc); each
+        round pushes a new version on top with gitpet. git runs the same push and fetch
+        between copies of the same repositories, over a path and over git daemon.
+        """
+        served = self.workdir / "served"
+        served.mkdir()
+        with git_daemon(served) as daemon:
+            for versions in sorted({10, self.count, 10 * self.count}):
+                self._sync_rows_for(versions, served, daemon)
+
+    def _sync_rows_for(self, versions: int, served: Path, daemon: str) -> None:
+        rounds = self.rounds
+        history = small_classes(self.workdir, versions, f"bench_history_{versions}")
+        reference = self.manager()
+        items = [("Hist", reference.encode(cls, "Hist")) for cls in history]
+        template = served / f"template-{versions}.git"
+        FastImport.run(template, FastImport.stream(items))
+        subprocess.run(["git", f"--git-dir={template}", "config", "gitpet.store", "true"], check=True)
+        work = self.workdir / f"work-{versions}.git"
+        shutil.copytree(template, work)
+        manager = self.manager(work)
+        remotes = {}
+        for side in ("gitpet", "git"):
+            for transport in ("path", "git daemon"):
+                name = f"r-{versions}-{side}-{transport.replace(' ', '-')}.git"
+                shutil.copytree(template, served / name)
+                remotes[side, transport] = str(served / name) if transport == "path" else f"{daemon}/{name}"
+        edits = iter(range(10**6))
+
+        def new_version() -> None:
+            edit = next(edits)
+            [cls] = small_classes(self.workdir, 1, f"bench_new_{versions}", edit=edit, copy=edit)
+            manager.push(cls, "Hist", moved=True)
+
+        def git_push(url: str) -> None:
+            subprocess.run(["git", f"--git-dir={work}", "push", "-q", url, "refs/heads/Hist"], check=True)
+
+        for transport in ("path", "git daemon"):
+            ours, theirs = remotes["gitpet", transport], remotes["git", transport]
+            pushed, base = paired(
+                Op(lambda url=ours: manager.store.push(url), new_version),
+                Op(lambda url=theirs: git_push(url)),
+                rounds,
+            )
+            self.row(f"push 1 new version onto {versions} ({transport})", pushed, "git push, same", base, 1.5)
+            self.point(f"push 1 new version ({transport})", versions)
+
+        copies = iter(range(10**6))
+
+        def behind() -> tuple[Path, Path]:
+            number = next(copies)
+            ours, theirs = (
+                self.workdir / f"behind{versions}-{number}.git",
+                self.workdir / f"behind-git{versions}-{number}.git",
+            )
+            shutil.copytree(template, ours)
+            shutil.copytree(template, theirs)
+            return ours, theirs
+
+        def empty() -> tuple[Path, Path]:
+            number = next(copies)
+            ours, theirs = (
+                self.workdir / f"empty{versions}-{number}.git",
+                self.workdir / f"empty-git{versions}-{number}.git",
+            )
+            GitStore(ours).init()
+            subprocess.run(["git", "init", "-q", "--bare", str(theirs)], check=True)
+            return ours, theirs
+
+        for label, make in (("the new versions onto", behind), ("all", empty)):
+            for transport in ("path", "git daemon"):
+                fetched, base = self._paired_fetch(
+                    make, remotes["gitpet", transport], remotes["git", transport]
+                )
+                what = f"fetch all {versions} versions" if label == "all" else f"fetch {label} {versions}"
+                self.row(f"{what} ({transport})", fetched, "git fetch, same", base, 1.5)
+                self.point(f"fetch {'all' if label == 'all' else 'the new'} versions ({transport})", versions)
+        logged = Op(
+            lambda: subprocess.run(
+                ["git", f"--git-dir={work}", "log", "--format=%H %T %an %at %s", "refs/heads/Hist"],
+                check=True,
+                capture_output=True,
+            )
+        )
+        listed, base = paired(Op(lambda: manager.store.versions("Hist")), logged, rounds)
+        self.row(f"versions(), {versions} versions (one pack)", listed, "git log (real git)", base, 2.0)
+        self.point("versions() / git log", versions)
+
+    def _paired_fetch(
+        self, make: Callable[[], tuple[Path, Path]], ours: str, theirs: str
+    ) -> tuple[float, float]:
+        """gitpet's fetch from ``ours`` and git's from ``theirs``, each into a fresh copy ``make`` makes."""
+        targets: list[tuple[Path, Path]] = []
+
+        def git_fetch() -> None:
+            into = f"--git-dir={targets[-1][1]}"
+            subprocess.run(
+                ["git", into, "fetch", "-q", theirs, "refs/heads/Hist:refs/heads/Hist"], check=True
+            )
+
+        return paired(
+            Op(lambda: GitStore(targets[-1][0]).fetch(ours), lambda: targets.append(make())),
+            Op(git_fetch),
+            self.rounds,
+        )
+
     def history_rows(self) -> None:
         """A realistic class with 1000 versions (one push per edit): history reads and store size."""
         versions = 1000 if self.count >= 1000 else max(self.count, 3)
@@ -530,17 +648,27 @@ def table(rows: list[Row], sizes: list[Size]) -> Iterator[str]:
     yield from (f"| {size.name} | {size.bytes / 1024:.1f} |" for size in sizes)
 
 
-def run_suite(count: int, rounds: int) -> Bench:
+PARTS = ("push", "load", "scale", "pipeline", "history", "sync")
+
+
+def run_suite(count: int, rounds: int, parts: tuple[str, ...] = PARTS) -> Bench:
     workdir = Path(tempfile.mkdtemp(prefix="gitpet-bench-"))
     bench = Bench(workdir, count, rounds)
     try:
-        manager = bench.push_rows()
-        bench.source_check_rows()
-        bench.hash_rows()
-        bench.load_rows(manager)
-        bench.scale_rows()
-        bench.pipeline_rows()
-        bench.history_rows()
+        if "push" in parts or "load" in parts:
+            manager = bench.push_rows()
+            bench.source_check_rows()
+            bench.hash_rows()
+            if "load" in parts:
+                bench.load_rows(manager)
+        if "scale" in parts:
+            bench.scale_rows()
+        if "pipeline" in parts:
+            bench.pipeline_rows()
+        if "history" in parts:
+            bench.history_rows()
+        if "sync" in parts:
+            bench.sync_rows()
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     return bench
@@ -558,11 +686,19 @@ def main(argv: list[str] | None = None) -> int:
         help="run the whole suite this many times (file creation on a "
         "shared disk varies over minutes; the table gives the median of the runs and their spread)",
     )
+    parser.add_argument(
+        "--plot",
+        type=Path,
+        help="also draw the scaling curves there (a PNG; needs matplotlib, as make bench installs)",
+    )
+    parser.add_argument(
+        "--only", choices=PARTS, action="append", help="run only these parts of the suite (default: all)"
+    )
     args = parser.parse_args(argv)
     runs = []
     for run in range(args.repeat):
         print(f"run {run + 1} of {args.repeat}", flush=True)
-        runs.append(run_suite(args.classes, args.rounds))
+        runs.append(run_suite(args.classes, args.rounds, tuple(args.only or PARTS)))
     rows = [Row.across(list(same)) for same in zip(*(bench.rows for bench in runs), strict=True)]
     sizes = runs[-1].sizes  # deterministic: the same in every run
     print()
@@ -579,7 +715,32 @@ def main(argv: list[str] | None = None) -> int:
     }
     args.json.write_text(json.dumps(payload, indent=2))
     print(f"wrote {args.json}")
+    if args.plot is not None:
+        plot(rows, runs[-1].curves, args.plot, f"{payload['date']}, {payload['machine']}")
+        print(f"wrote {args.plot}")
     return 0
+
+
+def plot(rows: list[Row], curves: dict[str, list[tuple[int, int]]], path: Path, measured: str) -> None:
+    """Each scaling curve, gitpet beside git, time against the history's length (log-log)."""
+    import matplotlib  # only --plot needs it (make bench installs it)
+
+    matplotlib.use("Agg")
+    from matplotlib import pyplot
+
+    figure, axes = pyplot.subplots(1, len(curves), figsize=(4 * len(curves), 3.6), squeeze=False)
+    for axis, (curve, points) in zip(axes[0], sorted(curves.items()), strict=True):
+        versions = [count for count, _index in points]
+        axis.loglog(versions, [rows[i].seconds * 1e3 for _c, i in points], "o-", label="gitpet")
+        axis.loglog(versions, [rows[i].baseline_seconds * 1e3 for _c, i in points], "s--", label="git")
+        axis.set_title(curve, fontsize=9)
+        axis.set_xlabel("versions in the history")
+        axis.set_ylabel("ms (median)")
+        axis.grid(True, which="both", alpha=0.3)
+        axis.legend(fontsize=8)
+    figure.suptitle(f"gitpet against git as the history grows ({measured})", fontsize=10)
+    figure.tight_layout()
+    figure.savefig(path, dpi=110)
 
 
 def _cores() -> int:

@@ -4,11 +4,24 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Literal
-
-from dulwich.objects import Commit
+from typing import Literal, Protocol
 
 __all__ = ["Problem", "PushResult", "RefUpdate", "SnapshotInfo", "Status", "SyncReport", "VersionInfo"]
+
+
+class HistoryCommit(Protocol):
+    """What a history entry is made from: a dulwich ``Commit``, or the fields a walk read of one."""
+
+    @property
+    def id(self) -> bytes: ...
+    @property
+    def tree(self) -> bytes: ...
+    @property
+    def commit_time(self) -> int: ...
+    @property
+    def message(self) -> bytes: ...
+    @property
+    def author(self) -> bytes: ...
 
 
 @dataclass(frozen=True)
@@ -29,7 +42,7 @@ class VersionInfo:
     author: str
 
     @classmethod
-    def of(cls, commit: Commit) -> VersionInfo:
+    def of(cls, commit: HistoryCommit) -> VersionInfo:
         """The entry a history commit stands for: its tree is the version.
 
         Examples:
@@ -62,7 +75,7 @@ class SnapshotInfo(VersionInfo):
     pipeline: str
 
     @classmethod
-    def of_snapshot(cls, pipeline: str, commit: Commit) -> SnapshotInfo:
+    def of_snapshot(cls, pipeline: str, commit: HistoryCommit) -> SnapshotInfo:
         """The entry a snapshot commit of ``pipeline`` stands for: its tree is the snapshot.
 
         Examples:
@@ -97,7 +110,7 @@ def commit_datetime(seconds: int) -> datetime:
         return limit.replace(tzinfo=timezone.utc)
 
 
-def _fields(commit: Commit) -> tuple[str, str, datetime, str, str]:
+def _fields(commit: HistoryCommit) -> tuple[str, str, datetime, str, str]:
     return (
         commit.tree.decode("ascii"),
         commit.id.decode("ascii"),

@@ -15,12 +15,13 @@ from dulwich.object_store import BaseObjectStore
 from dulwich.objects import Commit, ObjectID, ShaFile, Tag, Tree
 
 from gitpet.errors import IntegrityError
-from gitpet.git.integrity import RawReader, find_object, read_object
+from gitpet.git.integrity import CommitFields, RawReader, commit_fields, find_object, read_object, read_raw
 
 __all__ = [
     "ObjectReader",
     "commits_missing_from",
     "first_parent_chain",
+    "first_parent_commits",
     "is_ancestor",
     "peeled_commit",
     "peeled_tree",
@@ -40,8 +41,22 @@ def read_commit(objects: RawReader, sha: bytes) -> Commit:
     return obj
 
 
-def first_parent_chain(objects: RawReader, tip: bytes) -> Iterator[Commit]:
-    """The commits of a history, newest first, following first parents."""
+def first_parent_chain(objects: RawReader, tip: bytes) -> Iterator[CommitFields]:
+    """The commits of a history, newest first, following first parents.
+
+    Each is hashed again, and read for what a history needs (see
+    :func:`~gitpet.git.integrity.commit_fields`); :func:`first_parent_commits`
+    parses and checks each whole.
+    """
+    sha: bytes | None = tip
+    while sha is not None:
+        commit = commit_fields(sha, read_raw(objects, sha, b"commit", "commit"))
+        yield commit
+        sha = commit.parents[0] if commit.parents else None
+
+
+def first_parent_commits(objects: RawReader, tip: bytes) -> Iterator[Commit]:
+    """Like :func:`first_parent_chain`, each commit parsed and checked whole (to copy or verify it)."""
     sha: bytes | None = tip
     while sha is not None:
         commit = read_commit(objects, sha)
@@ -55,7 +70,8 @@ def _ancestry(objects: ObjectReader, tip: bytes) -> Iterator[bytes]:
     pending = [tip]
     yield tip
     while pending:
-        for parent in read_commit(objects, pending.pop()).parents:
+        sha = pending.pop()
+        for parent in commit_fields(sha, read_raw(objects, sha, b"commit", "commit")).parents:
             if parent not in seen:
                 seen.add(parent)
                 pending.append(parent)
@@ -77,7 +93,7 @@ def commits_missing_from(objects: ObjectReader, ours: bytes, theirs: bytes) -> l
     """Our first-parent commits that ``theirs`` does not contain, oldest first."""
     known = set(_ancestry(objects, theirs))
     missing = []
-    for commit in first_parent_chain(objects, ours):
+    for commit in first_parent_commits(objects, ours):
         if commit.id in known:
             break
         missing.append(commit)

@@ -38,6 +38,7 @@ from gitpet.errors import IntegrityError, StoreWriteError
 from gitpet.format.names import TAG_REF_PREFIX
 from gitpet.git.dulwich_private import pack_basename, refresh_packs
 from gitpet.git.integrity import find_object
+from gitpet.git.objread import RawObjectReader
 from gitpet.git.packcheck import check_pack
 
 __all__ = ["Quarantine", "quarantine"]
@@ -59,6 +60,9 @@ class Quarantine:
             alternates.write(os.path.abspath(store_objects.path) + "\n")
         self._objects = DiskObjectStore(directory)
         self._objects.fsync_object_files = fsync  # the pack and its index, before they are admitted
+        # Reads the received pack through an mmap: dulwich's pack reader was most of the check.
+        self._reader = RawObjectReader(self._objects)
+        self._store_reader = RawObjectReader(store_objects)
         self._received: BinaryIO = open(os.path.join(directory, "received.pack"), "w+b")  # noqa: SIM115
         self._pack: Pack | None = None
         self.incomplete = False
@@ -121,6 +125,7 @@ class Quarantine:
         if self._pack is None:
             return
         pack = self._pack
+        self._reader.close()
         basename = pack_basename(pack)
         _close(pack)
         self._pack = None
@@ -133,6 +138,8 @@ class Quarantine:
     def close(self) -> None:
         """Close the received pack and remove the quarantine directory."""
         self._received.close()
+        self._reader.close()
+        self._store_reader.close()
         if self._pack is not None:
             _close(self._pack)
         try:
@@ -152,7 +159,7 @@ class Quarantine:
 
     def _find(self, sha: bytes) -> ShaFile | None:
         if self._is_new(sha):
-            return find_object(self._objects, sha)
+            return find_object(self._reader, sha)
         return find_object(self._store, sha)
 
     def _missing_below(self, tip: bytes) -> str | None:
@@ -164,12 +171,12 @@ class Quarantine:
             if sha in seen:
                 continue
             seen.add(sha)
-            if not self._is_new(sha) or ObjectID(sha) in self._store:
+            if not self._is_new(sha) or self._store_reader.holds(sha):
                 # Sent again or not sent: what the store holds was checked when it came.
                 if find_object(self._store, sha) is None:
                     return f"{sha.decode('ascii')} is missing (an incomplete or shallow history)"
                 continue
-            obj = find_object(self._objects, sha)
+            obj = find_object(self._reader, sha)
             if obj is None:  # pragma: no cover - the pack index said it is there
                 return f"{sha.decode('ascii')} is missing"
             self._fresh.add(sha)

@@ -115,11 +115,12 @@ def commit_tree(sha: bytes, raw: bytes) -> bytes:
 
 
 class CommitFields(NamedTuple):
-    """What walking and listing history need of a commit."""
+    """What walking and listing history need of a commit (named as dulwich's ``Commit`` names them)."""
 
+    id: bytes
     tree: bytes
     parents: tuple[bytes, ...]
-    time: int
+    commit_time: int
     """The committer time (seconds since the epoch)."""
     author: bytes
     """``Name <email>``, as the author line has it."""
@@ -136,7 +137,7 @@ def commit_fields(sha: bytes, raw: bytes) -> CommitFields:
     Examples:
         >>> raw = b"tree " + b"a" * 40 + b"\\nparent " + b"b" * 40 + b"\\nauthor A <a@x> 5 +0000\\n"
         >>> fields = commit_fields(b"c" * 40, raw + b"committer C <c@x> 7 +0000\\n\\nmessage\\n")
-        >>> fields.parents == (b"b" * 40,), fields.time, fields.author, fields.message
+        >>> fields.parents == (b"b" * 40,), fields.commit_time, fields.author, fields.message
         (True, 7, b'A <a@x>', b'message\\n')
     """
     tree = commit_tree(sha, raw)
@@ -154,7 +155,7 @@ def commit_fields(sha: bytes, raw: bytes) -> CommitFields:
     header = raw[position - 1 : header_end]
     author = _person(sha, header, b"\nauthor ")[0]
     time = _person(sha, header, b"\ncommitter ")[1]
-    return CommitFields(tree, tuple(parents), time, author, raw[header_end + 2 :])
+    return CommitFields(sha, tree, tuple(parents), time, author, raw[header_end + 2 :])
 
 
 def _person(sha: bytes, header: bytes, key: bytes) -> tuple[bytes, int]:
@@ -162,7 +163,8 @@ def _person(sha: bytes, header: bytes, key: bytes) -> tuple[bytes, int]:
     start = header.find(key)
     end = header.find(b"\n", start + 1)
     fields = header[start + len(key) : end if end >= 0 else len(header)].rsplit(b" ", 2)
-    if start < 0 or len(fields) != 3 or not fields[1].isdigit():
+    # A time before 1970 is negative: git writes it, dulwich reads it.
+    if start < 0 or len(fields) != 3 or not fields[1].removeprefix(b"-").isdigit():
         what = key.strip().decode()
         raise IntegrityError(sha.decode("ascii", "replace"), f"malformed commit: no valid {what} line")
     return fields[0], int(fields[1])

@@ -90,7 +90,7 @@ def _new_commits(
         nonlocal new_queued
         known[sha] = has
         new_queued += not has
-        heapq.heappush(queue, (-history.links(sha).time, len(known) + len(queue), sha))
+        heapq.heappush(queue, (-history.links(sha).commit_time, len(known) + len(queue), sha))
 
     def mark_known(sha: bytes) -> None:
         nonlocal new_queued
@@ -100,7 +100,7 @@ def _new_commits(
             known[sha] = True
             if sha in walked:
                 # Walked as new before a later path showed it known: walk it again, as known.
-                heapq.heappush(queue, (-history.links(sha).time, len(known) + len(queue), sha))
+                heapq.heappush(queue, (-history.links(sha).commit_time, len(known) + len(queue), sha))
             else:
                 new_queued -= 1
 

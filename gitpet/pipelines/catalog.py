@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from dulwich.objects import Commit
 
 from gitpet.format.names import is_ownable_ref, pipeline_ref
-from gitpet.git.history import first_parent_chain, peeled_commit
+from gitpet.git.history import first_parent_commits, peeled_commit
 from gitpet.git.integrity import RawReader
 from gitpet.git.refstore import RefStore
 from gitpet.pipelines.snapshots import used_pin_set
@@ -22,7 +22,7 @@ __all__ = ["pinned_ids", "pipeline_names", "pipeline_tips", "snapshot_pins"]
 def snapshot_pins(objects: RawReader, tip: bytes) -> Iterator[tuple[Commit, frozenset[tuple[str, str]]]]:
     """Each snapshot commit of the history of ``tip``, newest first, with the ``(class, id)`` it pins."""
     by_tree: dict[bytes, frozenset[tuple[str, str]]] = {}
-    for commit in first_parent_chain(objects, tip):
+    for commit in first_parent_commits(objects, tip):  # whole: their signatures are checked
         if commit.tree not in by_tree:  # a snapshot saved again reads its tree once
             by_tree[commit.tree] = used_pin_set(objects, commit.tree)
         yield commit, by_tree[commit.tree]

@@ -50,7 +50,7 @@ from gitpet.pipelines.snapshots import (
     read_snapshot_tree,
     used_pin_set,
 )
-from gitpet.records import PushResult, SnapshotInfo
+from gitpet.records import HistoryCommit, PushResult, SnapshotInfo
 from gitpet.store.history_writer import HistoryWriter
 from gitpet.store.specs import History, SpecErrors, SpecResolver
 from gitpet.store.tags import Tags
@@ -560,7 +560,7 @@ class PipelineHistory:
             return read_commit(objects, resolved.commit)
         for commit in first_parent_chain(objects, tip):
             if commit.tree == resolved.tree:
-                return commit  # the newest commit of that snapshot
+                return read_commit(objects, commit.id)  # the newest commit of that snapshot
         raise AssertionError("a resolved snapshot is in the history")  # owner() checked it
 
     def _errors(self) -> SpecErrors:
@@ -581,7 +581,7 @@ class PipelineHistory:
 
         return SpecErrors(missing, ambiguous, other_owner, empty)
 
-    def _info(self, commit: Commit) -> SnapshotInfo:
+    def _info(self, commit: HistoryCommit) -> SnapshotInfo:
         return SnapshotInfo.of_snapshot(self._name, commit)
 
     def _source_diff(self, name: str, before: tuple[str, ...], after: tuple[str, ...]) -> str:

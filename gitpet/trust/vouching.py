@@ -8,7 +8,7 @@ from pathlib import Path
 from dulwich.objects import Commit
 
 from gitpet.format.names import class_ref, is_pipeline_ref
-from gitpet.git.history import first_parent_chain, peeled_commit
+from gitpet.git.history import first_parent_commits, peeled_commit
 from gitpet.git.integrity import commit_fields, read_raw
 from gitpet.git.refstore import RefStore
 from gitpet.git.repository import Repository
@@ -83,7 +83,7 @@ class Vouching:
         objects = self._repository.objects()
         tip = self._refs.read(class_ref(name))
         if tip is not None:
-            for commit in first_parent_chain(objects, tip):
+            for commit in first_parent_commits(objects, tip):
                 if (
                     commit.tree == version_id
                     and (signer := self._signer(commit, allowed_signers)) is not None

@@ -41,6 +41,8 @@ def test_bench_script_runs_and_writes_every_row_as_json(tmp_path: Path) -> None:
         "git cat-file --batch + loads",
         "git log (real git)",
         "import dulwich.repo, cloudpickle",
+        "git push, same",
+        "git fetch, same",
     }
     assert {row["name"] for row in rows if row["target"] is not None} >= {
         "register + push_all, 5 new classes",
@@ -49,6 +51,9 @@ def test_bench_script_runs_and_writes_every_row_as_json(tmp_path: Path) -> None:
         "pull latest, warm store (first load)",
         "pull in a fresh process (import + open + load)",
         "load latest, 50 classes in the store",
+        "push 1 new version onto 50 (git daemon)",
+        "fetch the new versions onto 50 (path)",
+        "fetch all 50 versions (git daemon)",
     }
     sizes = {size["name"]: size["bytes"] for size in report["sizes"]}
     assert len(sizes) == 4 and all(value > 0 for value in sizes.values())
