@@ -401,6 +401,58 @@ class Bench:
                     1.3,
                 )
 
+    def first_pull_rows(self) -> None:
+        """The first pull of a new process (open, trust check, load) in a store of 100 N classes.
+
+        The large store is written by git fast-import (one pack, as after a gc), its trust
+        list holding every version, as a store that pushed them all would have.
+        """
+        sizes = (10, 100 * self.count)
+        paths = {size: self._imported_store(size) for size in sizes}
+        samples: dict[int, list[float]] = {size: [] for size in sizes}
+        for _ in range(max(self.rounds, 5)):
+            for size in sizes:
+                samples[size].append(self._first_pull_elsewhere(paths[size]))
+        small, large = (statistics.median(samples[size]) for size in sizes)
+        self.row(
+            f"first pull in a new process, {sizes[1]} classes",
+            large,
+            f"the same, {sizes[0]} classes",
+            small,
+            1.3,
+        )
+
+    def _imported_store(self, size: int) -> Path:
+        reference = self.manager()
+        items = []
+        for start in range(0, size, 1000):  # modules of 1000 classes, as a large code base has
+            classes = small_classes(self.workdir, min(1000, size - start), f"bench_imported_{size}_{start}")
+            items += [
+                (f"C{start + i}", reference.encode(cls, f"C{start + i}")) for i, cls in enumerate(classes)
+            ]
+        path = self.workdir / f"imported-{size}.git"
+        FastImport.run(path, FastImport.stream(items))
+        subprocess.run(["git", f"--git-dir={path}", "config", "gitpet.store", "true"], check=True)
+        (path / "gitpet").mkdir()
+        listed = ["git", f"--git-dir={path}", "for-each-ref", "--format=%(tree)", "refs/heads/"]
+        trees = subprocess.run(listed, check=True, capture_output=True, text=True).stdout
+        (path / "gitpet" / "trusted").write_text(trees)
+        return path
+
+    @staticmethod
+    def _first_pull_elsewhere(path: Path) -> float:
+        code = (
+            "import sys, time, gitpet\n"
+            "started = time.perf_counter()\n"
+            "gitpet.PetClassManager(sys.argv[1]).pull('C0')\n"
+            "print(time.perf_counter() - started)\n"
+        )
+        return float(
+            subprocess.run(
+                [sys.executable, "-c", code, str(path)], check=True, capture_output=True, text=True
+            ).stdout
+        )
+
     def _first_loads_elsewhere(self, path: Path, warm: str, names: list[str]) -> float:
         """Median seconds per pull of ``names`` (first loads) from an open store at ``path``.
 
@@ -663,6 +715,7 @@ def run_suite(count: int, rounds: int, parts: tuple[str, ...] = PARTS) -> Bench:
                 bench.load_rows(manager)
         if "scale" in parts:
             bench.scale_rows()
+            bench.first_pull_rows()
         if "pipeline" in parts:
             bench.pipeline_rows()
         if "history" in parts:

@@ -54,6 +54,7 @@ def test_bench_script_runs_and_writes_every_row_as_json(tmp_path: Path) -> None:
         "push 1 new version onto 50 (git daemon)",
         "fetch the new versions onto 50 (path)",
         "fetch all 50 versions (git daemon)",
+        "first pull in a new process, 500 classes",
     }
     sizes = {size["name"]: size["bytes"] for size in report["sizes"]}
     assert len(sizes) == 4 and all(value > 0 for value in sizes.values())

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import hypothesis.strategies as st
 import pytest
+from hypothesis import given
 
 from gitpet import (
     GitpetError,
@@ -16,6 +18,7 @@ from gitpet import (
     UntrustedVersionError,
 )
 from gitpet.cli.main import main as cli
+from gitpet.trust.trustlist import SEARCHES_BEFORE_READING, TrustList
 from tests.conftest import ModuleWriter, bare_repo, git, store_snapshot
 from tests.hostile import TOOL, malicious_remote, needs_ssh_keygen, ssh_key
 from tests.servers import git_daemon
@@ -177,3 +180,28 @@ def test_a_signed_snapshot_vouches_for_the_versions_it_pins(
     assert carol.pull("Tool", reviewed)().get() == 1
     with pytest.raises(UntrustedVersionError):
         carol.pull("Tool", unreviewed)
+
+
+_HEX_ID = st.text("0123456789abcdef", min_size=40, max_size=40)
+
+
+@given(
+    lines=st.lists(st.one_of(_HEX_ID, st.text("0123456789abcdef", max_size=39)), max_size=12),
+    torn_end=st.text("0123456789abcdef", max_size=39),
+    asked=st.lists(st.one_of(_HEX_ID, st.just("x" * 40)), max_size=4),
+)
+def test_a_fresh_trust_list_finds_an_id_as_reading_it_whole_does(
+    tmp_path_factory: pytest.TempPathFactory, lines: list[str], torn_end: str, asked: list[str]
+) -> None:
+    """The first checks of a process look for the id's line; later ones read the file whole."""
+    gitdir = tmp_path_factory.mktemp("trust")
+    (gitdir / "gitpet").mkdir()
+    content = "".join(f"{line}\n" for line in lines) + torn_end
+    (gitdir / "gitpet" / "trusted").write_text(content)
+    whole = {line for line in content.split("\n")[:-1] if len(line) == 40}
+    for version in [*lines, torn_end, *asked]:
+        searching = TrustList(gitdir)
+        reading = TrustList(gitdir)
+        for _ in range(SEARCHES_BEFORE_READING + 1):  # past the searches: the list is read whole
+            "f" * 40 in reading  # noqa: B015
+        assert (version in searching) == (version in reading) == (version in whole)
