@@ -781,8 +781,12 @@ def plot(rows: list[Row], curves: dict[str, list[tuple[int, int]]], path: Path, 
     matplotlib.use("Agg")
     from matplotlib import pyplot
 
-    figure, axes = pyplot.subplots(1, len(curves), figsize=(4 * len(curves), 3.6), squeeze=False)
-    for axis, (curve, points) in zip(axes[0], sorted(curves.items()), strict=True):
+    columns = min(4, len(curves))
+    lines = -(-len(curves) // columns)
+    figure, axes = pyplot.subplots(lines, columns, figsize=(4 * columns, 3.4 * lines), squeeze=False)
+    for axis in axes.flat[len(curves) :]:
+        axis.set_visible(False)
+    for axis, (curve, points) in zip(axes.flat, sorted(curves.items()), strict=False):
         versions = [count for count, _index in points]
         axis.loglog(versions, [rows[i].seconds * 1e3 for _c, i in points], "o-", label="gitpet")
         axis.loglog(versions, [rows[i].baseline_seconds * 1e3 for _c, i in points], "s--", label="git")
