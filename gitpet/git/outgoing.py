@@ -46,12 +46,12 @@ class _History:
 
     def __init__(self, objects: RawReader) -> None:
         self._objects = objects
-        self._links: dict[bytes, CommitFields] = {}
+        self._commits: dict[bytes, CommitFields] = {}
 
-    def links(self, sha: bytes) -> CommitFields:
-        if sha not in self._links:
-            self._links[sha] = commit_fields(sha, read_raw(self._objects, sha, b"commit", "commit"))
-        return self._links[sha]
+    def commit(self, sha: bytes) -> CommitFields:
+        if sha not in self._commits:
+            self._commits[sha] = commit_fields(sha, read_raw(self._objects, sha, b"commit", "commit"))
+        return self._commits[sha]
 
     def peel(self, sha: bytes, tags: list[bytes] | None = None) -> tuple[bytes, bytes] | None:
         """The object a ref value names through annotated tags, and its type; None if absent.
@@ -90,7 +90,7 @@ def _new_commits(
         nonlocal new_queued
         known[sha] = has
         new_queued += not has
-        heapq.heappush(queue, (-history.links(sha).commit_time, len(known) + len(queue), sha))
+        heapq.heappush(queue, (-history.commit(sha).commit_time, len(known) + len(queue), sha))
 
     def mark_known(sha: bytes) -> None:
         nonlocal new_queued
@@ -100,7 +100,7 @@ def _new_commits(
             known[sha] = True
             if sha in walked:
                 # Walked as new before a later path showed it known: walk it again, as known.
-                heapq.heappush(queue, (-history.links(sha).commit_time, len(known) + len(queue), sha))
+                heapq.heappush(queue, (-history.commit(sha).commit_time, len(known) + len(queue), sha))
             else:
                 new_queued -= 1
 
@@ -117,13 +117,13 @@ def _new_commits(
         if not has:
             new_queued -= 1
         walked[sha] = has
-        for parent in history.links(sha).parents:
+        for parent in history.commit(sha).parents:
             if has:
                 mark_known(parent)
             elif parent not in known:
                 enqueue(parent, False)
     new = [sha for sha, has in walked.items() if not has and not known[sha]]
-    edge = {parent for sha in new for parent in history.links(sha).parents if known.get(parent)}
+    edge = {parent for sha in new for parent in history.commit(sha).parents if known.get(parent)}
     return new, edge
 
 
@@ -209,14 +209,14 @@ def objects_to_send(objects: RawReader, wants: Iterable[bytes], haves: Iterable[
     new, edge = _new_commits(history, want_commits, have_commits)
     known = _Objects(objects, set())
     for commit in edge:
-        known.add_tree(history.links(commit).tree)
+        known.add_tree(history.commit(commit).tree)
     sending = _Objects(objects, set(known.found))
     for tag in tags:
         sending.add(tag)
     for commit in new:
         sending.add(commit)
     for commit in new:
-        sending.add_tree(history.links(commit).tree)
+        sending.add_tree(history.commit(commit).tree)
     for sha, kind in want_others:
         if kind == b"tree":
             sending.add_tree(sha)

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import closing
+from itertools import islice
 
 from dulwich.objects import ObjectID
 from dulwich.pack import write_pack_data
@@ -26,7 +27,8 @@ from dulwich.refs import Ref
 from dulwich.repo import Repo
 
 from gitpet.errors import IntegrityError, RemoteError
-from gitpet.git.integrity import RawReader, commit_fields, read_raw
+from gitpet.git.history import first_parent_chain
+from gitpet.git.integrity import RawReader
 from gitpet.git.objread import RawObjectReader
 from gitpet.git.outgoing import objects_to_send, pack_records
 
@@ -42,15 +44,10 @@ def offered(objects: RawReader, tips: Sequence[bytes]) -> Iterator[bytes]:
     """The commits to offer as ``have``: each tip, then older commits 1, 2, 4 … 64 back from it."""
     yield from tips
     for tip in tips:
-        sha, steps, next_offer = tip, 0, 1
-        while steps < _FARTHEST_OFFER:
-            parents = commit_fields(sha, read_raw(objects, sha, b"commit", "commit")).parents
-            if not parents:
-                break
-            sha, steps = parents[0], steps + 1
-            if steps == next_offer:
-                yield sha
-                next_offer *= 2
+        older = islice(first_parent_chain(objects, tip), 1, _FARTHEST_OFFER + 1)
+        for steps, commit in enumerate(older, start=1):
+            if steps & (steps - 1) == 0:  # a power of two
+                yield commit.id
 
 
 class HaveList:
@@ -124,14 +121,9 @@ def fetch_from_path(
             objects.close()
 
 
-def _newest_held(local: RawReader, remote: RawReader, tip: bytes) -> bytes | None:
+def _newest_held(local: RawReader, remote: RawObjectReader, tip: bytes) -> bytes | None:
     """The newest commit of ``tip``'s first-parent history that ``remote`` holds, if any."""
-    sha: bytes | None = tip
-    while sha is not None:
-        try:
-            remote.get_raw(sha)
-            return sha
-        except KeyError:
-            parents = commit_fields(sha, read_raw(local, sha, b"commit", "commit")).parents
-            sha = parents[0] if parents else None
+    for commit in first_parent_chain(local, tip):
+        if remote.holds(commit.id):
+            return commit.id
     return None

@@ -8,8 +8,7 @@ from pathlib import Path
 from dulwich.objects import Commit
 
 from gitpet.format.names import class_ref, is_pipeline_ref
-from gitpet.git.history import first_parent_commits, peeled_commit
-from gitpet.git.integrity import commit_fields, read_raw
+from gitpet.git.history import first_parent_chain, first_parent_commits, peeled_commit
 from gitpet.git.refstore import RefStore
 from gitpet.git.repository import Repository
 from gitpet.git.signing import ssh_signer
@@ -64,14 +63,11 @@ class Vouching:
                 ids.update(pinned_ids(objects, tip))
                 continue
             commit = peeled_commit(objects, tip)
-            sha = commit
-            while sha is not None:
-                links = commit_fields(sha, read_raw(objects, sha, b"commit", "commit"))
-                version = links.tree.decode("ascii")
-                if arrived is not None and not arrived(sha) and self.vouches_for(version):
+            for fields in first_parent_chain(objects, commit) if commit is not None else ():
+                version = fields.tree.decode("ascii")
+                if arrived is not None and not arrived(fields.id) and self.vouches_for(version):
                     break
                 ids.add(version)
-                sha = links.parents[0] if links.parents else None
         self._trusted.add(ids)
 
     def signed_by(self, name: str, version_id: bytes, allowed_signers: Path) -> str | None:

@@ -83,31 +83,34 @@ def _reachable(path: Path, wants: list[bytes]) -> set[bytes]:
     return _git_answer(path, wants, [])
 
 
+def _walk_drawn(
+    path: Path, history: list[_Commit], data: st.DataObject
+) -> tuple[list[bytes], list[bytes], list[bytes]]:
+    """Build ``history`` at ``path``, draw wants and haves among its commits, walk: (wants, haves, sent)."""
+    ids = _build(path, history)
+    wants = data.draw(st.lists(st.sampled_from(ids), min_size=1, max_size=3, unique=True))
+    haves = data.draw(st.lists(st.sampled_from(ids), max_size=3, unique=True))
+    reader = RawObjectReader(Repo(str(path)).object_store)
+    return wants, haves, objects_to_send(reader, wants, haves)
+
+
 @given(history=histories(skewed=False), data=st.data())
 def test_the_walk_sends_exactly_what_git_rev_list_names(
     tmp_path_factory: pytest.TempPathFactory, history: list[_Commit], data: st.DataObject
 ) -> None:
-    path = tmp_path_factory.mktemp("walk")
-    ids = _build(path / "repo.git", history)
-    wants = data.draw(st.lists(st.sampled_from(ids), min_size=1, max_size=3, unique=True))
-    haves = data.draw(st.lists(st.sampled_from(ids), max_size=3, unique=True))
-    reader = RawObjectReader(Repo(str(path / "repo.git")).object_store)
-    sent = objects_to_send(reader, wants, haves)
+    path = tmp_path_factory.mktemp("walk") / "repo.git"
+    wants, haves, sent = _walk_drawn(path, history, data)
     assert len(sent) == len(set(sent))  # each object once
-    assert set(sent) == _git_answer(path / "repo.git", wants, haves)
+    assert set(sent) == _git_answer(path, wants, haves)
 
 
 @given(history=histories(skewed=True), data=st.data())
 def test_with_wrong_clocks_the_walk_may_send_more_but_never_leaves_out_what_the_other_side_lacks(
     tmp_path_factory: pytest.TempPathFactory, history: list[_Commit], data: st.DataObject
 ) -> None:
-    path = tmp_path_factory.mktemp("skew")
-    ids = _build(path / "repo.git", history)
-    wants = data.draw(st.lists(st.sampled_from(ids), min_size=1, max_size=3, unique=True))
-    haves = data.draw(st.lists(st.sampled_from(ids), max_size=3, unique=True))
-    reader = RawObjectReader(Repo(str(path / "repo.git")).object_store)
-    sent = set(objects_to_send(reader, wants, haves))
-    assert _git_answer(path / "repo.git", wants, haves) <= sent <= _reachable(path / "repo.git", wants)
+    path = tmp_path_factory.mktemp("skew") / "repo.git"
+    wants, haves, sent = _walk_drawn(path, history, data)
+    assert _git_answer(path, wants, haves) <= set(sent) <= _reachable(path, wants)
 
 
 def test_haves_the_sender_never_saw_are_left_out_and_a_want_may_be_an_annotated_tag(tmp_path: Path) -> None:
