@@ -93,23 +93,13 @@ class RawObjectReader:
         A fraction of the cost of dulwich's ``in``, which a check of every object a fetch
         brought asks once per object.
         """
-        binary = bytes.fromhex(sha.decode("ascii"))
+        text = sha.decode("ascii")
         with self._lock:
-            for refreshed in (False, True):
-                if refreshed and not self._refresh_packs():
-                    break
-                if self._pack_dir_seen is None:
-                    self._refresh_packs()
-                for index, _data in self._packs.values():
-                    try:
-                        index.object_offset(binary)
-                        return True
-                    except (KeyError, PackFileDisappeared):
-                        continue
-                text = sha.decode("ascii")
-                if os.path.exists(os.path.join(self._objects.path, text[:2], text[2:])):
-                    return True
-        return False
+            if self._in_pack(sha) is not None:
+                return True
+            if os.path.exists(os.path.join(self._objects.path, text[:2], text[2:])):
+                return True
+            return self._refresh_packs() and self._in_pack(sha) is not None
 
     def packed_entry(self, sha: bytes) -> PackedEntry | None:
         """Object ``sha`` as a pack holds it; None if no pack holds it.
@@ -133,29 +123,36 @@ class RawObjectReader:
             self._ids_at = {}
             self._pack_dir_seen = None
 
-    def _packed_entry(self, sha: bytes) -> PackedEntry | None:
+    def _in_pack(self, sha: bytes) -> tuple[str, mmap.mmap, int] | None:
+        """The mapped pack that holds ``sha`` (its path and data) and the object's offset in it."""
         if self._pack_dir_seen is None:
             self._refresh_packs()
         binary = bytes.fromhex(sha.decode("ascii"))
         for path, (index, data) in self._packs.items():
             try:
-                offset = index.object_offset(binary)
+                return path, data, index.object_offset(binary)
             except (KeyError, PackFileDisappeared):
                 continue
-            type_num, size, position = _entry_header(data, offset)
-            base: bytes | None = None
-            if type_num == _OFS_DELTA:
-                distance, position = _base_distance(data, position)
-                base = self._id_at(path, offset - distance)
-                type_num = _REF_DELTA
-            elif type_num == _REF_DELTA:
-                base = data[position : position + 20].hex().encode("ascii")
-                position += 20
-            elif type_num not in _WHOLE_TYPES:
-                raise ValueError(f"packed object at offset {offset} has unknown type {type_num}")
-            end = _stream_end(data, position, size)
-            return PackedEntry(type_num, size, base, data[position:end])
         return None
+
+    def _packed_entry(self, sha: bytes) -> PackedEntry | None:
+        found = self._in_pack(sha)
+        if found is None:
+            return None
+        path, data, offset = found
+        type_num, size, position = _entry_header(data, offset)
+        base: bytes | None = None
+        if type_num == _OFS_DELTA:
+            distance, position = _base_distance(data, position)
+            base = self._id_at(path, offset - distance)
+            type_num = _REF_DELTA
+        elif type_num == _REF_DELTA:
+            base = data[position : position + 20].hex().encode("ascii")
+            position += 20
+        elif type_num not in _WHOLE_TYPES:
+            raise ValueError(f"packed object at offset {offset} has unknown type {type_num}")
+        end = _stream_end(data, position, size)
+        return PackedEntry(type_num, size, base, data[position:end])
 
     def _id_at(self, path: str, offset: int) -> bytes:
         if path not in self._ids_at:
@@ -169,16 +166,8 @@ class RawObjectReader:
             ) from None
 
     def _from_packs(self, sha: bytes) -> tuple[int, bytes] | None:
-        if self._pack_dir_seen is None:
-            self._refresh_packs()
-        binary = bytes.fromhex(sha.decode("ascii"))
-        for index, data in self._packs.values():
-            try:
-                offset = index.object_offset(binary)
-            except (KeyError, PackFileDisappeared):
-                continue
-            return _whole_object_at(data, offset)
-        return None
+        found = self._in_pack(sha)
+        return None if found is None else _whole_object_at(found[1], found[2])
 
     def _from_loose(self, sha: bytes) -> tuple[int, bytes] | None:
         text = sha.decode("ascii")

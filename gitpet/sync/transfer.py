@@ -199,6 +199,7 @@ def _fetch_serialized(
     progress: Progress,
 ) -> list[RefUpdate]:
     theirs: dict[bytes, bytes] = {}
+    wanted: set[bytes] = set()  # what the remote's refs name that this store lacks
     not_ours: list[bytes] = []
     local_objects = parts.repository.objects()
 
@@ -211,15 +212,12 @@ def _fetch_serialized(
             elif is_gitpet_ref(bytes(ref)):
                 not_ours.append(bytes(ref))
         objects = repo.object_store
-        return [ObjectID(sha) for sha in sorted(set(theirs.values())) if ObjectID(sha) not in objects]
+        wanted.update(sha for sha in theirs.values() if ObjectID(sha) not in objects)
+        return [ObjectID(sha) for sha in sorted(wanted)]
 
     def moved_tips() -> list[bytes]:
         # Our tips of the refs the remote moved: its new versions most likely sit on them.
-        tips = (
-            parts.refs.read(ref)
-            for ref, sha in sorted(theirs.items())
-            if ObjectID(sha) not in repo.object_store
-        )
+        tips = (parts.refs.read(ref) for ref, sha in sorted(theirs.items()) if sha in wanted)
         return [tip for tip in tips if tip is not None]
 
     with quarantine(repo.object_store, fsync=parts.repository.fsync) as incoming:
