@@ -23,6 +23,7 @@ from gitpet.errors import IntegrityError
 __all__ = [
     "JSON_MAX_DEPTH",
     "MAX_OBJECT_BYTES",
+    "MAX_TAG_CHAIN",
     "META_JSON_MAX_BYTES",
     "PIPELINE_JSON_MAX_BYTES",
     "json_depth",
@@ -35,6 +36,8 @@ MAX_OBJECT_BYTES = 1 << 30
 META_JSON_MAX_BYTES = 64 * 1024
 PIPELINE_JSON_MAX_BYTES = 16 * 1024 * 1024
 JSON_MAX_DEPTH = 100
+# Annotated tags followed from a ref before giving up: a remote can chain them without end.
+MAX_TAG_CHAIN = 16
 
 _STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
 _NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")

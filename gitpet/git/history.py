@@ -15,6 +15,7 @@ from dulwich.object_store import BaseObjectStore
 from dulwich.objects import Commit, ObjectID, ShaFile, Tag, Tree
 
 from gitpet.errors import IntegrityError
+from gitpet.format.bounds import MAX_TAG_CHAIN
 from gitpet.git.integrity import CommitFields, RawReader, commit_fields, find_object, read_object, read_raw
 
 __all__ = [
@@ -142,7 +143,7 @@ def replay(
 
 def _peel(objects: RawReader, sha: bytes) -> ShaFile | None:
     """The object a ref's target names once annotated tags are followed; None if missing."""
-    for _depth in range(16):
+    for _depth in range(MAX_TAG_CHAIN):
         obj = find_object(objects, sha)
         if not isinstance(obj, Tag):
             return obj

@@ -35,6 +35,7 @@ from dulwich.objects import Commit, ObjectID, ShaFile, Tag, Tree
 from dulwich.pack import Pack
 
 from gitpet.errors import IntegrityError, StoreWriteError
+from gitpet.format.bounds import MAX_TAG_CHAIN
 from gitpet.format.names import TAG_REF_PREFIX
 from gitpet.git.dulwich_private import pack_basename, refresh_packs
 from gitpet.git.integrity import find_object
@@ -44,14 +45,19 @@ from gitpet.git.packcheck import check_pack
 __all__ = ["Quarantine", "quarantine"]
 
 _GITLINK = 0o160000
-# Annotated tags followed from a tag ref before giving up (as gitpet's readers do).
-_TAG_CHAIN = 16
 
 
 class Quarantine:
     """One fetch's incoming objects, outside the store until :meth:`admit`."""
 
-    def __init__(self, store_objects: DiskObjectStore, directory: str, *, fsync: bool = False) -> None:
+    def __init__(
+        self,
+        store_objects: DiskObjectStore,
+        store_reader: RawObjectReader,
+        directory: str,
+        *,
+        fsync: bool = False,
+    ) -> None:
         self._store = store_objects
         self._directory = directory
         os.mkdir(os.path.join(directory, "pack"))
@@ -62,7 +68,7 @@ class Quarantine:
         self._objects.fsync_object_files = fsync  # the pack and its index, before they are admitted
         # Reads the received pack through an mmap: dulwich's pack reader was most of the check.
         self._reader = RawObjectReader(self._objects)
-        self._store_reader = RawObjectReader(store_objects)
+        self._store_reader = store_reader  # the store's own, packs already mapped
         self._received: BinaryIO = open(os.path.join(directory, "received.pack"), "w+b")  # noqa: SIM115
         self._pack: Pack | None = None
         self.incomplete = False
@@ -96,7 +102,7 @@ class Quarantine:
                 self.incomplete = True
                 return f"the remote did not send {sha.decode('ascii')}"
             if ref.startswith(TAG_REF_PREFIX):
-                for _ in range(_TAG_CHAIN):
+                for _ in range(MAX_TAG_CHAIN):
                     if not isinstance(target, Tag):
                         break
                     target = self._find(target.object[1])
@@ -139,7 +145,6 @@ class Quarantine:
         """Close the received pack and remove the quarantine directory."""
         self._received.close()
         self._reader.close()
-        self._store_reader.close()
         if self._pack is not None:
             _close(self._pack)
         try:
@@ -211,10 +216,12 @@ def _close(pack: Pack) -> None:
 
 
 @contextmanager
-def quarantine(store_objects: DiskObjectStore, *, fsync: bool = False) -> Iterator[Quarantine]:
+def quarantine(
+    store_objects: DiskObjectStore, store_reader: RawObjectReader, *, fsync: bool = False
+) -> Iterator[Quarantine]:
     """A fresh quarantine inside the store (so that admitting is a rename); always removed."""
     directory = tempfile.mkdtemp(prefix="incoming-", dir=store_objects.path)
-    held = Quarantine(store_objects, directory, fsync=fsync)
+    held = Quarantine(store_objects, store_reader, directory, fsync=fsync)
     try:
         yield held
     finally:

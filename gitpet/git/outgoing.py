@@ -24,6 +24,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dulwich.pack import UnpackedObject
 
 from gitpet.errors import IntegrityError
+from gitpet.format.bounds import MAX_TAG_CHAIN
 from gitpet.git.integrity import (
     CommitFields,
     RawReader,
@@ -37,7 +38,6 @@ from gitpet.git.objwrite import object_header
 __all__ = ["objects_to_send", "pack_records"]
 
 _GITLINK = 0o160000
-_TAG_CHAIN = 16  # annotated tags followed from a want before giving up, as gitpet's readers do
 _TYPE_NUMBERS = {b"commit": 1, b"tree": 2, b"blob": 3, b"tag": 4}
 
 
@@ -58,7 +58,7 @@ class _History:
 
         The annotated tags passed on the way are added to ``tags``.
         """
-        for _ in range(_TAG_CHAIN):
+        for _ in range(MAX_TAG_CHAIN):
             found = find_raw(self._objects, sha)
             if found is None:
                 return None

@@ -20,7 +20,7 @@ from dulwich.objects import Blob, Commit, ShaFile, Tag, Tree, TreeEntry
 from dulwich.repo import Repo
 
 from gitpet.errors import IntegrityError, InvalidDumpError
-from gitpet.format.bounds import PIPELINE_JSON_MAX_BYTES, load_stored_json
+from gitpet.format.bounds import MAX_TAG_CHAIN, PIPELINE_JSON_MAX_BYTES, load_stored_json
 from gitpet.format.dumps import normalize_dump
 from gitpet.format.meta import meta_format, meta_problems
 from gitpet.format.names import is_gitpet_ref, owner_of_ref
@@ -103,7 +103,7 @@ class _Checker:
     def ref(self, ref: str, sha: bytes) -> None:
         owner = owner_of_ref(ref)
         target: ShaFile | None = self.load(ref, sha, "ref target")
-        for _depth in range(16):
+        for _depth in range(MAX_TAG_CHAIN):
             if not isinstance(target, Tag):
                 break
             sha = target.object[1]

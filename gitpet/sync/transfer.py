@@ -220,7 +220,7 @@ def _fetch_serialized(
         tips = (parts.refs.read(ref) for ref, sha in sorted(theirs.items()) if sha in wanted)
         return [tip for tip in tips if tip is not None]
 
-    with quarantine(repo.object_store, fsync=parts.repository.fsync) as incoming:
+    with quarantine(repo.object_store, local_objects, fsync=parts.repository.fsync) as incoming:
 
         def receive(data: bytes) -> int:
             written = incoming.write(data)
