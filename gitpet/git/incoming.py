@@ -1,12 +1,12 @@
 """A fetched pack is held in quarantine until it is checked, as git's receive does.
 
-What a remote sends lands in a temporary object directory inside the store
-(``objects/incoming-*``), whose alternates file points at the store's own
-objects, so a thin pack's deltas still find their bases. It reaches the
-store's object directory only when
+What a remote sends lands in a temporary directory inside the store
+(``objects/incoming-*``) and is indexed there in one pass
+(:class:`~gitpet.git.indexpack.IndexedPack`; a thin pack's deltas find their
+bases in the store). It reaches the store's object directory only when
 
 1. the pack is within the bounds of :mod:`gitpet.git.packcheck` (checked
-   before dulwich unpacks anything), and
+   before any delta is applied), and
 2. every ref the fetch would move names an object of the kind its name
    promises (a branch a commit, a tag a commit through annotated tags), and
    everything reachable from it is there: no commit without its tree or a
@@ -21,30 +21,29 @@ cannot find it "already there".
 
 from __future__ import annotations
 
-import gc
 import os
 import shutil
-import stat
 import tempfile
 from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from typing import BinaryIO
 
 from dulwich.object_store import DiskObjectStore
-from dulwich.objects import Commit, ObjectID, ShaFile, Tag, Tree
-from dulwich.pack import Pack
+from dulwich.objects import Commit, ShaFile, Tag
 
 from gitpet.errors import IntegrityError, StoreWriteError
 from gitpet.format.bounds import MAX_TAG_CHAIN
 from gitpet.format.names import TAG_REF_PREFIX
-from gitpet.git.dulwich_private import pack_basename, refresh_packs
-from gitpet.git.integrity import find_object
+from gitpet.git.dulwich_private import refresh_packs
+from gitpet.git.indexpack import IndexedPack
+from gitpet.git.integrity import check_commit, find_object, tree_entries
 from gitpet.git.objread import RawObjectReader
-from gitpet.git.packcheck import check_pack
 
 __all__ = ["Quarantine", "quarantine"]
 
 _GITLINK = 0o160000
+_DIRECTORY = 0o040000
+_COMMIT, _TREE, _TAG = 1, 2, 4
 
 
 class Quarantine:
@@ -60,17 +59,11 @@ class Quarantine:
     ) -> None:
         self._store = store_objects
         self._directory = directory
-        os.mkdir(os.path.join(directory, "pack"))
-        os.mkdir(os.path.join(directory, "info"))
-        with open(os.path.join(directory, "info", "alternates"), "w", encoding="utf-8") as alternates:
-            alternates.write(os.path.abspath(store_objects.path) + "\n")
-        self._objects = DiskObjectStore(directory)
-        self._objects.fsync_object_files = fsync  # the pack and its index, before they are admitted
-        # Reads the received pack through an mmap: dulwich's pack reader was most of the check.
-        self._reader = RawObjectReader(self._objects)
+        self._fsync = fsync  # the pack and its index, before they are admitted
         self._store_reader = store_reader  # the store's own, packs already mapped
-        self._received: BinaryIO = open(os.path.join(directory, "received.pack"), "w+b")  # noqa: SIM115
-        self._pack: Pack | None = None
+        self._received_path = os.path.join(directory, "received.pack")
+        self._received: BinaryIO = open(self._received_path, "w+b")  # noqa: SIM115
+        self._pack: IndexedPack | None = None
         self.incomplete = False
         """Whether something reachable from a ref is missing: then nothing of the pack may be kept."""
         self._fresh: set[bytes] = set()
@@ -84,15 +77,15 @@ class Quarantine:
             raise StoreWriteError(os.path.dirname(os.path.abspath(self._store.path)), err) from err
 
     def unpack(self) -> None:
-        """Check the received pack's bounds, then index it (resolving every delta) in quarantine.
+        """Index the received pack in quarantine, checking its bounds before any delta is applied.
 
         Raises ValueError: it breaks a bound or the pack format.
         """
         self._received.flush()
-        if check_pack(self._received) == 0:
+        if self._received.seek(0, os.SEEK_END) == 0:
             return
-        self._received.seek(0)
-        self._pack = self._objects.add_thin_pack(self._received.read, None)
+        self._received.close()
+        self._pack = IndexedPack(self._received_path, self._store_reader)
 
     def problem_with(self, ref: bytes, sha: bytes) -> str | None:
         """Why moving ``ref`` to ``sha`` would leave the store broken; None if it would not."""
@@ -121,50 +114,42 @@ class Quarantine:
     @property
     def fresh(self) -> frozenset[bytes]:
         """The ids (hex) of the objects the checked refs reach that the store did not hold before."""
+        if self._fresh:
+            # An object held loose when the fetch began may have moved into a pack since (a gc
+            # writes the pack before it removes the loose file): look once more, then ask again.
+            self._store_reader.look_again()
+            self._fresh = {sha for sha in self._fresh if not self._store_reader.holds(sha, look_again=False)}
         return frozenset(self._fresh)
 
     def admit(self) -> None:
-        """Move the checked pack into the store's objects.
+        """Move the checked pack, completed and indexed, into the store's objects.
 
-        The pack goes first: dulwich, like git, uses a pack only once its index is there.
+        The pack goes first: git, like dulwich, uses a pack only once its index is there.
         """
         if self._pack is None:
             return
-        pack = self._pack
-        self._reader.close()
-        basename = pack_basename(pack)
-        _close(pack)
-        self._pack = None
-        target = os.path.join(self._store.path, "pack", os.path.basename(basename))
-        if not os.path.exists(target + ".idx"):
-            os.replace(basename + ".pack", target + ".pack")
-            os.replace(basename + ".idx", target + ".idx")
+        pack, self._pack = self._pack, None
+        pack.keep(os.path.join(self._store.path, "pack"), fsync=self._fsync)
+        pack.close()
         refresh_packs(self._store)
 
     def close(self) -> None:
         """Close the received pack and remove the quarantine directory."""
         self._received.close()
-        self._reader.close()
         if self._pack is not None:
-            _close(self._pack)
-        try:
-            self._objects.close()
-        except BufferError:  # the received pack's map, still viewed: see _close
-            gc.collect()
-            with suppress(BufferError):
-                self._objects.close()
+            self._pack.close()
         shutil.rmtree(self._directory, ignore_errors=True)
 
     def _is_new(self, sha: bytes) -> bool:
-        return self._pack is not None and ObjectID(sha) in self._pack
+        return self._pack is not None and sha in self._pack
 
     def _has(self, sha: bytes) -> bool:
         # A blob is hashed as it is indexed: being there is enough, no need to read it again.
-        return self._is_new(sha) or ObjectID(sha) in self._store
+        return self._is_new(sha) or self._store_reader.holds(sha)
 
     def _find(self, sha: bytes) -> ShaFile | None:
-        if self._is_new(sha):
-            return find_object(self._reader, sha)
+        if self._pack is not None and sha in self._pack:
+            return find_object(self._pack, sha)
         return find_object(self._store, sha)
 
     def _missing_below(self, tip: bytes) -> str | None:
@@ -176,43 +161,30 @@ class Quarantine:
             if sha in seen:
                 continue
             seen.add(sha)
-            if not self._is_new(sha) or self._store_reader.holds(sha):
-                # Sent again or not sent: what the store holds was checked when it came.
+            # Not sent, or sent again: what the store holds was checked when it came. (A pack
+            # that appeared since the fetch began is looked for once, in ``fresh``.)
+            if self._pack is None or sha not in self._pack or self._store_reader.holds(sha, look_again=False):
                 if find_object(self._store, sha) is None:
                     return f"{sha.decode('ascii')} is missing (an incomplete or shallow history)"
                 continue
-            obj = find_object(self._reader, sha)
-            if obj is None:  # pragma: no cover - the pack index said it is there
-                return f"{sha.decode('ascii')} is missing"
+            # Hashed as the pack was indexed: parsed and checked here, not hashed again.
+            type_num, raw = self._pack.get_raw(sha)
             self._fresh.add(sha)
-            if isinstance(obj, Commit):
-                todo.append(obj.tree)
-                todo.extend(obj.parents)
-            elif isinstance(obj, Tree):
-                for entry in obj.iteritems():
-                    if stat.S_ISDIR(entry.mode):
-                        todo.append(entry.sha)
-                    elif entry.mode != _GITLINK and not self._has(entry.sha):
-                        return f"{entry.sha.decode('ascii')} is missing (tree {sha.decode('ascii')} names it)"
-            elif isinstance(obj, Tag):
-                todo.append(obj.object[1])
+            if type_num == _COMMIT:
+                commit = check_commit(sha, raw)
+                todo.append(commit.tree)
+                todo.extend(commit.parents)
+            elif type_num == _TREE:
+                for mode, entry in tree_entries(sha, raw).values():
+                    if mode == _DIRECTORY:
+                        todo.append(entry)
+                    elif mode != _GITLINK and not self._has(entry):
+                        return f"{entry.decode('ascii')} is missing (tree {sha.decode('ascii')} names it)"
+            elif type_num == _TAG:
+                tag = find_object(self._pack, sha)
+                assert isinstance(tag, Tag)
+                todo.append(tag.object[1])
         return None
-
-
-def _close(pack: Pack) -> None:
-    """Close a received pack, even while an object read from it still holds a view of its map.
-
-    Such a view (left in a reference cycle until the next collection) makes closing the map
-    raise ``BufferError``: collect, and try once more. A map still in use is left to close
-    when its last view goes; the pack files move and are removed by name all the same
-    (seen on a Dask driver fetching while worker threads started).
-    """
-    try:
-        pack.close()
-    except BufferError:
-        gc.collect()
-        with suppress(BufferError):
-            pack.close()
 
 
 @contextmanager

@@ -16,10 +16,14 @@ Nothing is trusted here: callers hash the content again (see
 
 from __future__ import annotations
 
+import bisect
 import mmap
 import os
+import struct
+import sys
 import threading
 import zlib
+from array import array
 from typing import Any, NamedTuple
 
 from dulwich.pack import PackFileDisappeared, load_pack_index
@@ -32,6 +36,8 @@ __all__ = ["MAX_OBJECT_BYTES", "PackedEntry", "RawObjectReader"]
 _WHOLE_TYPES = frozenset({1, 2, 3, 4})  # commit, tree, blob, tag; 6 and 7 are deltas
 _LOOSE_TYPES = {b"commit": 1, b"tree": 2, b"blob": 3, b"tag": 4}
 _OFS_DELTA, _REF_DELTA = 6, 7
+_PACK_TRAILER = 20
+_LOOKUPS_BEFORE_TABLE = 1024
 # Compressed bytes handed to zlib at once while finding where a packed entry ends.
 _INFLATE_SLICE = 4 << 20
 
@@ -66,7 +72,8 @@ class RawObjectReader:
     def __init__(self, objects: Any) -> None:
         self._objects = objects
         self._packs: dict[str, tuple[Any, mmap.mmap]] = {}  # pack path -> (its index, its data mapped)
-        self._ids_at: dict[str, dict[int, bytes]] = {}  # pack path -> offset -> hex id (built when needed)
+        self._orders: dict[str, _PackOrder | None] = {}  # pack path -> its entries in order (when needed)
+        self._lookups: dict[str, int] = {}  # pack path -> lookups through dulwich's index so far
         self._pack_dir_seen: frozenset[str] | None = None  # pack directory's names at the last refresh
         # One reader serves every thread using its store: a refresh unmaps packs another thread
         # could be reading (a closed mapping would look like a damaged object).
@@ -87,11 +94,13 @@ class RawObjectReader:
             raw: tuple[int, bytes] = self._objects.get_raw(sha)  # deltas, alternates, damage: dulwich's
             return raw
 
-    def holds(self, sha: bytes) -> bool:
+    def holds(self, sha: bytes, *, look_again: bool = True) -> bool:
         """Whether the store holds object ``sha`` (hex) in a pack or loose; nothing is read.
 
         A fraction of the cost of dulwich's ``in``, which a check of every object a fetch
-        brought asks once per object.
+        brought asks once per object. ``look_again=False`` skips looking for packs that
+        appeared since the last look (a listing of the pack directory per miss): for a
+        caller to whom a miss only costs work, not correctness.
         """
         text = sha.decode("ascii")
         with self._lock:
@@ -99,7 +108,12 @@ class RawObjectReader:
                 return True
             if os.path.exists(os.path.join(self._objects.path, text[:2], text[2:])):
                 return True
-            return self._refresh_packs() and self._in_pack(sha) is not None
+            return look_again and self._refresh_packs() and self._in_pack(sha) is not None
+
+    def look_again(self) -> None:
+        """Map the packs that appeared since the last look, unmap those that went."""
+        with self._lock:
+            self._refresh_packs()
 
     def packed_entry(self, sha: bytes) -> PackedEntry | None:
         """Object ``sha`` as a pack holds it; None if no pack holds it.
@@ -120,7 +134,8 @@ class RawObjectReader:
                 data.close()
                 index.close()
             self._packs = {}
-            self._ids_at = {}
+            self._orders = {}
+            self._lookups = {}
             self._pack_dir_seen = None
 
     def _in_pack(self, sha: bytes) -> tuple[str, mmap.mmap, int] | None:
@@ -129,11 +144,29 @@ class RawObjectReader:
             self._refresh_packs()
         binary = bytes.fromhex(sha.decode("ascii"))
         for path, (index, data) in self._packs.items():
+            order = self._orders.get(path)
+            if order is not None and order.has_lookup_table:
+                offset = order.offset_of(binary)
+                if offset is not None:
+                    return path, data, offset
+                continue
             try:
                 return path, data, index.object_offset(binary)
             except (KeyError, PackFileDisappeared):
-                continue
+                pass
+            finally:
+                self._count_lookup(path, len(index))
         return None
+
+    def _count_lookup(self, path: str, entries: int) -> None:
+        # One lookup through dulwich's index costs ~10 µs; once a reader has asked a pack for a
+        # sixteenth of what it holds (a fetch or push of much of it), a table of all its ids pays.
+        looked = self._lookups.get(path, 0) + 1
+        self._lookups[path] = looked
+        if looked > max(_LOOKUPS_BEFORE_TABLE, entries // 16):
+            order = self._order(path)
+            if order is not None:
+                order.build_lookup_table()
 
     def _packed_entry(self, sha: bytes) -> PackedEntry | None:
         found = self._in_pack(sha)
@@ -141,29 +174,31 @@ class RawObjectReader:
             return None
         path, data, offset = found
         type_num, size, position = _entry_header(data, offset)
+        order = self._order(path)
         base: bytes | None = None
         if type_num == _OFS_DELTA:
             distance, position = _base_distance(data, position)
-            base = self._id_at(path, offset - distance)
+            base = None if order is None else order.id_at(offset - distance)
+            if base is None:
+                raise ValueError(f"a delta in pack {os.path.basename(path)} names no object as its base")
             type_num = _REF_DELTA
         elif type_num == _REF_DELTA:
             base = data[position : position + 20].hex().encode("ascii")
             position += 20
         elif type_num not in _WHOLE_TYPES:
             raise ValueError(f"packed object at offset {offset} has unknown type {type_num}")
-        end = _stream_end(data, position, size)
+        if order is None:  # a version 1 index: no CRCs, so inflate to find the end
+            return PackedEntry(type_num, size, base, data[position : _stream_end(data, position, size)])
+        # Where the next entry starts, and the CRC the index holds for the entry (as git's reuse checks it).
+        end = order.end_of(offset, len(data) - _PACK_TRAILER)
+        if zlib.crc32(data[offset:end]) != order.crc_at(offset):
+            raise ValueError(f"packed object at offset {offset} does not match the CRC its pack index holds")
         return PackedEntry(type_num, size, base, data[position:end])
 
-    def _id_at(self, path: str, offset: int) -> bytes:
-        if path not in self._ids_at:
-            index = self._packs[path][0]
-            self._ids_at[path] = {at: sha.hex().encode("ascii") for sha, at, _crc in index.iterentries()}
-        try:
-            return self._ids_at[path][offset]
-        except KeyError:
-            raise ValueError(
-                f"a delta in pack {os.path.basename(path)} names no object as its base"
-            ) from None
+    def _order(self, path: str) -> _PackOrder | None:
+        if path not in self._orders:
+            self._orders[path] = _PackOrder.read(path.removesuffix(".pack") + ".idx")
+        return self._orders[path]
 
     def _from_packs(self, sha: bytes) -> tuple[int, bytes] | None:
         found = self._in_pack(sha)
@@ -215,7 +250,8 @@ class RawObjectReader:
             index, data = self._packs.pop(path)
             data.close()
             index.close()
-            self._ids_at.pop(path, None)
+            self._orders.pop(path, None)
+            self._lookups.pop(path, None)
         for path in current - self._packs.keys():
             try:
                 with open(path, "rb") as handle:
@@ -233,6 +269,81 @@ class RawObjectReader:
             return frozenset(os.listdir(self._objects.pack_dir))
         except FileNotFoundError:
             return frozenset()
+
+
+class _PackOrder:
+    """A pack's entries in the order the pack stores them, read from its (version 2) index.
+
+    What passing on a packed object as it is needs without inflating it: where
+    it ends (where the next entry starts), the CRC-32 the index holds for it,
+    and the id of the entry an offset delta names as its base.
+    """
+
+    def __init__(self, names: bytes, offsets: list[int], crcs: array[int]) -> None:
+        self._names = names
+        self._offsets = offsets
+        self._starts = sorted(offsets)
+        self._position = dict(zip(offsets, range(len(offsets)), strict=True))
+        self._crcs = crcs
+        self._offset_of: dict[bytes, int] | None = None
+
+    @property
+    def has_lookup_table(self) -> bool:
+        """Whether :meth:`build_lookup_table` has been called."""
+        return self._offset_of is not None
+
+    def build_lookup_table(self) -> None:
+        """Make :meth:`offset_of` one dictionary lookup (a table of every id of the pack)."""
+        names = self._names
+        ids = [names[at : at + 20] for at in range(0, len(names), 20)]
+        self._offset_of = dict(zip(ids, self._offsets, strict=True))
+
+    def offset_of(self, binary: bytes) -> int | None:
+        """The offset of object ``binary`` (a binary id) in the pack; None if it is not there."""
+        assert self._offset_of is not None, "build_lookup_table first"
+        return self._offset_of.get(binary)
+
+    @classmethod
+    def read(cls, index_path: str) -> _PackOrder | None:
+        """The order of the pack whose index is at ``index_path``; None for a version 1 index."""
+        with open(index_path, "rb") as handle:
+            raw = handle.read()
+        if raw[:8] != b"\377tOc\0\0\0\2" or len(raw) < 8 + 1024:
+            return None
+        count = struct.unpack_from(">I", raw, 8 + 255 * 4)[0]
+        names_at = 8 + 1024
+        crcs_at = names_at + 20 * count
+        offsets_at = crcs_at + 4 * count
+        large_at = offsets_at + 4 * count
+        if len(raw) < large_at:
+            raise ValueError(f"pack index {os.path.basename(index_path)} is cut short")
+        crcs, small = array("I"), array("I")
+        crcs.frombytes(raw[crcs_at:offsets_at])
+        small.frombytes(raw[offsets_at:large_at])
+        if sys.byteorder == "little":
+            crcs.byteswap()
+            small.byteswap()
+        offsets = small.tolist()
+        for position, offset in enumerate(offsets):
+            if offset & 0x80000000:  # in the table of offsets beyond 2 GiB
+                offsets[position] = struct.unpack_from(">Q", raw, large_at + 8 * (offset & 0x7FFFFFFF))[0]
+        return cls(raw[names_at:crcs_at], offsets, crcs)
+
+    def end_of(self, offset: int, pack_end: int) -> int:
+        """Where the entry at ``offset`` ends: where the next one starts, or the pack's trailer."""
+        following = bisect.bisect_right(self._starts, offset)
+        return self._starts[following] if following < len(self._starts) else pack_end
+
+    def crc_at(self, offset: int) -> int:
+        """The CRC-32 the index holds for the entry at ``offset``."""
+        return self._crcs[self._position[offset]]
+
+    def id_at(self, offset: int) -> bytes | None:
+        """The hex id of the entry at ``offset``; None if no entry starts there."""
+        position = self._position.get(offset)
+        if position is None:
+            return None
+        return self._names[20 * position : 20 * position + 20].hex().encode("ascii")
 
 
 def _entry_header(data: mmap.mmap, offset: int) -> tuple[int, int, int]:

@@ -7,7 +7,8 @@ with ``rev-list --objects <wants> --not <haves>``: walk the commits newest
 first from both ends, mark what the other side has (and every ancestor of it)
 as known, and stop as soon as nothing left to walk is new. This module is that
 walk (:func:`objects_to_send`), and the records of a pack that pass on what a
-pack already holds compressed (:func:`pack_records`).
+pack already holds compressed (:func:`pack_records` for dulwich's writers,
+:func:`pack_stream` for a pack written here).
 
 Commit times only order the walk. A clock that was wrong when a commit was
 made can make the walk send an object the other side has (git has the same
@@ -17,8 +18,11 @@ sent unless it is reachable from a have.
 
 from __future__ import annotations
 
+import hashlib
 import heapq
 import stat
+import struct
+import zlib
 from collections.abc import Iterable, Iterator, Sequence
 
 from dulwich.pack import UnpackedObject
@@ -32,10 +36,10 @@ from gitpet.git.integrity import (
     find_raw,
     read_raw,
 )
-from gitpet.git.objread import RawObjectReader
+from gitpet.git.objread import PackedEntry, RawObjectReader
 from gitpet.git.objwrite import object_header
 
-__all__ = ["objects_to_send", "pack_records"]
+__all__ = ["objects_to_send", "pack_records", "pack_stream"]
 
 _GITLINK = 0o160000
 _TYPE_NUMBERS = {b"commit": 1, b"tree": 2, b"blob": 3, b"tag": 4}
@@ -231,43 +235,75 @@ def pack_records(objects: RawObjectReader, ids: Sequence[bytes]) -> Iterator[Unp
     What a pack holds whole is passed on compressed as it is (no inflate and
     deflate of a large blob); a delta whose base is sent too stays a delta.
     Everything else (loose objects, deltas on objects not sent) is sent whole.
+    For dulwich's pack writers (a push); :func:`pack_stream` writes the pack itself.
     """
+    for sha, entry in _in_sending_order(objects, ids):
+        binary = bytes.fromhex(sha.decode("ascii"))
+        if entry is None:
+            type_num, raw = _whole(objects, sha)
+            yield UnpackedObject(type_num, sha=binary, decomp_chunks=[raw])
+            continue
+        record = UnpackedObject(entry.type_num, sha=binary, decomp_len=entry.size)
+        record.comp_chunks = [_entry_header(entry), entry.compressed]
+        yield record
+
+
+def pack_stream(objects: RawObjectReader, ids: Sequence[bytes]) -> Iterator[bytes]:
+    """The pack of ``ids`` as bytes (records as :func:`pack_records` makes them, then the checksum)."""
+    header = b"PACK" + struct.pack(">II", 2, len(ids))
+    digest = hashlib.sha1(header)
+    yield header
+    for sha, entry in _in_sending_order(objects, ids):
+        if entry is None:
+            type_num, raw = _whole(objects, sha)
+            chunks = (object_header(type_num, len(raw)), zlib.compress(raw))
+        else:
+            chunks = (_entry_header(entry), entry.compressed)
+        for chunk in chunks:
+            digest.update(chunk)
+            yield chunk
+    yield digest.digest()
+
+
+def _in_sending_order(
+    objects: RawObjectReader, ids: Sequence[bytes]
+) -> Iterator[tuple[bytes, PackedEntry | None]]:
+    """Each of ``ids`` with the packed entry to pass on (None: send it whole), each delta after its base."""
     sending = set(ids)
     sent: set[bytes] = set()
-    waiting: dict[bytes, list[tuple[bytes, UnpackedObject]]] = {}  # base -> deltas on it
+    waiting: dict[bytes, list[tuple[bytes, PackedEntry]]] = {}  # base -> deltas on it
 
-    def send(sha: bytes, record: UnpackedObject) -> Iterator[UnpackedObject]:
-        # ``record``, then every delta that waited for it (and those that waited for them).
-        ready = [(sha, record)]
+    def send(sha: bytes, entry: PackedEntry | None) -> Iterator[tuple[bytes, PackedEntry | None]]:
+        # ``entry``, then every delta that waited for it (and those that waited for them).
+        ready: list[tuple[bytes, PackedEntry | None]] = [(sha, entry)]
         while ready:
-            sha, record = ready.pop()
+            sha, entry = ready.pop()
             sent.add(sha)
-            yield record
+            yield sha, entry
             ready.extend(waiting.pop(sha, []))
 
     for sha in ids:
         entry = objects.packed_entry(sha)
         if entry is None or (entry.base is not None and entry.base not in sending):
-            yield from send(sha, _whole_record(objects, sha))
-            continue
-        header = object_header(entry.type_num, entry.size)
-        if entry.base is not None:
-            header += bytes.fromhex(entry.base.decode("ascii"))
-        record = UnpackedObject(entry.type_num, sha=bytes.fromhex(sha.decode("ascii")), decomp_len=entry.size)
-        record.comp_chunks = [header, entry.compressed]
-        if entry.base is not None and entry.base not in sent:
-            waiting.setdefault(entry.base, []).append((sha, record))
+            yield from send(sha, None)
+        elif entry.base is not None and entry.base not in sent:
+            waiting.setdefault(entry.base, []).append((sha, entry))
         else:
-            yield from send(sha, record)
+            yield from send(sha, entry)
     while waiting:  # deltas on each other in a circle (a damaged pack): send one whole to break it
-        delta, _record = waiting.pop(next(iter(waiting)))[0]
-        yield from send(delta, _whole_record(objects, delta))
+        delta, _entry = waiting.pop(next(iter(waiting)))[0]
+        yield from send(delta, None)
 
 
-def _whole_record(objects: RawReader, sha: bytes) -> UnpackedObject:
+def _entry_header(entry: PackedEntry) -> bytes:
+    header = object_header(entry.type_num, entry.size)
+    if entry.base is not None:
+        header += bytes.fromhex(entry.base.decode("ascii"))
+    return header
+
+
+def _whole(objects: RawReader, sha: bytes) -> tuple[int, bytes]:
     found = find_raw(objects, sha)
     if found is None:
         raise IntegrityError(sha.decode("ascii"), "an object to send is missing")
-    return UnpackedObject(
-        _TYPE_NUMBERS[found[0]], sha=bytes.fromhex(sha.decode("ascii")), decomp_chunks=[found[1]]
-    )
+    return _TYPE_NUMBERS[found[0]], found[1]

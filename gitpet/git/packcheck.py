@@ -1,39 +1,87 @@
-"""What a pack a remote sends may cost, checked before anything unpacks it.
+"""What a pack a remote sends may cost, checked entry by entry before any delta is applied.
 
 A pack is a few kilobytes on the wire but can claim objects of any size: a
 delta needs a handful of bytes to say "copy that 64 KiB base 32,768 times",
-and a chain of deltas doubles at each step. Unpacking such a pack (dulwich
-resolves every delta to name the objects) exhausts memory. This module walks
-the pack's entries once, in constant memory, and refuses it at the first
-entry over a documented bound, before dulwich sees it:
+and a chain of deltas doubles at each step. Applying such deltas exhausts
+memory. :func:`scan_pack` walks the pack's entries once, in constant memory
+(each entry is inflated in slices, never held whole unless it is small), and
+refuses it at the first entry over a documented bound, before a single delta
+is applied:
 
 - every object, and every delta's result, is at most :data:`MAX_OBJECT_BYTES`
   (the bound gitpet applies to every object it reads);
 - all of them together are at most :data:`MAX_PACK_INFLATED_BYTES`;
 - a delta chain inside the pack is at most :data:`MAX_DELTA_DEPTH` long;
 - each entry inflates to exactly the size it declares.
+
+The same walk is the first half of indexing the pack
+(:mod:`gitpet.git.indexpack`): it hashes every whole object as it inflates
+it, so that no object stored whole is inflated twice.
 """
 
 from __future__ import annotations
 
+import hashlib
 import mmap
 import struct
 import zlib
-from typing import BinaryIO
+from collections.abc import Iterator
+from typing import BinaryIO, NamedTuple, Protocol
 
 from gitpet.format.bounds import MAX_OBJECT_BYTES
 
-__all__ = ["MAX_DELTA_DEPTH", "MAX_OBJECT_BYTES", "MAX_PACK_INFLATED_BYTES", "check_pack"]
+__all__ = [
+    "MAX_DELTA_DEPTH",
+    "MAX_OBJECT_BYTES",
+    "MAX_PACK_INFLATED_BYTES",
+    "OFS_DELTA",
+    "REF_DELTA",
+    "PACK_TRAILER_BYTES",
+    "ScannedEntry",
+    "check_pack",
+    "inflate_entry",
+    "scan_pack",
+]
 
 MAX_PACK_INFLATED_BYTES = 4 << 30
 """All objects of one fetched pack, inflated and with deltas applied (4 GiB)."""
 MAX_DELTA_DEPTH = 1000
 """The longest delta chain accepted inside a fetched pack (git writes at most 50 by default)."""
 
-_OFS_DELTA, _REF_DELTA = 6, 7
-_KINDS = {1, 2, 3, 4, _OFS_DELTA, _REF_DELTA}
+OFS_DELTA, REF_DELTA = 6, 7
+PACK_TRAILER_BYTES = 20
+_TYPE_NAMES = {1: b"commit", 2: b"tree", 3: b"blob", 4: b"tag"}
+_KINDS = {1, 2, 3, 4, OFS_DELTA, REF_DELTA}
 _INPUT_CHUNK = 1 << 14
-_TRAILER = 20
+# Whole objects up to this size are handed back inflated (a later delta likely needs them).
+_KEEP_BYTES = 1 << 20
+
+
+class _Digest(Protocol):
+    def update(self, data: bytes, /) -> None: ...
+
+
+class ScannedEntry(NamedTuple):
+    """One entry of a pack as the scan found it: where it is, what it is, and for a whole object its id."""
+
+    start: int
+    """Where the entry's header starts (its offset, as an index names it)."""
+    kind: int
+    """1 to 4 for a whole object (commit, tree, blob, tag); :data:`OFS_DELTA` or :data:`REF_DELTA`."""
+    size: int
+    """What the stored data inflates to (the delta itself, for a delta)."""
+    data_start: int
+    """Where the zlib stream starts."""
+    end: int
+    """Where the entry ends (the next one starts)."""
+    base: int | bytes | None
+    """A delta's base: an earlier entry's start (offset delta) or a binary id (ref delta)."""
+    result_size: int
+    """What the object inflates to once a delta is applied (``size`` for a whole object)."""
+    sha: bytes | None
+    """The binary id of a whole object (hashed as it was inflated); None for a delta."""
+    content: bytes | None
+    """A whole object's content if it is small, else None (read it again with :func:`inflate_entry`)."""
 
 
 def check_pack(pack: BinaryIO) -> int:
@@ -45,11 +93,17 @@ def check_pack(pack: BinaryIO) -> int:
     if pack.tell() == 0:
         return 0
     with mmap.mmap(pack.fileno(), 0, access=mmap.ACCESS_READ) as data:
-        return _check(data)
+        return sum(1 for _ in scan_pack(data))
 
 
-def _check(data: mmap.mmap) -> int:
-    end = len(data) - _TRAILER
+def scan_pack(data: mmap.mmap | bytes) -> Iterator[ScannedEntry]:
+    """Each entry of the pack in ``data``, checked against the bounds as it is reached.
+
+    The trailer (the checksum of everything before it) is not checked here.
+
+    Raises ValueError naming the first entry that breaks a bound or the format.
+    """
+    end = len(data) - PACK_TRAILER_BYTES
     if end < 12 or data[:4] != b"PACK":
         raise ValueError("not a git pack")
     version, count = (int(value) for value in struct.unpack(">II", data[4:12]))
@@ -69,34 +123,53 @@ def _check(data: mmap.mmap) -> int:
         if size > MAX_OBJECT_BYTES:
             raise ValueError(f"{where} claims {size} bytes, over {MAX_OBJECT_BYTES}")
         depth = 0
-        if kind == _OFS_DELTA:
+        base: int | bytes | None = None
+        if kind == OFS_DELTA:
             distance, offset = _ofs_distance(data, offset, end)
             base = start - distance
             if base not in depth_at:
                 raise ValueError(f"{where} is a delta on a base that is not an object of the pack")
             depth = depth_at[base] + 1
-        elif kind == _REF_DELTA:
-            offset += 20  # the base's id: outside the pack, or in it (counted as a chain of one)
-            depth = 1
+        elif kind == REF_DELTA:
+            if offset + 20 > end:
+                raise ValueError("the pack is cut short inside an object header")
+            base = bytes(data[offset : offset + 20])
+            offset += 20
+            depth = 1  # the base is outside the pack, or in it: the indexer counts the whole chain
         if depth > MAX_DELTA_DEPTH:
             raise ValueError(f"{where} is {depth} deltas deep, over {MAX_DELTA_DEPTH}")
-        head, offset = _inflate(data, offset, end, size, where, kind in (_OFS_DELTA, _REF_DELTA))
-        result = size
-        if kind in (_OFS_DELTA, _REF_DELTA):
+        data_start = offset
+        sha = content = None
+        if kind in (OFS_DELTA, REF_DELTA):
+            head, offset = _inflate(data, offset, end, size, where, None)
+            head = head or b""
             _source, at = _delta_size(head, 0)
             result, _ = _delta_size(head, at)
             if result > MAX_OBJECT_BYTES:
                 raise ValueError(f"{where} is a delta making {result} bytes, over {MAX_OBJECT_BYTES}")
+        else:
+            digest = hashlib.sha1(_TYPE_NAMES[kind] + b" %d\0" % size)
+            content, offset = _inflate(data, offset, end, size, where, digest)
+            sha = digest.digest()
+            result = size
         total += result
         if total > MAX_PACK_INFLATED_BYTES:
             raise ValueError(f"the pack's objects come to more than {MAX_PACK_INFLATED_BYTES} bytes")
         depth_at[start] = depth
+        yield ScannedEntry(start, kind, size, data_start, offset, base, result, sha, content)
     if offset != end:
         raise ValueError(f"{end - offset} bytes after the last object of the pack")
-    return count
 
 
-def _entry_header(data: mmap.mmap, offset: int, end: int) -> tuple[int, int, int]:
+def inflate_entry(data: mmap.mmap | bytes, entry: ScannedEntry) -> bytes:
+    """The inflated data of an entry :func:`scan_pack` found (already checked to be ``entry.size``)."""
+    if entry.content is not None:
+        return entry.content
+    with memoryview(data) as view:
+        return zlib.decompress(view[entry.data_start : entry.end], bufsize=max(entry.size, 1))
+
+
+def _entry_header(data: mmap.mmap | bytes, offset: int, end: int) -> tuple[int, int, int]:
     byte = _byte(data, offset, end)
     kind, size, shift = (byte >> 4) & 7, byte & 0x0F, 4
     offset += 1
@@ -110,7 +183,7 @@ def _entry_header(data: mmap.mmap, offset: int, end: int) -> tuple[int, int, int
     return kind, size, offset
 
 
-def _ofs_distance(data: mmap.mmap, offset: int, end: int) -> tuple[int, int]:
+def _ofs_distance(data: mmap.mmap | bytes, offset: int, end: int) -> tuple[int, int]:
     byte = _byte(data, offset, end)
     distance = byte & 0x7F
     offset += 1
@@ -123,27 +196,64 @@ def _ofs_distance(data: mmap.mmap, offset: int, end: int) -> tuple[int, int]:
     return distance, offset
 
 
-def _byte(data: mmap.mmap, offset: int, end: int) -> int:
+def _byte(data: mmap.mmap | bytes, offset: int, end: int) -> int:
     if offset >= end:
         raise ValueError("the pack is cut short inside an object header")
     return data[offset]
 
 
-def _inflate(
-    data: mmap.mmap, offset: int, end: int, size: int, where: str, keep_head: bool
-) -> tuple[bytes, int]:
-    """Inflate one entry without holding it.
+def _deflate_bound(size: int) -> int:
+    # deflate's worst case (stored blocks: 5 bytes per 16 KiB, plus zlib's 6): what a
+    # stream of ``size`` bytes takes as zlib writes it.
+    return size + 5 * (size // 16383 + 1) + 6
 
-    Returns its first bytes (a delta's header) and where the next entry starts.
+
+def _inflate(
+    data: mmap.mmap | bytes,
+    offset: int,
+    end: int,
+    size: int,
+    where: str,
+    digest: _Digest | None,
+) -> tuple[bytes | None, int]:
+    """Inflate one entry, checking it holds exactly ``size`` bytes; return what to keep and where it ends.
+
+    With ``digest`` (a whole object), every inflated byte is hashed into it and the content
+    is returned if it is at most :data:`_KEEP_BYTES`; without (a delta), its first 32 bytes
+    (the delta's header) are.
     """
     stream = zlib.decompressobj()
+    with memoryview(data) as view:
+        if size <= _KEEP_BYTES:
+            # One call for what zlib writes; a stream padded beyond its bound goes the slow way.
+            fed = min(offset + _deflate_bound(size), end)
+            try:
+                out = stream.decompress(view[offset:fed], size + 1)
+            except zlib.error as err:
+                raise ValueError(f"{where} is not valid zlib data: {err}") from None
+            if stream.eof:
+                if len(out) != size:
+                    raise ValueError(_size_mismatch(where, size, len(out)))
+                if digest is not None:
+                    digest.update(out)
+                    return out, fed - len(stream.unused_data)
+                return out[:32], fed - len(stream.unused_data)
+            if len(out) > size:
+                raise ValueError(f"{where} inflates beyond the {size} bytes it claims")
+        return _inflate_slices(view, offset, end, size, where, digest)
+
+
+def _inflate_slices(
+    view: memoryview, offset: int, end: int, size: int, where: str, digest: _Digest | None
+) -> tuple[bytes | None, int]:
+    stream = zlib.decompressobj()
     produced = 0
-    head = b""
+    kept: list[bytes] = []
     fed = offset
     while not stream.eof:
         if fed >= end:
             raise ValueError(f"{where} is cut short")
-        chunk = data[fed : min(fed + _INPUT_CHUNK, end)]
+        chunk = view[fed : min(fed + _INPUT_CHUNK, end)]
         fed += len(chunk)
         try:
             # deflate inflates at most ~1032:1, so one input chunk makes at most ~17 MB
@@ -151,13 +261,25 @@ def _inflate(
         except zlib.error as err:
             raise ValueError(f"{where} is not valid zlib data: {err}") from None
         produced += len(out)
-        if keep_head and len(head) < 32:
-            head += out[: 32 - len(head)]
         if produced > size:
             raise ValueError(f"{where} inflates beyond the {size} bytes it claims")
+        if digest is not None:
+            digest.update(out)
+            if size <= _KEEP_BYTES:
+                kept.append(out)
+        elif produced - len(out) < 32:
+            kept.append(out[: 32 - (produced - len(out))])
     if produced != size:
-        raise ValueError(f"{where} inflates to {produced} bytes, not the {size} it claims")
-    return head, fed - len(stream.unused_data)
+        raise ValueError(_size_mismatch(where, size, produced))
+    if digest is not None and size > _KEEP_BYTES:
+        return None, fed - len(stream.unused_data)
+    return b"".join(kept), fed - len(stream.unused_data)
+
+
+def _size_mismatch(where: str, size: int, produced: int) -> str:
+    if produced > size:
+        return f"{where} inflates beyond the {size} bytes it claims"
+    return f"{where} inflates to {produced} bytes, not the {size} it claims"
 
 
 def _delta_size(head: bytes, at: int) -> tuple[int, int]:

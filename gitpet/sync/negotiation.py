@@ -22,7 +22,6 @@ from contextlib import closing
 from itertools import islice
 
 from dulwich.objects import ObjectID
-from dulwich.pack import write_pack_data
 from dulwich.refs import Ref
 from dulwich.repo import Repo
 
@@ -30,7 +29,7 @@ from gitpet.errors import IntegrityError, RemoteError
 from gitpet.git.history import first_parent_chain
 from gitpet.git.integrity import RawReader
 from gitpet.git.objread import RawObjectReader
-from gitpet.git.outgoing import objects_to_send, pack_records
+from gitpet.git.outgoing import objects_to_send, pack_stream
 
 __all__ = ["HaveList", "fetch_from_path", "offered"]
 
@@ -82,6 +81,9 @@ class HaveList:
         """The remote has none of what was offered so far."""
 
 
+_WRITE_BYTES = 64 << 10
+
+
 def fetch_from_path(
     path: str,
     where: str,
@@ -109,11 +111,15 @@ def fetch_from_path(
         try:
             haves = [have for tip in tips() if (have := _newest_held(local_objects, objects, tip))]
             ids = objects_to_send(objects, [bytes(want) for want in wants], haves)
-
-            def sink(chunk: bytes) -> None:
-                write(chunk)
-
-            write_pack_data(sink, pack_records(objects, ids), remote.object_format, num_records=len(ids))
+            batch: list[bytes] = []
+            batched = 0
+            for chunk in pack_stream(objects, ids):
+                batch.append(chunk)
+                batched += len(chunk)
+                if batched >= _WRITE_BYTES:  # a write (and a progress report) per 64 KiB, not per record
+                    write(b"".join(batch))
+                    batch, batched = [], 0
+            write(b"".join(batch))
         except IntegrityError as err:
             why = f"{err.what}: {err.detail}"
             raise RemoteError(where, f"its history is incomplete or shallow, or damaged ({why})") from err
