@@ -138,7 +138,7 @@ class IndexedPack:
         children_of: dict[bytes, list[int]] = {}  # binary id of a base -> its ref deltas
         whole = []
         for number, entry in enumerate(scan_pack(self._data)):
-            self._entries.append(entry)
+            self._entries.append(entry._replace(content=None))  # content: in the bounded cache only
             self._shas.append(b"")
             self._types.append(entry.kind)
             self._parent.append(_WHOLE)

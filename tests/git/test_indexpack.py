@@ -1,0 +1,201 @@
+"""A received pack, indexed in one pass, against git's own ``index-pack``.
+
+Packs come from the real ``git pack-objects`` (offset deltas and ref deltas,
+whole and thin); what gitpet keeps must be what git would have kept: the same
+index, byte for byte, for a self-contained pack, and a pack git verifies and
+reads for a thin one. Packs that break the format are refused by name.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import struct
+import subprocess
+import tempfile
+import zlib
+from pathlib import Path
+
+import hypothesis.strategies as st
+import pytest
+from dulwich.repo import Repo
+from hypothesis import given, settings
+
+from gitpet.git.indexpack import IndexedPack
+from gitpet.git.objread import RawObjectReader
+from tests.conftest import bare_repo, git
+
+
+def _write_blobs(repo: Path, blobs: list[bytes]) -> list[str]:
+    shas = []
+    for blob in blobs:
+        done = subprocess.run(
+            ["git", f"--git-dir={repo}", "hash-object", "-w", "--stdin"],
+            input=blob,
+            capture_output=True,
+            check=True,
+        )
+        shas.append(done.stdout.decode().strip())
+    return shas
+
+
+def _git_pack(repo: Path, revs: str, *options: str) -> bytes:
+    return subprocess.run(
+        ["git", f"--git-dir={repo}", "pack-objects", "--stdout", "-q", *options],
+        input=revs.encode(),
+        capture_output=True,
+        check=True,
+    ).stdout
+
+
+def _reader(repo: Path) -> RawObjectReader:
+    return RawObjectReader(Repo(str(repo)).object_store)
+
+
+def _keep(pack: bytes, directory: Path, store: Path) -> Path:
+    """Index ``pack`` as a fetch receives it (bases from ``store``); return the kept pack's base path."""
+    received = directory / "received.pack"
+    received.write_bytes(pack)
+    kept_dir = directory / "kept"
+    kept_dir.mkdir()
+    indexed = IndexedPack(str(received), _reader(store))
+    try:
+        return Path(indexed.keep(str(kept_dir), fsync=False))
+    finally:
+        indexed.close()
+
+
+@settings(max_examples=20, deadline=None)
+@given(
+    st.lists(st.binary(min_size=0, max_size=4000), min_size=1, max_size=10, unique=True),
+    st.sampled_from(["--delta-base-offset", "--no-delta-base-offset"]),
+)
+def test_the_index_is_the_one_git_writes(blobs: list[bytes], delta_kind: str) -> None:
+    """Offset deltas and ref deltas alike: the same ids, offsets and CRCs, so the same bytes."""
+    with tempfile.TemporaryDirectory() as directory:
+        _index_like_git(Path(directory), blobs, delta_kind)
+
+
+def _index_like_git(scratch: Path, blobs: list[bytes], delta_kind: str) -> None:
+    source = bare_repo(scratch / "source.git")
+    similar = [blob * 3 + bytes([index]) for index, blob in enumerate(blobs)]  # deltas between them
+    shas = _write_blobs(source, similar)
+    option = [delta_kind] if delta_kind == "--delta-base-offset" else []
+    pack = _git_pack(source, "\n".join(shas) + "\n", "--window=10", "--depth=50", *option)
+    kept = _keep(pack, scratch, bare_repo(scratch / "empty.git"))
+    theirs = scratch / "theirs.pack"
+    theirs.write_bytes(pack)
+    subprocess.run(
+        ["git", "index-pack", "-o", str(scratch / "theirs.idx"), str(theirs)], check=True, capture_output=True
+    )
+    assert kept.with_suffix(".idx").read_bytes() == (scratch / "theirs.idx").read_bytes()
+    assert kept.with_suffix(".pack").read_bytes() == pack
+    subprocess.run(["git", "verify-pack", str(kept) + ".idx"], check=True, capture_output=True)
+
+
+def test_a_thin_pack_is_completed_with_the_stores_bases(tmp_path: Path) -> None:
+    """git sends deltas on objects the receiver has: the kept pack holds those bases (git's --fix-thin)."""
+    source = bare_repo(tmp_path / "source.git")
+    base = bytes(range(256)) * 64
+    git(source, "config", "user.name", "T")
+    git(source, "config", "user.email", "t@example.org")
+    commits = []
+    for round_ in range(2):
+        [blob] = _write_blobs(source, [base + b"round %d\n" % round_])
+        tree = git(source, "mktree", input=f"100644 blob {blob}\tdata\n").stdout.strip()
+        parent = ["-p", commits[-1]] if commits else []
+        commits.append(git(source, "commit-tree", tree, *parent, "-m", f"r{round_}").stdout.strip())
+    receiver = bare_repo(tmp_path / "receiver.git")
+    git(source, "update-ref", "refs/heads/main", commits[0])
+    git(source, "push", "-q", str(receiver), "refs/heads/main")
+    pack = _git_pack(source, f"{commits[1]}\n^{commits[0]}\n", "--revs", "--thin", "--delta-base-offset")
+    count = struct.unpack(">I", pack[8:12])[0]
+    kept = _keep(pack, tmp_path, receiver)
+    completed = kept.with_suffix(".pack").read_bytes()
+    assert struct.unpack(">I", completed[8:12])[0] == count + 1  # the old blob, the base of the new one
+    verified = subprocess.run(
+        ["git", "verify-pack", "-v", str(kept) + ".idx"], capture_output=True, text=True
+    )
+    assert verified.returncode == 0, verified.stderr
+    assert "chain length = 1: 1 object" in verified.stdout
+    for name in ("pack", "idx"):
+        (receiver / "objects" / "pack" / kept.with_suffix(f".{name}").name).write_bytes(
+            kept.with_suffix(f".{name}").read_bytes()
+        )
+    git(receiver, "update-ref", "refs/heads/main", commits[1])
+    assert git(receiver, "fsck", "--strict", check=False).returncode == 0
+    shown = subprocess.run(
+        ["git", f"--git-dir={receiver}", "cat-file", "blob", f"{commits[1]}:data"],
+        capture_output=True,
+        check=True,
+    )
+    assert shown.stdout == base + b"round 1\n"
+
+
+# -- packs that break the format, written by hand ------------------------------------------------
+
+_BLOB, _OFS_DELTA, _REF_DELTA = 3, 6, 7
+
+
+def _header(kind: int, size: int) -> bytes:
+    byte, size = (kind << 4) | (size & 0x0F), size >> 4
+    out = b""
+    while size:
+        out += bytes([byte | 0x80])
+        byte, size = size & 0x7F, size >> 7
+    return out + bytes([byte])
+
+
+def _pack(entries: list[bytes], *, count: int | None = None) -> bytes:
+    body = b"PACK" + struct.pack(">II", 2, len(entries) if count is None else count) + b"".join(entries)
+    return body + hashlib.sha1(body).digest()
+
+
+def _blob_id(data: bytes) -> bytes:
+    return hashlib.sha1(b"blob %d\0" % len(data) + data).digest()
+
+
+def _ref_delta(base: bytes, source_size: int, result: bytes) -> bytes:
+    """A ref delta on ``base`` (binary id) that inserts ``result`` whole (at most 127 bytes)."""
+    delta = bytes([source_size, len(result), len(result)]) + result
+    return _header(_REF_DELTA, len(delta)) + base + zlib.compress(delta)
+
+
+def _refused(tmp_path: Path, pack: bytes) -> str:
+    received = tmp_path / "received.pack"
+    received.write_bytes(pack)
+    with pytest.raises(ValueError) as caught:
+        IndexedPack(str(received), _reader(bare_repo(tmp_path / "store.git")))
+    return str(caught.value)
+
+
+def test_an_object_sent_twice_is_refused(tmp_path: Path) -> None:
+    blob = _header(_BLOB, 3) + zlib.compress(b"abc")
+    assert "again" in _refused(tmp_path, _pack([blob, blob]))
+
+
+def test_ref_deltas_on_each_other_in_a_circle_are_refused(tmp_path: Path) -> None:
+    first, second = b"one", b"two"
+    pack = _pack([_ref_delta(_blob_id(second), 3, first), _ref_delta(_blob_id(first), 3, second)])
+    assert "neither the pack nor the store holds" in _refused(tmp_path, pack)
+
+
+def test_a_chain_of_ref_deltas_deeper_than_the_bound_is_refused(tmp_path: Path) -> None:
+    """The scan cannot see a ref delta's depth (its base may come later): resolving counts it."""
+    from gitpet.git.packcheck import MAX_DELTA_DEPTH
+
+    contents = [b"%04d" % index for index in range(MAX_DELTA_DEPTH + 2)]
+    entries = [_header(_BLOB, 4) + zlib.compress(contents[0])]
+    entries += [_ref_delta(_blob_id(contents[i]), 4, contents[i + 1]) for i in range(len(contents) - 1)]
+    entries.reverse()  # every delta before its base
+    assert f"{MAX_DELTA_DEPTH + 1} deltas deep" in _refused(tmp_path, _pack(entries))
+
+
+def test_a_delta_whose_base_is_another_size_is_refused(tmp_path: Path) -> None:
+    base = _header(_BLOB, 3) + zlib.compress(b"abc")
+    assert "does not apply" in _refused(tmp_path, _pack([base, _ref_delta(_blob_id(b"abc"), 9, b"xyz")]))
+
+
+def test_a_pack_whose_checksum_does_not_match_is_refused(tmp_path: Path) -> None:
+    pack = bytearray(_pack([_header(_BLOB, 3) + zlib.compress(b"abc")]))
+    pack[-1] ^= 1
+    assert "checksum does not match" in _refused(tmp_path, bytes(pack))
