@@ -114,11 +114,9 @@ class Quarantine:
     @property
     def fresh(self) -> frozenset[bytes]:
         """The ids (hex) of the objects the checked refs reach that the store did not hold before."""
-        if self._fresh:
-            # An object held loose when the fetch began may have moved into a pack since (a gc
-            # writes the pack before it removes the loose file): look once more, then ask again.
-            self._store_reader.look_again()
-            self._fresh = {sha for sha in self._fresh if not self._store_reader.holds(sha, look_again=False)}
+        # The walk asked only the packs known when it began. An object held loose may have
+        # moved into a pack since (a gc writes the pack before it removes the loose file).
+        self._fresh -= self._store_reader.held_among(self._fresh)
         return frozenset(self._fresh)
 
     def admit(self) -> None:
@@ -161,9 +159,9 @@ class Quarantine:
             if sha in seen:
                 continue
             seen.add(sha)
-            # Not sent, or sent again: what the store holds was checked when it came. (A pack
-            # that appeared since the fetch began is looked for once, in ``fresh``.)
-            if self._pack is None or sha not in self._pack or self._store_reader.holds(sha, look_again=False):
+            # Not sent, or sent again: what the store holds was checked when it came. (An object
+            # sent again but held loose, or in a pack that appeared since, is walked: see ``fresh``.)
+            if self._pack is None or sha not in self._pack or self._store_reader.in_known_packs(sha):
                 if find_object(self._store, sha) is None:
                     return f"{sha.decode('ascii')} is missing (an incomplete or shallow history)"
                 continue

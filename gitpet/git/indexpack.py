@@ -24,15 +24,16 @@ import os
 import struct
 import tempfile
 import zlib
+from array import array
 from collections import OrderedDict
 from contextlib import suppress
 from typing import BinaryIO
 
 from dulwich.errors import ApplyDeltaError
-from dulwich.pack import apply_delta, write_pack_index_v2
+from dulwich.pack import apply_delta
 
 from gitpet.git.integrity import RawReader, find_raw
-from gitpet.git.objwrite import object_header
+from gitpet.git.objwrite import object_header, write_pack_index
 from gitpet.git.packcheck import (
     MAX_DELTA_DEPTH,
     OFS_DELTA,
@@ -49,7 +50,7 @@ _TYPE_NUMBERS = {name: number for number, name in _TYPE_NAMES.items()}
 _WHOLE = -1  # parent of an object stored whole
 _IN_STORE = -2  # parent of a delta whose base the store holds (a thin pack's)
 # Inflated objects kept for the deltas that follow them (git's delta base cache is 96 MiB).
-_CACHE_BYTES = 32 << 20
+_CACHE_BYTES = 8 << 20
 _CACHE_ONE_AT_MOST = 8 << 20
 
 
@@ -98,15 +99,15 @@ class IndexedPack:
         Returns the kept pack's path without ``.pack``. The pack goes first: a
         reader uses a pack only once its index is there.
         """
-        entries = self._index_entries()
+        ids, offsets, crcs = self._index_columns()
         _unmap(self._data)
         with open(self._path, "r+b") as pack:
-            checksum = self._completed(pack, entries)
+            checksum = self._completed(pack, ids, offsets, crcs)
             _finish(pack, fsync)
         fd, temp_index = tempfile.mkstemp(dir=os.path.dirname(self._path), prefix="tmp_idx_")
         try:
             with os.fdopen(fd, "wb") as index:
-                write_pack_index_v2(index, sorted(entries), checksum)
+                write_pack_index(index, ids, offsets, crcs, checksum)
                 _finish(index, fsync)
             base = os.path.join(pack_dir, f"pack-{checksum.hex()}")
             if not os.path.exists(base + ".idx"):  # else the store holds this very pack already
@@ -127,18 +128,18 @@ class IndexedPack:
     def _index(self) -> None:
         self._cache: OrderedDict[int, bytes] = OrderedDict()
         self._cached_bytes = 0
-        self._entries: list[ScannedEntry] = []
-        self._shas: list[bytes] = []  # binary ids; a delta's is known once it is applied
-        self._types: list[int] = []
-        self._parent: list[int] = []
-        self._depth: list[int] = []
+        self._entries = _Entries()
+        self._shas: list[bytes] = []  # binary ids (the keys of _at); a delta's once it is applied
+        self._types = array("B")
+        self._parent = array("q")
+        self._depth = array("H")
         self._at: dict[bytes, int] = {}  # binary id -> entry number
         self._in_store: list[bytes] = []  # the bases a thin pack named, as binary ids
         children_at: dict[int, list[int]] = {}  # offset of a base -> its offset deltas
         children_of: dict[bytes, list[int]] = {}  # binary id of a base -> its ref deltas
         whole = []
         for number, entry in enumerate(scan_pack(self._data)):
-            self._entries.append(entry._replace(content=None))  # content: in the bounded cache only
+            self._entries.append(entry)  # (its content only in the bounded cache)
             self._shas.append(b"")
             self._types.append(entry.kind)
             self._parent.append(_WHOLE)
@@ -166,7 +167,7 @@ class IndexedPack:
         unresolved = [number for numbers in waiting for number in numbers]
         if unresolved:
             number = min(unresolved)
-            entry = self._entries[number]
+            entry = self._entries.at(number)
             named = entry.base.hex() if isinstance(entry.base, bytes) else f"the entry at byte {entry.base}"
             raise ValueError(
                 f"{_where(number, entry)} is a delta on {named}, which neither the pack nor the store holds"
@@ -179,7 +180,7 @@ class IndexedPack:
         todo = [root]
         while todo:
             number = todo.pop()
-            kids = children_at.pop(self._entries[number].start, []) + children_of.pop(self._shas[number], [])
+            kids = children_at.pop(self._entries.start(number), []) + children_of.pop(self._shas[number], [])
             if kids:
                 base = self._content(number)
                 for kid in kids:
@@ -201,7 +202,7 @@ class IndexedPack:
             self._resolve_below(kid, children_at, children_of)
 
     def _apply(self, number: int, parent: int, type_num: int, base: bytes) -> None:
-        entry = self._entries[number]
+        entry = self._entries.at(number)
         depth = 1 if parent == _IN_STORE else self._depth[parent] + 1
         if depth > MAX_DELTA_DEPTH:
             raise ValueError(f"{_where(number, entry)} is {depth} deltas deep, over {MAX_DELTA_DEPTH}")
@@ -221,7 +222,7 @@ class IndexedPack:
     def _identify(self, number: int, sha: bytes) -> None:
         earlier = self._at.setdefault(sha, number)
         if earlier != number:
-            raise ValueError(f"{_where(number, self._entries[number])} is object {sha.hex()} again")
+            raise ValueError(f"{_where(number, self._entries.at(number))} is object {sha.hex()} again")
         self._shas[number] = sha
 
     def _check_trailer(self) -> None:
@@ -244,18 +245,18 @@ class IndexedPack:
                 break
             parent = self._parent[current]
             if parent == _WHOLE:
-                content = inflate_entry(self._data, self._entries[current])
+                content = inflate_entry(self._data, self._entries.at(current))
                 self._remember(current, content)
                 break
             chain.append(current)
             if parent == _IN_STORE:
-                base = self._entries[current].base
+                base = self._entries.at(current).base
                 assert isinstance(base, bytes)
                 content = self._stored(base)[1]
                 break
             current = parent
         for link in reversed(chain):
-            content = b"".join(apply_delta(content, inflate_entry(self._data, self._entries[link])))
+            content = b"".join(apply_delta(content, inflate_entry(self._data, self._entries.at(link))))
             self._remember(link, content)
         return content
 
@@ -276,15 +277,17 @@ class IndexedPack:
 
     # -- keeping -----------------------------------------------------------------------------------
 
-    def _index_entries(self) -> list[tuple[bytes, int, int]]:
-        """(binary id, offset, CRC-32 of the stored entry) of each object of the pack."""
+    def _index_columns(self) -> tuple[list[bytes], array[int], array[int]]:
+        """The binary id, offset and CRC-32 (of the stored entry) of each object of the pack."""
+        offsets, crcs = array("Q"), array("I")
         with memoryview(self._data) as view:
-            return [
-                (sha, entry.start, zlib.crc32(view[entry.start : entry.end]))
-                for sha, entry in zip(self._shas, self._entries, strict=True)
-            ]
+            for number in range(len(self._entries)):
+                start, end = self._entries.span(number)
+                offsets.append(start)
+                crcs.append(zlib.crc32(view[start:end]))
+        return list(self._shas), offsets, crcs
 
-    def _completed(self, pack: BinaryIO, entries: list[tuple[bytes, int, int]]) -> bytes:
+    def _completed(self, pack: BinaryIO, ids: list[bytes], offsets: array[int], crcs: array[int]) -> bytes:
         """Append the store's bases a thin pack names (whole), fix the count; return the checksum."""
         pack.seek(0, 2)
         end = pack.tell() - PACK_TRAILER_BYTES
@@ -296,12 +299,14 @@ class IndexedPack:
         for base in self._in_store:
             type_num, content = self._stored(base)
             record = object_header(type_num, len(content)) + zlib.compress(content)
-            entries.append((base, end, zlib.crc32(record)))
+            ids.append(base)
+            offsets.append(end)
+            crcs.append(zlib.crc32(record))
             pack.write(record)
             end += len(record)
         pack.truncate(end)
         pack.seek(8)
-        pack.write(struct.pack(">I", len(entries)))
+        pack.write(struct.pack(">I", len(ids)))
         pack.seek(0)
         digest = hashlib.sha1()
         while chunk := pack.read(1 << 20):
@@ -309,6 +314,46 @@ class IndexedPack:
         checksum = digest.digest()
         pack.write(checksum)
         return checksum
+
+
+class _Entries:
+    """Where each entry of the pack is, in arrays: a few dozen bytes an entry, not a tuple's few hundred."""
+
+    def __init__(self) -> None:
+        self._starts, self._data_starts, self._ends = array("Q"), array("Q"), array("Q")
+        self._sizes, self._results, self._offset_bases = array("Q"), array("Q"), array("Q")
+        self._kinds = array("B")
+        self._ref_bases: dict[int, bytes] = {}  # entry number -> a ref delta's base (binary id)
+
+    def __len__(self) -> int:
+        return len(self._kinds)
+
+    def append(self, entry: ScannedEntry) -> None:
+        base = entry.base
+        if isinstance(base, bytes):
+            self._ref_bases[len(self._kinds)] = base
+        self._starts.append(entry.start)
+        self._data_starts.append(entry.data_start)
+        self._ends.append(entry.end)
+        self._sizes.append(entry.size)
+        self._results.append(entry.result_size)
+        self._offset_bases.append(base if isinstance(base, int) else 0)
+        self._kinds.append(entry.kind)
+
+    def start(self, number: int) -> int:
+        return self._starts[number]
+
+    def span(self, number: int) -> tuple[int, int]:
+        """Where entry ``number`` starts and ends."""
+        return self._starts[number], self._ends[number]
+
+    def at(self, number: int) -> ScannedEntry:
+        """Entry ``number`` as the scan found it (without its id or content)."""
+        start, data_start, end = self._starts[number], self._data_starts[number], self._ends[number]
+        size, result, base = self._sizes[number], self._results[number], self._offset_bases[number]
+        kind = self._kinds[number]
+        named: int | bytes | None = self._ref_bases.get(number) or (base if kind == OFS_DELTA else None)
+        return ScannedEntry(start, kind, size, data_start, end, named, result, None, None)
 
 
 def _where(number: int, entry: ScannedEntry) -> str:

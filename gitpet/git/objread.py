@@ -24,6 +24,7 @@ import sys
 import threading
 import zlib
 from array import array
+from collections.abc import Iterable
 from typing import Any, NamedTuple
 
 from dulwich.pack import PackFileDisappeared, load_pack_index
@@ -71,7 +72,7 @@ class RawObjectReader:
 
     def __init__(self, objects: Any) -> None:
         self._objects = objects
-        self._packs: dict[str, tuple[Any, mmap.mmap]] = {}  # pack path -> (its index, its data mapped)
+        self._packs: dict[str, _MappedPack] = {}
         self._orders: dict[str, _PackOrder | None] = {}  # pack path -> its entries in order (when needed)
         self._lookups: dict[str, int] = {}  # pack path -> lookups through dulwich's index so far
         self._pack_dir_seen: frozenset[str] | None = None  # pack directory's names at the last refresh
@@ -94,13 +95,10 @@ class RawObjectReader:
             raw: tuple[int, bytes] = self._objects.get_raw(sha)  # deltas, alternates, damage: dulwich's
             return raw
 
-    def holds(self, sha: bytes, *, look_again: bool = True) -> bool:
+    def holds(self, sha: bytes) -> bool:
         """Whether the store holds object ``sha`` (hex) in a pack or loose; nothing is read.
 
-        A fraction of the cost of dulwich's ``in``, which a check of every object a fetch
-        brought asks once per object. ``look_again=False`` skips looking for packs that
-        appeared since the last look (a listing of the pack directory per miss): for a
-        caller to whom a miss only costs work, not correctness.
+        A fraction of the cost of dulwich's ``in``.
         """
         text = sha.decode("ascii")
         with self._lock:
@@ -108,12 +106,40 @@ class RawObjectReader:
                 return True
             if os.path.exists(os.path.join(self._objects.path, text[:2], text[2:])):
                 return True
-            return look_again and self._refresh_packs() and self._in_pack(sha) is not None
+            return self._refresh_packs() and self._in_pack(sha) is not None
 
-    def look_again(self) -> None:
-        """Map the packs that appeared since the last look, unmap those that went."""
+    def in_known_packs(self, sha: bytes) -> bool:
+        """Whether a pack mapped at the last look holds ``sha`` (hex): no listing, no loose file.
+
+        For a caller to whom a miss costs only work (a fetch's check walking an object
+        the remote sent again), asking once per object.
+        """
+        with self._lock:
+            return self._in_pack(sha) is not None
+
+    def held_among(self, shas: Iterable[bytes]) -> set[bytes]:
+        """Which of ``shas`` (hex) the store holds, packed or loose, looking once.
+
+        Packs that appeared since the last look are mapped first; loose objects are
+        found by listing each fan-out directory the ids fall in, once, not by a
+        file lookup per id (a fetch asks this of every object it brought).
+        """
+        held = set()
+        loose: dict[str, list[bytes]] = {}
         with self._lock:
             self._refresh_packs()
+            for sha in shas:
+                if self._in_pack(sha) is not None:
+                    held.add(sha)
+                else:
+                    loose.setdefault(sha[:2].decode("ascii"), []).append(sha)
+        for folder, candidates in loose.items():
+            try:
+                names = set(os.listdir(os.path.join(self._objects.path, folder)))
+            except (FileNotFoundError, NotADirectoryError):
+                continue
+            held.update(sha for sha in candidates if sha[2:].decode("ascii") in names)
+        return held
 
     def packed_entry(self, sha: bytes) -> PackedEntry | None:
         """Object ``sha`` as a pack holds it; None if no pack holds it.
@@ -130,9 +156,8 @@ class RawObjectReader:
     def close(self) -> None:
         """Unmap every pack; the reader maps them again on next use."""
         with self._lock:
-            for index, data in self._packs.values():
-                data.close()
-                index.close()
+            for mapped in self._packs.values():
+                mapped.close()
             self._packs = {}
             self._orders = {}
             self._lookups = {}
@@ -143,19 +168,18 @@ class RawObjectReader:
         if self._pack_dir_seen is None:
             self._refresh_packs()
         binary = bytes.fromhex(sha.decode("ascii"))
-        for path, (index, data) in self._packs.items():
+        for path, (index, data, _index_data) in self._packs.items():
             order = self._orders.get(path)
             if order is not None and order.has_lookup_table:
                 offset = order.offset_of(binary)
                 if offset is not None:
                     return path, data, offset
                 continue
+            self._count_lookup(path, len(index))
             try:
                 return path, data, index.object_offset(binary)
             except (KeyError, PackFileDisappeared):
-                pass
-            finally:
-                self._count_lookup(path, len(index))
+                continue
         return None
 
     def _count_lookup(self, path: str, entries: int) -> None:
@@ -197,7 +221,11 @@ class RawObjectReader:
 
     def _order(self, path: str) -> _PackOrder | None:
         if path not in self._orders:
-            self._orders[path] = _PackOrder.read(path.removesuffix(".pack") + ".idx")
+            try:
+                # From the index as mapped with the pack: gc may have removed the file since.
+                self._orders[path] = _PackOrder.read(self._packs[path].index_data)
+            except ValueError:  # damaged: passed on the slow way, which names the damage
+                self._orders[path] = None
         return self._orders[path]
 
     def _from_packs(self, sha: bytes) -> tuple[int, bytes] | None:
@@ -247,19 +275,20 @@ class RawObjectReader:
             if name.endswith(".pack") and name.removesuffix(".pack") + ".idx" in names
         }
         for path in self._packs.keys() - current:
-            index, data = self._packs.pop(path)
-            data.close()
-            index.close()
+            self._packs.pop(path).close()
             self._orders.pop(path, None)
             self._lookups.pop(path, None)
         for path in current - self._packs.keys():
             try:
                 with open(path, "rb") as handle:
                     data = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
-                index = load_pack_index(path.removesuffix(".pack") + ".idx", self._objects.object_format)
+                index_path = path.removesuffix(".pack") + ".idx"
+                with open(index_path, "rb") as handle:
+                    index_data = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
+                index = load_pack_index(index_path, self._objects.object_format)
             except (OSError, ValueError, AssertionError, PackFileDisappeared):
                 continue  # removed meanwhile (gc), or damaged: dulwich's path reports it
-            self._packs[path] = (index, data)
+            self._packs[path] = _MappedPack(index, data, index_data)
         return True
 
     def _pack_dir_names(self) -> frozenset[str]:
@@ -271,6 +300,19 @@ class RawObjectReader:
             return frozenset()
 
 
+class _MappedPack(NamedTuple):
+    index: Any
+    """dulwich's reader of the pack's index: finds an object's offset."""
+    data: mmap.mmap
+    index_data: mmap.mmap
+    """The index file mapped: read whole (:class:`_PackOrder`) when a reader needs it."""
+
+    def close(self) -> None:
+        self.data.close()
+        self.index_data.close()
+        self.index.close()
+
+
 class _PackOrder:
     """A pack's entries in the order the pack stores them, read from its (version 2) index.
 
@@ -279,11 +321,12 @@ class _PackOrder:
     and the id of the entry an offset delta names as its base.
     """
 
-    def __init__(self, names: bytes, offsets: list[int], crcs: array[int]) -> None:
+    def __init__(self, names: bytes, offsets: array[int], crcs: array[int]) -> None:
         self._names = names
         self._offsets = offsets
-        self._starts = sorted(offsets)
-        self._position = dict(zip(offsets, range(len(offsets)), strict=True))
+        by_offset = sorted(range(len(offsets)), key=offsets.__getitem__)
+        self._starts = array("Q", (offsets[position] for position in by_offset))
+        self._positions = array("I", by_offset)  # arrays, not a dict: a tenth of the memory
         self._crcs = crcs
         self._offset_of: dict[bytes, int] | None = None
 
@@ -304,10 +347,8 @@ class _PackOrder:
         return self._offset_of.get(binary)
 
     @classmethod
-    def read(cls, index_path: str) -> _PackOrder | None:
-        """The order of the pack whose index is at ``index_path``; None for a version 1 index."""
-        with open(index_path, "rb") as handle:
-            raw = handle.read()
+    def read(cls, raw: mmap.mmap) -> _PackOrder | None:
+        """The order of the pack whose index ``raw`` holds; None for a version 1 index."""
         if raw[:8] != b"\377tOc\0\0\0\2" or len(raw) < 8 + 1024:
             return None
         count = struct.unpack_from(">I", raw, 8 + 255 * 4)[0]
@@ -316,18 +357,24 @@ class _PackOrder:
         offsets_at = crcs_at + 4 * count
         large_at = offsets_at + 4 * count
         if len(raw) < large_at:
-            raise ValueError(f"pack index {os.path.basename(index_path)} is cut short")
+            raise ValueError("the pack index is cut short")
         crcs, small = array("I"), array("I")
         crcs.frombytes(raw[crcs_at:offsets_at])
         small.frombytes(raw[offsets_at:large_at])
         if sys.byteorder == "little":
             crcs.byteswap()
             small.byteswap()
-        offsets = small.tolist()
-        for position, offset in enumerate(offsets):
+        offsets = array("Q", small)
+        for position, offset in enumerate(small):
             if offset & 0x80000000:  # in the table of offsets beyond 2 GiB
                 offsets[position] = struct.unpack_from(">Q", raw, large_at + 8 * (offset & 0x7FFFFFFF))[0]
         return cls(raw[names_at:crcs_at], offsets, crcs)
+
+    def _position(self, offset: int) -> int | None:
+        at = bisect.bisect_left(self._starts, offset)
+        if at < len(self._starts) and self._starts[at] == offset:
+            return self._positions[at]
+        return None
 
     def end_of(self, offset: int, pack_end: int) -> int:
         """Where the entry at ``offset`` ends: where the next one starts, or the pack's trailer."""
@@ -335,12 +382,14 @@ class _PackOrder:
         return self._starts[following] if following < len(self._starts) else pack_end
 
     def crc_at(self, offset: int) -> int:
-        """The CRC-32 the index holds for the entry at ``offset``."""
-        return self._crcs[self._position[offset]]
+        """The CRC-32 the index holds for the entry at ``offset`` (one starts there)."""
+        position = self._position(offset)
+        assert position is not None, "an offset the index gave"
+        return self._crcs[position]
 
     def id_at(self, offset: int) -> bytes | None:
         """The hex id of the entry at ``offset``; None if no entry starts there."""
-        position = self._position.get(offset)
+        position = self._position(offset)
         if position is None:
             return None
         return self._names[20 * position : 20 * position + 20].hex().encode("ascii")

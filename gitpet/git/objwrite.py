@@ -20,18 +20,20 @@ import hashlib
 import os
 import secrets
 import struct
+import sys
 import tempfile
 import zlib
+from array import array
 from collections.abc import Mapping, Sequence
 from contextlib import suppress
 from typing import BinaryIO
 
 from dulwich.objects import ShaFile
-from dulwich.pack import create_delta, write_pack_index_v2
+from dulwich.pack import create_delta
 
 from gitpet.progress import SILENT, Progress
 
-__all__ = ["object_header", "write_loose", "write_pack"]
+__all__ = ["object_header", "write_loose", "write_pack", "write_pack_index"]
 
 _PACK_SIGNATURE = b"PACK"
 _PACK_VERSION = 2
@@ -128,7 +130,8 @@ def write_pack(
             _finish(pack, fsync)
         fd, temp_index = tempfile.mkstemp(dir=pack_dir, prefix="tmp_idx_")
         with os.fdopen(fd, "wb") as index:
-            write_pack_index_v2(index, sorted(entries), checksum)
+            ids, offsets, crcs = zip(*entries, strict=True)
+            write_pack_index(index, ids, offsets, crcs, checksum)
             _finish(index, fsync)
         base = os.path.join(pack_dir, f"pack-{checksum.hex()}")
         if os.path.exists(base + ".idx"):
@@ -142,6 +145,48 @@ def write_pack(
             if leftover is not None:
                 with suppress(FileNotFoundError):
                     os.unlink(leftover)
+
+
+def write_pack_index(
+    file: BinaryIO, ids: Sequence[bytes], offsets: Sequence[int], crcs: Sequence[int], pack_checksum: bytes
+) -> None:
+    """Write a version 2 pack index (git's ``.idx``) of a pack's objects, in any order.
+
+    ``ids`` are binary; ``offsets[i]`` and ``crcs[i]`` are where object ``ids[i]``
+    starts in the pack and the CRC-32 of its record. Written with arrays, not a
+    struct call per object as dulwich's writer does (a tenth of its time).
+    """
+    order = sorted(range(len(ids)), key=ids.__getitem__)
+    fanout = array("I", bytes(1024))
+    for sha in ids:
+        fanout[sha[0]] += 1
+    total = 0
+    for first in range(256):
+        total += fanout[first]
+        fanout[first] = total
+    small = array("I", (offsets[i] if offsets[i] < 0x80000000 else 0 for i in order))
+    large = array("Q")
+    for position, i in enumerate(order):
+        if offsets[i] >= 0x80000000:  # beyond 2 GiB: in the table of large offsets
+            small[position] = 0x80000000 | len(large)
+            large.append(offsets[i])
+    ordered_crcs = array("I", (crcs[i] for i in order))
+    if sys.byteorder == "little":
+        for table in (fanout, small, large, ordered_crcs):
+            table.byteswap()
+    digest = hashlib.sha1()
+    for part in (
+        b"\377tOc\0\0\0\2",
+        fanout.tobytes(),
+        b"".join(ids[i] for i in order),
+        ordered_crcs.tobytes(),
+        small.tobytes(),
+        large.tobytes(),
+        pack_checksum,
+    ):
+        digest.update(part)
+        file.write(part)
+    file.write(digest.digest())
 
 
 def _write_pack_data(

@@ -57,6 +57,10 @@ _INPUT_CHUNK = 1 << 14
 _KEEP_BYTES = 1 << 20
 
 
+class _EntryError(ValueError):
+    """What is wrong with one entry; the scan names the entry (named only then: it costs)."""
+
+
 class _Digest(Protocol):
     def update(self, data: bytes, /) -> None: ...
 
@@ -115,50 +119,59 @@ def scan_pack(data: mmap.mmap | bytes) -> Iterator[ScannedEntry]:
     for index in range(count):
         if offset >= end:
             raise ValueError(f"the pack ends after {index} of the {count} objects it announces")
-        start = offset
-        where = f"object {index} (at byte {start})"
-        kind, size, offset = _entry_header(data, offset, end)
-        if kind not in _KINDS:
-            raise ValueError(f"{where} has unknown type {kind}")
-        if size > MAX_OBJECT_BYTES:
-            raise ValueError(f"{where} claims {size} bytes, over {MAX_OBJECT_BYTES}")
-        depth = 0
-        base: int | bytes | None = None
-        if kind == OFS_DELTA:
-            distance, offset = _ofs_distance(data, offset, end)
-            base = start - distance
-            if base not in depth_at:
-                raise ValueError(f"{where} is a delta on a base that is not an object of the pack")
-            depth = depth_at[base] + 1
-        elif kind == REF_DELTA:
-            if offset + 20 > end:
-                raise ValueError("the pack is cut short inside an object header")
-            base = bytes(data[offset : offset + 20])
-            offset += 20
-            depth = 1  # the base is outside the pack, or in it: the indexer counts the whole chain
-        if depth > MAX_DELTA_DEPTH:
-            raise ValueError(f"{where} is {depth} deltas deep, over {MAX_DELTA_DEPTH}")
-        data_start = offset
-        sha = content = None
-        if kind in (OFS_DELTA, REF_DELTA):
-            head, offset = _inflate(data, offset, end, size, where, None)
-            head = head or b""
-            _source, at = _delta_size(head, 0)
-            result, _ = _delta_size(head, at)
-            if result > MAX_OBJECT_BYTES:
-                raise ValueError(f"{where} is a delta making {result} bytes, over {MAX_OBJECT_BYTES}")
-        else:
-            digest = hashlib.sha1(_TYPE_NAMES[kind] + b" %d\0" % size)
-            content, offset = _inflate(data, offset, end, size, where, digest)
-            sha = digest.digest()
-            result = size
-        total += result
+        try:
+            entry = _scan_entry(data, offset, end, depth_at)
+        except _EntryError as err:
+            raise ValueError(f"object {index} (at byte {offset}) {err}") from None
+        total += entry.result_size
         if total > MAX_PACK_INFLATED_BYTES:
             raise ValueError(f"the pack's objects come to more than {MAX_PACK_INFLATED_BYTES} bytes")
-        depth_at[start] = depth
-        yield ScannedEntry(start, kind, size, data_start, offset, base, result, sha, content)
+        offset = entry.end
+        yield entry
     if offset != end:
         raise ValueError(f"{end - offset} bytes after the last object of the pack")
+
+
+def _scan_entry(data: mmap.mmap | bytes, start: int, end: int, depth_at: dict[int, int]) -> ScannedEntry:
+    """The entry at ``start``, checked (``depth_at``: the chain depth of each entry so far, updated)."""
+    offset = start
+    kind, size, offset = _entry_header(data, offset, end)
+    if kind not in _KINDS:
+        raise _EntryError(f"has unknown type {kind}")
+    if size > MAX_OBJECT_BYTES:
+        raise _EntryError(f"claims {size} bytes, over {MAX_OBJECT_BYTES}")
+    depth = 0
+    base: int | bytes | None = None
+    if kind == OFS_DELTA:
+        distance, offset = _ofs_distance(data, offset, end)
+        base = start - distance
+        if base not in depth_at:
+            raise _EntryError("is a delta on a base that is not an object of the pack")
+        depth = depth_at[base] + 1
+    elif kind == REF_DELTA:
+        if offset + 20 > end:
+            raise ValueError("the pack is cut short inside an object header")
+        base = bytes(data[offset : offset + 20])
+        offset += 20
+        depth = 1  # the base is outside the pack, or in it: the indexer counts the whole chain
+    if depth > MAX_DELTA_DEPTH:
+        raise _EntryError(f"is {depth} deltas deep, over {MAX_DELTA_DEPTH}")
+    data_start = offset
+    sha = content = None
+    if kind in (OFS_DELTA, REF_DELTA):
+        head, offset = _inflate(data, offset, end, size, None)
+        head = head or b""
+        _source, at = _delta_size(head, 0)
+        result, _ = _delta_size(head, at)
+        if result > MAX_OBJECT_BYTES:
+            raise _EntryError(f"is a delta making {result} bytes, over {MAX_OBJECT_BYTES}")
+    else:
+        digest = hashlib.sha1(_TYPE_NAMES[kind] + b" %d\0" % size)
+        content, offset = _inflate(data, offset, end, size, digest)
+        sha = digest.digest()
+        result = size
+    depth_at[start] = depth
+    return ScannedEntry(start, kind, size, data_start, offset, base, result, sha, content)
 
 
 def inflate_entry(data: mmap.mmap | bytes, entry: ScannedEntry) -> bytes:
@@ -213,7 +226,6 @@ def _inflate(
     offset: int,
     end: int,
     size: int,
-    where: str,
     digest: _Digest | None,
 ) -> tuple[bytes | None, int]:
     """Inflate one entry, checking it holds exactly ``size`` bytes; return what to keep and where it ends.
@@ -230,21 +242,21 @@ def _inflate(
             try:
                 out = stream.decompress(view[offset:fed], size + 1)
             except zlib.error as err:
-                raise ValueError(f"{where} is not valid zlib data: {err}") from None
+                raise _EntryError(f"is not valid zlib data: {err}") from None
             if stream.eof:
                 if len(out) != size:
-                    raise ValueError(_size_mismatch(where, size, len(out)))
+                    raise _EntryError(_size_mismatch(size, len(out)))
                 if digest is not None:
                     digest.update(out)
                     return out, fed - len(stream.unused_data)
                 return out[:32], fed - len(stream.unused_data)
             if len(out) > size:
-                raise ValueError(f"{where} inflates beyond the {size} bytes it claims")
-        return _inflate_slices(view, offset, end, size, where, digest)
+                raise _EntryError(f"inflates beyond the {size} bytes it claims")
+        return _inflate_slices(view, offset, end, size, digest)
 
 
 def _inflate_slices(
-    view: memoryview, offset: int, end: int, size: int, where: str, digest: _Digest | None
+    view: memoryview, offset: int, end: int, size: int, digest: _Digest | None
 ) -> tuple[bytes | None, int]:
     stream = zlib.decompressobj()
     produced = 0
@@ -252,17 +264,17 @@ def _inflate_slices(
     fed = offset
     while not stream.eof:
         if fed >= end:
-            raise ValueError(f"{where} is cut short")
+            raise _EntryError("is cut short")
         chunk = view[fed : min(fed + _INPUT_CHUNK, end)]
         fed += len(chunk)
         try:
             # deflate inflates at most ~1032:1, so one input chunk makes at most ~17 MB
             out = stream.decompress(chunk)
         except zlib.error as err:
-            raise ValueError(f"{where} is not valid zlib data: {err}") from None
+            raise _EntryError(f"is not valid zlib data: {err}") from None
         produced += len(out)
         if produced > size:
-            raise ValueError(f"{where} inflates beyond the {size} bytes it claims")
+            raise _EntryError(f"inflates beyond the {size} bytes it claims")
         if digest is not None:
             digest.update(out)
             if size <= _KEEP_BYTES:
@@ -270,16 +282,16 @@ def _inflate_slices(
         elif produced - len(out) < 32:
             kept.append(out[: 32 - (produced - len(out))])
     if produced != size:
-        raise ValueError(_size_mismatch(where, size, produced))
+        raise _EntryError(_size_mismatch(size, produced))
     if digest is not None and size > _KEEP_BYTES:
         return None, fed - len(stream.unused_data)
     return b"".join(kept), fed - len(stream.unused_data)
 
 
-def _size_mismatch(where: str, size: int, produced: int) -> str:
+def _size_mismatch(size: int, produced: int) -> str:
     if produced > size:
-        return f"{where} inflates beyond the {size} bytes it claims"
-    return f"{where} inflates to {produced} bytes, not the {size} it claims"
+        return f"inflates beyond the {size} bytes it claims"
+    return f"inflates to {produced} bytes, not the {size} it claims"
 
 
 def _delta_size(head: bytes, at: int) -> tuple[int, int]:
