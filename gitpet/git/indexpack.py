@@ -47,6 +47,7 @@ __all__ = ["IndexedPack"]
 
 _TYPE_NAMES = {1: b"commit", 2: b"tree", 3: b"blob", 4: b"tag"}
 _TYPE_NUMBERS = {name: number for number, name in _TYPE_NAMES.items()}
+_BLOB = 3
 _WHOLE = -1  # parent of an object stored whole
 _IN_STORE = -2  # parent of a delta whose base the store holds (a thin pack's)
 # Inflated objects kept for the deltas that follow them (git's delta base cache is 96 MiB).
@@ -147,7 +148,9 @@ class IndexedPack:
             if entry.sha is not None:
                 self._identify(number, entry.sha)
                 whole.append(number)
-                if entry.content is not None:
+                if entry.content is not None and entry.kind != _BLOB:
+                    # What the fetch's check reads next. A blob is read again only if it is
+                    # a delta's base (and deltas are applied once the whole pack is scanned).
                     self._remember(number, entry.content)
             elif entry.kind == OFS_DELTA:
                 assert isinstance(entry.base, int)  # scan_pack gives an offset delta its base's offset

@@ -234,24 +234,25 @@ def _inflate(
     is returned if it is at most :data:`_KEEP_BYTES`; without (a delta), its first 32 bytes
     (the delta's header) are.
     """
-    stream = zlib.decompressobj()
+    if size <= _KEEP_BYTES:
+        # One call for what zlib writes (a copy of a small slice costs less than a view of
+        # the map); a stream padded beyond its bound goes the slow way.
+        stream = zlib.decompressobj()
+        fed = min(offset + _deflate_bound(size), end)
+        try:
+            out = stream.decompress(data[offset:fed], size + 1)
+        except zlib.error as err:
+            raise _EntryError(f"is not valid zlib data: {err}") from None
+        if stream.eof:
+            if len(out) != size:
+                raise _EntryError(_size_mismatch(size, len(out)))
+            if digest is not None:
+                digest.update(out)
+                return out, fed - len(stream.unused_data)
+            return out[:32], fed - len(stream.unused_data)
+        if len(out) > size:
+            raise _EntryError(f"inflates beyond the {size} bytes it claims")
     with memoryview(data) as view:
-        if size <= _KEEP_BYTES:
-            # One call for what zlib writes; a stream padded beyond its bound goes the slow way.
-            fed = min(offset + _deflate_bound(size), end)
-            try:
-                out = stream.decompress(view[offset:fed], size + 1)
-            except zlib.error as err:
-                raise _EntryError(f"is not valid zlib data: {err}") from None
-            if stream.eof:
-                if len(out) != size:
-                    raise _EntryError(_size_mismatch(size, len(out)))
-                if digest is not None:
-                    digest.update(out)
-                    return out, fed - len(stream.unused_data)
-                return out[:32], fed - len(stream.unused_data)
-            if len(out) > size:
-                raise _EntryError(f"inflates beyond the {size} bytes it claims")
         return _inflate_slices(view, offset, end, size, digest)
 
 
