@@ -129,6 +129,16 @@ class CommitFields(NamedTuple):
     message: bytes
 
 
+# What commit_fields reads, when the author line follows the parents and the committer line
+# the author's (as git writes them): read with one pattern, the same fields as the general way
+# (a name is what comes before the last two space-separated fields of its line).
+_PLAIN_FIELDS = re.compile(
+    rb"tree ([0-9a-f]{40})\n((?:parent [0-9a-f]{40}\n)*)"
+    rb"author ([^\n]*) -?[0-9]+ [^ \n]*\n"
+    rb"committer [^\n]* (-?[0-9]+) [^ \n]*\n"
+)
+
+
 def commit_fields(sha: bytes, raw: bytes) -> CommitFields:
     """The tree, parents, committer time, author and message of a commit's content.
 
@@ -142,6 +152,13 @@ def commit_fields(sha: bytes, raw: bytes) -> CommitFields:
         >>> fields.parents == (b"b" * 40,), fields.commit_time, fields.author, fields.message
         (True, 7, b'A <a@x>', b'message\\n')
     """
+    plain = _PLAIN_FIELDS.match(raw)
+    if plain is not None:  # tree, parents, author, committer, in that order: one pattern reads them
+        tree, parent_lines, author, time = plain.groups()
+        parents = tuple(parent_lines[at + 7 : at + 47] for at in range(0, len(parent_lines), 48))
+        header_end = raw.find(b"\n\n", plain.end() - 1)
+        message = raw[header_end + 2 :] if header_end >= 0 else b""
+        return CommitFields(sha, tree, parents, int(time), author, message)
     tree = commit_tree(sha, raw)
     parents = []
     position = 46

@@ -39,6 +39,7 @@ _LOOSE_TYPES = {b"commit": 1, b"tree": 2, b"blob": 3, b"tag": 4}
 _OFS_DELTA, _REF_DELTA = 6, 7
 _PACK_TRAILER = 20
 _LOOKUPS_BEFORE_TABLE = 1024
+_COPY_SLICE = 64 << 10
 # Compressed bytes handed to zlib at once while finding where a packed entry ends.
 _INFLATE_SLICE = 4 << 20
 
@@ -457,8 +458,11 @@ def _whole_object_at(data: mmap.mmap, offset: int) -> tuple[int, bytes] | None:
         return None
     end = position + _deflate_bound(size)
     decompressor = zlib.decompressobj()
-    with memoryview(data) as view:
-        content = decompressor.decompress(view[position:end], size)
+    if size <= _COPY_SLICE:  # a copy of a small slice costs less than a view of the map
+        content = decompressor.decompress(data[position:end], size)
+    else:
+        with memoryview(data) as view:
+            content = decompressor.decompress(view[position:end], size)
     if len(content) != size:
         raise ValueError(f"packed object at offset {offset} does not hold the {size} bytes its header says")
     return type_num, content
