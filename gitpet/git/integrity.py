@@ -155,10 +155,10 @@ def commit_fields(sha: bytes, raw: bytes) -> CommitFields:
     plain = _PLAIN_FIELDS.match(raw)
     if plain is not None:  # tree, parents, author, committer, in that order: one pattern reads them
         tree, parent_lines, author, time = plain.groups()
-        parents = tuple(parent_lines[at + 7 : at + 47] for at in range(0, len(parent_lines), 48))
+        listed = tuple(parent_lines[at + 7 : at + 47] for at in range(0, len(parent_lines), 48))
         header_end = raw.find(b"\n\n", plain.end() - 1)
         message = raw[header_end + 2 :] if header_end >= 0 else b""
-        return CommitFields(sha, tree, parents, int(time), author, message)
+        return CommitFields(sha, tree, listed, int(time), author, message)
     tree = commit_tree(sha, raw)
     parents = []
     position = 46
