@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import gc
 import hashlib
+import io
 import mmap
 import os
 import struct
@@ -64,9 +65,15 @@ class IndexedPack:
     pack holds twice, or a checksum that does not match.
     """
 
-    def __init__(self, path: str, store: RawReader) -> None:
+    def __init__(self, path: str, store: RawReader, *, keep_for_reading: bool = True) -> None:
+        """Index the pack at ``path``; a thin pack's bases come from ``store``.
+
+        ``keep_for_reading``: keep the commits, trees and tags inflated (within a bound)
+        for reads that follow; False when only the ids are wanted.
+        """
         self._path = path
         self._store = store
+        self._keep_for_reading = keep_for_reading
         with open(path, "rb") as handle:
             self._data = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
         try:
@@ -119,6 +126,14 @@ class IndexedPack:
             with suppress(FileNotFoundError):
                 os.unlink(temp_index)
 
+    def index_matches(self, index_path: str) -> bool:
+        """Whether the index at ``index_path`` is the one this pack has (for a pack written here)."""
+        ids, offsets, crcs = self._index_columns()
+        written = io.BytesIO()
+        write_pack_index(written, ids, offsets, crcs, self._data[len(self._data) - PACK_TRAILER_BYTES :])
+        with open(index_path, "rb") as index:
+            return index.read() == written.getvalue()
+
     def close(self) -> None:
         """Unmap the pack (its file stays where it is)."""
         self._cache.clear()
@@ -148,7 +163,7 @@ class IndexedPack:
             if entry.sha is not None:
                 self._identify(number, entry.sha)
                 whole.append(number)
-                if entry.content is not None and entry.kind != _BLOB:
+                if entry.content is not None and entry.kind != _BLOB and self._keep_for_reading:
                     # What the fetch's check reads next. A blob is read again only if it is
                     # a delta's base (and deltas are applied once the whole pack is scanned).
                     self._remember(number, entry.content)

@@ -24,7 +24,8 @@ import sys
 import tempfile
 import zlib
 from array import array
-from collections.abc import Mapping, Sequence
+from collections import OrderedDict
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import suppress
 from typing import BinaryIO
 
@@ -33,7 +34,7 @@ from dulwich.pack import create_delta
 
 from gitpet.progress import SILENT, Progress
 
-__all__ = ["object_header", "write_loose", "write_pack", "write_pack_index"]
+__all__ = ["object_header", "write_loose", "write_pack", "write_pack_index", "write_pack_of"]
 
 _PACK_SIGNATURE = b"PACK"
 _PACK_VERSION = 2
@@ -41,7 +42,6 @@ _OBJECT_MODE = 0o444
 _OFS_DELTA = 6
 # Objects above this are compressed slice by slice, so that Ctrl-C waits for one slice.
 _COMPRESS_SLICE = 4 * 1024 * 1024
-_IndexEntry = tuple[bytes, int, int]  # binary sha, offset in the pack, crc32 of the record
 
 
 def object_header(type_num: int, size: int) -> bytes:
@@ -120,18 +120,40 @@ def write_pack(
     cycle. ``progress`` advances by one per object written. Returns None for
     no objects. A pack with the same content already in place is left as it is.
     """
-    if not objects:
+    by_id: dict[bytes, ShaFile] = {bytes(obj.id): obj for obj in objects}
+
+    def read(sha: bytes) -> tuple[int, bytes]:
+        obj = by_id[sha]
+        return obj.type_num, obj.as_raw_string()
+
+    return write_pack_of(pack_dir, list(by_id), read, fsync=fsync, delta_bases=delta_bases, progress=progress)
+
+
+def write_pack_of(
+    pack_dir: str | os.PathLike[str],
+    ids: Sequence[bytes],
+    read: Callable[[bytes], tuple[int, bytes]],
+    *,
+    fsync: bool = True,
+    delta_bases: Mapping[bytes, bytes] | None = None,
+    progress: Progress = SILENT,
+) -> str | None:
+    """Like :func:`write_pack`, for the objects ``ids`` (hex, each once), read one at a time.
+
+    ``read(id)`` gives ``(type number, content)``: a pack of a whole store is written
+    holding one object (and a delta's base) in memory at a time, not all of them.
+    """
+    if not ids:
         return None
     fd, temp_pack = tempfile.mkstemp(dir=pack_dir, prefix="tmp_pack_")
     temp_index = None
     try:
         with os.fdopen(fd, "wb") as pack:
-            entries, checksum = _write_pack_data(pack, objects, delta_bases or {}, progress)
+            entries, checksum = _write_pack_data(pack, ids, read, delta_bases or {}, progress)
             _finish(pack, fsync)
         fd, temp_index = tempfile.mkstemp(dir=pack_dir, prefix="tmp_idx_")
         with os.fdopen(fd, "wb") as index:
-            ids, offsets, crcs = zip(*entries, strict=True)
-            write_pack_index(index, ids, offsets, crcs, checksum)
+            write_pack_index(index, entries.ids, entries.offsets, entries.crcs, checksum)
             _finish(index, fsync)
         base = os.path.join(pack_dir, f"pack-{checksum.hex()}")
         if os.path.exists(base + ".idx"):
@@ -190,38 +212,80 @@ def write_pack_index(
 
 
 def _write_pack_data(
-    pack: BinaryIO, objects: Sequence[ShaFile], delta_bases: Mapping[bytes, bytes], progress: Progress
-) -> tuple[list[_IndexEntry], bytes]:
-    """Write the pack; return (binary sha, offset, crc32) per object and the pack checksum."""
-    by_id: dict[bytes, ShaFile] = {bytes(obj.id): obj for obj in objects}
-    ordered = _bases_first(objects, {k: v for k, v in delta_bases.items() if k in by_id and v in by_id})
+    pack: BinaryIO,
+    ids: Sequence[bytes],
+    read: Callable[[bytes], tuple[int, bytes]],
+    delta_bases: Mapping[bytes, bytes],
+    progress: Progress,
+) -> tuple[_IndexColumns, bytes]:
+    """Write the pack; return the binary id, offset and CRC-32 of each object, and the pack checksum."""
+    batch = set(ids)
+    ordered = _bases_first(ids, {k: v for k, v in delta_bases.items() if k in batch and v in batch})
     digest = hashlib.sha1()
     header = _PACK_SIGNATURE + struct.pack(">LL", _PACK_VERSION, len(ordered))
     pack.write(header)
     digest.update(header)
     offset = len(header)
-    offsets: dict[bytes, int] = {}
-    entries: list[_IndexEntry] = []
-    for obj in ordered:
-        raw = obj.as_raw_string()
+    base_ids = set(delta_bases.values())
+    offsets: dict[bytes, int] = {}  # of the objects that are a delta's base
+    entries = _IndexColumns()
+    recent = _RecentlyRead(read)
+    for sha in ordered:
+        type_num, raw = recent.read(sha)
         record = None
-        base = delta_bases.get(obj.id)
+        base = delta_bases.get(sha)
         if base is not None and base in offsets:
-            delta = b"".join(create_delta(by_id[base].as_raw_string(), raw))
+            delta = b"".join(create_delta(recent.read(base)[1], raw))
             if len(delta) < len(raw) // 2:
                 distance = _offset_distance(offset - offsets[base])
                 record = object_header(_OFS_DELTA, len(delta)) + distance + _compressed(delta)
         if record is None:
-            record = object_header(obj.type_num, len(raw)) + _compressed(raw)
+            record = object_header(type_num, len(raw)) + _compressed(raw)
         pack.write(record)
         digest.update(record)
-        offsets[obj.id] = offset
-        entries.append((obj.sha().digest(), offset, zlib.crc32(record)))
+        if sha in base_ids:
+            offsets[sha] = offset
+        entries.ids.append(bytes.fromhex(sha.decode("ascii")))
+        entries.offsets.append(offset)
+        entries.crcs.append(zlib.crc32(record))
         offset += len(record)
         progress.advance()
     checksum = digest.digest()
     pack.write(checksum)
     return entries, checksum
+
+
+class _IndexColumns:
+    """What a pack index lists of each object, in columns (arrays, not a tuple per object)."""
+
+    def __init__(self) -> None:
+        self.ids: list[bytes] = []
+        self.offsets = array("Q")
+        self.crcs = array("I")
+
+
+class _RecentlyRead:
+    """The last objects read, kept for the deltas that follow their base (a few MiB at most)."""
+
+    _BYTES = 4 << 20  # depth first, a delta's base was read just before it
+
+    def __init__(self, read: Callable[[bytes], tuple[int, bytes]]) -> None:
+        self._read = read
+        self._kept: OrderedDict[bytes, tuple[int, bytes]] = OrderedDict()
+        self._size = 0
+
+    def read(self, sha: bytes) -> tuple[int, bytes]:
+        found = self._kept.get(sha)
+        if found is not None:
+            self._kept.move_to_end(sha)
+            return found
+        found = self._read(sha)
+        if len(found[1]) <= self._BYTES // 4:
+            self._kept[sha] = found
+            self._size += len(found[1])
+            while self._size > self._BYTES:
+                self._size -= len(self._kept.popitem(last=False)[1][1])
+        return found
 
 
 def _compressed(raw: bytes) -> bytes:
@@ -238,23 +302,32 @@ def _compressed(raw: bytes) -> bytes:
     return b"".join(parts)
 
 
-def _bases_first(objects: Sequence[ShaFile], delta_bases: Mapping[bytes, bytes]) -> list[ShaFile]:
-    """``objects`` with every delta after its base (a delta names its base by a backward offset)."""
-    depth: dict[bytes, int] = {}
+def _bases_first(ids: Sequence[bytes], delta_bases: Mapping[bytes, bytes]) -> list[bytes]:
+    """``ids`` with every delta after its base (a delta names its base by a backward offset).
 
-    def depth_of(target: bytes) -> int:
-        chain: list[bytes] = []
-        sha = target
-        while sha in delta_bases and sha not in depth and sha not in chain:  # a cycle stops here
-            chain.append(sha)
-            sha = delta_bases[sha]
-        level = depth.get(sha, 0)
-        for item in reversed(chain):
-            level += 1
-            depth[item] = level
-        return depth.get(target, 0)
-
-    return sorted(objects, key=lambda obj: depth_of(obj.id))
+    Depth first: each delta comes right after its base (or its base's other deltas), so
+    the base is among the last few objects read when the delta is made. Ids in a circle
+    of bases come last, in their order (the first of them is written whole).
+    """
+    children: dict[bytes, list[bytes]] = {}
+    roots = []
+    for sha in ids:
+        base = delta_bases.get(sha)
+        if base is None:
+            roots.append(sha)
+        else:
+            children.setdefault(base, []).append(sha)
+    ordered: list[bytes] = []
+    for root in roots:
+        stack = [root]
+        while stack:
+            sha = stack.pop()
+            ordered.append(sha)
+            stack.extend(reversed(children.pop(sha, [])))
+    if len(ordered) < len(ids):
+        placed = set(ordered)
+        ordered.extend(sha for sha in ids if sha not in placed)
+    return ordered
 
 
 def _offset_distance(distance: int) -> bytes:

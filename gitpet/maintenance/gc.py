@@ -25,12 +25,11 @@ import contextlib
 import itertools
 import os
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from dulwich.object_format import ObjectFormat
-from dulwich.objects import Blob, Commit, RawObjectID, ShaFile, Tag, Tree
+from dulwich.objects import Blob, Commit, ShaFile, Tag, Tree
 from dulwich.pack import Pack
 from dulwich.refs import Ref
 from dulwich.repo import Repo
@@ -44,15 +43,18 @@ from gitpet.git.dulwich_private import (
     pack_data_path,
     refresh_packs,
 )
-from gitpet.git.integrity import READ_ERRORS, content_id, read_object
+from gitpet.git.indexpack import IndexedPack
+from gitpet.git.integrity import find_raw, read_object
 from gitpet.git.locks import FetchLock, LockRetry, remove_if_stale
-from gitpet.git.objwrite import write_pack
+from gitpet.git.objread import RawObjectReader
+from gitpet.git.objwrite import write_pack_of
 from gitpet.maintenance.verify import leftover_files
 from gitpet.progress import SILENT, Progress
 
 __all__ = ["GcReport", "collect_garbage", "objects_size"]
 
 _GITLINK = 0o160000
+_DIRECTORY = 0o040000
 # Loading a version gc stored as a delta applies at most this many (git's default is 50).
 _MAX_DELTA_DEPTH = 10
 
@@ -133,30 +135,78 @@ def objects_size(gitdir: Path) -> StoreSize:
     return StoreSize(files, total, disk)
 
 
-def _reachable(repo: Repo, known: dict[bytes, ShaFile], progress: Progress = SILENT) -> None:
-    """Add to ``known`` every object reachable from any ref now (each read with full checks)."""
+class _Reachable:
+    """What the refs reach: each object's type, and the little the delta search needs.
+
+    Not the objects: holding every object a store has read (its content too) made gc's
+    memory grow with the store; each object is read again when it is written.
+    """
+
+    def __init__(self) -> None:
+        self.types: dict[bytes, bytes] = {}  # hex id -> type name
+        self.first_parents: dict[bytes, tuple[bytes, bytes | None]] = {}  # commit -> (tree, first parent)
+        self.files: dict[bytes, dict[bytes, bytes]] = {}  # tree -> its regular files (name -> blob)
+
+    def __contains__(self, sha: object) -> bool:
+        return sha in self.types
+
+    def __len__(self) -> int:
+        return len(self.types)
+
+    def add(self, sha: bytes, obj: ShaFile) -> tuple[list[bytes], list[bytes]]:
+        """Record ``obj`` (read with full checks); return the ids it links to: to read, and blobs."""
+        self.types[sha] = obj.type_name
+        if isinstance(obj, Commit):
+            parents = [bytes(parent) for parent in obj.parents]
+            self.first_parents[sha] = (bytes(obj.tree), parents[0] if parents else None)
+            return [bytes(obj.tree), *parents], []
+        if isinstance(obj, Tree):
+            subtrees, blobs, files = [], [], {}
+            for entry in obj.items():
+                if entry.mode == _GITLINK:
+                    continue
+                if entry.mode == _DIRECTORY:
+                    subtrees.append(bytes(entry.sha))
+                    continue
+                blobs.append(bytes(entry.sha))
+                if entry.mode & 0o170000 == 0o100000:
+                    files[entry.path] = bytes(entry.sha)
+            self.files[sha] = files
+            return subtrees, blobs
+        if isinstance(obj, Tag):
+            return [bytes(obj.object[1])], []
+        assert isinstance(obj, Blob)
+        return [], []
+
+
+def _reachable(repo: Repo, objects: RawObjectReader, known: _Reachable, progress: Progress = SILENT) -> None:
+    """Add to ``known`` every object reachable from any ref now.
+
+    Commits, trees and tags are read with full checks. A blob is only looked for here:
+    it is read and hashed when it is packed, and the pack is read back before anything
+    is removed (reading each blob twice was a third of gc's time).
+    """
     roots = {bytes(sha) for sha in repo.refs.as_dict().values()}
     pending = [sha for sha in roots if sha not in known]
     while pending:
         sha = pending.pop()
         if sha in known:
             continue
-        obj = read_object(repo.object_store, sha)
-        known[sha] = obj
+        links, blobs = known.add(sha, read_object(objects, sha))
+        pending.extend(links)
         progress.advance()
-        if isinstance(obj, Commit):
-            pending.append(obj.tree)
-            pending.extend(obj.parents)
-        elif isinstance(obj, Tree):
-            pending.extend(entry.sha for entry in obj.items() if entry.mode != _GITLINK)
-        elif isinstance(obj, Tag):
-            pending.append(obj.object[1])
-        else:
-            assert isinstance(obj, Blob)
+        for blob in blobs:
+            if blob not in known:
+                if not objects.holds(blob):
+                    raise IntegrityError(
+                        blob.decode("ascii"), f"blob is missing (tree {sha.decode('ascii')} names it)"
+                    )
+                known.types[blob] = b"blob"
+                progress.advance()
 
 
 def _packed_already(
-    gitdir: Path, old_packs: list[Pack], old_loose: set[bytes], reachable: Mapping[bytes, ShaFile]
+    gitdir: Path, old_packs: list[Pack], old_loose: set[bytes], reachable: _Reachable
 ) -> str | None:
     """The store's one pack, when the last gc wrote it and it holds exactly what is reachable.
 
@@ -164,7 +214,7 @@ def _packed_already(
     full checks, so it needs no reading back either. A pack gc did not write (one a fetch
     brought, or a writer's big object) is repacked: it may lack the deltas gc finds.
     """
-    if len(old_packs) != 1 or not reachable or not old_loose.isdisjoint(reachable):
+    if len(old_packs) != 1 or not reachable or not old_loose.isdisjoint(reachable.types):
         return None
     (pack,) = old_packs
     try:
@@ -187,7 +237,7 @@ def _record_gc_pack(gitdir: Path, name: str) -> None:
     os.replace(temporary, record)
 
 
-def _delta_bases(repo: Repo, reachable: Mapping[bytes, ShaFile]) -> dict[bytes, bytes]:
+def _delta_bases(repo: Repo, reachable: _Reachable) -> dict[bytes, bytes]:
     """Blob id -> the blob to store it as a delta against.
 
     Each file of a class's version is stored against the same file of the next newer
@@ -203,7 +253,7 @@ def _delta_bases(repo: Repo, reachable: Mapping[bytes, ShaFile]) -> dict[bytes, 
     for ref, tip in repo.refs.as_dict(Ref(b"refs/heads/")).items():
         if b"/" in bytes(ref):
             continue  # pipelines: their trees are class versions, reached through the classes
-        files = [_version_files(reachable, commit) for commit in _chain(reachable, bytes(tip))]
+        files = [reachable.files.get(tree, {}) for tree in _chain(reachable, bytes(tip))]
         if files:
             whole.update(files[0].values())
             histories.append(files)
@@ -220,21 +270,14 @@ def _delta_bases(repo: Repo, reachable: Mapping[bytes, ShaFile]) -> dict[bytes, 
     return bases
 
 
-def _chain(reachable: Mapping[bytes, ShaFile], tip: bytes) -> list[Commit]:
-    """The first-parent history of ``tip``, newest first, from the objects already read."""
-    chain = []
-    commit = reachable.get(tip)
-    while isinstance(commit, Commit):
-        chain.append(commit)
-        commit = reachable.get(bytes(commit.parents[0])) if commit.parents else None
-    return chain
-
-
-def _version_files(reachable: Mapping[bytes, ShaFile], commit: Commit) -> dict[bytes, bytes]:
-    tree = reachable.get(bytes(commit.tree))
-    if not isinstance(tree, Tree):
-        return {}
-    return {entry.path: bytes(entry.sha) for entry in tree.items() if entry.mode & 0o170000 == 0o100000}
+def _chain(reachable: _Reachable, tip: bytes) -> list[bytes]:
+    """The trees of the first-parent history of ``tip``, newest first, from what was read."""
+    trees = []
+    commit: bytes | None = tip
+    while commit is not None and commit in reachable.first_parents:
+        tree, commit = reachable.first_parents[commit]
+        trees.append(tree)
+    return trees
 
 
 def _leads_to(bases: Mapping[bytes, bytes], start: bytes, target: bytes) -> bool:
@@ -249,22 +292,16 @@ def _leads_to(bases: Mapping[bytes, bytes], start: bytes, target: bytes) -> bool
 
 # The name of the pack the last gc wrote (in the store's gitpet/ folder).
 _GC_PACK_RECORD = "gitpet/gc-pack"
-_PACK_READ_ERRORS: tuple[type[Exception], ...] = (KeyError, *READ_ERRORS)
 
 
-def _check_pack(
-    path: str, expected: Mapping[bytes, ShaFile], object_format: ObjectFormat, *, remove_if_bad: bool
-) -> None:
+def _check_pack(path: str, expected: Mapping[bytes, bytes], *, remove_if_bad: bool) -> None:
     """Read every object of the new pack back (resolving deltas) before anything is deleted.
 
-    A pack that does not give back exactly what was packed stops gc, and is removed if gc
-    made it (readers look in packs first, so it would hide the good copies).
+    A pack that does not give back exactly what was packed (or an index that does not
+    say where it is) stops gc, and is removed if gc made it (readers look in packs
+    first, so it would hide the good copies).
     """
-    pack = Pack(path.removesuffix(".pack"), object_format=object_format)
-    try:
-        problem = _first_problem(pack, expected)
-    finally:
-        pack.close()
+    problem = _first_problem(path, expected)
     if problem is None:
         return
     if remove_if_bad:
@@ -276,22 +313,55 @@ def _check_pack(
     )
 
 
-def _first_problem(pack: Pack, expected: Mapping[bytes, ShaFile]) -> str | None:
-    """What is wrong with reading ``expected`` back from ``pack``, if anything.
+def _first_problem(path: str, expected: Mapping[bytes, bytes]) -> str | None:
+    """What is wrong with reading ``expected`` (id -> type name) back from the pack at ``path``.
 
-    Returns a message, not the exception: its traceback would keep views of the pack's
-    mapping alive past close().
+    The pack is indexed again from its bytes alone (every object inflated, every delta
+    applied, every id hashed), as a fetch indexes a pack it receives.
     """
-    for sha, obj in expected.items():
-        try:
-            _type_num, raw = pack.get_raw(RawObjectID(bytes.fromhex(sha.decode("ascii"))))
-            if content_id(obj.type_name, bytes(raw)) != sha:
-                return f"{sha.decode('ascii')} comes back changed"
-        except _PACK_READ_ERRORS as err:
-            return f"{sha.decode('ascii')}: {type(err).__name__}: {err}"
-        finally:
-            raw = b""  # drop the view of the mapping now, not at the next read
-    return None
+    try:
+        pack = IndexedPack(path, _NO_OBJECTS, keep_for_reading=False)
+    except (ValueError, OSError) as err:
+        return str(err)
+    try:
+        if len(pack) != len(expected):
+            return f"it holds {len(pack)} objects, not {len(expected)}"
+        for sha, type_name in expected.items():
+            if sha not in pack:
+                return f"{sha.decode('ascii')} is not in it"
+            if _TYPE_NAMES[pack.type_num(sha)] != type_name:
+                return f"{sha.decode('ascii')} comes back as another type"
+        if not pack.index_matches(path.removesuffix(".pack") + ".idx"):
+            return "its index does not say where its objects are"
+        return None
+    finally:
+        pack.close()
+
+
+class _NoObjects:
+    """A store holding nothing: the bases a pack gc wrote must all be in it."""
+
+    def get_raw(self, name: object) -> tuple[int, bytes]:
+        raise KeyError(name)
+
+
+_NO_OBJECTS = _NoObjects()
+
+
+_TYPE_NUMBERS = {b"commit": 1, b"tree": 2, b"blob": 3, b"tag": 4}
+_TYPE_NAMES = {number: name for name, number in _TYPE_NUMBERS.items()}
+
+
+def _read_again(reader: RawObjectReader) -> Callable[[bytes], tuple[int, bytes]]:
+    """Read an object to pack it, hashed again (it was checked when counted; a file may change)."""
+
+    def read(sha: bytes) -> tuple[int, bytes]:
+        found = find_raw(reader, sha)
+        if found is None:
+            raise IntegrityError(sha.decode("ascii"), "an object gc counted is gone; nothing was removed")
+        return _TYPE_NUMBERS[found[0]], found[1]
+
+    return read
 
 
 def _age(path: str, now: float) -> float:
@@ -316,9 +386,10 @@ def collect_garbage(
     old_packs: list[Pack] = list(objects.packs)
     old_loose: set[bytes] = set(iter_loose_ids(objects))
 
-    reachable: dict[bytes, ShaFile] = {}
+    reader = RawObjectReader(objects)
+    reachable = _Reachable()
     progress.stage("counting objects")
-    _reachable(repo, reachable, progress)
+    _reachable(repo, reader, reachable, progress)
     packs_before = set(os.listdir(objects.pack_dir))
     new_pack = _packed_already(gitdir, old_packs, old_loose, reachable)
     repacked = new_pack is None
@@ -326,17 +397,18 @@ def collect_garbage(
         progress.stage("finding deltas", unit="")
         bases = _delta_bases(repo, reachable)
         progress.stage("writing pack", total=len(reachable))
-        new_pack = write_pack(
-            objects.pack_dir, list(reachable.values()), delta_bases=bases, progress=progress
+        new_pack = write_pack_of(
+            objects.pack_dir, list(reachable.types), _read_again(reader), delta_bases=bases, progress=progress
         )
         if new_pack is not None:
             progress.stage("checking pack", unit="")
             created = os.path.basename(new_pack) not in packs_before
-            _check_pack(new_pack, reachable, objects.object_format, remove_if_bad=created)
+            _check_pack(new_pack, reachable.types, remove_if_bad=created)
             _record_gc_pack(gitdir, os.path.basename(new_pack))
     keep_pack = os.path.basename(new_pack).removesuffix(".pack") if new_pack is not None else None
     refresh_packs(objects)
-    in_new_pack = frozenset(reachable)
+    reader.close()
+    in_new_pack = frozenset(reachable.types)
 
     progress.stage("pruning", unit="")
     deadline = time.monotonic() + lock_timeout
@@ -345,7 +417,7 @@ def collect_garbage(
             if alone:
                 # Refs may have moved while we packed: what they reach now stays
                 # too, where it is (the new pack does not hold it).
-                _reachable(repo, reachable)
+                _reachable(repo, RawObjectReader(objects), reachable)
                 now = time.time()
                 grace = prune_older_than
                 loose_packed, pruned, kept_young = _remove_loose(
@@ -377,7 +449,7 @@ def _remove_loose(
     objects: object,
     old_loose: set[bytes],
     in_new_pack: frozenset[bytes],
-    reachable: dict[bytes, ShaFile],
+    reachable: _Reachable,
     grace: float,
     now: float,
 ) -> tuple[int, int, int]:
@@ -404,7 +476,7 @@ def _remove_packs(
     old_packs: list[Pack],
     new_pack_name: str | None,
     in_new_pack: frozenset[bytes],
-    reachable: dict[bytes, ShaFile],
+    reachable: _Reachable,
     grace: float,
     now: float,
 ) -> int:

@@ -248,7 +248,7 @@ def test_gc_that_cannot_read_its_new_pack_back_removes_it_and_deletes_nothing(
     pcm = PetClassManager(store_path)
     _history(pcm, user_module, "Growing", range(5))
     snapshot = store_snapshot(store_path)
-    real_write_pack = _gc.write_pack
+    real_write_pack = _gc.write_pack_of
 
     def corrupting_write_pack(*args: object, **kwargs: object) -> str | None:
         path = real_write_pack(*args, **kwargs)  # type: ignore[arg-type]
@@ -259,7 +259,7 @@ def test_gc_that_cannot_read_its_new_pack_back_removes_it_and_deletes_nothing(
         Path(path).write_bytes(bytes(data))
         return path
 
-    monkeypatch.setattr(_gc, "write_pack", corrupting_write_pack)
+    monkeypatch.setattr(_gc, "write_pack_of", corrupting_write_pack)
     with pytest.raises(IntegrityError, match="new pack"):
         pcm.store.gc(prune_older_than=0)
     assert store_snapshot(store_path) == snapshot  # the bad pack is gone; every loose object is there
