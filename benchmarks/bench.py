@@ -26,7 +26,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass
 from datetime import date
 from pathlib import Path
@@ -99,6 +99,21 @@ class Size:
 
 
 @dataclass(frozen=True)
+class Memory:
+    """Peak resident memory of one operation in its own process, against its baseline's (KiB)."""
+
+    name: str
+    kib: int
+    baseline: str
+    baseline_kib: int
+    target: float | None = None
+
+    @property
+    def ratio(self) -> float:
+        return self.kib / self.baseline_kib
+
+
+@dataclass(frozen=True)
 class Op:
     """Something to time, and what to do (untimed) before each run of it."""
 
@@ -154,6 +169,7 @@ class Bench:
         self.rows: list[Row] = []
         self.single_push: dict[str, float] = {}
         self.sizes: list[Size] = []
+        self.memory: list[Memory] = []
         self.curves: dict[str, list[tuple[int, int]]] = {}  # curve -> (versions, row index)
         self._stores = iter(range(10**6))
 
@@ -629,6 +645,115 @@ class Bench:
             self.rounds,
         )
 
+    # -- gc, and what gc and a whole fetch cost in memory ---------------------------------
+
+    def gc_rows(self) -> None:
+        """gc against git gc, each in its own process (time and peak memory), on three stores.
+
+        10 N versions loose (as pushed); the same store once gc has packed it (nothing to do);
+        two versions of a class holding 1 MB of random bytes (nothing to delta). Then a whole
+        fetch of the 10 N versions, for its peak memory beside git fetch's.
+        """
+        versions = 10 * self.count
+        history = small_classes(self.workdir, versions, f"bench_gc_{versions}")
+        reference = self.manager()
+        packed = self.workdir / f"gc-packed-{versions}.git"
+        FastImport.run(
+            packed, FastImport.stream([("Hist", reference.encode(cls, "Hist")) for cls in history])
+        )
+        subprocess.run(["git", f"--git-dir={packed}", "config", "gitpet.store", "true"], check=True)
+        loose = self.workdir / f"gc-loose-{versions}.git"
+        subprocess.run(["git", "init", "-q", "--bare", str(loose)], check=True)
+        [pack] = (packed / "objects" / "pack").glob("*.pack")
+        with pack.open("rb") as stream:
+            subprocess.run(["git", f"--git-dir={loose}", "unpack-objects", "-q"], stdin=stream, check=True)
+        tip = (
+            subprocess.run(
+                ["git", f"--git-dir={packed}", "rev-parse", "refs/heads/Hist"],
+                capture_output=True,
+                check=True,
+            )
+            .stdout.decode()
+            .strip()
+        )
+        subprocess.run(["git", f"--git-dir={loose}", "update-ref", "refs/heads/Hist", tip], check=True)
+        subprocess.run(["git", f"--git-dir={loose}", "config", "gitpet.store", "true"], check=True)
+        gitpet_packed = self.workdir / "gc-gitpet-packed.git"
+        shutil.copytree(loose, gitpet_packed)
+        GitStore(gitpet_packed).gc(prune_older_than=0)
+        git_packed = self.workdir / "gc-git-packed.git"
+        shutil.copytree(loose, git_packed)
+        subprocess.run(["git", f"--git-dir={git_packed}", "gc", "-q", "--prune=now"], check=True)
+        stores = [
+            (f"{versions} versions, loose", loose, loose),
+            (f"{versions} versions, already packed by the same gc", gitpet_packed, git_packed),
+            ("two versions holding 1 MB of random bytes", *([self._random_megabyte_store()] * 2)),
+        ]
+        for label, ours, theirs in stores:
+            self._gc_row(label, ours, theirs)
+        self._fetch_memory_row(packed, versions)
+
+    def _random_megabyte_store(self) -> Path:
+        path = self.store_path()
+        manager = self.manager(path)
+        for edit in range(2):
+            source = f"DATA = {os.urandom(1_000_000)!r}\nclass Big:\n    data = DATA\n    edit = {edit}\n"
+            module = import_module(self.workdir, "bench_random", source, copy=edit)
+            manager.push(module.Big, "Big", moved=True)
+        return path
+
+    def _gc_row(self, label: str, ours: Path, theirs: Path) -> None:
+        copies = iter(range(10**6))
+        runs: list[tuple[float, int, float, int]] = []
+        for _ in range(min(self.rounds, 3)):
+            number = next(copies)
+            mine, git_copy = self.workdir / f"gc-mine-{number}", self.workdir / f"gc-git-{number}"
+            shutil.copytree(ours, mine)
+            shutil.copytree(theirs, git_copy)
+            settle_disk()
+            collect = f"import gitpet; gitpet.GitStore({str(mine)!r}).gc(prune_older_than=0)"
+            ours_time, ours_peak = _time_and_peak([sys.executable, "-c", collect])
+            their_time, their_peak = _time_and_peak(
+                ["git", f"--git-dir={git_copy}", "gc", "-q", "--prune=now"]
+            )
+            runs.append((ours_time, ours_peak, their_time, their_peak))
+            shutil.rmtree(mine)
+            shutil.rmtree(git_copy)
+        median = [statistics.median(run[column] for run in runs) for column in range(4)]
+        self.row(f"gc, {label} (own process)", median[0], "git gc --prune=now", median[2], 2.0)
+        self.peak(f"gc, {label}", int(median[1]), "git gc --prune=now", int(median[3]), 2.0)
+
+    def _fetch_memory_row(self, served: Path, versions: int) -> None:
+        peaks = []
+        for _ in range(min(self.rounds, 3)):
+            ours, theirs = self.store_path(), self.store_path()
+            subprocess.run(["git", "init", "-q", "--bare", str(theirs)], check=True)
+            fetch = f"import gitpet; s = gitpet.GitStore({str(ours)!r}); s.init(); s.fetch({str(served)!r})"
+            git_fetch = [
+                "git",
+                f"--git-dir={theirs}",
+                "fetch",
+                "-q",
+                str(served),
+                "refs/heads/Hist:refs/heads/Hist",
+            ]
+            peaks.append((_time_and_peak([sys.executable, "-c", fetch])[1], _time_and_peak(git_fetch)[1]))
+        mine, theirs_peak = (int(statistics.median(peak[column] for peak in peaks)) for column in range(2))
+        self.peak(f"fetch all {versions} versions (path)", mine, "git fetch, same", theirs_peak, 2.0)
+        # What any gitpet process holds before it does anything: the floor of the rows above.
+        floor = _time_and_peak([sys.executable, "-c", "import gitpet"])[1]
+        self.peak(
+            "python -c 'import gitpet' (the floor)",
+            floor,
+            "git version",
+            _time_and_peak(["git", "version"])[1],
+        )
+
+    def peak(self, *args: object, **kwargs: object) -> None:
+        memory = Memory(*args, **kwargs)  # type: ignore[arg-type]
+        self.memory.append(memory)
+        print(_format_memory(memory), flush=True)
+
     def history_rows(self) -> None:
         """A realistic class with 1000 versions (one push per edit): history reads and store size."""
         versions = 1000 if self.count >= 1000 else max(self.count, 3)
@@ -666,6 +791,48 @@ class Bench:
             print(f"{size.name:58} {size.bytes / 1024:12.1f} KiB", flush=True)
 
 
+# Runs a command and reports its wall time, peak memory and exit code. A process forked
+# from the bench would start with the bench's own memory counted as its peak (fork copies
+# it, and exec keeps the high-water mark): the command is forked from this small one.
+_MEASURED_RUN = """
+import os, sys, time
+started = time.perf_counter()
+child = os.fork()
+if child == 0:
+    quiet = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(quiet, 1)
+    os.execvp(sys.argv[1], sys.argv[1:])
+_pid, status, usage = os.wait4(child, 0)
+print(time.perf_counter() - started, usage.ru_maxrss, os.waitstatus_to_exitcode(status))
+"""
+
+
+def _time_and_peak(command: list[str]) -> tuple[float, int]:
+    """Wall time and peak resident memory (KiB) of ``command`` and the processes it waited for."""
+    done = subprocess.run(
+        [sys.executable, "-I", "-S", "-c", _MEASURED_RUN, *command],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    elapsed, peak, code = done.stdout.split()
+    if int(code) != 0:
+        raise subprocess.CalledProcessError(int(code), command, stderr=done.stderr)
+    return float(elapsed), int(peak)
+
+
+def _format_memory(memory: Memory) -> str:
+    target = (
+        ""
+        if memory.target is None
+        else f"≤{memory.target:g}x " + ("ok" if memory.ratio <= memory.target else "MISS")
+    )
+    return (
+        f"| {memory.name} | {memory.kib / 1024:.1f} MiB | {memory.baseline} | "
+        f"{memory.baseline_kib / 1024:.1f} MiB | {memory.ratio:.2f}x | {target} |"
+    )
+
+
 def _python(code: str) -> Callable[[], object]:
     return lambda: subprocess.run([sys.executable, "-c", code], check=True)
 
@@ -690,17 +857,22 @@ def _format_row(row: Row) -> str:
     )
 
 
-def table(rows: list[Row], sizes: list[Size]) -> Iterator[str]:
+def table(rows: list[Row], sizes: list[Size], memory: Sequence[Memory] = ()) -> Iterator[str]:
     yield "| operation | time | baseline | baseline time | ratio | runs' ratios | target |"
     yield "| --- | ---: | --- | ---: | ---: | ---: | --- |"
     yield from (_format_row(row) for row in rows)
+    if memory:
+        yield ""
+        yield "| peak memory | gitpet | baseline | baseline's | ratio | target |"
+        yield "| --- | ---: | --- | ---: | ---: | --- |"
+        yield from (_format_memory(peak) for peak in memory)
     yield ""
     yield "| store size | KiB |"
     yield "| --- | ---: |"
     yield from (f"| {size.name} | {size.bytes / 1024:.1f} |" for size in sizes)
 
 
-PARTS = ("push", "load", "scale", "pipeline", "history", "sync")
+PARTS = ("push", "load", "scale", "pipeline", "history", "sync", "gc")
 
 
 def run_suite(count: int, rounds: int, parts: tuple[str, ...] = PARTS) -> Bench:
@@ -722,6 +894,8 @@ def run_suite(count: int, rounds: int, parts: tuple[str, ...] = PARTS) -> Bench:
             bench.history_rows()
         if "sync" in parts:
             bench.sync_rows()
+        if "gc" in parts:
+            bench.gc_rows()
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     return bench
@@ -754,8 +928,9 @@ def main(argv: list[str] | None = None) -> int:
         runs.append(run_suite(args.classes, args.rounds, tuple(args.only or PARTS)))
     rows = [Row.across(list(same)) for same in zip(*(bench.rows for bench in runs), strict=True)]
     sizes = runs[-1].sizes  # deterministic: the same in every run
+    memory = runs[-1].memory
     print()
-    print("\n".join(table(rows, sizes)))
+    print("\n".join(table(rows, sizes, memory)))
     payload = {
         "date": date.today().isoformat(),
         "machine": f"{platform.machine()}, {platform.processor() or 'unknown cpu'}, {_cores()} cores",
@@ -765,6 +940,7 @@ def main(argv: list[str] | None = None) -> int:
         "repeat": args.repeat,
         "rows": [{**asdict(row), "ratio": row.ratio, "meets_target": row.meets_target} for row in rows],
         "sizes": [asdict(size) for size in sizes],
+        "memory": [{**asdict(peak), "ratio": peak.ratio} for peak in memory],
     }
     args.json.write_text(json.dumps(payload, indent=2))
     print(f"wrote {args.json}")

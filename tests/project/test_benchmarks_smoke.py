@@ -55,7 +55,12 @@ def test_bench_script_runs_and_writes_every_row_as_json(tmp_path: Path) -> None:
         "fetch the new versions onto 50 (path)",
         "fetch all 50 versions (git daemon)",
         "first pull in a new process, 500 classes",
+        "gc, 50 versions, loose (own process)",
+        "gc, two versions holding 1 MB of random bytes (own process)",
     }
+    peaks = {peak["name"]: peak for peak in report["memory"]}
+    assert {"gc, 50 versions, loose", "fetch all 50 versions (path)"} <= set(peaks)
+    assert all(peak["kib"] > 0 and peak["baseline_kib"] > 0 for peak in peaks.values())
     sizes = {size["name"]: size["bytes"] for size in report["sizes"]}
     assert len(sizes) == 4 and all(value > 0 for value in sizes.values())
     for row in rows:
