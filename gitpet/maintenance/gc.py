@@ -22,12 +22,14 @@ loose refs without their locks and loses versions written meanwhile).
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import itertools
 import os
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 from dulwich.objects import Blob, Commit, ShaFile, Tag, Tree
 from dulwich.pack import Pack
@@ -217,24 +219,49 @@ def _packed_already(
     if len(old_packs) != 1 or not reachable or not old_loose.isdisjoint(reachable.types):
         return None
     (pack,) = old_packs
-    try:
-        written_by_gc = (gitdir / _GC_PACK_RECORD).read_text().strip()
-    except (FileNotFoundError, UnicodeDecodeError):
-        return None
     path = pack_data_path(pack)
-    if os.path.basename(path) != written_by_gc:
+    if os.path.basename(path) != _last_gc(gitdir)[0]:
         return None
     if len(pack) != len(reachable) or any(bytes(sha) not in reachable for sha in pack):
         return None
     return path
 
 
-def _record_gc_pack(gitdir: Path, name: str) -> None:
+def _record_gc_pack(gitdir: Path, name: str, refs: str) -> None:
+    """Record the pack gc wrote, and the refs (their digest) whose objects it holds."""
     record = gitdir / _GC_PACK_RECORD
     record.parent.mkdir(exist_ok=True)  # a store a plain `git init --bare` made has no gitpet/ yet
     temporary = record.with_name(f"{record.name}.{os.getpid()}.lock")  # a leftover of a crash is found as one
-    temporary.write_text(name + "\n")
+    temporary.write_text(f"{name}\nrefs {refs}\n")
     os.replace(temporary, record)
+
+
+def _last_gc(gitdir: Path) -> tuple[str | None, str | None]:
+    """The pack the last gc wrote or kept, and the digest of the refs it packed (older gcs: None)."""
+    try:
+        lines = (gitdir / _GC_PACK_RECORD).read_text().splitlines()
+    except (FileNotFoundError, UnicodeDecodeError):
+        return None, None
+    refs = lines[1].removeprefix("refs ") if len(lines) > 1 and lines[1].startswith("refs ") else None
+    return (lines[0].strip() if lines else None), refs
+
+
+def _refs_digest(repo: Repo) -> str:
+    """A digest of every ref and what it names: equal digests, equal refs."""
+    listing = sorted(b"%s %s\n" % (bytes(ref), bytes(sha)) for ref, sha in repo.refs.as_dict().items())
+    return hashlib.sha1(b"".join(listing)).hexdigest()
+
+
+def _nothing_changed(gitdir: Path, old_packs: list[Pack], old_loose: set[bytes], refs: str) -> bool:
+    """Whether the store is as the last gc left it: its one pack, nothing loose, the same refs.
+
+    Then every object is in that pack, and the pack holds what those refs reached when it
+    was checked: there is nothing to pack and nothing to prune.
+    """
+    if len(old_packs) != 1 or old_loose:
+        return False
+    name, packed_refs = _last_gc(gitdir)
+    return packed_refs == refs and os.path.basename(pack_data_path(old_packs[0])) == name
 
 
 def _delta_bases(repo: Repo, reachable: _Reachable) -> dict[bytes, bytes]:
@@ -381,11 +408,13 @@ def collect_garbage(
     """
     objects = repo.object_store
     gitdir = Path(repo.controldir())
-    lock_timeout = retry.lock_timeout
     before = objects_size(gitdir)
     old_packs: list[Pack] = list(objects.packs)
     old_loose: set[bytes] = set(iter_loose_ids(objects))
 
+    refs = _refs_digest(repo)  # before counting: refs that move meanwhile only cost a repack next time
+    if _nothing_changed(gitdir, old_packs, old_loose, refs):
+        return _only_leftovers(gitdir, retry, prune_older_than, before, len(old_packs[0]))
     reader = RawObjectReader(objects)
     reachable = _Reachable()
     progress.stage("counting objects")
@@ -393,6 +422,9 @@ def collect_garbage(
     packs_before = set(os.listdir(objects.pack_dir))
     new_pack = _packed_already(gitdir, old_packs, old_loose, reachable)
     repacked = new_pack is None
+    if not repacked:
+        assert new_pack is not None
+        _record_gc_pack(gitdir, os.path.basename(new_pack), refs)
     if repacked:
         progress.stage("finding deltas", unit="")
         bases = _delta_bases(repo, reachable)
@@ -404,33 +436,28 @@ def collect_garbage(
             progress.stage("checking pack", unit="")
             created = os.path.basename(new_pack) not in packs_before
             _check_pack(new_pack, reachable.types, remove_if_bad=created)
-            _record_gc_pack(gitdir, os.path.basename(new_pack))
+            _record_gc_pack(gitdir, os.path.basename(new_pack), refs)
     keep_pack = os.path.basename(new_pack).removesuffix(".pack") if new_pack is not None else None
     refresh_packs(objects)
     reader.close()
     in_new_pack = frozenset(reachable.types)
 
     progress.stage("pruning", unit="")
-    deadline = time.monotonic() + lock_timeout
-    while True:
-        with retry.writers.exclusive() as alone:
-            if alone:
-                # Refs may have moved while we packed: what they reach now stays
-                # too, where it is (the new pack does not hold it).
-                _reachable(repo, RawObjectReader(objects), reachable)
-                now = time.time()
-                grace = prune_older_than
-                loose_packed, pruned, kept_young = _remove_loose(
-                    objects, old_loose, in_new_pack, reachable, grace, now
-                )
-                packs_removed = _remove_packs(
-                    objects, old_packs, keep_pack, in_new_pack, reachable, grace, now
-                )
-                removed = _remove_leftovers(gitdir, grace, retry.stale_lock_after)
-                break
-        if time.monotonic() > deadline:
-            raise StoreBusyError("gc", lock_timeout, str(gitdir / "gitpet" / "writers"))
-        time.sleep(0.01)
+
+    def prune() -> tuple[int, int, int, int, tuple[str, ...]]:
+        # Refs may have moved while we packed: what they reach now stays
+        # too, where it is (the new pack does not hold it).
+        _reachable(repo, RawObjectReader(objects), reachable)
+        now = time.time()
+        grace = prune_older_than
+        loose_packed, pruned, kept_young = _remove_loose(
+            objects, old_loose, in_new_pack, reachable, grace, now
+        )
+        packs_removed = _remove_packs(objects, old_packs, keep_pack, in_new_pack, reachable, grace, now)
+        removed = _remove_leftovers(gitdir, grace, retry.stale_lock_after)
+        return loose_packed, pruned, kept_young, packs_removed, removed
+
+    loose_packed, pruned, kept_young, packs_removed, removed = _as_only_writer(gitdir, retry, prune)
     objects.close()  # forget removed packs; the store reopens what it needs
     return GcReport(
         before=before,
@@ -442,6 +469,37 @@ def collect_garbage(
         kept_young=kept_young,
         leftovers_removed=removed,
         repacked=repacked,
+    )
+
+
+_Done = TypeVar("_Done")
+
+
+def _as_only_writer(gitdir: Path, retry: LockRetry, work: Callable[[], _Done]) -> _Done:
+    """Run ``work`` holding the writers lock alone, waiting up to the lock timeout for it."""
+    deadline = time.monotonic() + retry.lock_timeout
+    while True:
+        with retry.writers.exclusive() as alone:
+            if alone:
+                return work()
+        if time.monotonic() > deadline:
+            raise StoreBusyError("gc", retry.lock_timeout, str(gitdir / "gitpet" / "writers"))
+        time.sleep(0.01)
+
+
+def _only_leftovers(gitdir: Path, retry: LockRetry, grace: float, before: StoreSize, packed: int) -> GcReport:
+    """gc of a store as the last gc left it: only stale locks and temporary files to remove."""
+    removed = _as_only_writer(gitdir, retry, lambda: _remove_leftovers(gitdir, grace, retry.stale_lock_after))
+    return GcReport(
+        before=before,
+        after=objects_size(gitdir),
+        reachable=packed,
+        loose_packed=0,
+        packs_removed=0,
+        pruned=0,
+        kept_young=0,
+        leftovers_removed=removed,
+        repacked=False,
     )
 
 

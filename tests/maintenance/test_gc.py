@@ -266,6 +266,30 @@ def test_gc_that_cannot_read_its_new_pack_back_removes_it_and_deletes_nothing(
     git(store_path, "fsck", "--strict")
 
 
+def test_gc_of_a_store_as_the_last_gc_left_it_reads_nothing_but_still_removes_leftovers(
+    store_path: Path, user_module: Callable[..., ModuleType]
+) -> None:
+    """Same refs, one pack (gc's), nothing loose: nothing is read; a ref deleted makes gc repack."""
+    pcm = PetClassManager(store_path)
+    _history(pcm, user_module, "Growing", range(6))
+    _history(pcm, user_module, "Other", range(2))
+    first = pcm.store.gc(prune_older_than=0)
+    (pack,) = (store_path / "objects" / "pack").glob("*.pack")
+    # Still removed: what a killed writer left.
+    leftover = store_path / "objects" / "pack" / "tmp_pack_left"
+    leftover.write_bytes(b"half a pack")
+    os.utime(leftover, (time.time() - 3600, time.time() - 3600))
+    second = pcm.store.gc(prune_older_than=60)
+    assert not second.repacked and second.reachable == first.reachable
+    assert second.leftovers_removed == ("objects/pack/tmp_pack_left",) and not leftover.exists()
+    assert list((store_path / "objects" / "pack").glob("*.pack")) == [pack]
+    git(store_path, "update-ref", "-d", "refs/heads/Other")
+    third = pcm.store.gc(prune_older_than=0)
+    assert third.repacked and third.reachable < first.reachable
+    git(store_path, "fsck", "--strict")
+    assert pcm.store.verify().ok
+
+
 def test_gc_keeps_the_pack_it_wrote_while_nothing_changed_and_repacks_a_fetched_one(
     store_path: Path, user_module: Callable[..., ModuleType], tmp_path: Path
 ) -> None:
