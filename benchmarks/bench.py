@@ -400,11 +400,20 @@ class Bench:
             # objects and a large one as a pack, which would compare storage forms, not sizes.
             manager.store.gc(prune_older_than=0)
             paths[size] = manager.store.path
+        # The largest store again as ten push_many batches left it: packs pile up until a gc.
+        largest = max(sizes)
+        piled = self.manager()
+        for batch in range(10):
+            part = range(batch * largest // 10, (batch + 1) * largest // 10)
+            piled.push_many([(f"C{i}", classes[i]) for i in part])
+        packs = len(list((piled.store.path / "objects" / "pack").glob("*.pack")))
         # Each store measured in turn, several times over, so all see the same machine.
         samples: dict[int, list[float]] = {size: [] for size in sizes}
+        piled_samples: list[float] = []
         for _ in range(max(self.rounds, 5)):
             for size in sizes:
                 samples[size].append(self._first_loads_elsewhere(paths[size], f"C{size - 1}", names))
+            piled_samples.append(self._first_loads_elsewhere(piled.store.path, f"C{largest - 1}", names))
         per_lookup = {size: statistics.median(found) for size, found in samples.items()}
         smallest = min(sizes)
         for size in sizes:
@@ -416,6 +425,13 @@ class Bench:
                     per_lookup[smallest],
                     1.3,
                 )
+        self.row(
+            f"load latest, {largest} classes in {packs} packs as pushed",
+            statistics.median(piled_samples),
+            f"load latest, {smallest} classes",
+            per_lookup[smallest],
+            1.3,
+        )
 
     def first_pull_rows(self) -> None:
         """The first pull of a new process (open, trust check, load) in a store of 100 N classes.

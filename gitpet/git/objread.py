@@ -169,18 +169,23 @@ class RawObjectReader:
         if self._pack_dir_seen is None:
             self._refresh_packs()
         binary = bytes.fromhex(sha.decode("ascii"))
-        for path, (index, data, _index_data) in self._packs.items():
+        for position, (path, mapped) in enumerate(self._packs.items()):
             order = self._orders.get(path)
             if order is not None and order.has_lookup_table:
                 offset = order.offset_of(binary)
-                if offset is not None:
-                    return path, data, offset
-                continue
-            self._count_lookup(path, len(index))
-            try:
-                return path, data, index.object_offset(binary)
-            except (KeyError, PackFileDisappeared):
-                continue
+                if offset is None:
+                    continue
+            else:
+                self._count_lookup(path, len(mapped.index))
+                try:
+                    offset = mapped.index.object_offset(binary)
+                except (KeyError, PackFileDisappeared):
+                    continue
+            if position:
+                # Asked first from now on, as git does: the other objects of a version (its
+                # tree and files) are in the pack its commit is in, and packs pile up.
+                self._packs = {path: mapped, **self._packs}
+            return path, mapped.data, offset
         return None
 
     def _count_lookup(self, path: str, entries: int) -> None:
