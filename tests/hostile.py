@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import pickle
 import shutil
+import struct
 import subprocess
 from pathlib import Path
 
@@ -18,6 +20,22 @@ class Model:
     def predict(self):
         return "harmless"
 """
+
+
+def pack_entry_header(kind: int, size: int) -> bytes:
+    """The header of a pack entry of type ``kind`` holding ``size`` bytes, as git encodes it."""
+    byte, size = (kind << 4) | (size & 0x0F), size >> 4
+    out = b""
+    while size:
+        out += bytes([byte | 0x80])
+        byte, size = size & 0x7F, size >> 7
+    return out + bytes([byte])
+
+
+def pack_of(entries: list[bytes], *, count: int | None = None) -> bytes:
+    """A pack of ``entries`` (announcing ``count`` of them), with its checksum."""
+    body = b"PACK" + struct.pack(">II", 2, len(entries) if count is None else count) + b"".join(entries)
+    return body + hashlib.sha1(body).digest()
 
 
 def blob(repo: Path, data: bytes) -> str:

@@ -23,19 +23,11 @@ from hypothesis import given, settings
 from gitpet.git.indexpack import IndexedPack
 from gitpet.git.objread import RawObjectReader
 from tests.conftest import bare_repo, git
+from tests.hostile import blob, pack_entry_header, pack_of
 
 
 def _write_blobs(repo: Path, blobs: list[bytes]) -> list[str]:
-    shas = []
-    for blob in blobs:
-        done = subprocess.run(
-            ["git", f"--git-dir={repo}", "hash-object", "-w", "--stdin"],
-            input=blob,
-            capture_output=True,
-            check=True,
-        )
-        shas.append(done.stdout.decode().strip())
-    return shas
+    return [blob(repo, data) for data in blobs]
 
 
 def _git_pack(repo: Path, revs: str, *options: str) -> bytes:
@@ -136,18 +128,8 @@ def test_a_thin_pack_is_completed_with_the_stores_bases(tmp_path: Path) -> None:
 _BLOB, _OFS_DELTA, _REF_DELTA = 3, 6, 7
 
 
-def _header(kind: int, size: int) -> bytes:
-    byte, size = (kind << 4) | (size & 0x0F), size >> 4
-    out = b""
-    while size:
-        out += bytes([byte | 0x80])
-        byte, size = size & 0x7F, size >> 7
-    return out + bytes([byte])
-
-
-def _pack(entries: list[bytes], *, count: int | None = None) -> bytes:
-    body = b"PACK" + struct.pack(">II", 2, len(entries) if count is None else count) + b"".join(entries)
-    return body + hashlib.sha1(body).digest()
+_header = pack_entry_header
+_pack = pack_of
 
 
 def _blob_id(data: bytes) -> bytes:

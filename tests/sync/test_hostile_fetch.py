@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
-import struct
 import subprocess
 import sys
 import zlib
@@ -24,18 +23,13 @@ from hypothesis import strategies as st
 from gitpet import GitStore, PetClassManager, RemoteError, RemoteRejectedError
 from gitpet.git.packcheck import MAX_DELTA_DEPTH, check_pack
 from tests.conftest import ModuleWriter, bare_repo, git
+from tests.hostile import pack_entry_header, pack_of
 from tests.servers import git_daemon, hostile_git_server
 
 _COMMIT, _TREE, _BLOB, _OFS_DELTA, _REF_DELTA = 1, 2, 3, 6, 7
 
 
-def _header(kind: int, size: int) -> bytes:
-    byte, size = (kind << 4) | (size & 0x0F), size >> 4
-    out = b""
-    while size:
-        out += bytes([byte | 0x80])
-        byte, size = size & 0x7F, size >> 7
-    return out + bytes([byte])
+_header = pack_entry_header
 
 
 def _varint(value: int) -> bytes:
@@ -61,9 +55,7 @@ def _object(kind: int, data: bytes) -> bytes:
     return _header(kind, len(data)) + zlib.compress(data)
 
 
-def _pack(entries: list[bytes]) -> bytes:
-    body = b"PACK" + struct.pack(">II", 2, len(entries)) + b"".join(entries)
-    return body + hashlib.sha1(body).digest()
+_pack = pack_of
 
 
 def _copy_all(source: int, times: int) -> bytes:
