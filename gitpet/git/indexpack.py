@@ -84,7 +84,12 @@ class IndexedPack:
 
     def __contains__(self, sha: object) -> bool:
         """Whether the pack holds object ``sha`` (a hex id)."""
-        return isinstance(sha, bytes) and len(sha) == 40 and bytes.fromhex(sha.decode("ascii")) in self._at
+        if not isinstance(sha, bytes) or len(sha) != 40:
+            return False
+        try:
+            return bytes.fromhex(sha.decode("ascii")) in self._at
+        except ValueError:  # not an id (a hostile remote's ref can name anything)
+            return False
 
     def __len__(self) -> int:
         return len(self._at)

@@ -181,3 +181,17 @@ def test_a_pack_whose_checksum_does_not_match_is_refused(tmp_path: Path) -> None
     pack = bytearray(_pack([_header(_BLOB, 3) + zlib.compress(b"abc")]))
     pack[-1] ^= 1
     assert "checksum does not match" in _refused(tmp_path, bytes(pack))
+
+
+def test_asking_for_what_is_not_an_id_is_a_plain_no(tmp_path: Path) -> None:
+    data = b"abc"
+    received = tmp_path / "received.pack"
+    received.write_bytes(_pack([_header(_BLOB, 3) + zlib.compress(data)]))
+    indexed = IndexedPack(str(received), _reader(bare_repo(tmp_path / "store.git")))
+    try:
+        assert _blob_id(data).hex().encode() in indexed
+        assert b"z" * 40 not in indexed and b"\xff" * 40 not in indexed and b"ab" not in indexed
+        with pytest.raises(KeyError):
+            indexed.get_raw(b"q" * 40)
+    finally:
+        indexed.close()
