@@ -146,7 +146,7 @@ class Quarantine:
         return self._is_new(sha) or self._store_reader.holds(sha)
 
     def _find(self, sha: bytes) -> ShaFile | None:
-        if self._pack is not None and sha in self._pack:
+        if self._pack is not None and self._is_new(sha):
             return find_object(self._pack, sha)
         return find_object(self._store, sha)
 
@@ -161,7 +161,7 @@ class Quarantine:
             seen.add(sha)
             # Not sent, or sent again: what the store holds was checked when it came. (An object
             # sent again but held loose, or in a pack that appeared since, is walked: see ``fresh``.)
-            if self._pack is None or sha not in self._pack or self._store_reader.in_known_packs(sha):
+            if self._pack is None or not self._is_new(sha) or self._store_reader.in_known_packs(sha):
                 if find_object(self._store, sha) is None:
                     return f"{sha.decode('ascii')} is missing (an incomplete or shallow history)"
                 continue

@@ -176,8 +176,6 @@ def _scan_entry(data: mmap.mmap | bytes, start: int, end: int, depth_at: dict[in
 
 def inflate_entry(data: mmap.mmap | bytes, entry: ScannedEntry) -> bytes:
     """The inflated data of an entry :func:`scan_pack` found (already checked to be ``entry.size``)."""
-    if entry.content is not None:
-        return entry.content
     with memoryview(data) as view:
         return zlib.decompress(view[entry.data_start : entry.end], bufsize=max(entry.size, 1))
 

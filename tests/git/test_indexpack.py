@@ -128,10 +128,6 @@ def test_a_thin_pack_is_completed_with_the_stores_bases(tmp_path: Path) -> None:
 _BLOB, _OFS_DELTA, _REF_DELTA = 3, 6, 7
 
 
-_header = pack_entry_header
-_pack = pack_of
-
-
 def _blob_id(data: bytes) -> bytes:
     return hashlib.sha1(b"blob %d\0" % len(data) + data).digest()
 
@@ -139,7 +135,7 @@ def _blob_id(data: bytes) -> bytes:
 def _ref_delta(base: bytes, source_size: int, result: bytes) -> bytes:
     """A ref delta on ``base`` (binary id) that inserts ``result`` whole (at most 127 bytes)."""
     delta = bytes([source_size, len(result), len(result)]) + result
-    return _header(_REF_DELTA, len(delta)) + base + zlib.compress(delta)
+    return pack_entry_header(_REF_DELTA, len(delta)) + base + zlib.compress(delta)
 
 
 def _refused(tmp_path: Path, pack: bytes) -> str:
@@ -151,13 +147,13 @@ def _refused(tmp_path: Path, pack: bytes) -> str:
 
 
 def test_an_object_sent_twice_is_refused(tmp_path: Path) -> None:
-    blob = _header(_BLOB, 3) + zlib.compress(b"abc")
-    assert "again" in _refused(tmp_path, _pack([blob, blob]))
+    entry = pack_entry_header(_BLOB, 3) + zlib.compress(b"abc")
+    assert "again" in _refused(tmp_path, pack_of([entry, entry]))
 
 
 def test_ref_deltas_on_each_other_in_a_circle_are_refused(tmp_path: Path) -> None:
     first, second = b"one", b"two"
-    pack = _pack([_ref_delta(_blob_id(second), 3, first), _ref_delta(_blob_id(first), 3, second)])
+    pack = pack_of([_ref_delta(_blob_id(second), 3, first), _ref_delta(_blob_id(first), 3, second)])
     assert "neither the pack nor the store holds" in _refused(tmp_path, pack)
 
 
@@ -166,19 +162,19 @@ def test_a_chain_of_ref_deltas_deeper_than_the_bound_is_refused(tmp_path: Path) 
     from gitpet.git.packcheck import MAX_DELTA_DEPTH
 
     contents = [b"%04d" % index for index in range(MAX_DELTA_DEPTH + 2)]
-    entries = [_header(_BLOB, 4) + zlib.compress(contents[0])]
+    entries = [pack_entry_header(_BLOB, 4) + zlib.compress(contents[0])]
     entries += [_ref_delta(_blob_id(contents[i]), 4, contents[i + 1]) for i in range(len(contents) - 1)]
     entries.reverse()  # every delta before its base
-    assert f"{MAX_DELTA_DEPTH + 1} deltas deep" in _refused(tmp_path, _pack(entries))
+    assert f"{MAX_DELTA_DEPTH + 1} deltas deep" in _refused(tmp_path, pack_of(entries))
 
 
 def test_a_delta_whose_base_is_another_size_is_refused(tmp_path: Path) -> None:
-    base = _header(_BLOB, 3) + zlib.compress(b"abc")
-    assert "does not apply" in _refused(tmp_path, _pack([base, _ref_delta(_blob_id(b"abc"), 9, b"xyz")]))
+    base = pack_entry_header(_BLOB, 3) + zlib.compress(b"abc")
+    assert "does not apply" in _refused(tmp_path, pack_of([base, _ref_delta(_blob_id(b"abc"), 9, b"xyz")]))
 
 
 def test_a_pack_whose_checksum_does_not_match_is_refused(tmp_path: Path) -> None:
-    pack = bytearray(_pack([_header(_BLOB, 3) + zlib.compress(b"abc")]))
+    pack = bytearray(pack_of([pack_entry_header(_BLOB, 3) + zlib.compress(b"abc")]))
     pack[-1] ^= 1
     assert "checksum does not match" in _refused(tmp_path, bytes(pack))
 
@@ -186,7 +182,7 @@ def test_a_pack_whose_checksum_does_not_match_is_refused(tmp_path: Path) -> None
 def test_asking_for_what_is_not_an_id_is_a_plain_no(tmp_path: Path) -> None:
     data = b"abc"
     received = tmp_path / "received.pack"
-    received.write_bytes(_pack([_header(_BLOB, 3) + zlib.compress(data)]))
+    received.write_bytes(pack_of([pack_entry_header(_BLOB, 3) + zlib.compress(data)]))
     indexed = IndexedPack(str(received), _reader(bare_repo(tmp_path / "store.git")))
     try:
         assert _blob_id(data).hex().encode() in indexed

@@ -29,9 +29,6 @@ from tests.servers import git_daemon, hostile_git_server
 _COMMIT, _TREE, _BLOB, _OFS_DELTA, _REF_DELTA = 1, 2, 3, 6, 7
 
 
-_header = pack_entry_header
-
-
 def _varint(value: int) -> bytes:
     out = b""
     while True:
@@ -52,10 +49,7 @@ def _ofs(distance: int) -> bytes:
 
 
 def _object(kind: int, data: bytes) -> bytes:
-    return _header(kind, len(data)) + zlib.compress(data)
-
-
-_pack = pack_of
+    return pack_entry_header(kind, len(data)) + zlib.compress(data)
 
 
 def _copy_all(source: int, times: int) -> bytes:
@@ -72,8 +66,8 @@ def _chain(base: bytes, deltas: list[bytes]) -> bytes:
     for delta in deltas:
         offsets.append(offsets[-1] + len(entries[-1]))
         distance = offsets[-1] - offsets[-2]
-        entries.append(_header(_OFS_DELTA, len(delta)) + _ofs(distance) + zlib.compress(delta))
-    return _pack(entries)
+        entries.append(pack_entry_header(_OFS_DELTA, len(delta)) + _ofs(distance) + zlib.compress(delta))
+    return pack_of(entries)
 
 
 def _fetch_refused(tmp_path: Path, pack: bytes, refs: list[tuple[bytes, bytes]]) -> tuple[GitStore, str]:
@@ -144,9 +138,9 @@ def test_many_deltas_adding_up_to_more_than_the_bound_are_refused(tmp_path: Path
     entries = [_object(_BLOB, base)]
     for _ in range(5):
         distance = sum(len(entry) for entry in entries)  # each delta is on the base, at byte 12
-        entries.append(_header(_OFS_DELTA, len(one_gib)) + _ofs(distance) + zlib.compress(one_gib))
+        entries.append(pack_entry_header(_OFS_DELTA, len(one_gib)) + _ofs(distance) + zlib.compress(one_gib))
     sha = hashlib.sha1(b"blob 65536\0" + base).hexdigest().encode()
-    store, message = _fetch_refused(tmp_path, _pack(entries), [(b"refs/heads/Model", sha)])
+    store, message = _fetch_refused(tmp_path, pack_of(entries), [(b"refs/heads/Model", sha)])
     assert "more than 4294967296 bytes" in message
     _nothing_kept(store)
 
@@ -154,16 +148,19 @@ def test_many_deltas_adding_up_to_more_than_the_bound_are_refused(tmp_path: Path
 @pytest.mark.parametrize(
     "entry, expected",
     [
-        (_header(_BLOB, 10) + zlib.compress(bytes(5000)), "inflates beyond the 10 bytes"),
-        (_header(_BLOB, 5000) + zlib.compress(bytes(10)), "inflates to 10 bytes, not the 5000"),
-        (_header(_BLOB, 10) + b"not zlib at all", "not valid zlib data"),
-        (_header(5, 3) + zlib.compress(b"abc"), "unknown type 5"),
-        (_header(_OFS_DELTA, 3) + _ofs(7) + zlib.compress(b"abc"), "base that is not an object of the pack"),
+        (pack_entry_header(_BLOB, 10) + zlib.compress(bytes(5000)), "inflates beyond the 10 bytes"),
+        (pack_entry_header(_BLOB, 5000) + zlib.compress(bytes(10)), "inflates to 10 bytes, not the 5000"),
+        (pack_entry_header(_BLOB, 10) + b"not zlib at all", "not valid zlib data"),
+        (pack_entry_header(5, 3) + zlib.compress(b"abc"), "unknown type 5"),
+        (
+            pack_entry_header(_OFS_DELTA, 3) + _ofs(7) + zlib.compress(b"abc"),
+            "base that is not an object of the pack",
+        ),
     ],
     ids=["claims-less", "claims-more", "not-zlib", "bad-type", "delta-on-nothing"],
 )
 def test_a_malformed_pack_is_refused_and_nothing_is_kept(tmp_path: Path, entry: bytes, expected: str) -> None:
-    store, message = _fetch_refused(tmp_path, _pack([entry]), [(b"refs/heads/Model", b"1" * 40)])
+    store, message = _fetch_refused(tmp_path, pack_of([entry]), [(b"refs/heads/Model", b"1" * 40)])
     assert expected in message
     _nothing_kept(store)
 
@@ -219,7 +216,7 @@ def test_a_pack_lacking_a_commits_tree_moves_no_ref_and_keeps_nothing(
     ).stdout
     tree = git(remote, "rev-parse", "Model^{tree}").stdout.strip()
     store, message = _fetch_refused(
-        tmp_path, _pack([_object(_COMMIT, raw)]), [(b"refs/heads/Model", tip.encode())]
+        tmp_path, pack_of([_object(_COMMIT, raw)]), [(b"refs/heads/Model", tip.encode())]
     )
     assert f"{tree} is missing" in message or "is missing" in message
     _nothing_kept(store)
@@ -300,7 +297,7 @@ def test_a_hostile_server_advertising_any_bytes_as_ref_names_breaks_nothing(
     names = [b"refs/heads/-x", b"refs/heads/HEAD", b"refs/heads/\xff\xfe", b"refs/heads/a\x1b[2Jb", b"HEAD"]
     store = GitStore(tmp_path / "victim")
     store.init()
-    with hostile_git_server([(name, tip) for name in names], _pack([])) as url:
+    with hostile_git_server([(name, tip) for name in names], pack_of([])) as url:
         report = store.fetch(url)
     assert report.updates == ()
     assert git(store.path, "for-each-ref").stdout == ""
