@@ -147,6 +147,23 @@ def test_a_module_with_postponed_annotations_builds_from_text(user_module: Modul
     assert text.index("from __future__ import annotations") < text.index("def double")
 
 
+def test_a_future_import_under_another_name_is_stored_not_a_crash(user_module: ModuleWriter) -> None:
+    # ``as`` binds the feature to a name that is no feature: it is not captured, so the text is
+    # read with annotations evaluated, and needs a name the module lacks. Said, not raised.
+    module = user_module(
+        """
+        from __future__ import annotations as postponed
+
+
+        class Annotated:
+            def run(self, x: Undefined) -> Undefined:
+                return x
+        """
+    )
+    complete, reason, _text = _check(module.Annotated)
+    assert (complete, reason) == (False, "it uses 'Undefined', which its module does not define")
+
+
 def test_the_shapes_that_are_not_text_say_why(user_module: ModuleWriter, tmp_path: Path) -> None:
     module = user_module(
         """
