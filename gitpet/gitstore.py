@@ -337,7 +337,7 @@ class GitStore:
             >>> store.requirements("Model", version)    # Model imports no package
             ()
         """
-        return self._versions.requirements(name, self._versions.resolve(name, version))
+        return self._versions.requirements(name, version)
 
     def versions(self, name: str, limit: int | None = None) -> list[VersionInfo]:
         """History of ``name``, newest first (first-parent chain of its ref).

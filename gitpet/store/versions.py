@@ -180,14 +180,22 @@ class VersionIndex:
                     return commit.id
         raise VersionNotFoundError(name, version_id.decode("ascii"), f"not in the history of {name}")
 
-    def requirements(self, name: str, version_id: bytes) -> tuple[Requirement, ...]:
-        """The packages the newest commit holding ``version_id`` records (see gitpet.format.requirements)."""
+    def requirements(self, name: str, version: str | None) -> tuple[Requirement, ...]:
+        """The packages the newest commit holding version ``version`` records (see gitpet.format.requirements).
+
+        A full version id is looked for in the history without resolving it first: finding
+        it there is what resolving it would check (a loader asks this of every version).
+        """
         tip = self.latest_commit(name)
-        if tip is not None:
-            for commit in first_parent_chain(self._repository.objects(), tip):
-                if commit.tree == version_id:
-                    return parse_requirements(commit.message.decode("utf-8", "replace"))
-        raise VersionNotFoundError(name, version_id.decode("ascii"), f"not in the history of {name}")
+        if tip is None:
+            raise ClassNotFoundError(name, f"store {self._repository.path}")
+        wanted = version.encode("ascii") if version is not None and _is_full_id(version) else None
+        if wanted is None or wanted != self._repository.tree_of(tip):
+            wanted = self._resolve(name, version)[0]  # a prefix, tag, ~N, commit id, or an older version
+        for commit in first_parent_chain(self._repository.objects(), tip):
+            if commit.tree == wanted:
+                return parse_requirements(commit.message.decode("utf-8", "replace"))
+        raise VersionNotFoundError(name, wanted.decode("ascii"), f"not in the history of {name}")
 
     def _resolve(self, name: str, version: str | None) -> tuple[bytes, _VersionHead | None]:
         """The version id, and its tree and meta when resolving had to read them."""
@@ -286,6 +294,10 @@ class VersionIndex:
             return read_raw(self._repository.objects(), blob_sha, b"blob", f"{name} blob")
         except IntegrityError as err:
             raise IntegrityError(where, f"{name}: {err.detail}") from err
+
+
+def _is_full_id(version: str) -> bool:
+    return len(version) == FULL_ID and all(c in "0123456789abcdef" for c in version)
 
 
 def _stored_size(stored: StoredVersion) -> int:

@@ -179,3 +179,44 @@ def test_large_batch_is_one_pack(store_path: Path) -> None:
 
 def test_run_python_helper_is_isolated(tmp_path: Path) -> None:
     assert run_python("import os; print(os.environ.get('GITPET_STORE'))", cwd=tmp_path).strip() == "None"
+
+
+def test_requirements_are_the_same_whatever_names_the_version(store_path: Path) -> None:
+    store = GitStore(store_path)
+    older, newer = version("Alpha", "a1"), version("Alpha", "a2")
+    store.write_versions([("Alpha", older)])
+    store.write_versions([("Alpha", newer)])
+    store.write_versions([("Beta", version("Beta", "b1"))])
+    # The history rewritten with plain git so that each commit records a package.
+    first = git(
+        store_path,
+        "commit-tree",
+        older.id,
+        "-m",
+        f"Alpha: version {older.id}\n\nRequires-Dist: old-dist 1.0 (import old)",
+    ).stdout.strip()
+    second = git(
+        store_path,
+        "commit-tree",
+        newer.id,
+        "-p",
+        first,
+        "-m",
+        f"Alpha: version {newer.id}\n\nRequires-Dist: new-dist 2.0 (import new)",
+    ).stdout.strip()
+    git(store_path, "update-ref", "refs/heads/Alpha", second)
+    store = GitStore(store_path)  # nothing remembered of the history before
+
+    def distributions(spec: str | None) -> list[str]:
+        return [requirement.distribution for requirement in store.requirements("Alpha", spec)]
+
+    for spec in (None, newer.id, newer.id[:7], newer.id.upper(), second):
+        assert distributions(spec) == ["new-dist"], spec
+    for spec in (older.id, older.id[:9], "~1", first):
+        assert distributions(spec) == ["old-dist"], spec
+    with pytest.raises(VersionNotFoundError):
+        store.requirements("Alpha", "f" * 40)
+    with pytest.raises(WrongClassVersionError):
+        store.requirements("Alpha", store.latest_id("Beta"))
+    with pytest.raises(ClassNotFoundError):
+        store.requirements("Gamma", newer.id)
