@@ -152,7 +152,9 @@ def module_future(module: types.ModuleType) -> tuple[str, ...]:
     """
     namespace = vars(module)
     return tuple(
-        name for name in sorted(__future__.all_feature_names) if namespace.get(name) is getattr(__future__, name)
+        name
+        for name in sorted(__future__.all_feature_names)
+        if namespace.get(name) is getattr(__future__, name)
     )
 
 

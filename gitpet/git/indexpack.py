@@ -34,6 +34,7 @@ from dulwich.errors import ApplyDeltaError
 from dulwich.pack import apply_delta
 
 from gitpet.git.integrity import RawReader, find_raw
+from gitpet.git.mapped import RELEASE_EVERY, release_pages
 from gitpet.git.objwrite import object_header, write_pack_index
 from gitpet.git.packcheck import (
     MAX_DELTA_DEPTH,
@@ -112,6 +113,7 @@ class IndexedPack:
         Returns the kept pack's path without ``.pack``. The pack goes first: a
         reader uses a pack only once its index is there.
         """
+        self._cache.clear()  # nothing is read from the pack once it is kept
         ids, offsets, crcs = self._index_columns()
         _unmap(self._data)
         with open(self._path, "r+b") as pack:
@@ -149,6 +151,7 @@ class IndexedPack:
     def _index(self) -> None:
         self._cache: OrderedDict[int, bytes] = OrderedDict()
         self._cached_bytes = 0
+        self._read_since_release = 0  # bytes of the pack read (for deltas) since its pages were released
         self._entries = _Entries()
         self._shas: list[bytes] = []  # binary ids (the keys of _at); a delta's once it is applied
         self._types = array("B")
@@ -158,8 +161,11 @@ class IndexedPack:
         self._in_store: list[bytes] = []  # the bases a thin pack named, as binary ids
         children_at: dict[int, list[int]] = {}  # offset of a base -> its offset deltas
         children_of: dict[bytes, list[int]] = {}  # binary id of a base -> its ref deltas
-        whole = []
+        whole = array("I")
+        released = 0
         for number, entry in enumerate(scan_pack(self._data)):
+            if entry.start - released >= RELEASE_EVERY:
+                released = release_pages(self._data, released, entry.start)
             self._entries.append(entry)  # (its content only in the bounded cache)
             self._shas.append(b"")
             self._types.append(entry.kind)
@@ -179,8 +185,10 @@ class IndexedPack:
                 assert isinstance(entry.base, bytes)
                 children_of.setdefault(entry.base, []).append(number)
         self._check_trailer()
+        release_pages(self._data)
         for number in whole:
             self._resolve_below(number, children_at, children_of)
+        release_pages(self._data)
         for base in list(children_of):
             found = find_raw(self._store, base.hex().encode("ascii")) if base in children_of else None
             if found is not None:
@@ -230,7 +238,7 @@ class IndexedPack:
         if depth > MAX_DELTA_DEPTH:
             raise ValueError(f"{_where(number, entry)} is {depth} deltas deep, over {MAX_DELTA_DEPTH}")
         try:
-            content = b"".join(apply_delta(base, inflate_entry(self._data, entry)))
+            content = b"".join(apply_delta(base, self._inflate(entry)))
         except (ApplyDeltaError, ValueError, IndexError) as err:
             raise ValueError(f"{_where(number, entry)} is a delta that does not apply: {err}") from None
         if len(content) != entry.result_size:
@@ -250,11 +258,26 @@ class IndexedPack:
 
     def _check_trailer(self) -> None:
         end = len(self._data) - PACK_TRAILER_BYTES
+        digest = hashlib.sha1()
         with memoryview(self._data) as view:
-            if hashlib.sha1(view[:end]).digest() != self._data[end:]:
-                raise ValueError("the pack's checksum does not match its content")
+            for start in range(0, end, RELEASE_EVERY):
+                digest.update(view[start : min(end, start + RELEASE_EVERY)])
+                release_pages(self._data, start, start + RELEASE_EVERY)
+        if digest.digest() != self._data[end:]:
+            raise ValueError("the pack's checksum does not match its content")
 
     # -- reading -----------------------------------------------------------------------------------
+
+    def _inflate(self, entry: ScannedEntry) -> bytes:
+        """:func:`inflate_entry`, handing back the pack's pages every few MiB read.
+
+        Reads jump about the pack: each costs at most its bytes and the two pages its ends fall in.
+        """
+        self._read_since_release += entry.end - entry.start + 2 * mmap.PAGESIZE
+        if self._read_since_release >= RELEASE_EVERY:
+            release_pages(self._data)
+            self._read_since_release = 0
+        return inflate_entry(self._data, entry)
 
     def _content(self, number: int) -> bytes:
         """The inflated object of entry ``number`` (resolved): from the cache, or rebuilt down its chain."""
@@ -268,7 +291,7 @@ class IndexedPack:
                 break
             parent = self._parent[current]
             if parent == _WHOLE:
-                content = inflate_entry(self._data, self._entries.at(current))
+                content = self._inflate(self._entries.at(current))
                 self._remember(current, content)
                 break
             chain.append(current)
@@ -279,7 +302,7 @@ class IndexedPack:
                 break
             current = parent
         for link in reversed(chain):
-            content = b"".join(apply_delta(content, inflate_entry(self._data, self._entries.at(link))))
+            content = b"".join(apply_delta(content, self._inflate(self._entries.at(link))))
             self._remember(link, content)
         return content
 
@@ -303,11 +326,15 @@ class IndexedPack:
     def _index_columns(self) -> tuple[list[bytes], array[int], array[int]]:
         """The binary id, offset and CRC-32 (of the stored entry) of each object of the pack."""
         offsets, crcs = array("Q"), array("I")
+        released = 0
         with memoryview(self._data) as view:
             for number in range(len(self._entries)):
                 start, end = self._entries.span(number)
                 offsets.append(start)
                 crcs.append(zlib.crc32(view[start:end]))
+                if start - released >= RELEASE_EVERY:
+                    released = release_pages(self._data, released, start)
+        release_pages(self._data)
         return list(self._shas), offsets, crcs
 
     def _completed(self, pack: BinaryIO, ids: list[bytes], offsets: array[int], crcs: array[int]) -> bytes:
@@ -340,12 +367,17 @@ class IndexedPack:
 
 
 class _Entries:
-    """Where each entry of the pack is, in arrays: a few dozen bytes an entry, not a tuple's few hundred."""
+    """Where each entry of the pack is, in arrays: 26 bytes an entry, not a tuple's few hundred.
+
+    An entry ends where the next starts (a pack's entries follow each other); sizes fit
+    four bytes (:data:`MAX_OBJECT_BYTES` bounds every one the scan lets through).
+    """
 
     def __init__(self) -> None:
-        self._starts, self._data_starts, self._ends = array("Q"), array("Q"), array("Q")
-        self._sizes, self._results, self._offset_bases = array("Q"), array("Q"), array("Q")
-        self._kinds = array("B")
+        self._starts, self._offset_bases = array("Q"), array("Q")
+        self._header_lengths, self._kinds = array("B"), array("B")
+        self._sizes, self._results = array("I"), array("I")
+        self._last_end = 0
         self._ref_bases: dict[int, bytes] = {}  # entry number -> a ref delta's base (binary id)
 
     def __len__(self) -> int:
@@ -356,8 +388,8 @@ class _Entries:
         if isinstance(base, bytes):
             self._ref_bases[len(self._kinds)] = base
         self._starts.append(entry.start)
-        self._data_starts.append(entry.data_start)
-        self._ends.append(entry.end)
+        self._header_lengths.append(entry.data_start - entry.start)
+        self._last_end = entry.end
         self._sizes.append(entry.size)
         self._results.append(entry.result_size)
         self._offset_bases.append(base if isinstance(base, int) else 0)
@@ -368,14 +400,18 @@ class _Entries:
 
     def span(self, number: int) -> tuple[int, int]:
         """Where entry ``number`` starts and ends."""
-        return self._starts[number], self._ends[number]
+        following = number + 1
+        return self._starts[number], (
+            self._starts[following] if following < len(self._starts) else self._last_end
+        )
 
     def at(self, number: int) -> ScannedEntry:
         """Entry ``number`` as the scan found it (without its id or content)."""
-        start, data_start, end = self._starts[number], self._data_starts[number], self._ends[number]
+        start, end = self.span(number)
         size, result, base = self._sizes[number], self._results[number], self._offset_bases[number]
         kind = self._kinds[number]
         named: int | bytes | None = self._ref_bases.get(number) or (base if kind == OFS_DELTA else None)
+        data_start = start + self._header_lengths[number]
         return ScannedEntry(start, kind, size, data_start, end, named, result, None, None)
 
 

@@ -30,6 +30,7 @@ from typing import Any, NamedTuple
 from dulwich.pack import PackFileDisappeared, load_pack_index
 
 from gitpet.format.bounds import MAX_OBJECT_BYTES
+from gitpet.git.mapped import RELEASE_EVERY, release_pages
 
 __all__ = ["MAX_OBJECT_BYTES", "PackedEntry", "RawObjectReader"]
 
@@ -77,6 +78,7 @@ class RawObjectReader:
         self._orders: dict[str, _PackOrder | None] = {}  # pack path -> its entries in order (when needed)
         self._lookups: dict[str, int] = {}  # pack path -> lookups through dulwich's index so far
         self._pack_dir_seen: frozenset[str] | None = None  # pack directory's names at the last refresh
+        self._read_since_release = 0  # bytes read from packs since their pages were handed back
         # One reader serves every thread using its store: a refresh unmaps packs another thread
         # could be reading (a closed mapping would look like a damaged object).
         self._lock = threading.Lock()
@@ -152,6 +154,8 @@ class RawObjectReader:
             found = self._packed_entry(sha)
             if found is None and self._refresh_packs():
                 found = self._packed_entry(sha)
+            if found is not None:
+                self._passed(len(found.compressed))
             return found
 
     def close(self) -> None:
@@ -236,7 +240,25 @@ class RawObjectReader:
 
     def _from_packs(self, sha: bytes) -> tuple[int, bytes] | None:
         found = self._in_pack(sha)
-        return None if found is None else _whole_object_at(found[1], found[2])
+        if found is None:
+            return None
+        whole = _whole_object_at(found[1], found[2])
+        if whole is not None:
+            self._passed(len(whole[1]))
+        return whole
+
+    def _passed(self, read: int) -> None:
+        """Count ``read`` bytes of a pack read; every few MiB, hand the packs' pages back.
+
+        A long read (sending a pack, gc, verify) would otherwise keep every page it
+        passed: each record costs at most its bytes and the two pages its ends fall in.
+        A page read again is mapped again from the page cache (see :mod:`gitpet.git.mapped`).
+        """
+        self._read_since_release += read + 2 * mmap.PAGESIZE
+        if self._read_since_release >= RELEASE_EVERY:
+            self._read_since_release = 0
+            for mapped in self._packs.values():
+                release_pages(mapped.data)
 
     def _from_loose(self, sha: bytes) -> tuple[int, bytes] | None:
         text = sha.decode("ascii")

@@ -181,7 +181,7 @@ class VersionIndex:
         raise VersionNotFoundError(name, version_id.decode("ascii"), f"not in the history of {name}")
 
     def requirements(self, name: str, version: str | None) -> tuple[Requirement, ...]:
-        """The packages the newest commit holding version ``version`` records (see gitpet.format.requirements).
+        """The packages the newest commit holding ``version`` records (see gitpet.format.requirements).
 
         A full version id is looked for in the history without resolving it first: finding
         it there is what resolving it would check (a loader asks this of every version).
