@@ -26,16 +26,17 @@ import tempfile
 import zlib
 from array import array
 from collections import OrderedDict
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from contextlib import suppress
-from typing import BinaryIO
+from typing import BinaryIO, overload
 
 from dulwich.objects import ShaFile
 from dulwich.pack import create_delta
 
 from gitpet.progress import SILENT, Progress
 
-__all__ = ["object_header", "write_loose", "write_pack", "write_pack_index", "write_pack_of"]
+__all__ = ["BinaryIds", "object_header", "write_loose", "write_pack", "write_pack_index", "write_pack_of"]
 
 _PACK_SIGNATURE = b"PACK"
 _PACK_VERSION = 2
@@ -127,19 +128,21 @@ def write_pack(
         obj = by_id[sha]
         return obj.type_num, obj.as_raw_string()
 
-    return write_pack_of(pack_dir, list(by_id), read, fsync=fsync, delta_bases=delta_bases, progress=progress)
+    return write_pack_of(
+        pack_dir, by_id.keys(), read, fsync=fsync, delta_bases=delta_bases, progress=progress
+    )
 
 
 def write_pack_of(
     pack_dir: str | os.PathLike[str],
-    ids: Sequence[bytes],
+    ids: AbstractSet[bytes],
     read: Callable[[bytes], tuple[int, bytes]],
     *,
     fsync: bool = True,
     delta_bases: Mapping[bytes, bytes] | None = None,
     progress: Progress = SILENT,
 ) -> str | None:
-    """Like :func:`write_pack`, for the objects ``ids`` (hex, each once), read one at a time.
+    """Like :func:`write_pack`, for the objects ``ids`` (hex; a set, or a dict's keys), read one at a time.
 
     ``read(id)`` gives ``(type number, content)``: a pack of a whole store is written
     holding one object (and a delta's base) in memory at a time, not all of them.
@@ -209,24 +212,22 @@ def write_pack_index(
 
 def _write_pack_data(
     pack: BinaryIO,
-    ids: Sequence[bytes],
+    ids: AbstractSet[bytes],
     read: Callable[[bytes], tuple[int, bytes]],
     delta_bases: Mapping[bytes, bytes],
     progress: Progress,
 ) -> tuple[_IndexColumns, bytes]:
     """Write the pack; return the binary id, offset and CRC-32 of each object, and the pack checksum."""
-    batch = set(ids)
-    ordered = _bases_first(ids, {k: v for k, v in delta_bases.items() if k in batch and v in batch})
+    ordered, is_base = _bases_first(ids, delta_bases)
     digest = hashlib.sha1()
     header = _PACK_SIGNATURE + struct.pack(">LL", _PACK_VERSION, len(ordered))
     pack.write(header)
     digest.update(header)
     offset = len(header)
-    base_ids = set(delta_bases.values())
     offsets: dict[bytes, int] = {}  # of the objects that are a delta's base
     entries = _IndexColumns()
     recent = _RecentlyRead(read)
-    for sha in ordered:
+    for position, sha in enumerate(ordered):
         type_num, raw = recent.read(sha)
         record = None
         base = delta_bases.get(sha)
@@ -239,7 +240,7 @@ def _write_pack_data(
             record = object_header(type_num, len(raw)) + _compressed(raw)
         pack.write(record)
         digest.update(record)
-        if sha in base_ids:
+        if is_base[position]:
             offsets[sha] = offset
         entries.ids.append(bytes.fromhex(sha.decode("ascii")))
         entries.offsets.append(offset)
@@ -251,11 +252,44 @@ def _write_pack_data(
     return entries, checksum
 
 
+class BinaryIds(Sequence[bytes]):
+    """Binary object ids in one buffer, 20 bytes each: a list held a 53-byte object per id."""
+
+    def __init__(self) -> None:
+        self._packed = bytearray()
+
+    def append(self, sha: bytes) -> None:
+        """Add ``sha`` (20 bytes) at the end."""
+        if len(sha) != 20:
+            raise ValueError(f"a binary id is 20 bytes, not {len(sha)}")
+        self._packed += sha
+
+    def __len__(self) -> int:
+        return len(self._packed) // 20
+
+    def __iter__(self) -> Iterator[bytes]:
+        packed = bytes(self._packed)
+        return (packed[at : at + 20] for at in range(0, len(packed), 20))
+
+    @overload
+    def __getitem__(self, index: int) -> bytes: ...
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[bytes]: ...
+    def __getitem__(self, index: int | slice) -> bytes | Sequence[bytes]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        if index < 0:
+            index += len(self)
+        if not 0 <= index < len(self):
+            raise IndexError(index)
+        return bytes(self._packed[20 * index : 20 * index + 20])
+
+
 class _IndexColumns:
     """What a pack index lists of each object, in columns (arrays, not a tuple per object)."""
 
     def __init__(self) -> None:
-        self.ids: list[bytes] = []
+        self.ids = BinaryIds()
         self.offsets = array("Q")
         self.crcs = array("I")
 
@@ -324,32 +358,42 @@ def _compressed(raw: bytes) -> bytes:
     return b"".join(parts)
 
 
-def _bases_first(ids: Sequence[bytes], delta_bases: Mapping[bytes, bytes]) -> list[bytes]:
+def _bases_first(
+    ids: AbstractSet[bytes], delta_bases: Mapping[bytes, bytes]
+) -> tuple[list[bytes], bytearray]:
     """``ids`` with every delta after its base (a delta names its base by a backward offset).
 
     Depth first: each delta comes right after its base (or its base's other deltas), so
     the base is among the last few objects read when the delta is made. Ids in a circle
-    of bases come last, in their order (the first of them is written whole).
+    of bases come last, in their order (the first of them is written whole). A base not
+    among ``ids`` is no base. Also returns, for each id in that order, whether it is a base.
     """
     children: dict[bytes, list[bytes]] = {}
     roots = []
     for sha in ids:
         base = delta_bases.get(sha)
-        if base is None:
+        if base is None or base not in ids:
             roots.append(sha)
         else:
             children.setdefault(base, []).append(sha)
     ordered: list[bytes] = []
+    is_base = bytearray()
     for root in roots:
         stack = [root]
         while stack:
             sha = stack.pop()
             ordered.append(sha)
-            stack.extend(reversed(children.pop(sha, [])))
+            kids = children.pop(sha, None)
+            is_base.append(kids is not None)
+            if kids:
+                stack.extend(reversed(kids))
     if len(ordered) < len(ids):
         placed = set(ordered)
-        ordered.extend(sha for sha in ids if sha not in placed)
-    return ordered
+        for sha in ids:
+            if sha not in placed:
+                ordered.append(sha)
+                is_base.append(True)  # in a circle: the others are deltas on it
+    return ordered, is_base
 
 
 def _offset_distance(distance: int) -> bytes:

@@ -430,7 +430,11 @@ def collect_garbage(
         bases = _delta_bases(repo, reachable)
         progress.stage("writing pack", total=len(reachable))
         new_pack = write_pack_of(
-            objects.pack_dir, list(reachable.types), _read_again(reader), delta_bases=bases, progress=progress
+            objects.pack_dir,
+            reachable.types.keys(),
+            _read_again(reader),
+            delta_bases=bases,
+            progress=progress,
         )
         if new_pack is not None:
             progress.stage("checking pack", unit="")

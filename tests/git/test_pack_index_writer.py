@@ -13,7 +13,7 @@ import hypothesis.strategies as st
 from dulwich.pack import write_pack_index_v2
 from hypothesis import given, settings
 
-from gitpet.git.objwrite import write_pack_index
+from gitpet.git.objwrite import BinaryIds, write_pack_index
 
 _offsets = st.integers(0, 2**31 - 1) | st.integers(2**31, 2**40)
 
@@ -31,6 +31,15 @@ def test_it_writes_the_index_dulwich_writes(entries: dict[bytes, tuple[int, int]
     ids = list(entries)  # in no order: the writer sorts
     ours = io.BytesIO()
     write_pack_index(ours, ids, [entries[sha][0] for sha in ids], [entries[sha][1] for sha in ids], checksum)
+    packed = BinaryIds()
+    for sha in ids:
+        packed.append(sha)
+    assert list(packed) == ids and [packed[i] for i in range(-len(ids), 0)] == ids
+    from_packed = io.BytesIO()
+    write_pack_index(
+        from_packed, packed, [entries[sha][0] for sha in ids], [entries[sha][1] for sha in ids], checksum
+    )
+    assert from_packed.getvalue() == ours.getvalue()
     theirs = io.BytesIO()
     write_pack_index_v2(theirs, sorted((sha, *entries[sha]) for sha in entries), checksum)
     assert ours.getvalue() == theirs.getvalue()
