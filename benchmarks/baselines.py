@@ -7,13 +7,17 @@
   pointer written by atomic rename, what existing tools do.
 * :class:`FastImport`: ``git fast-import`` writing the same trees and commits.
 * :class:`CatFile`: a running ``git cat-file --batch`` reading blobs.
+* :class:`LayoutLoad`: the least a load from gitpet's layout must do, in Python.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
+import mmap
 import os
 import pickle
+import struct
 import subprocess
 import zlib
 from collections.abc import Sequence
@@ -23,7 +27,7 @@ import cloudpickle
 
 from gitpet.format.version_files import VersionTree
 
-__all__ = ["CatFile", "FastImport", "PlainFileStore", "load_floor", "push_floor"]
+__all__ = ["CatFile", "FastImport", "LayoutLoad", "PlainFileStore", "load_floor", "push_floor"]
 
 
 def push_floor(classes: Sequence[type], payloads: Sequence[tuple[bytes, bytes]]) -> None:
@@ -128,3 +132,59 @@ class CatFile:
         assert self._process.stdin is not None
         self._process.stdin.close()
         self._process.wait()
+
+
+class LayoutLoad:
+    """The least a load of the latest version from gitpet's layout must do, in Python.
+
+    Read the class's ref file; inflate its commit, its tree, and the version's four
+    files from the store's packs (ids looked up in a dict built beforehand); parse
+    ``meta.json``; unpickle ``class.pkl``. What it leaves out is what gitpet adds to
+    it: each object hashed again and its bounds checked, trust, the class's text
+    registered for tracebacks, the version's packages, caches. Packed objects only,
+    stored whole (a store ``push_all`` or gc wrote).
+    """
+
+    _FILES = (b"source.py", b"class.pkl", b"meta.json", b"captured.py")
+
+    def __init__(self, store: Path) -> None:
+        self._store = store
+        self._where: dict[bytes, tuple[mmap.mmap, int]] = {}
+        for index_path in sorted((store / "objects" / "pack").glob("*.idx")):
+            with open(index_path.with_suffix(".pack"), "rb") as pack:
+                data = mmap.mmap(pack.fileno(), 0, access=mmap.ACCESS_READ)
+            index = index_path.read_bytes()
+            count = struct.unpack_from(">I", index, 8 + 255 * 4)[0]
+            names_at = 8 + 1024
+            offsets_at = names_at + 24 * count
+            for i in range(count):
+                sha = index[names_at + 20 * i : names_at + 20 * i + 20].hex().encode()
+                self._where[sha] = (data, struct.unpack_from(">I", index, offsets_at + 4 * i)[0])
+
+    def load(self, name: str) -> type:
+        tip = (self._store / "refs" / "heads" / name).read_bytes()[:40]
+        tree = self._read(tip)[5:45]
+        entries = self._entries(self._read(tree))
+        _source, pickled, meta, _captured = (self._read(entries[file]) for file in self._FILES)
+        json.loads(meta)
+        cls: type = cloudpickle.loads(pickled)
+        return cls
+
+    def _read(self, sha: bytes) -> bytes:
+        data, offset = self._where[sha]
+        byte = data[offset]
+        size, shift, offset = byte & 0x0F, 4, offset + 1
+        while byte & 0x80:
+            byte = data[offset]
+            size |= (byte & 0x7F) << shift
+            shift, offset = shift + 7, offset + 1
+        return zlib.decompressobj().decompress(data[offset : offset + size + 64], size)
+
+    @staticmethod
+    def _entries(raw: bytes) -> dict[bytes, bytes]:
+        entries, at = {}, 0
+        while at < len(raw):
+            space, nul = raw.index(b" ", at), raw.index(b"\0", at)
+            entries[raw[space + 1 : nul]] = raw[nul + 1 : nul + 21].hex().encode()
+            at = nul + 21
+        return entries

@@ -39,6 +39,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # tests.servers
 from baselines import (
     CatFile,
     FastImport,
+    LayoutLoad,
     PlainFileStore,
     load_floor,
     push_floor,
@@ -351,6 +352,11 @@ class Bench:
         )
         per_class(first, cat, "pull latest, warm store (first load)", "git cat-file --batch + loads")
         catfile.close()
+        # The part of the gap to the load floor that gitpet's layout itself costs (seven reads, not one).
+        layout = LayoutLoad(manager.store.path)
+        layout_floor = Op(lambda: [layout.load(n) for n in names], forget_loaded_classes)
+        per_class(layout_floor, floor, "layout floor: ref + 6 objects + loads", "load floor")
+        per_class(first, layout_floor, "pull latest, warm store (first load)", "layout floor")
 
         held = [manager.pull(n) for n in names]
         again = Op(lambda: [manager.pull(n) for n in names])

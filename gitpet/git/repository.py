@@ -20,13 +20,14 @@ from dulwich.repo import Repo
 from gitpet.cache import BoundedCache
 from gitpet.errors import NotAGitRepositoryError, NotAStoreError
 from gitpet.git.dulwich_private import turn_off_reflog
-from gitpet.git.integrity import commit_tree, read_raw
+from gitpet.git.integrity import CommitFields, commit_fields, commit_tree, read_raw
 from gitpet.git.objread import RawObjectReader
 from gitpet.git.ownership import claim_store, mark_store
 
 __all__ = ["Repository"]
 
 _COMMIT_TREES = 100_000
+_RECENT_COMMITS = 256
 
 
 class _OpenFiles:
@@ -75,6 +76,8 @@ class Repository:
         self._open_files = _OpenFiles()
         weakref.finalize(self, self._open_files.close)
         self._commit_trees: BoundedCache[bytes, bytes] = BoundedCache(_COMMIT_TREES)
+        # The content of the last commits tree_of read: a load asks next what its commit records.
+        self._recent_commits: BoundedCache[bytes, bytes] = BoundedCache(_RECENT_COMMITS)
 
     @property
     def path(self) -> Path:
@@ -116,9 +119,21 @@ class Repository:
         """The tree commit ``commit`` holds, its object checked."""
         tree = self._commit_trees.get(commit)
         if tree is None:
-            tree = commit_tree(commit, read_raw(self.objects(), commit, b"commit", "commit"))
+            raw = read_raw(self.objects(), commit, b"commit", "commit")
+            tree = commit_tree(commit, raw)
             self._commit_trees[commit] = tree
+            self._recent_commits[commit] = raw
         return tree
+
+    def commit(self, sha: bytes) -> CommitFields:
+        """What a history needs of commit ``sha`` (see :func:`~gitpet.git.integrity.commit_fields`).
+
+        Its object is checked when read; one :meth:`tree_of` just read is not read again.
+        """
+        raw = self._recent_commits.get(sha)
+        if raw is None:
+            raw = read_raw(self.objects(), sha, b"commit", "commit")
+        return commit_fields(sha, raw)
 
     def remember_tree(self, commit: bytes, tree: bytes) -> None:
         """Record that ``commit`` (just written here) holds ``tree``."""

@@ -192,6 +192,9 @@ class VersionIndex:
         wanted = version.encode("ascii") if version is not None and _is_full_id(version) else None
         if wanted is None or wanted != self._repository.tree_of(tip):
             wanted = self._resolve(name, version)[0]  # a prefix, tag, ~N, commit id, or an older version
+        newest = self._repository.commit(tip)  # the commit latest_id just read, when it did
+        if newest.tree == wanted:
+            return parse_requirements(newest.message.decode("utf-8", "replace"))
         for commit in first_parent_chain(self._repository.objects(), tip):
             if commit.tree == wanted:
                 return parse_requirements(commit.message.decode("utf-8", "replace"))
