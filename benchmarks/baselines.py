@@ -141,8 +141,8 @@ class LayoutLoad:
     files from the store's packs (ids looked up in a dict built beforehand); parse
     ``meta.json``; unpickle ``class.pkl``. What it leaves out is what gitpet adds to
     it: each object hashed again and its bounds checked, trust, the class's text
-    registered for tracebacks, the version's packages, caches. Packed objects only,
-    stored whole (a store ``push_all`` or gc wrote).
+    registered for tracebacks, the version's packages, caches. Objects stored whole,
+    packed or loose (as ``push_all`` and gc write them).
     """
 
     _FILES = (b"source.py", b"class.pkl", b"meta.json", b"captured.py")
@@ -171,6 +171,10 @@ class LayoutLoad:
         return cls
 
     def _read(self, sha: bytes) -> bytes:
+        if sha not in self._where:
+            text = sha.decode()
+            loose = zlib.decompress((self._store / "objects" / text[:2] / text[2:]).read_bytes())
+            return loose[loose.index(b"\0") + 1 :]
         data, offset = self._where[sha]
         byte = data[offset]
         size, shift, offset = byte & 0x0F, 4, offset + 1
