@@ -16,6 +16,7 @@ Nothing is trusted here: callers hash the content again (see
 
 from __future__ import annotations
 
+import binascii
 import bisect
 import mmap
 import os
@@ -24,7 +25,7 @@ import sys
 import threading
 import zlib
 from array import array
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable, Iterator
 from typing import Any, NamedTuple
 
 from dulwich.pack import PackFileDisappeared, load_pack_index
@@ -40,6 +41,7 @@ _LOOSE_TYPES = {b"commit": 1, b"tree": 2, b"blob": 3, b"tag": 4}
 _OFS_DELTA, _REF_DELTA = 6, 7
 _PACK_TRAILER = 20
 _LOOKUPS_BEFORE_TABLE = 1024
+_SLICE = 1 << 20  # of a whole pack sent as it is
 _COPY_SLICE = 64 << 10
 # Compressed bytes handed to zlib at once while finding where a packed entry ends.
 _INFLATE_SLICE = 4 << 20
@@ -157,6 +159,27 @@ class RawObjectReader:
             if found is not None:
                 self._passed(len(found.compressed))
             return found
+
+    def pack_of_exactly(self, shas: Collection[bytes]) -> Iterator[bytes] | None:
+        """The bytes of a pack that holds exactly ``shas`` (hex, each once), as it is on disk; else None.
+
+        What a fetch of everything a store holds sends (git reuses whole packs too):
+        nothing read object by object. The receiver checks every byte as it would any
+        pack. Read in slices, each slice's pages handed back once passed.
+        """
+        with self._lock:
+            self._refresh_packs()
+            for path, mapped in self._packs.items():
+                if len(mapped.index) != len(shas):
+                    continue
+                order = self._order(path)
+                if order is None:
+                    continue
+                if not order.has_lookup_table:
+                    order.build_lookup_table()
+                if all(order.offset_of(binascii.unhexlify(sha)) is not None for sha in shas):
+                    return _slices(mapped.data)
+        return None
 
     def close(self) -> None:
         """Unmap every pack; the reader maps them again on next use."""
@@ -421,6 +444,12 @@ class _PackOrder:
         if position is None:
             return None
         return self._names[20 * position : 20 * position + 20].hex().encode("ascii")
+
+
+def _slices(data: mmap.mmap) -> Iterator[bytes]:
+    for start in range(0, len(data), _SLICE):
+        yield data[start : start + _SLICE]
+        release_pages(data, start, start + _SLICE)
 
 
 def _entry_header(data: mmap.mmap, offset: int) -> tuple[int, int, int]:

@@ -249,7 +249,14 @@ def pack_records(objects: RawObjectReader, ids: Sequence[bytes]) -> Iterator[Unp
 
 
 def pack_stream(objects: RawObjectReader, ids: Sequence[bytes]) -> Iterator[bytes]:
-    """The pack of ``ids`` as bytes (records as :func:`pack_records` makes them, then the checksum)."""
+    """The pack of ``ids`` as bytes (records as :func:`pack_records` makes them, then the checksum).
+
+    When one pack of the store holds exactly ``ids`` (everything, to a new clone), that pack as it is.
+    """
+    whole = objects.pack_of_exactly(ids)
+    if whole is not None:
+        yield from whole
+        return
     header = b"PACK" + struct.pack(">II", 2, len(ids))
     digest = hashlib.sha1(header)
     yield header

@@ -319,3 +319,45 @@ def test_gc_removes_what_a_killed_fetch_left_in_quarantine_but_never_a_running_o
     assert sorted(p.name for p in quarantine.rglob("*")) == ["info", "pack", "received.pack", "tmp_pack_x"]
     store.gc(prune_older_than=3600)  # no fetch running: whatever a quarantine holds is left from a kill
     assert not quarantine.exists()
+
+
+# -- a path remote's pack sent as it is -------------------------------------------------------------
+
+
+def _one_pack_remote(tmp_path: Path, user_module: ModuleWriter) -> tuple[Path, Path]:
+    remote = _good_remote(tmp_path, user_module)
+    git(remote, "gc", "-q", "--prune=now")
+    [pack] = (remote / "objects" / "pack").glob("*.pack")
+    return remote, pack
+
+
+def test_a_whole_fetch_from_a_path_keeps_the_remotes_one_pack_as_it_is(
+    tmp_path: Path, user_module: ModuleWriter
+) -> None:
+    remote, pack = _one_pack_remote(tmp_path, user_module)
+    store = GitStore(tmp_path / "clone")
+    store.init()
+    assert store.fetch(str(remote)).status_of("refs/heads/Model") == "created"
+    [kept] = (store.path / "objects" / "pack").glob("*.pack")
+    assert kept.name == pack.name and kept.read_bytes() == pack.read_bytes()
+    fsck = git(store.path, "fsck", "--strict", check=False)
+    assert fsck.returncode == 0, fsck.stderr
+    assert store.verify().ok
+    assert [v.id for v in store.versions("Model")] == [v.id for v in GitStore(remote).versions("Model")]
+
+
+def test_a_path_remotes_pack_that_does_not_hold_what_its_index_says_is_refused(
+    tmp_path: Path, user_module: ModuleWriter
+) -> None:
+    """The remote's index lists exactly what the fetch wants, so its pack is sent as it is:
+    the bytes are checked all the same, and a changed byte keeps nothing."""
+    remote, pack = _one_pack_remote(tmp_path, user_module)
+    data = bytearray(pack.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    pack.chmod(0o644)
+    pack.write_bytes(bytes(data))
+    store = GitStore(tmp_path / "victim")
+    store.init()
+    with pytest.raises((RemoteError, RemoteRejectedError)):
+        store.fetch(str(remote))
+    _nothing_kept(store)
