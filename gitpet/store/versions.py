@@ -11,7 +11,7 @@ the version id (DESIGN.md §1). A version belongs to the class its
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Any, NoReturn
+from typing import Any, NoReturn, TypeGuard
 
 from gitpet.arguments import check_limit
 from gitpet.cache import BoundedCache
@@ -189,7 +189,7 @@ class VersionIndex:
         tip = self.latest_commit(name)
         if tip is None:
             raise ClassNotFoundError(name, f"store {self._repository.path}")
-        wanted = version.encode("ascii") if version is not None and _is_full_id(version) else None
+        wanted = version.encode("ascii") if _is_full_id(version) else None
         if wanted is None or wanted != self._repository.tree_of(tip):
             wanted = self._resolve(name, version)[0]  # a prefix, tag, ~N, commit id, or an older version
         newest = self._repository.commit(tip)  # the commit latest_id just read, when it did
@@ -299,8 +299,10 @@ class VersionIndex:
             raise IntegrityError(where, f"{name}: {err.detail}") from err
 
 
-def _is_full_id(version: str) -> bool:
-    return len(version) == FULL_ID and all(c in "0123456789abcdef" for c in version)
+def _is_full_id(version: object) -> TypeGuard[str]:
+    return (
+        isinstance(version, str) and len(version) == FULL_ID and all(c in "0123456789abcdef" for c in version)
+    )
 
 
 def _stored_size(stored: StoredVersion) -> int:
