@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import gc
 import hashlib
-import io
 import mmap
 import os
 import struct
@@ -140,10 +139,11 @@ class IndexedPack:
     def index_matches(self, index_path: str) -> bool:
         """Whether the index at ``index_path`` is the one this pack has (for a pack written here)."""
         ids, offsets, crcs = self._index_columns()
-        written = io.BytesIO()
-        write_pack_index(written, ids, offsets, crcs, self._data[len(self._data) - PACK_TRAILER_BYTES :])
+        trailer = self._data[len(self._data) - PACK_TRAILER_BYTES :]
         with open(index_path, "rb") as index:
-            return index.read() == written.getvalue()
+            compared = _ComparedWith(index)  # part by part: neither index is held whole
+            write_pack_index(compared, ids, offsets, crcs, trailer)
+            return compared.same and index.read(1) == b""
 
     def close(self) -> None:
         """Unmap the pack (its file stays where it is)."""
@@ -417,6 +417,19 @@ class _Entries:
         named: int | bytes | None = self._ref_bases.get(number) or (base if kind == OFS_DELTA else None)
         data_start = start + self._header_lengths[number]
         return ScannedEntry(start, kind, size, data_start, end, named, result, None, None)
+
+
+class _ComparedWith:
+    """A file to write to that only compares what is written with what ``file`` holds next."""
+
+    def __init__(self, file: BinaryIO) -> None:
+        self._file = file
+        self.same = True
+
+    def write(self, data: bytes | bytearray | array[int]) -> int:
+        expected = memoryview(data).cast("B")
+        self.same = self.same and self._file.read(len(expected)) == expected
+        return len(expected)
 
 
 def _where(number: int, entry: ScannedEntry) -> str:

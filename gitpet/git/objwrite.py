@@ -29,14 +29,22 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from contextlib import suppress
-from typing import BinaryIO, overload
+from typing import BinaryIO, Protocol, overload
 
 from dulwich.objects import ShaFile
 from dulwich.pack import create_delta
 
 from gitpet.progress import SILENT, Progress
 
-__all__ = ["BinaryIds", "object_header", "write_loose", "write_pack", "write_pack_index", "write_pack_of"]
+__all__ = [
+    "BinaryIds",
+    "IndexSink",
+    "object_header",
+    "write_loose",
+    "write_pack",
+    "write_pack_index",
+    "write_pack_of",
+]
 
 _PACK_SIGNATURE = b"PACK"
 _PACK_VERSION = 2
@@ -173,8 +181,15 @@ def write_pack_of(
                     os.unlink(leftover)
 
 
+class IndexSink(Protocol):
+    """Where :func:`write_pack_index` writes: a binary file, or anything with its ``write``."""
+
+    def write(self, data: bytes | bytearray | array[int], /) -> int:
+        """Take ``data``, whole."""
+
+
 def write_pack_index(
-    file: BinaryIO, ids: Sequence[bytes], offsets: Sequence[int], crcs: Sequence[int], pack_checksum: bytes
+    file: IndexSink, ids: Sequence[bytes], offsets: Sequence[int], crcs: Sequence[int], pack_checksum: bytes
 ) -> None:
     """Write a version 2 pack index (git's ``.idx``) of a pack's objects, in any order.
 

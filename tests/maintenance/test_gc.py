@@ -242,8 +242,16 @@ def test_gc_deltas_never_form_a_cycle_between_classes_sharing_files(
     assert [fresh.pull("Backward", v)().step(1) for v in backward] == [49, 48, 47, 46, 45]
 
 
+@pytest.mark.parametrize(
+    ("damaged", "problem"),
+    [(".pack", "does not give back what was packed"), (".idx", "its index does not say where its objects are")],
+)
 def test_gc_that_cannot_read_its_new_pack_back_removes_it_and_deletes_nothing(
-    store_path: Path, user_module: Callable[..., ModuleType], monkeypatch: pytest.MonkeyPatch
+    store_path: Path,
+    user_module: Callable[..., ModuleType],
+    monkeypatch: pytest.MonkeyPatch,
+    damaged: str,
+    problem: str,
 ) -> None:
     pcm = PetClassManager(store_path)
     _history(pcm, user_module, "Growing", range(5))
@@ -253,14 +261,15 @@ def test_gc_that_cannot_read_its_new_pack_back_removes_it_and_deletes_nothing(
     def corrupting_write_pack(*args: object, **kwargs: object) -> str | None:
         path = real_write_pack(*args, **kwargs)  # type: ignore[arg-type]
         assert path is not None
-        data = bytearray(Path(path).read_bytes())
-        data[len(data) // 2] ^= 0xFF  # one flipped bit in the middle of the pack
-        os.chmod(path, 0o644)
-        Path(path).write_bytes(bytes(data))
+        file = Path(path.removesuffix(".pack") + damaged)
+        data = bytearray(file.read_bytes())
+        data[len(data) // 2] ^= 0xFF  # one flipped bit in the middle of the file
+        os.chmod(file, 0o644)
+        file.write_bytes(bytes(data))
         return path
 
     monkeypatch.setattr(_gc, "write_pack_of", corrupting_write_pack)
-    with pytest.raises(IntegrityError, match="new pack"):
+    with pytest.raises(IntegrityError, match=f"new pack.*{problem}"):
         pcm.store.gc(prune_older_than=0)
     assert store_snapshot(store_path) == snapshot  # the bad pack is gone; every loose object is there
     git(store_path, "fsck", "--strict")
