@@ -25,7 +25,7 @@ import sys
 import threading
 import zlib
 from array import array
-from collections.abc import Collection, Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, NamedTuple
 
 from dulwich.pack import PackFileDisappeared, load_pack_index
@@ -33,7 +33,7 @@ from dulwich.pack import PackFileDisappeared, load_pack_index
 from gitpet.format.bounds import MAX_OBJECT_BYTES
 from gitpet.git.mapped import RELEASE_EVERY, release_pages
 
-__all__ = ["MAX_OBJECT_BYTES", "PackedEntry", "RawObjectReader"]
+__all__ = ["MAX_OBJECT_BYTES", "PackedEntry", "RawObjectReader", "ReusedPacks"]
 
 
 _WHOLE_TYPES = frozenset({1, 2, 3, 4})  # commit, tree, blob, tag; 6 and 7 are deltas
@@ -42,6 +42,7 @@ _OFS_DELTA, _REF_DELTA = 6, 7
 _PACK_TRAILER = 20
 _LOOKUPS_BEFORE_TABLE = 1024
 _SLICE = 1 << 20  # of a whole pack sent as it is
+_PACK_HEADER = 12
 _COPY_SLICE = 64 << 10
 # Compressed bytes handed to zlib at once while finding where a packed entry ends.
 _INFLATE_SLICE = 4 << 20
@@ -160,26 +161,30 @@ class RawObjectReader:
                 self._passed(len(found.compressed))
             return found
 
-    def pack_of_exactly(self, shas: Collection[bytes]) -> Iterator[bytes] | None:
-        """The bytes of a pack that holds exactly ``shas`` (hex, each once), as it is on disk; else None.
+    def whole_packs_among(self, shas: Sequence[bytes]) -> ReusedPacks:
+        """The packs every object of which is among ``shas`` (hex, each once), to send as they are.
 
-        What a fetch of everything a store holds sends (git reuses whole packs too):
-        nothing read object by object. The receiver checks every byte as it would any
-        pack. Read in slices, each slice's pages handed back once passed.
+        What a fetch of everything, or of most of what a store holds, sends (git reuses
+        whole packs too): their entries are copied, not read object by object. Two packs
+        holding the same object are not both taken. The receiver checks every byte as it
+        would any pack.
         """
+        left = set(shas)
+        taken: list[mmap.mmap] = []
+        count = 0
         with self._lock:
             self._refresh_packs()
             for path, mapped in self._packs.items():
-                if len(mapped.index) != len(shas):
-                    continue
                 order = self._order(path)
-                if order is None:
+                if order is None or not 0 < len(order) <= len(left):
                     continue
-                if not order.has_lookup_table:
-                    order.build_lookup_table()
-                if all(order.offset_of(binascii.unhexlify(sha)) is not None for sha in shas):
-                    return _slices(mapped.data)
-        return None
+                ids = [binascii.hexlify(sha) for sha in order.binary_ids()]
+                if all(sha in left for sha in ids):
+                    taken.append(mapped.data)
+                    left.difference_update(ids)
+                    count += len(ids)
+        rest = [sha for sha in shas if sha in left] if taken else list(shas)
+        return ReusedPacks(taken, count, rest, self._lock)
 
     def close(self) -> None:
         """Unmap every pack; the reader maps them again on next use."""
@@ -381,6 +386,14 @@ class _PackOrder:
         self._crcs = crcs
         self._offset_of: dict[bytes, int] | None = None
 
+    def __len__(self) -> int:
+        return len(self._offsets)
+
+    def binary_ids(self) -> Iterator[bytes]:
+        """The pack's object ids (binary), in the index's order."""
+        names = self._names
+        return (names[at : at + 20] for at in range(0, len(names), 20))
+
     @property
     def has_lookup_table(self) -> bool:
         """Whether :meth:`build_lookup_table` has been called."""
@@ -446,10 +459,33 @@ class _PackOrder:
         return self._names[20 * position : 20 * position + 20].hex().encode("ascii")
 
 
-def _slices(data: mmap.mmap) -> Iterator[bytes]:
-    for start in range(0, len(data), _SLICE):
-        yield data[start : start + _SLICE]
-        release_pages(data, start, start + _SLICE)
+class ReusedPacks:
+    """Whole packs to send as they are (see :meth:`RawObjectReader.whole_packs_among`).
+
+    Attributes:
+        count: how many objects they hold together.
+        rest: the objects asked for that none of them holds, in the order asked.
+    """
+
+    def __init__(self, packs: list[mmap.mmap], count: int, rest: list[bytes], lock: threading.Lock) -> None:
+        self._packs = packs
+        self.count = count
+        self.rest = rest
+        self._lock = lock  # the reader's: a refresh may unmap a pack gc removed meanwhile
+
+    def entries(self) -> Iterator[bytes]:
+        """Each pack's entries as they are (its header and checksum left out), in slices.
+
+        An offset delta names its base by how far back it is: copied whole, a pack's
+        entries keep every such distance.
+        """
+        for data in self._packs:
+            end = len(data) - _PACK_TRAILER
+            for start in range(_PACK_HEADER, end, _SLICE):
+                with self._lock:
+                    piece = data[start : min(end, start + _SLICE)]
+                    release_pages(data, start, start + _SLICE)
+                yield piece
 
 
 def _entry_header(data: mmap.mmap, offset: int) -> tuple[int, int, int]:

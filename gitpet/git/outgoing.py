@@ -251,16 +251,18 @@ def pack_records(objects: RawObjectReader, ids: Sequence[bytes]) -> Iterator[Unp
 def pack_stream(objects: RawObjectReader, ids: Sequence[bytes]) -> Iterator[bytes]:
     """The pack of ``ids`` as bytes (records as :func:`pack_records` makes them, then the checksum).
 
-    When one pack of the store holds exactly ``ids`` (everything, to a new clone), that pack as it is.
+    Packs of the store all of whose objects are sent are copied as they are (a first
+    pull or a new clone sends everything: most of it, or all, one gc's pack).
     """
-    whole = objects.pack_of_exactly(ids)
-    if whole is not None:
-        yield from whole
-        return
-    header = b"PACK" + struct.pack(">II", 2, len(ids))
+    reused = objects.whole_packs_among(ids)
+    rest = reused.rest
+    header = b"PACK" + struct.pack(">II", 2, reused.count + len(rest))
     digest = hashlib.sha1(header)
     yield header
-    for sha, entry in _in_sending_order(objects, ids):
+    for piece in reused.entries():
+        digest.update(piece)
+        yield piece
+    for sha, entry in _in_sending_order(objects, rest):
         if entry is None:
             type_num, raw = _whole(objects, sha)
             chunks = (object_header(type_num, len(raw)), zlib.compress(raw))
