@@ -174,13 +174,13 @@ class RawObjectReader:
         count = 0
         with self._lock:
             self._refresh_packs()
-            for path, mapped in self._packs.items():
-                order = self._order(path)
-                if order is None or not 0 < len(order) <= len(left):
+            orders = [(order, self._packs[path].data) for path in self._packs if (order := self._order(path))]
+            for order, data in sorted(orders, key=lambda found: -len(found[0])):  # the most reused first
+                if len(order) > len(left):
                     continue
                 ids = [binascii.hexlify(sha) for sha in order.binary_ids()]
                 if all(sha in left for sha in ids):
-                    taken.append(mapped.data)
+                    taken.append(data)
                     left.difference_update(ids)
                     count += len(ids)
         rest = [sha for sha in shas if sha in left] if taken else list(shas)

@@ -244,7 +244,10 @@ def test_gc_deltas_never_form_a_cycle_between_classes_sharing_files(
 
 @pytest.mark.parametrize(
     ("damaged", "problem"),
-    [(".pack", "does not give back what was packed"), (".idx", "its index does not say where its objects are")],
+    [
+        (".pack", "does not give back what was packed"),
+        (".idx", "its index does not say where its objects are"),
+    ],
 )
 def test_gc_that_cannot_read_its_new_pack_back_removes_it_and_deletes_nothing(
     store_path: Path,

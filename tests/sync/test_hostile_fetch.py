@@ -361,3 +361,33 @@ def test_a_path_remotes_pack_that_does_not_hold_what_its_index_says_is_refused(
     with pytest.raises((RemoteError, RemoteRejectedError)):
         store.fetch(str(remote))
     _nothing_kept(store)
+
+
+def test_a_whole_fetch_from_a_packed_store_pushed_to_since_and_holding_an_object_twice(
+    tmp_path: Path, user_module: ModuleWriter
+) -> None:
+    """The remote's gc pack is copied as it is, the newer loose versions are sent one by one,
+    and a second pack holding some of the same objects again is not copied too."""
+    remote, pack = _one_pack_remote(tmp_path, user_module)
+    author = PetClassManager(tmp_path / "author")
+    author.push(user_module("class Model:\n    value = 3\n").Model)
+    author.store.push(str(remote))
+    again = git(remote, "rev-list", "--objects", "Model~1").stdout
+    subprocess.run(
+        ["git", f"--git-dir={remote}", "pack-objects", "-q", str(remote / "objects" / "pack" / "pack")],
+        input="".join(line.split()[0] + "\n" for line in again.splitlines()).encode(),
+        check=True,
+        capture_output=True,
+    )
+    assert len(list((remote / "objects" / "pack").glob("*.pack"))) == 2
+    store = GitStore(tmp_path / "clone")
+    store.init()
+    assert store.fetch(str(remote)).status_of("refs/heads/Model") == "created"
+    [kept] = (store.path / "objects" / "pack").glob("*.pack")
+    # The gc pack's entries, as they are, follow the new pack's 12-byte header.
+    assert kept.read_bytes()[12 : pack.stat().st_size - 20] == pack.read_bytes()[12:-20]
+    fsck = git(store.path, "fsck", "--strict", check=False)
+    assert fsck.returncode == 0, fsck.stderr
+    assert store.verify().ok
+    assert [v.id for v in store.versions("Model")] == [v.id for v in GitStore(remote).versions("Model")]
+    assert len(store.versions("Model")) == 3
