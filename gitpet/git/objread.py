@@ -200,7 +200,7 @@ class RawObjectReader:
         """The mapped pack that holds ``sha`` (its path and data) and the object's offset in it."""
         if self._pack_dir_seen is None:
             self._refresh_packs()
-        binary = bytes.fromhex(sha.decode("ascii"))
+        binary = binascii.unhexlify(sha)
         for position, (path, mapped) in enumerate(self._packs.items()):
             order = self._orders.get(path)
             if order is not None and order.has_lookup_table:
