@@ -11,9 +11,7 @@ from typing import Any
 
 from dulwich.objects import Blob, Tree
 
-from gitpet.format.pickle_refs import pickle_globals
 from gitpet.format.requirements import Requirement
-from gitpet.format.textdiff import unified_diff
 
 __all__ = [
     "CAPTURED",
@@ -164,6 +162,9 @@ class StoredVersion:
             >>> "gitpet.rebuild.class_skeleton" in store.read_version("Model").pickle_imports()
             True
         """
+        # For review only: pickletools is not imported by every process that loads a class.
+        from gitpet.format.pickle_refs import pickle_globals
+
         return pickle_globals(self.files.pickle)
 
     def diff(self, newer: StoredVersion) -> str:
@@ -180,6 +181,8 @@ class StoredVersion:
             --- a/Model@OLD/source.py
         """
         a, b = f"a/{self.name}@{self.id[:12]}", f"b/{newer.name}@{newer.id[:12]}"
+        from gitpet.format.textdiff import unified_diff  # difflib: for review only, as above
+
         text = unified_diff(self.files.source, newer.files.source, f"{a}/source.py", f"{b}/source.py")
         old, new = self.files.captured, newer.files.captured
         text += unified_diff(
