@@ -174,15 +174,17 @@ class RawObjectReader:
         count = 0
         with self._lock:
             self._refresh_packs()
-            orders = [(order, self._packs[path].data) for path in self._packs if (order := self._order(path))]
-            for order, data in sorted(orders, key=lambda found: -len(found[0])):  # the most reused first
-                if len(order) > len(left):
+            # Only packs no bigger than what is sent are read (an incremental fetch sends a few
+            # objects of a store of many), the biggest first: the most reused.
+            fitting = [(len(mapped.index), path) for path, mapped in self._packs.items()]
+            for size, path in sorted(fitting, reverse=True):
+                order = self._order(path) if 0 < size <= len(left) else None
+                if order is None:
                     continue
-                ids = [binascii.hexlify(sha) for sha in order.binary_ids()]
-                if all(sha in left for sha in ids):
-                    taken.append(data)
-                    left.difference_update(ids)
-                    count += len(ids)
+                if all(binascii.hexlify(sha) in left for sha in order.binary_ids()):
+                    taken.append(self._packs[path].data)
+                    left.difference_update(binascii.hexlify(sha) for sha in order.binary_ids())
+                    count += size
         rest = [sha for sha in shas if sha in left] if taken else list(shas)
         return ReusedPacks(taken, count, rest, self._lock)
 
