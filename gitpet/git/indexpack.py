@@ -190,9 +190,10 @@ class IndexedPack:
                 children_of.setdefault(entry.base, []).append(number)
         self._check_trailer()
         release_pages(self._data)
-        for number in whole:
-            self._resolve_below(number, children_at, children_of)
-        release_pages(self._data)
+        if children_at or children_of:  # (a pack without deltas has nothing to apply)
+            for number in whole:
+                self._resolve_below(number, children_at, children_of)
+            release_pages(self._data)
         for base in list(children_of):
             found = find_raw(self._store, base.hex().encode("ascii")) if base in children_of else None
             if found is not None:
