@@ -30,6 +30,7 @@ from typing import Any, NamedTuple
 
 from dulwich.pack import PackFileDisappeared, load_pack_index
 
+from gitpet.errors import IntegrityError
 from gitpet.format.bounds import MAX_OBJECT_BYTES
 from gitpet.git.mapped import RELEASE_EVERY, release_pages
 
@@ -170,7 +171,7 @@ class RawObjectReader:
         would any pack.
         """
         left = set(shas)
-        taken: list[mmap.mmap] = []
+        taken: list[tuple[str, mmap.mmap]] = []
         count = 0
         with self._lock:
             self._refresh_packs()
@@ -182,7 +183,7 @@ class RawObjectReader:
                 if order is None:
                     continue
                 if all(binascii.hexlify(sha) in left for sha in order.binary_ids()):
-                    taken.append(self._packs[path].data)
+                    taken.append((path, self._packs[path].data))
                     left.difference_update(binascii.hexlify(sha) for sha in order.binary_ids())
                     count += size
         rest = [sha for sha in shas if sha in left] if taken else list(shas)
@@ -469,8 +470,10 @@ class ReusedPacks:
         rest: the objects asked for that none of them holds, in the order asked.
     """
 
-    def __init__(self, packs: list[mmap.mmap], count: int, rest: list[bytes], lock: threading.Lock) -> None:
-        self._packs = packs
+    def __init__(
+        self, packs: list[tuple[str, mmap.mmap]], count: int, rest: list[bytes], lock: threading.Lock
+    ) -> None:
+        self._packs = packs  # (path, its mapping)
         self.count = count
         self.rest = rest
         self._lock = lock  # the reader's: a refresh may unmap a pack gc removed meanwhile
@@ -481,13 +484,21 @@ class ReusedPacks:
         An offset delta names its base by how far back it is: copied whole, a pack's
         entries keep every such distance.
         """
-        for data in self._packs:
-            end = len(data) - _PACK_TRAILER
+        for path, data in self._packs:
+            with self._lock:
+                _check_open(path, data)
+                end = len(data) - _PACK_TRAILER
             for start in range(_PACK_HEADER, end, _SLICE):
                 with self._lock:
+                    _check_open(path, data)
                     piece = data[start : min(end, start + _SLICE)]
                     release_pages(data, start, start + _SLICE)
                 yield piece
+
+
+def _check_open(path: str, data: mmap.mmap) -> None:
+    if data.closed:  # unmapped by a refresh: gc removed the pack (its objects are in another now)
+        raise IntegrityError(path, "the pack was removed while it was being sent")
 
 
 def _entry_header(data: mmap.mmap, offset: int) -> tuple[int, int, int]:

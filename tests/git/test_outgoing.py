@@ -19,6 +19,7 @@ from dulwich.pack import write_pack_data
 from dulwich.repo import Repo
 from hypothesis import given
 
+from gitpet.errors import IntegrityError
 from gitpet.git.objread import RawObjectReader
 from gitpet.git.outgoing import objects_to_send, pack_records
 from tests.conftest import bare_repo, git
@@ -223,3 +224,28 @@ def test_packed_entry_finds_the_end_of_a_stream_followed_by_more_pack(tmp_path: 
         entry = reader.packed_entry(sha)
         assert entry is not None and entry.base is None and entry.size == len(data)
         assert zlib.decompress(entry.compressed) == data
+
+
+def test_whole_packs_are_copied_as_they_are_and_one_removed_meanwhile_is_an_error(tmp_path: Path) -> None:
+    repo = bare_repo(tmp_path / "r.git")
+    for number in range(3):
+        blob = git(repo, "hash-object", "-w", "--stdin", input=f"file {number}\n").stdout.strip()
+        tree = git(repo, "mktree", input=f"100644 blob {blob}\tf\n").stdout.strip()
+        parent = ["-p", "refs/heads/main"] if number else []
+        commit = git(repo, "commit-tree", tree, *parent, "-m", f"v{number}").stdout.strip()
+        git(repo, "update-ref", "refs/heads/main", commit)
+    git(repo, "gc", "-q", "--prune=now")
+    [pack] = (repo / "objects" / "pack").glob("*.pack")
+    extra = git(repo, "hash-object", "-w", "--stdin", input="loose, not in the pack\n").stdout.strip()
+    listed = git(repo, "rev-list", "--objects", "--all").stdout.split()
+    ids = [line.encode() for line in listed if len(line) == 40] + [extra.encode()]
+    with Repo(str(repo)) as opened:
+        reader = RawObjectReader(opened.object_store)
+        reused = reader.whole_packs_among(ids)
+        assert reused.count == len(ids) - 1 and reused.rest == [extra.encode()]
+        assert b"".join(reused.entries()) == pack.read_bytes()[12:-20]
+        assert reader.whole_packs_among(ids[:-2]).count == 0  # a pack holding more is not copied
+        pending = reader.whole_packs_among(ids)
+        reader.close()  # as a refresh does when gc removed the pack
+        with pytest.raises(IntegrityError, match="removed while it was being sent"):
+            list(pending.entries())
