@@ -33,7 +33,7 @@ from dulwich.errors import ApplyDeltaError
 from dulwich.pack import apply_delta
 
 from gitpet.git.integrity import RawReader, find_raw
-from gitpet.git.mapped import RELEASE_EVERY, release_pages
+from gitpet.git.mapped import RELEASE_EVERY, PassedPages, ReadInOrder, release_pages
 from gitpet.git.objwrite import object_header, write_pack_index
 from gitpet.git.packcheck import (
     MAX_DELTA_DEPTH,
@@ -155,7 +155,7 @@ class IndexedPack:
     def _index(self) -> None:
         self._cache: OrderedDict[int, bytes] = OrderedDict()
         self._cached_bytes = 0
-        self._read_since_release = 0  # bytes of the pack read (for deltas) since its pages were released
+        self._passed = PassedPages()  # reads for deltas, which jump about the pack
         self._entries = _Entries()
         self._shas: list[bytes] = []  # binary ids (the keys of _at); a delta's once it is applied
         self._types = array("B")
@@ -166,10 +166,9 @@ class IndexedPack:
         children_at: dict[int, list[int]] = {}  # offset of a base -> its offset deltas
         children_of: dict[bytes, list[int]] = {}  # binary id of a base -> its ref deltas
         whole = array("I")
-        released = 0
+        scanned = ReadInOrder(self._data)
         for number, entry in enumerate(scan_pack(self._data)):
-            if entry.start - released >= RELEASE_EVERY:
-                released = release_pages(self._data, released, entry.start)
+            scanned.reached(entry.start)
             self._entries.append(entry)  # (its content only in the bounded cache)
             self._shas.append(b"")
             self._types.append(entry.kind)
@@ -264,24 +263,20 @@ class IndexedPack:
     def _check_trailer(self) -> None:
         end = len(self._data) - PACK_TRAILER_BYTES
         digest = hashlib.sha1()
+        hashed = ReadInOrder(self._data)
         with memoryview(self._data) as view:
             for start in range(0, end, RELEASE_EVERY):
                 digest.update(view[start : min(end, start + RELEASE_EVERY)])
-                release_pages(self._data, start, start + RELEASE_EVERY)
+                hashed.reached(start + RELEASE_EVERY)
         if digest.digest() != self._data[end:]:
             raise ValueError("the pack's checksum does not match its content")
 
     # -- reading -----------------------------------------------------------------------------------
 
     def _inflate(self, entry: ScannedEntry) -> bytes:
-        """:func:`inflate_entry`, handing back the pack's pages every few MiB read.
-
-        Reads jump about the pack: each costs at most its bytes and the two pages its ends fall in.
-        """
-        self._read_since_release += entry.end - entry.start + 2 * mmap.PAGESIZE
-        if self._read_since_release >= RELEASE_EVERY:
+        """:func:`inflate_entry`, handing back the pack's pages every few MiB read."""
+        if self._passed.read(entry.end - entry.start):
             release_pages(self._data)
-            self._read_since_release = 0
         return inflate_entry(self._data, entry)
 
     def _content(self, number: int) -> bytes:
@@ -331,14 +326,13 @@ class IndexedPack:
     def _index_columns(self) -> tuple[list[bytes], array[int], array[int]]:
         """The binary id, offset and CRC-32 (of the stored entry) of each object of the pack."""
         offsets, crcs = array("Q"), array("I")
-        released = 0
+        read = ReadInOrder(self._data)
         with memoryview(self._data) as view:
             for number in range(len(self._entries)):
                 start, end = self._entries.span(number)
                 offsets.append(start)
                 crcs.append(zlib.crc32(view[start:end]))
-                if start - released >= RELEASE_EVERY:
-                    released = release_pages(self._data, released, start)
+                read.reached(end)
         release_pages(self._data)
         return list(self._shas), offsets, crcs
 

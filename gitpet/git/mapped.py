@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import mmap
 
-__all__ = ["RELEASE_EVERY", "release_pages"]
+__all__ = ["RELEASE_EVERY", "PassedPages", "ReadInOrder", "release_pages"]
 
 RELEASE_EVERY = 1 << 20
 """How many bytes of a mapped pack a long read passes between two releases."""
@@ -40,3 +40,53 @@ def release_pages(data: mmap.mmap, start: int = 0, end: int | None = None) -> in
     if advice is not None and last > first:
         data.madvise(advice, first, last - first)
     return last
+
+
+class PassedPages:
+    """What a read jumping about mapped packs has passed: says when to hand their pages back.
+
+    Each record read costs at most its bytes and the two pages its ends fall in.
+
+    Examples:
+        >>> pages = PassedPages()
+        >>> pages.read(RELEASE_EVERY // 2), pages.read(RELEASE_EVERY // 2)
+        (False, True)
+    """
+
+    def __init__(self) -> None:
+        self._since = 0
+
+    def read(self, length: int) -> bool:
+        """Count a record of ``length`` bytes; True when the pages should be handed back now."""
+        self._since += length + 2 * mmap.PAGESIZE
+        if self._since < RELEASE_EVERY:
+            return False
+        self._since = 0
+        return True
+
+
+class ReadInOrder:
+    """A read of a mapped pack from its start to its end, handing back what it has passed.
+
+    Examples:
+        >>> import tempfile
+        >>> with tempfile.TemporaryFile() as file:
+        ...     _ = file.write(bytes(3 * RELEASE_EVERY))
+        ...     file.flush()
+        ...     data = mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ)
+        ...     read = ReadInOrder(data)
+        ...     read.reached(RELEASE_EVERY // 2); read.reached(RELEASE_EVERY + 5)
+        ...     read.released == RELEASE_EVERY, data[0]
+        ...     data.close()
+        (True, 0)
+    """
+
+    def __init__(self, data: mmap.mmap) -> None:
+        self._data = data
+        self.released = 0
+        """Where the pages handed back so far end."""
+
+    def reached(self, offset: int) -> None:
+        """The read has got to ``offset``: what lies before it is handed back every few MiB."""
+        if offset - self.released >= RELEASE_EVERY:
+            self.released = release_pages(self._data, self.released, offset)

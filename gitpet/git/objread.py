@@ -32,7 +32,7 @@ from dulwich.pack import PackFileDisappeared, load_pack_index
 
 from gitpet.errors import IntegrityError
 from gitpet.format.bounds import MAX_OBJECT_BYTES
-from gitpet.git.mapped import RELEASE_EVERY, release_pages
+from gitpet.git.mapped import PassedPages, release_pages
 
 __all__ = ["MAX_OBJECT_BYTES", "PackedEntry", "RawObjectReader", "ReusedPacks"]
 
@@ -82,7 +82,7 @@ class RawObjectReader:
         self._orders: dict[str, _PackOrder | None] = {}  # pack path -> its entries in order (when needed)
         self._lookups: dict[str, int] = {}  # pack path -> lookups through dulwich's index so far
         self._pack_dir_seen: frozenset[str] | None = None  # pack directory's names at the last refresh
-        self._read_since_release = 0  # bytes read from packs since their pages were handed back
+        self._passed = PassedPages()  # what reads have passed since the packs' pages were handed back
         # One reader serves every thread using its store: a refresh unmaps packs another thread
         # could be reading (a closed mapping would look like a damaged object).
         self._lock = threading.Lock()
@@ -159,7 +159,7 @@ class RawObjectReader:
             if found is None and self._refresh_packs():
                 found = self._packed_entry(sha)
             if found is not None:
-                self._passed(len(found.compressed))
+                self._read_from_pack(len(found.compressed))
             return found
 
     def whole_packs_among(self, shas: Sequence[bytes]) -> ReusedPacks:
@@ -275,19 +275,16 @@ class RawObjectReader:
             return None
         whole = _whole_object_at(found[1], found[2])
         if whole is not None:
-            self._passed(len(whole[1]))
+            self._read_from_pack(len(whole[1]))
         return whole
 
-    def _passed(self, read: int) -> None:
-        """Count ``read`` bytes of a pack read; every few MiB, hand the packs' pages back.
+    def _read_from_pack(self, length: int) -> None:
+        """Count a record of ``length`` bytes read; every few MiB, hand the packs' pages back.
 
-        A long read (sending a pack, gc, verify) would otherwise keep every page it
-        passed: each record costs at most its bytes and the two pages its ends fall in.
+        A long read (sending a pack, gc, verify) would otherwise keep every page it passed.
         A page read again is mapped again from the page cache (see :mod:`gitpet.git.mapped`).
         """
-        self._read_since_release += read + 2 * mmap.PAGESIZE
-        if self._read_since_release >= RELEASE_EVERY:
-            self._read_since_release = 0
+        if self._passed.read(length):
             for mapped in self._packs.values():
                 release_pages(mapped.data)
 
