@@ -10,6 +10,7 @@ the version id (DESIGN.md §1). A version belongs to the class its
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, replace
 from typing import Any, NoReturn, TypeGuard
 
@@ -193,9 +194,8 @@ class VersionIndex:
         if wanted is None or wanted != self._repository.tree_of(tip):
             wanted = self._resolve(name, version)[0]  # a prefix, tag, ~N, commit id, or an older version
         newest = self._repository.commit(tip)  # the commit latest_id just read, when it did
-        if newest.tree == wanted:
-            return parse_requirements(newest.message.decode("utf-8", "replace"))
-        for commit in first_parent_chain(self._repository.objects(), tip):
+        older = first_parent_chain(self._repository.objects(), newest.parents[0]) if newest.parents else ()
+        for commit in itertools.chain((newest,), older):  # read one by one, as far as needed
             if commit.tree == wanted:
                 return parse_requirements(commit.message.decode("utf-8", "replace"))
         raise VersionNotFoundError(name, wanted.decode("ascii"), f"not in the history of {name}")
