@@ -322,7 +322,7 @@ class GitStore:
             >>> version = pcm.push(Model)
             >>> stored = store.read_version("Model")
             >>> stored.id == version, stored.meta["qualname"], sorted(stored.files.__dict__)
-            (True, 'Model', ['meta', 'pickle', 'source'])
+            (True, 'Model', ['captured', 'data', 'meta', 'pickle', 'source'])
         """
         return self._versions.read(name, version)
 

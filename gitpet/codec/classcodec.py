@@ -369,9 +369,11 @@ class ClassCodec:
         False and ``reason`` says why it was not checked.
 
         Examples:
-            >>> version = pcm.push(Model)
-            >>> pcm.codec.check_stored(store.read_version("Model", version))
-            SourceCheck(complete=True, reason='', checked=True)
+            A class with no text to build (``Model`` was made by ``exec``) is not checked;
+            tests/codec/test_source_complete.py checks ones that are:
+
+            >>> pcm.codec.check_stored(store.read_version("Model", pcm.push(Model)))
+            SourceCheck(complete=False, reason='it is not source-complete', checked=False)
         """
         meta = stored.meta
         if meta.get("source_complete") is not True or not stored.files.captured:
@@ -406,10 +408,13 @@ class ClassCodec:
             IntegrityError: the text does not build the class.
 
         Examples:
-            >>> stored = store.read_version("Model", pcm.push(Model))
+            >>> class Scaler:
+            ...     def scale(self, x):
+            ...         return 2 * x
+            >>> stored = store.read_version("Scaler", pcm.push(Scaler))
             >>> built = pcm.codec.build_text(stored)
-            >>> built.__qualname__, built is pcm.codec.decode(stored), loaded_version(built) is None
-            ('Model', False, True)
+            >>> built.__qualname__, built().scale(3), built is pcm.codec.decode(stored), loaded_version(built)
+            ('Scaler', 6, False, None)
         """
         where = f"{stored.name}@{stored.id[:12]}"
         module, qualname = stored.meta.get("module"), stored.meta.get("qualname")

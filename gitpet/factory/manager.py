@@ -524,10 +524,13 @@ class PetClassManager:
         (its pickle is something else): pushed, it is stored as the version its text is.
 
         Examples:
-            >>> version = pcm.push(Model)
-            >>> built = pcm.build_from_text("Model", version)
-            >>> built is not pcm.pull("Model", version), pcm.get_class_hash(built) == version
-            (True, True)
+            >>> class Scaler:
+            ...     def scale(self, x):
+            ...         return 2 * x
+            >>> version = pcm.push(Scaler)
+            >>> built = pcm.build_from_text("Scaler", version)
+            >>> built is not pcm.pull("Scaler", version), built().scale(3)
+            (True, 6)
         """
         check_class_name(name)
         return self._codec.build_text(self._store.read_version(name, version))

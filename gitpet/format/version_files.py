@@ -174,11 +174,16 @@ class StoredVersion:
         ``class.pkl`` or data file; empty only when the two versions are the same.
 
         Examples:
-            >>> old = store.read_version("Model", pcm.push(Model))
-            >>> Model.k = 2
-            >>> new = store.read_version("Model", pcm.push(Model))
+            >>> class Scaler:
+            ...     def scale(self, x):
+            ...         return 2 * x
+            >>> old = store.read_version("Scaler", pcm.push(Scaler))
+            >>> class Scaler:
+            ...     def scale(self, x):
+            ...         return 3 * x
+            >>> new = store.read_version("Scaler", pcm.push(Scaler))
             >>> print(old.diff(new).splitlines()[0].replace(old.id[:12], "OLD"))
-            --- a/Model@OLD/source.py
+            --- a/Scaler@OLD/source.py
         """
         a, b = f"a/{self.name}@{self.id[:12]}", f"b/{newer.name}@{newer.id[:12]}"
         from gitpet.format.textdiff import unified_diff  # difflib: for review only, as above

@@ -107,7 +107,7 @@ class GcReport:
         Examples:
             >>> version = pcm.push(Model)
             >>> print(store.gc().summary())  # doctest: +ELLIPSIS
-            packed 5 reachable objects into one pack; removed 5 loose copies and 0 old pack(s); ...
+            packed 6 reachable objects into one pack; removed 6 loose copies and 0 old pack(s); ...
         """
         young = f" ({self.kept_young} unreachable but young kept)" if self.kept_young else ""
         packed = "packed" if self.repacked else "already packed:"

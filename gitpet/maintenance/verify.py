@@ -66,7 +66,7 @@ class VerifyReport:
         Examples:
             >>> version = pcm.push(Model)
             >>> print(store.verify().summary())  # doctest: +ELLIPSIS
-            checked 1 refs, 1 commits, 1 versions, 5 objects, ...: no problems
+            checked 1 refs, 1 commits, 1 versions, 6 objects, ...: no problems
         """
         checked = (
             f"checked {self.refs} refs, {self.commits} commits, {self.versions} versions, "
