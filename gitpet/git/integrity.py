@@ -64,8 +64,9 @@ def content_id(type_name: bytes, raw: bytes) -> bytes:
         >>> content_id(b"blob", b"")
         b'e69de29bb2d1d6434b8b29ae775ad8c2e48c5391'
     """
-    header = type_name + b" " + str(len(raw)).encode("ascii") + b"\0"
-    return hashlib.sha1(header + raw).hexdigest().encode("ascii")
+    digest = hashlib.sha1(b"%s %d\0" % (type_name, len(raw)))
+    digest.update(raw)  # not header + raw: that copied the content on every read
+    return digest.hexdigest().encode("ascii")
 
 
 _TYPE_NAMES = {1: b"commit", 2: b"tree", 3: b"blob", 4: b"tag"}
@@ -94,10 +95,7 @@ def find_raw(objects: RawReader, sha: bytes) -> tuple[bytes, bytes] | None:
     type_name = _TYPE_NAMES.get(type_num)
     if type_name is None:
         raise IntegrityError(_named(sha), f"object has unknown type {type_num}")
-    # Hashed here, not by content_id: a call and a copy of the content less, on every read.
-    digest = hashlib.sha1(b"%s %d\0" % (type_name, len(raw)))
-    digest.update(raw)
-    actual = digest.hexdigest().encode("ascii")
+    actual = content_id(type_name, raw)
     if actual != sha:
         raise IntegrityError(_named(sha), f"content does not match its id (it hashes to {actual.decode()})")
     return type_name, raw
