@@ -17,24 +17,28 @@ self-contained as git requires of a pack on disk (``index-pack --fix-thin``).
 
 from __future__ import annotations
 
+import bisect
 import gc
 import hashlib
 import mmap
 import os
 import struct
+import sys
 import tempfile
 import zlib
 from array import array
 from collections import OrderedDict
+from collections.abc import Sequence
 from contextlib import suppress
-from typing import BinaryIO
+from typing import BinaryIO, overload
 
 from dulwich.errors import ApplyDeltaError
 from dulwich.pack import apply_delta
 
+from gitpet.git.idtable import IdTable
 from gitpet.git.integrity import RawReader, find_raw
-from gitpet.git.mapped import RELEASE_EVERY, PassedPages, ReadInOrder, release_pages
-from gitpet.git.objwrite import object_header, write_pack_index
+from gitpet.git.mapped import RELEASE_BEHIND, PassedPages, ReadInOrder, release_pages
+from gitpet.git.objwrite import BinaryIds, object_header, write_pack_index
 from gitpet.git.packcheck import (
     MAX_DELTA_DEPTH,
     OFS_DELTA,
@@ -57,6 +61,9 @@ _CACHE_ONE_AT_MOST = 8 << 20
 # Without reads to follow (gc checking its own pack, whose chains are single files' histories),
 # only the deltas need bases kept: a quarter of the cache did, and gc's peak was 5 MiB lower.
 _CACHE_BYTES_FOR_DELTAS = 2 << 20
+# ... and a delta is applied right after its base was (depth first), so a few objects are enough:
+# 2 MiB of small objects was 6,000 entries of an OrderedDict, another MiB.
+_CACHE_ENTRIES_FOR_DELTAS = 64
 
 
 class IndexedPack:
@@ -78,6 +85,7 @@ class IndexedPack:
         self._store = store
         self._keep_for_reading = keep_for_reading
         self._cache_bytes = _CACHE_BYTES if keep_for_reading else _CACHE_BYTES_FOR_DELTAS
+        self._cache_entries = sys.maxsize if keep_for_reading else _CACHE_ENTRIES_FOR_DELTAS
         with open(path, "rb") as handle:
             self._data = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
         try:
@@ -91,24 +99,36 @@ class IndexedPack:
         if not isinstance(sha, bytes) or len(sha) != 40:
             return False
         try:
-            return bytes.fromhex(sha.decode("ascii")) in self._at
+            return bytes.fromhex(sha.decode("ascii")) in self._ids
         except ValueError:  # not an id (a hostile remote's ref can name anything)
             return False
 
     def __len__(self) -> int:
-        return len(self._at)
+        return len(self._ids)
+
+    @property
+    def ids(self) -> IdTable:
+        """The binary id of every object of the pack (still there once the pack is closed)."""
+        return self._ids
 
     def get_raw(self, sha: bytes) -> tuple[int, bytes]:
         """The type number and content of object ``sha`` (hex); KeyError if the pack does not hold it."""
         try:
-            index = self._at[bytes.fromhex(sha.decode("ascii"))]
+            index = self._entry_numbered(bytes.fromhex(sha.decode("ascii")))
         except ValueError:
             raise KeyError(sha) from None
         return self._types[index], self._content(index)
 
     def type_num(self, sha: bytes) -> int:
         """The type number (1 to 4) of object ``sha`` (hex); KeyError if the pack does not hold it."""
-        return self._types[self._at[bytes.fromhex(sha.decode("ascii"))]]
+        return self._types[self._entry_numbered(bytes.fromhex(sha.decode("ascii")))]
+
+    def _entry_numbered(self, binary: bytes) -> int:
+        """The entry number of object ``binary``; KeyError if the pack does not hold it."""
+        number = self._ids.number(binary)
+        if number < 0:
+            raise KeyError(binary.hex())
+        return self._entry_of[number]
 
     def keep(self, pack_dir: str, *, fsync: bool) -> str:
         """Complete the pack with the store's bases it names, index it, and move both into ``pack_dir``.
@@ -138,11 +158,12 @@ class IndexedPack:
 
     def index_matches(self, index_path: str) -> bool:
         """Whether the index at ``index_path`` is the one this pack has (for a pack written here)."""
-        ids, offsets, crcs = self._index_columns()
+        crcs = self._crcs()
         trailer = self._data[len(self._data) - PACK_TRAILER_BYTES :]
         with open(index_path, "rb") as index:
             compared = _ComparedWith(index)  # part by part: neither index is held whole
-            write_pack_index(compared, ids, offsets, crcs, trailer)
+            # The ids and offsets as they are held (copies of them were gc's peak).
+            write_pack_index(compared, _EntryIds(self), self._entries.starts, crcs, trailer)
             return compared.same and index.read(1) == b""
 
     def close(self) -> None:
@@ -157,23 +178,27 @@ class IndexedPack:
         self._cached_bytes = 0
         self._passed = PassedPages()  # reads for deltas, which jump about the pack
         self._entries = _Entries()
-        self._shas: list[bytes] = []  # binary ids (the keys of _at); a delta's once it is applied
+        # Each object's id, numbered as identified (a delta's once it is applied), and the
+        # entry numbers both ways: dicts and lists of ids were most of a fetch's and gc's peak.
+        self._ids = IdTable()
+        self._entry_of = array("I")  # id's number -> entry number
+        self._id_number = array("i")  # entry number -> id's number (-1 until identified)
         self._types = array("B")
-        self._parent = array("q")
+        self._parent = array("i")
         self._depth = array("H")
-        self._at: dict[bytes, int] = {}  # binary id -> entry number
         self._in_store: list[bytes] = []  # the bases a thin pack named, as binary ids
-        children_at: dict[int, list[int]] = {}  # offset of a base -> its offset deltas
+        offset_bases = array("i")  # each entry's base entry, for an offset delta; else -1
         children_of: dict[bytes, list[int]] = {}  # binary id of a base -> its ref deltas
         whole = array("I")
         scanned = ReadInOrder(self._data)
         for number, entry in enumerate(scan_pack(self._data)):
             scanned.reached(entry.start)
             self._entries.append(entry)  # (its content only in the bounded cache)
-            self._shas.append(b"")
+            self._id_number.append(-1)
             self._types.append(entry.kind)
             self._parent.append(_WHOLE)
             self._depth.append(0)
+            offset_bases.append(-1)
             if entry.sha is not None:
                 self._identify(number, entry.sha)
                 whole.append(number)
@@ -183,12 +208,14 @@ class IndexedPack:
                     self._remember(number, entry.content)
             elif entry.kind == OFS_DELTA:
                 assert isinstance(entry.base, int)  # scan_pack gives an offset delta its base's offset
-                children_at.setdefault(entry.base, []).append(number)
+                offset_bases[number] = self._entries.number_at(entry.base)  # (-1: no entry there)
             else:
                 assert isinstance(entry.base, bytes)
                 children_of.setdefault(entry.base, []).append(number)
         self._check_trailer()
         release_pages(self._data)
+        children_at = _OffsetDeltas(offset_bases)
+        del offset_bases
         if children_at or children_of:  # (a pack without deltas has nothing to apply)
             for number in whole:
                 self._resolve_below(number, children_at, children_of)
@@ -198,10 +225,8 @@ class IndexedPack:
             if found is not None:
                 self._in_store.append(base)
                 self._resolve_on_stored(base, _TYPE_NUMBERS[found[0]], found[1], children_at, children_of)
-        waiting = (*children_at.values(), *children_of.values())
-        unresolved = [number for numbers in waiting for number in numbers]
-        if unresolved:
-            number = min(unresolved)
+        if len(self._entry_of) < len(self._entries):  # a delta whose base was never found
+            number = self._id_number.index(-1)
             entry = self._entries.at(number)
             named = entry.base.hex() if isinstance(entry.base, bytes) else f"the entry at byte {entry.base}"
             raise ValueError(
@@ -209,13 +234,13 @@ class IndexedPack:
             )
 
     def _resolve_below(
-        self, root: int, children_at: dict[int, list[int]], children_of: dict[bytes, list[int]]
+        self, root: int, children_at: _OffsetDeltas, children_of: dict[bytes, list[int]]
     ) -> None:
         """Apply every delta that has ``root`` (an entry with a known id) below it, depth first."""
         todo = [root]
         while todo:
             number = todo.pop()
-            kids = children_at.pop(self._entries.start(number), []) + children_of.pop(self._shas[number], [])
+            kids = [*children_at.of(number), *children_of.pop(self._sha(number), [])]
             if kids:
                 base = self._content(number)
                 for kid in kids:
@@ -227,7 +252,7 @@ class IndexedPack:
         base_id: bytes,
         type_num: int,
         base: bytes,
-        children_at: dict[int, list[int]],
+        children_at: _OffsetDeltas,
         children_of: dict[bytes, list[int]],
     ) -> None:
         kids = children_of.pop(base_id, [])
@@ -255,19 +280,31 @@ class IndexedPack:
         self._remember(number, content)
 
     def _identify(self, number: int, sha: bytes) -> None:
-        earlier = self._at.setdefault(sha, number)
-        if earlier != number:
+        numbered = self._ids.add(sha)
+        if numbered != len(self._entry_of):
             raise ValueError(f"{_where(number, self._entries.at(number))} is object {sha.hex()} again")
-        self._shas[number] = sha
+        self._entry_of.append(number)
+        self._id_number[number] = numbered
+
+    def entry_id(self, number: int) -> bytes:
+        """The binary id of the object entry ``number`` holds (IndexError past the last)."""
+        if not 0 <= number < len(self._entries):
+            raise IndexError(number)
+        return self._sha(number)
+
+    def _sha(self, number: int) -> bytes:
+        """The binary id of entry ``number`` (empty until it is identified)."""
+        numbered = self._id_number[number]
+        return self._ids.id(numbered) if numbered >= 0 else b""
 
     def _check_trailer(self) -> None:
         end = len(self._data) - PACK_TRAILER_BYTES
         digest = hashlib.sha1()
         hashed = ReadInOrder(self._data)
         with memoryview(self._data) as view:
-            for start in range(0, end, RELEASE_EVERY):
-                digest.update(view[start : min(end, start + RELEASE_EVERY)])
-                hashed.reached(start + RELEASE_EVERY)
+            for start in range(0, end, RELEASE_BEHIND):
+                digest.update(view[start : min(end, start + RELEASE_BEHIND)])
+                hashed.reached(start + RELEASE_BEHIND)
         if digest.digest() != self._data[end:]:
             raise ValueError("the pack's checksum does not match its content")
 
@@ -317,26 +354,32 @@ class IndexedPack:
             return
         self._cache[number] = content
         self._cached_bytes += len(content)
-        while self._cached_bytes > self._cache_bytes:
+        while self._cached_bytes > self._cache_bytes or len(self._cache) > self._cache_entries:
             _, dropped = self._cache.popitem(last=False)
             self._cached_bytes -= len(dropped)
 
     # -- keeping -----------------------------------------------------------------------------------
 
-    def _index_columns(self) -> tuple[list[bytes], array[int], array[int]]:
+    def _index_columns(self) -> tuple[BinaryIds, array[int], array[int]]:
         """The binary id, offset and CRC-32 (of the stored entry) of each object of the pack."""
-        offsets, crcs = array("Q"), array("I")
+        ids = BinaryIds()
+        for number in range(len(self._entries)):
+            ids.append(self._sha(number))
+        return ids, array("Q", self._entries.starts), self._crcs()
+
+    def _crcs(self) -> array[int]:
+        """The CRC-32 of each entry as stored (what an index lists)."""
+        crcs = array("I")
         read = ReadInOrder(self._data)
         with memoryview(self._data) as view:
             for number in range(len(self._entries)):
                 start, end = self._entries.span(number)
-                offsets.append(start)
                 crcs.append(zlib.crc32(view[start:end]))
                 read.reached(end)
         release_pages(self._data)
-        return list(self._shas), offsets, crcs
+        return crcs
 
-    def _completed(self, pack: BinaryIO, ids: list[bytes], offsets: array[int], crcs: array[int]) -> bytes:
+    def _completed(self, pack: BinaryIO, ids: BinaryIds, offsets: array[int], crcs: array[int]) -> bytes:
         """Append the store's bases a thin pack names (whole), fix the count; return the checksum."""
         pack.seek(0, 2)
         end = pack.tell() - PACK_TRAILER_BYTES
@@ -394,8 +437,18 @@ class _Entries:
         self._offset_bases.append(base if isinstance(base, int) else 0)
         self._kinds.append(entry.kind)
 
+    @property
+    def starts(self) -> array[int]:
+        """Where each entry starts (the array itself: not to be changed)."""
+        return self._starts
+
     def start(self, number: int) -> int:
         return self._starts[number]
+
+    def number_at(self, offset: int) -> int:
+        """The number of the entry that starts at byte ``offset``, or -1 if none does."""
+        number = bisect.bisect_left(self._starts, offset)
+        return number if number < len(self._starts) and self._starts[number] == offset else -1
 
     def span(self, number: int) -> tuple[int, int]:
         """Where entry ``number`` starts and ends."""
@@ -412,6 +465,54 @@ class _Entries:
         named: int | bytes | None = self._ref_bases.get(number) or (base if kind == OFS_DELTA else None)
         data_start = start + self._header_lengths[number]
         return ScannedEntry(start, kind, size, data_start, end, named, result, None, None)
+
+
+class _EntryIds(Sequence[bytes]):
+    """The binary id of each entry of an indexed pack, in the pack's order, read where they are held."""
+
+    def __init__(self, pack: IndexedPack) -> None:
+        self._pack = pack
+
+    def __len__(self) -> int:
+        return len(self._pack)
+
+    @overload
+    def __getitem__(self, index: int) -> bytes: ...
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[bytes]: ...
+    def __getitem__(self, index: int | slice) -> bytes | Sequence[bytes]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        return self._pack.entry_id(index)
+
+
+class _OffsetDeltas:
+    """The offset deltas on each entry, from each delta's base entry: arrays, not a dict of lists.
+
+    A dict from a base's offset to a list of its deltas held about 140 bytes a delta (4 MiB
+    for a pack of 10,000 versions); this holds 12.
+    """
+
+    def __init__(self, bases: array[int]) -> None:
+        self._first = array("I", bytes(4 * (len(bases) + 1)))  # entry -> where its deltas start in _deltas
+        for base in bases:
+            if base >= 0:
+                self._first[base + 1] += 1
+        for number in range(len(bases)):
+            self._first[number + 1] += self._first[number]
+        self._deltas = array("I", bytes(4 * self._first[-1]))
+        placed = array("I", self._first)
+        for number, base in enumerate(bases):
+            if base >= 0:
+                self._deltas[placed[base]] = number
+                placed[base] += 1
+
+    def __bool__(self) -> bool:
+        return bool(self._deltas)
+
+    def of(self, base: int) -> array[int]:
+        """The offset deltas on entry ``base``, in the pack's order."""
+        return self._deltas[self._first[base] : self._first[base + 1]]
 
 
 class _ComparedWith:

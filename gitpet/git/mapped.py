@@ -10,10 +10,19 @@ from __future__ import annotations
 
 import mmap
 
-__all__ = ["RELEASE_EVERY", "PassedPages", "ReadInOrder", "release_pages"]
+__all__ = ["RELEASE_BEHIND", "RELEASE_EVERY", "PassedPages", "ReadInOrder", "release_pages"]
 
 RELEASE_EVERY = 1 << 20
-"""How many bytes of a mapped pack a long read passes between two releases."""
+"""How many bytes of records a read jumping about mapped packs reads between two releases.
+
+Its pages may be read again soon (a base and its deltas, a store's hot objects).
+"""
+RELEASE_BEHIND = 1 << 18
+"""How far a read from start to end gets past pages before it hands them back.
+
+It never reads them again: releasing a quarter as much as ``RELEASE_EVERY`` costs a
+few more calls, and took a MiB off gc's peak (checking a pack of 10,000 versions).
+"""
 
 
 def release_pages(data: mmap.mmap, start: int = 0, end: int | None = None) -> int:
@@ -71,12 +80,12 @@ class ReadInOrder:
     Examples:
         >>> import tempfile
         >>> with tempfile.TemporaryFile() as file:
-        ...     _ = file.write(bytes(3 * RELEASE_EVERY))
+        ...     _ = file.write(bytes(3 * RELEASE_BEHIND))
         ...     file.flush()
         ...     data = mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ)
         ...     read = ReadInOrder(data)
-        ...     read.reached(RELEASE_EVERY // 2); read.reached(RELEASE_EVERY + 5)
-        ...     read.released == RELEASE_EVERY, data[0]
+        ...     read.reached(RELEASE_BEHIND // 2); read.reached(RELEASE_BEHIND + 5)
+        ...     read.released == RELEASE_BEHIND, data[0]
         ...     data.close()
         (True, 0)
     """
@@ -88,5 +97,5 @@ class ReadInOrder:
 
     def reached(self, offset: int) -> None:
         """The read has got to ``offset``: what lies before it is handed back every few MiB."""
-        if offset - self.released >= RELEASE_EVERY:
+        if offset - self.released >= RELEASE_BEHIND:
             self.released = release_pages(self._data, self.released, offset)

@@ -25,11 +25,9 @@ import sys
 import tempfile
 import zlib
 from array import array
-from collections import OrderedDict
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from collections.abc import Set as AbstractSet
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import suppress
-from typing import BinaryIO, Protocol, overload
+from typing import BinaryIO, NamedTuple, Protocol, overload
 
 from dulwich.objects import ShaFile
 from dulwich.pack import create_delta
@@ -38,7 +36,9 @@ from gitpet.progress import SILENT, Progress
 
 __all__ = [
     "BinaryIds",
+    "DeltaBase",
     "IndexSink",
+    "PackObject",
     "object_header",
     "write_loose",
     "write_pack",
@@ -118,50 +118,63 @@ def write_pack(
     objects: Sequence[ShaFile],
     *,
     fsync: bool = True,
-    delta_bases: Mapping[bytes, bytes] | None = None,
     progress: Progress = SILENT,
 ) -> str | None:
     """Write ``objects`` as one pack with its v2 index in ``pack_dir``; return the pack's path.
 
     ``fsync``: sync the pack and index before they become visible (git's
-    default for packs). ``delta_bases``: object id -> id of another object in
-    the batch to store it as a delta against (git's ``OFS_DELTA``), kept only
-    where the delta is under half the object; the bases must not form a
-    cycle. ``progress`` advances by one per object written. Returns None for
-    no objects. A pack with the same content already in place is left as it is.
+    default for packs). ``progress`` advances by one per object written.
+    Returns None for no objects. A pack with the same content already in
+    place is left as it is.
     """
-    by_id: dict[bytes, ShaFile] = {bytes(obj.id): obj for obj in objects}
-
-    def read(sha: bytes) -> tuple[int, bytes]:
-        obj = by_id[sha]
-        return obj.type_num, obj.as_raw_string()
-
-    return write_pack_of(
-        pack_dir, by_id.keys(), read, fsync=fsync, delta_bases=delta_bases, progress=progress
+    unique = list({bytes(obj.id): obj for obj in objects}.values())
+    whole = (
+        PackObject(bytes.fromhex(obj.id.decode("ascii")), obj.type_num, obj.as_raw_string()) for obj in unique
     )
+    return write_pack_of(pack_dir, len(unique), whole, fsync=fsync, progress=progress)
+
+
+class DeltaBase(NamedTuple):
+    """The object a :class:`PackObject` may be stored as a delta against: one written before it."""
+
+    position: int
+    """Its place in the pack (0 for the first object written)."""
+    raw: bytes
+    """Its content."""
+
+
+class PackObject(NamedTuple):
+    """One object to write into a pack, and the base to try storing it as a delta against."""
+
+    id: bytes
+    """Binary (20 bytes)."""
+    type_num: int
+    raw: bytes
+    base: DeltaBase | None = None
 
 
 def write_pack_of(
     pack_dir: str | os.PathLike[str],
-    ids: AbstractSet[bytes],
-    read: Callable[[bytes], tuple[int, bytes]],
+    count: int,
+    objects: Iterable[PackObject],
     *,
     fsync: bool = True,
-    delta_bases: Mapping[bytes, bytes] | None = None,
     progress: Progress = SILENT,
 ) -> str | None:
-    """Like :func:`write_pack`, for the objects ``ids`` (hex; a set, or a dict's keys), read one at a time.
+    """Like :func:`write_pack`, for ``count`` objects given one at a time, in the pack's order.
 
-    ``read(id)`` gives ``(type number, content)``: a pack of a whole store is written
-    holding one object (and a delta's base) in memory at a time, not all of them.
+    A pack of a whole store is written holding one object (and its delta's base) in
+    memory at a time, not all of them. An object with a ``base`` is stored as a delta
+    (git's ``OFS_DELTA``) only where the delta is under half the object. ``objects``
+    must give exactly ``count`` objects, each once (the count is in the pack's header).
     """
-    if not ids:
+    if not count:
         return None
     fd, temp_pack = tempfile.mkstemp(dir=pack_dir, prefix="tmp_pack_")
     temp_index = None
     try:
         with os.fdopen(fd, "wb") as pack:
-            entries, checksum = _write_pack_data(pack, ids, read, delta_bases or {}, progress)
+            entries, checksum = _write_pack_data(pack, count, objects, progress)
             _finish(pack, fsync)
         fd, temp_index = tempfile.mkstemp(dir=pack_dir, prefix="tmp_idx_")
         with os.fdopen(fd, "wb") as index:
@@ -197,71 +210,78 @@ def write_pack_index(
     starts in the pack and the CRC-32 of its record. Written with arrays, not a
     struct call per object as dulwich's writer does (a tenth of its time), and sorted
     one fan-out bucket at a time: sorting all positions at once, and joining all ids
-    in one call, held several times the index in memory (7 MiB for 50,000 objects).
+    in one call, held several times the index in memory (7 MiB for 50,000 objects); each
+    table is written a bucket at a time.
     """
     buckets = [array("I") for _ in range(256)]
     for position, sha in enumerate(ids):
         buckets[sha[0]].append(position)
-    fanout = array("I", itertools.accumulate(len(bucket) for bucket in buckets))
-    names = bytearray()
-    small, large, ordered_crcs = array("I"), array("Q"), array("I")
     for bucket in buckets:
-        for i in sorted(bucket, key=ids.__getitem__):
-            names += ids[i]
-            ordered_crcs.append(crcs[i])
+        bucket[:] = array("I", sorted(bucket, key=ids.__getitem__))
+    fanout = array("I", itertools.accumulate(len(bucket) for bucket in buckets))
+    digest = hashlib.sha1()
+
+    def write(part: bytes | array[int]) -> None:
+        if isinstance(part, array) and sys.byteorder == "little":
+            part.byteswap()  # the index's numbers are big-endian
+        digest.update(part)
+        file.write(part)
+
+    write(b"\377tOc\0\0\0\2")
+    write(fanout)
+    # Each table bucket by bucket: the tables whole were another 26 bytes an object in memory.
+    for bucket in buckets:
+        write(b"".join([ids[i] for i in bucket]))
+    for bucket in buckets:
+        write(array("I", [crcs[i] for i in bucket]))
+    large = array("Q")
+    for bucket in buckets:
+        small = array("I")
+        for i in bucket:
             offset = offsets[i]
             if offset < 0x80000000:
                 small.append(offset)
             else:  # beyond 2 GiB: in the table of large offsets
                 small.append(0x80000000 | len(large))
                 large.append(offset)
-    if sys.byteorder == "little":
-        for table in (fanout, small, large, ordered_crcs):
-            table.byteswap()
-    digest = hashlib.sha1()
-    for part in (b"\377tOc\0\0\0\2", fanout, names, ordered_crcs, small, large, pack_checksum):
-        digest.update(part)
-        file.write(part)
+        write(small)
+    write(large)
+    write(pack_checksum)
     file.write(digest.digest())
 
 
 def _write_pack_data(
-    pack: BinaryIO,
-    ids: AbstractSet[bytes],
-    read: Callable[[bytes], tuple[int, bytes]],
-    delta_bases: Mapping[bytes, bytes],
-    progress: Progress,
+    pack: BinaryIO, count: int, objects: Iterable[PackObject], progress: Progress
 ) -> tuple[_IndexColumns, bytes]:
     """Write the pack; return the binary id, offset and CRC-32 of each object, and the pack checksum."""
-    ordered, is_base = _bases_first(ids, delta_bases)
     digest = hashlib.sha1()
-    header = _PACK_SIGNATURE + struct.pack(">LL", _PACK_VERSION, len(ordered))
+    header = _PACK_SIGNATURE + struct.pack(">LL", _PACK_VERSION, count)
     pack.write(header)
     digest.update(header)
     offset = len(header)
-    offsets: dict[bytes, int] = {}  # of the objects that are a delta's base
     entries = _IndexColumns()
-    recent = _RecentlyRead(read)
-    for position, sha in enumerate(ordered):
-        type_num, raw = recent.read(sha)
+    for position, (sha, type_num, raw, base) in enumerate(objects):
+        if position == count:
+            raise ValueError(f"more objects than the {count} the pack's header counts")
         record = None
-        base = delta_bases.get(sha)
-        if base is not None and base in offsets and _worth_a_delta(base_raw := recent.read(base)[1], raw):
-            delta = b"".join(create_delta(base_raw, raw))
+        if base is not None and _worth_a_delta(base.raw, raw):
+            if not 0 <= base.position < position:
+                raise ValueError(f"a delta's base must be written before it: {base.position} is not")
+            delta = b"".join(create_delta(base.raw, raw))
             if len(delta) < len(raw) // 2:
-                distance = _offset_distance(offset - offsets[base])
+                distance = _offset_distance(offset - entries.offsets[base.position])
                 record = object_header(_OFS_DELTA, len(delta)) + distance + _compressed(delta)
         if record is None:
             record = object_header(type_num, len(raw)) + _compressed(raw)
         pack.write(record)
         digest.update(record)
-        if is_base[position]:
-            offsets[sha] = offset
-        entries.ids.append(bytes.fromhex(sha.decode("ascii")))
+        entries.ids.append(sha)
         entries.offsets.append(offset)
         entries.crcs.append(zlib.crc32(record))
         offset += len(record)
         progress.advance()
+    if len(entries.offsets) != count:
+        raise ValueError(f"{len(entries.offsets)} objects, not the {count} the pack's header counts")
     checksum = digest.digest()
     pack.write(checksum)
     return entries, checksum
@@ -283,8 +303,8 @@ class BinaryIds(Sequence[bytes]):
         return len(self._packed) // 20
 
     def __iter__(self) -> Iterator[bytes]:
-        packed = bytes(self._packed)
-        return (packed[at : at + 20] for at in range(0, len(packed), 20))
+        packed = self._packed  # not copied: a copy of 50,000 ids was 1 MiB more at gc's peak
+        return (bytes(packed[at : at + 20]) for at in range(0, len(packed), 20))
 
     @overload
     def __getitem__(self, index: int) -> bytes: ...
@@ -307,30 +327,6 @@ class _IndexColumns:
         self.ids = BinaryIds()
         self.offsets = array("Q")
         self.crcs = array("I")
-
-
-class _RecentlyRead:
-    """The last objects read, kept for the deltas that follow their base (a few MiB at most)."""
-
-    _BYTES = 4 << 20  # depth first, a delta's base was read just before it
-
-    def __init__(self, read: Callable[[bytes], tuple[int, bytes]]) -> None:
-        self._read = read
-        self._kept: OrderedDict[bytes, tuple[int, bytes]] = OrderedDict()
-        self._size = 0
-
-    def read(self, sha: bytes) -> tuple[int, bytes]:
-        found = self._kept.get(sha)
-        if found is not None:
-            self._kept.move_to_end(sha)
-            return found
-        found = self._read(sha)
-        if len(found[1]) <= self._BYTES // 4:
-            self._kept[sha] = found
-            self._size += len(found[1])
-            while self._size > self._BYTES:
-                self._size -= len(self._kept.popitem(last=False)[1][1])
-        return found
 
 
 _PROBES = 32
@@ -371,44 +367,6 @@ def _compressed(raw: bytes) -> bytes:
     ]
     parts.append(compressor.flush())
     return b"".join(parts)
-
-
-def _bases_first(
-    ids: AbstractSet[bytes], delta_bases: Mapping[bytes, bytes]
-) -> tuple[list[bytes], bytearray]:
-    """``ids`` with every delta after its base (a delta names its base by a backward offset).
-
-    Depth first: each delta comes right after its base (or its base's other deltas), so
-    the base is among the last few objects read when the delta is made. Ids in a circle
-    of bases come last, in their order (the first of them is written whole). A base not
-    among ``ids`` is no base. Also returns, for each id in that order, whether it is a base.
-    """
-    children: dict[bytes, list[bytes]] = {}
-    roots = []
-    for sha in ids:
-        base = delta_bases.get(sha)
-        if base is None or base not in ids:
-            roots.append(sha)
-        else:
-            children.setdefault(base, []).append(sha)
-    ordered: list[bytes] = []
-    is_base = bytearray()
-    for root in roots:
-        stack = [root]
-        while stack:
-            sha = stack.pop()
-            ordered.append(sha)
-            kids = children.pop(sha, None)
-            is_base.append(kids is not None)
-            if kids:
-                stack.extend(reversed(kids))
-    if len(ordered) < len(ids):
-        placed = set(ordered)
-        for sha in ids:
-            if sha not in placed:
-                ordered.append(sha)
-                is_base.append(True)  # in a circle: the others are deltas on it
-    return ordered, is_base
 
 
 def _offset_distance(distance: int) -> bytes:

@@ -23,16 +23,14 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import itertools
 import os
 import time
 from binascii import hexlify, unhexlify
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Container, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
-from dulwich.objects import Blob, Commit, ShaFile, Tag, Tree
 from dulwich.pack import Pack
 from dulwich.refs import Ref
 from dulwich.repo import Repo
@@ -46,20 +44,18 @@ from gitpet.git.dulwich_private import (
     pack_data_path,
     refresh_packs,
 )
+from gitpet.git.idtable import IdTable
 from gitpet.git.indexpack import IndexedPack
-from gitpet.git.integrity import find_raw, read_object
+from gitpet.git.integrity import find_raw
 from gitpet.git.locks import FetchLock, LockRetry, remove_if_stale
 from gitpet.git.objread import RawObjectReader
 from gitpet.git.objwrite import BinaryIds, write_pack_of
+from gitpet.maintenance.pack_order import pack_objects
+from gitpet.maintenance.reachable import Reachable, count_reachable
 from gitpet.maintenance.verify import leftover_files
 from gitpet.progress import SILENT, Progress
 
 __all__ = ["GcReport", "collect_garbage", "objects_size"]
-
-_GITLINK = 0o160000
-_DIRECTORY = 0o040000
-# Loading a version gc stored as a delta applies at most this many (git's default is 50).
-_MAX_DELTA_DEPTH = 10
 
 
 @dataclass(frozen=True)
@@ -138,78 +134,8 @@ def objects_size(gitdir: Path) -> StoreSize:
     return StoreSize(files, total, disk)
 
 
-class _Reachable:
-    """What the refs reach: each object's type, and the little the delta search needs.
-
-    Not the objects: holding every object a store has read (its content too) made gc's
-    memory grow with the store; each object is read again when it is written.
-    """
-
-    def __init__(self) -> None:
-        self.types: dict[bytes, bytes] = {}  # hex id -> type name
-        self.first_parents: dict[bytes, tuple[bytes, bytes | None]] = {}  # commit -> (tree, first parent)
-        self.files: dict[bytes, dict[bytes, bytes]] = {}  # tree -> its regular files (name -> blob)
-
-    def __contains__(self, sha: object) -> bool:
-        return sha in self.types
-
-    def __len__(self) -> int:
-        return len(self.types)
-
-    def add(self, sha: bytes, obj: ShaFile) -> tuple[list[bytes], list[bytes]]:
-        """Record ``obj`` (read with full checks); return the ids it links to: to read, and blobs."""
-        self.types[sha] = obj.type_name
-        if isinstance(obj, Commit):
-            parents = [bytes(parent) for parent in obj.parents]
-            self.first_parents[sha] = (bytes(obj.tree), parents[0] if parents else None)
-            return [bytes(obj.tree), *parents], []
-        if isinstance(obj, Tree):
-            subtrees, blobs, files = [], [], {}
-            for entry in obj.items():
-                if entry.mode == _GITLINK:
-                    continue
-                if entry.mode == _DIRECTORY:
-                    subtrees.append(bytes(entry.sha))
-                    continue
-                blobs.append(bytes(entry.sha))
-                if entry.mode & 0o170000 == 0o100000:
-                    files[entry.path] = bytes(entry.sha)
-            self.files[sha] = files
-            return subtrees, blobs
-        if isinstance(obj, Tag):
-            return [bytes(obj.object[1])], []
-        assert isinstance(obj, Blob)
-        return [], []
-
-
-def _reachable(repo: Repo, objects: RawObjectReader, known: _Reachable, progress: Progress = SILENT) -> None:
-    """Add to ``known`` every object reachable from any ref now.
-
-    Commits, trees and tags are read with full checks. A blob is only looked for here:
-    it is read and hashed when it is packed, and the pack is read back before anything
-    is removed (reading each blob twice was a third of gc's time).
-    """
-    roots = {bytes(sha) for sha in repo.refs.as_dict().values()}
-    pending = [sha for sha in roots if sha not in known]
-    while pending:
-        sha = pending.pop()
-        if sha in known:
-            continue
-        links, blobs = known.add(sha, read_object(objects, sha))
-        pending.extend(links)
-        progress.advance()
-        for blob in blobs:
-            if blob not in known:
-                if not objects.holds(blob):
-                    raise IntegrityError(
-                        blob.decode("ascii"), f"blob is missing (tree {sha.decode('ascii')} names it)"
-                    )
-                known.types[blob] = b"blob"
-                progress.advance()
-
-
 def _packed_already(
-    gitdir: Path, old_packs: list[Pack], old_loose: BinaryIds, reachable: _Reachable
+    gitdir: Path, old_packs: list[Pack], old_loose: BinaryIds, reachable: Reachable
 ) -> str | None:
     """The store's one pack, when the last gc wrote it and it holds exactly what is reachable.
 
@@ -217,13 +143,13 @@ def _packed_already(
     full checks, so it needs no reading back either. A pack gc did not write (one a fetch
     brought, or a writer's big object) is repacked: it may lack the deltas gc finds.
     """
-    if len(old_packs) != 1 or not reachable or any(hexlify(sha) in reachable for sha in old_loose):
+    if len(old_packs) != 1 or not reachable or any(sha in reachable for sha in old_loose):
         return None
     (pack,) = old_packs
     path = pack_data_path(pack)
     if os.path.basename(path) != _last_gc(gitdir)[0]:
         return None
-    if len(pack) != len(reachable) or any(bytes(sha) not in reachable for sha in pack):
+    if len(pack) != len(reachable) or any(unhexlify(bytes(sha)) not in reachable for sha in pack):
         return None
     return path
 
@@ -247,9 +173,9 @@ def _last_gc(gitdir: Path) -> tuple[str | None, str | None]:
     return (lines[0].strip() if lines else None), refs
 
 
-def _refs_digest(repo: Repo) -> str:
+def _refs_digest(refs: Mapping[Ref, bytes]) -> str:
     """A digest of every ref and what it names: equal digests, equal refs."""
-    listing = sorted(b"%s %s\n" % (bytes(ref), bytes(sha)) for ref, sha in repo.refs.as_dict().items())
+    listing = sorted(b"%s %s\n" % (bytes(ref), bytes(sha)) for ref, sha in refs.items())
     return hashlib.sha1(b"".join(listing)).hexdigest()
 
 
@@ -265,103 +191,58 @@ def _nothing_changed(gitdir: Path, old_packs: list[Pack], old_loose: BinaryIds, 
     return packed_refs == refs and os.path.basename(pack_data_path(old_packs[0])) == name
 
 
-def _delta_bases(repo: Repo, reachable: _Reachable) -> dict[bytes, bytes]:
-    """Blob id -> the blob to store it as a delta against.
+def _class_tips(refs: Mapping[Ref, bytes]) -> list[bytes]:
+    """The commit each class's ref names, in the order of the refs' names.
 
-    Each file of a class's version is stored against the same file of the next newer
-    version, as git's own gc would find.
-
-    The latest version of every class stays whole (loading the latest never resolves a delta), and
-    chains stop at :data:`_MAX_DELTA_DEPTH`, so loading an old version applies at most that many.
+    Pipelines' refs (``refs/heads/<name>/...``) are not classes: their trees are class
+    versions, reached through the classes.
     """
-    bases: dict[bytes, bytes] = {}
-    depth: dict[bytes, int] = {}
-    whole: set[bytes] = set()
-    histories = []
-    for ref, tip in repo.refs.as_dict(Ref(b"refs/heads/")).items():
-        if b"/" in bytes(ref):
-            continue  # pipelines: their trees are class versions, reached through the classes
-        files = [reachable.files.get(tree, {}) for tree in _chain(reachable, bytes(tip))]
-        if files:
-            whole.update(files[0].values())
-            histories.append(files)
-    for files in histories:
-        for newer, older in itertools.pairwise(files):
-            for name, blob in older.items():
-                base = newer.get(name)
-                if base is None or base == blob or blob in bases or blob in whole:
-                    continue
-                if depth.get(base, 0) >= _MAX_DELTA_DEPTH or _leads_to(bases, base, blob):
-                    continue
-                bases[blob] = base
-                depth[blob] = depth.get(base, 0) + 1
-    return bases
-
-
-def _chain(reachable: _Reachable, tip: bytes) -> list[bytes]:
-    """The trees of the first-parent history of ``tip``, newest first, from what was read."""
-    trees = []
-    commit: bytes | None = tip
-    while commit is not None and commit in reachable.first_parents:
-        tree, commit = reachable.first_parents[commit]
-        trees.append(tree)
-    return trees
-
-
-def _leads_to(bases: Mapping[bytes, bytes], start: bytes, target: bytes) -> bool:
-    """Whether following bases from ``start`` reaches ``target`` (which would make a cycle)."""
-    sha: bytes | None = start
-    while sha is not None:
-        if sha == target:
-            return True
-        sha = bases.get(sha)
-    return False
+    names = sorted(bytes(ref) for ref in refs if bytes(ref).startswith(b"refs/heads/"))
+    return [bytes(refs[Ref(name)]) for name in names if b"/" not in name.removeprefix(b"refs/heads/")]
 
 
 # The name of the pack the last gc wrote (in the store's gitpet/ folder).
 _GC_PACK_RECORD = "gitpet/gc-pack"
 
 
-def _check_pack(path: str, expected: Mapping[bytes, bytes], *, remove_if_bad: bool) -> None:
+def _checked_pack(path: str, count: int, *, remove_if_bad: bool) -> IdTable:
     """Read every object of the new pack back (resolving deltas) before anything is deleted.
 
-    A pack that does not give back exactly what was packed (or an index that does not
-    say where it is) stops gc, and is removed if gc made it (readers look in packs
-    first, so it would hide the good copies).
+    Returns the ids the pack holds. A pack that does not give back exactly what was
+    packed (or an index that does not say where it is) stops gc, and is removed if gc
+    made it (readers look in packs first, so it would hide the good copies).
     """
-    problem = _first_problem(path, expected)
-    if problem is None:
-        return
+    checked = _read_back(path, count)
+    if isinstance(checked, IdTable):
+        return checked
     if remove_if_bad:
         for leftover in (path, path.removesuffix(".pack") + ".idx"):
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(leftover)
     raise IntegrityError(
-        path, f"gc's new pack does not give back what was packed ({problem}); nothing was removed"
+        path, f"gc's new pack does not give back what was packed ({checked}); nothing was removed"
     )
 
 
-def _first_problem(path: str, expected: Mapping[bytes, bytes]) -> str | None:
-    """What is wrong with reading ``expected`` (id -> type name) back from the pack at ``path``.
+def _read_back(path: str, count: int) -> IdTable | str:
+    """The ids the pack at ``path`` holds, or what is wrong with it.
 
     The pack is indexed again from its bytes alone (every object inflated, every delta
-    applied, every id hashed), as a fetch indexes a pack it receives.
+    applied, every id hashed), as a fetch indexes a pack it receives, and the index gc
+    wrote must be the one those ids and places make. That index was written from the
+    ids gc counted (each read back and hashed), so the pack holds exactly those: an id
+    names its type and content too.
     """
     try:
         pack = IndexedPack(path, _NO_OBJECTS, keep_for_reading=False)
     except (ValueError, OSError) as err:
         return str(err)
     try:
-        if len(pack) != len(expected):
-            return f"it holds {len(pack)} objects, not {len(expected)}"
-        for sha, type_name in expected.items():
-            if sha not in pack:
-                return f"{sha.decode('ascii')} is not in it"
-            if _TYPE_NAMES[pack.type_num(sha)] != type_name:
-                return f"{sha.decode('ascii')} comes back as another type"
+        if len(pack) != count:
+            return f"it holds {len(pack)} objects, not {count}"
         if not pack.index_matches(path.removesuffix(".pack") + ".idx"):
             return "its index does not say where its objects are"
-        return None
+        return pack.ids
     finally:
         pack.close()
 
@@ -377,7 +258,6 @@ _NO_OBJECTS = _NoObjects()
 
 
 _TYPE_NUMBERS = {b"commit": 1, b"tree": 2, b"blob": 3, b"tag": 4}
-_TYPE_NAMES = {number: name for name, number in _TYPE_NUMBERS.items()}
 
 
 def _read_again(reader: RawObjectReader) -> Callable[[bytes], tuple[int, bytes]]:
@@ -416,52 +296,52 @@ def collect_garbage(
     for sha in iter_loose_ids(objects):
         old_loose.append(unhexlify(sha))
 
-    refs = _refs_digest(repo)  # before counting: refs that move meanwhile only cost a repack next time
+    # One reading of the refs for the digest, the count and the histories: refs that move
+    # meanwhile only cost a repack next time.
+    refs_now = repo.refs.as_dict()
+    refs = _refs_digest(refs_now)
     if _nothing_changed(gitdir, old_packs, old_loose, refs):
         return _only_leftovers(gitdir, retry, prune_older_than, before, len(old_packs[0]))
     reader = RawObjectReader(objects)
-    reachable = _Reachable()
+    reachable = Reachable()
     progress.stage("counting objects")
-    _reachable(repo, reader, reachable, progress)
+    count_reachable(refs_now.values(), reader, reachable, progress=progress)
     packs_before = set(os.listdir(objects.pack_dir))
     new_pack = _packed_already(gitdir, old_packs, old_loose, reachable)
     repacked = new_pack is None
+    in_new_pack = reachable.ids  # what the kept pack holds: all that is reachable
     if not repacked:
         assert new_pack is not None
         _record_gc_pack(gitdir, os.path.basename(new_pack), refs)
-    if repacked:
-        progress.stage("finding deltas", unit="")
-        bases = _delta_bases(repo, reachable)
+    else:
         progress.stage("writing pack", total=len(reachable))
-        new_pack = write_pack_of(
-            objects.pack_dir,
-            reachable.types.keys(),
-            _read_again(reader),
-            delta_bases=bases,
-            progress=progress,
-        )
+        in_order = pack_objects(reachable, _class_tips(refs_now), _read_again(reader))
+        new_pack = write_pack_of(objects.pack_dir, len(reachable), in_order, progress=progress)
         if new_pack is not None:
+            count = len(reachable)
+            del reachable, in_order, in_new_pack  # the pack's own ids, read back, replace them
             progress.stage("checking pack", unit="")
             created = os.path.basename(new_pack) not in packs_before
-            _check_pack(new_pack, reachable.types, remove_if_bad=created)
+            in_new_pack = _checked_pack(new_pack, count, remove_if_bad=created)
             _record_gc_pack(gitdir, os.path.basename(new_pack), refs)
     keep_pack = os.path.basename(new_pack).removesuffix(".pack") if new_pack is not None else None
     refresh_packs(objects)
     reader.close()
-    in_new_pack = frozenset(reachable.types)
 
     progress.stage("pruning", unit="")
+    reached_since = Reachable()
 
     def prune() -> tuple[int, int, int, int, tuple[str, ...]]:
         # Refs may have moved while we packed: what they reach now stays
-        # too, where it is (the new pack does not hold it).
-        _reachable(repo, RawObjectReader(objects), reachable)
+        # too, where it is (the new pack does not hold it). What the new pack
+        # holds needs no walk: all it links to is in the pack too.
+        count_reachable(repo.refs.as_dict().values(), RawObjectReader(objects), reached_since, in_new_pack)
         now = time.time()
         grace = prune_older_than
         loose_packed, pruned, kept_young = _remove_loose(
-            objects, old_loose, in_new_pack, reachable, grace, now
+            objects, old_loose, in_new_pack, reached_since, grace, now
         )
-        packs_removed = _remove_packs(objects, old_packs, keep_pack, in_new_pack, reachable, grace, now)
+        packs_removed = _remove_packs(objects, old_packs, keep_pack, in_new_pack, reached_since, grace, now)
         removed = _remove_leftovers(gitdir, grace, retry.stale_lock_after)
         return loose_packed, pruned, kept_young, packs_removed, removed
 
@@ -470,7 +350,7 @@ def collect_garbage(
     return GcReport(
         before=before,
         after=objects_size(gitdir),
-        reachable=len(reachable),
+        reachable=len(in_new_pack) + len(reached_since),
         loose_packed=loose_packed,
         packs_removed=packs_removed,
         pruned=pruned,
@@ -514,18 +394,18 @@ def _only_leftovers(gitdir: Path, retry: LockRetry, grace: float, before: StoreS
 def _remove_loose(
     objects: object,
     old_loose: BinaryIds,
-    in_new_pack: frozenset[bytes],
-    reachable: _Reachable,
+    in_new_pack: Container[bytes],
+    reached_since: Container[bytes],
     grace: float,
     now: float,
 ) -> tuple[int, int, int]:
-    packed = pruned = young = 0
-    for binary in sorted(old_loose):
-        sha = hexlify(binary)
-        path = loose_object_path(objects, sha)
-        if sha in in_new_pack:
-            packed += _unlink(path)  # the new pack holds a copy
-        elif sha in reachable:
+    """Remove the loose objects the new pack holds, and old garbage (neither packed nor reached since)."""
+    removed = pruned = young = 0
+    for binary in old_loose:
+        path = loose_object_path(objects, hexlify(binary))
+        if binary in in_new_pack:
+            removed += _unlink(path)  # the new pack holds a copy
+        elif binary in reached_since:
             continue  # became reachable after the new pack was written
         elif _age(path, now) >= grace:
             pruned += _unlink(path)
@@ -535,15 +415,15 @@ def _remove_loose(
         # An emptied fan-out directory goes too (gitpet writers are excluded now).
         with contextlib.suppress(OSError):
             os.rmdir(os.path.dirname(loose_object_path(objects, b"%02x" % first + b"0" * 38)))
-    return packed, pruned, young
+    return removed, pruned, young
 
 
 def _remove_packs(
     objects: object,
     old_packs: list[Pack],
     new_pack_name: str | None,
-    in_new_pack: frozenset[bytes],
-    reachable: _Reachable,
+    in_new_pack: Container[bytes],
+    reached_since: Container[bytes],
     grace: float,
     now: float,
 ) -> int:
@@ -551,14 +431,19 @@ def _remove_packs(
     for pack in old_packs:
         if os.path.basename(pack_basename(pack)) == new_pack_name:
             continue
-        shas = [bytes(sha) for sha in pack]
-        if any(sha in reachable and sha not in in_new_pack for sha in shas):
-            continue  # holds something that became reachable after the new pack was written
-        # What else it holds is garbage once the pack is old: a writer that
-        # needs an object only an old pack holds writes it again (ObjectWriter.ensure_stored).
-        if all(sha in in_new_pack for sha in shas) or _age(pack_data_path(pack), now) >= grace:
-            drop_pack(objects, pack)
-            removed += 1
+        all_in_new_pack = True
+        for binary in (unhexlify(bytes(sha)) for sha in pack):
+            if binary in in_new_pack:
+                continue
+            if binary in reached_since:
+                break  # holds something that became reachable after the new pack was written
+            all_in_new_pack = False
+        else:
+            # What else it holds is garbage once the pack is old: a writer that needs an
+            # object only an old pack holds writes it again (ObjectWriter.ensure_stored).
+            if all_in_new_pack or _age(pack_data_path(pack), now) >= grace:
+                drop_pack(objects, pack)
+                removed += 1
     return removed
 
 

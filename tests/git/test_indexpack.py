@@ -168,6 +168,45 @@ def test_a_chain_of_ref_deltas_deeper_than_the_bound_is_refused(tmp_path: Path) 
     assert f"{MAX_DELTA_DEPTH + 1} deltas deep" in _refused(tmp_path, pack_of(entries))
 
 
+@pytest.mark.parametrize("into", [1, 5], ids=["the first entry's header", "the first entry's data"])
+def test_an_offset_delta_whose_base_is_where_no_entry_starts_is_refused(tmp_path: Path, into: int) -> None:
+    base = pack_entry_header(_BLOB, 3) + zlib.compress(b"abc")
+    delta = bytes([3, 3, 3]) + b"xyz"
+    distance = len(base) - into  # back from the delta's start to inside the first entry
+    assert distance < 128  # one byte of distance, as git encodes it
+    offset_delta = pack_entry_header(_OFS_DELTA, len(delta)) + bytes([distance]) + zlib.compress(delta)
+    refused = _refused(tmp_path, pack_of([base, offset_delta]))
+    assert refused == "object 1 (at byte 24) is a delta on a base that is not an object of the pack"
+
+
+def test_offset_deltas_on_offset_deltas_resolve_in_any_shape(tmp_path: Path) -> None:
+    """Bases with several deltas, deltas on deltas: each object is the one its delta makes."""
+    contents = [b"abc", b"abd", b"abe", b"xbd", b"xyd"]
+    bases = [None, 0, 0, 1, 3]  # entry -> its base entry
+    entries: list[bytes] = []
+    starts: list[int] = []
+    at = 12
+    for content, base in zip(contents, bases, strict=True):
+        starts.append(at)
+        if base is None:
+            entry = pack_entry_header(_BLOB, 3) + zlib.compress(content)
+        else:
+            delta = bytes([3, 3, 3]) + content
+            distance = at - starts[base]
+            entry = pack_entry_header(_OFS_DELTA, len(delta)) + bytes([distance]) + zlib.compress(delta)
+        entries.append(entry)
+        at += len(entry)
+    received = tmp_path / "received.pack"
+    received.write_bytes(pack_of(entries))
+    indexed = IndexedPack(str(received), _reader(bare_repo(tmp_path / "store.git")))
+    try:
+        assert len(indexed) == len(contents)
+        for content in contents:
+            assert indexed.get_raw(_blob_id(content).hex().encode()) == (_BLOB, content)
+    finally:
+        indexed.close()
+
+
 def test_a_delta_whose_base_is_another_size_is_refused(tmp_path: Path) -> None:
     base = pack_entry_header(_BLOB, 3) + zlib.compress(b"abc")
     assert "does not apply" in _refused(tmp_path, pack_of([base, _ref_delta(_blob_id(b"abc"), 9, b"xyz")]))

@@ -334,3 +334,36 @@ def test_gc_keeps_the_pack_it_wrote_while_nothing_changed_and_repacks_a_fetched_
     assert mine.latest_id("Growing") == latest
     assert mine.read_version("Growing", latest).files == pcm.store.read_version("Growing", latest).files
     assert not mine.gc(prune_older_than=0).repacked
+
+
+def test_versions_pushed_after_gc_counted_stay_and_load_and_unreachable_old_garbage_goes(
+    store_path: Path, user_module: Callable[..., ModuleType]
+) -> None:
+    """Pushed between gc's writing its pack and its pruning: loose, not in the pack, kept."""
+    from gitpet.git.locks import LockRetry, WriterLock
+    from gitpet.progress import Progress
+
+    pcm = PetClassManager(store_path)
+    before = _history(pcm, user_module, "Growing", range(3))
+    garbage = Blob.from_string(b"nobody names me\n")
+    Repo(str(store_path)).object_store.add_object(garbage)
+    _age(store_path / "objects" / garbage.id.decode()[:2] / garbage.id.decode()[2:], 7200)
+    pushed: list[str] = []
+
+    class PushingBeforePruning(Progress):
+        def stage(self, title: str, total: int | None = None, *, unit: str = "objects") -> None:
+            if title == "pruning":
+                pushed.extend(_history(PetClassManager(store_path), user_module, "Growing", range(3, 5)))
+                for loose in (store_path / "objects").glob("??/*"):
+                    _age(loose, 7200)  # old: only being reachable keeps them now
+
+    retry = LockRetry(WriterLock(store_path), lock_timeout=10.0, stale_lock_after=60.0)
+    report = _gc.collect_garbage(Repo(str(store_path)), retry, 3600.0, PushingBeforePruning())
+    assert len(pushed) == 2
+    after_push = len(git(store_path, "rev-list", "--objects", "--all").stdout.splitlines())
+    assert report.reachable == after_push  # what the pack holds and what was reached since
+    assert report.pruned == 1 and not _exists(store_path, garbage.id)
+    assert _count(store_path)["packs"] == 1 and _count(store_path)["count"] > 0  # the new pushes, loose
+    git(store_path, "fsck", "--strict")
+    fresh = PetClassManager(GitStore(store_path))
+    assert [fresh.pull("Growing", version)().step(1) for version in before + pushed] == [45, 46, 47, 48, 49]
