@@ -8,6 +8,10 @@ for finding them, an array of 4-byte numbers at most two thirds full: about
 27 bytes an id. What a caller keeps about each id goes in its own columns
 (``array``, ``bytearray``), indexed by the id's number.
 
+Each lookup runs a few lines of Python where a dict's runs in C (about 1 µs
+against 0.05): :class:`IdDict` numbers ids the same way in a dict, for where
+speed counts more than memory (a fetch indexing the pack it received).
+
 Slots are chosen by Python's ``hash`` of the id, which is keyed per process:
 ids chosen to collide (a hostile remote can name any id in a tree) cannot
 make lookups slow, and the numbering, which is the order of ``add``, does
@@ -18,15 +22,75 @@ from __future__ import annotations
 
 from array import array
 from collections.abc import Iterator
+from typing import Protocol
 
-__all__ = ["IdTable"]
+__all__ = ["IdDict", "IdNumbering", "IdTable"]
 
 _ID_BYTES = 20
 _EMPTY = -1
 
 
+class IdNumbering(Protocol):
+    """Binary object ids, each numbered from 0 in the order added."""
+
+    def __len__(self) -> int: ...
+    def __contains__(self, sha: object) -> bool: ...
+    def __iter__(self) -> Iterator[bytes]: ...
+    def id(self, number: int) -> bytes:
+        """The id numbered ``number``."""
+
+    def number(self, sha: bytes) -> int:
+        """The number of ``sha``, or -1 when it was not added."""
+
+    def add(self, sha: bytes) -> int:
+        """The number of ``sha``, added (numbered next) if it was not yet."""
+
+
+class IdDict:
+    """An :class:`IdNumbering` in a dict and a list: fast, about 100 bytes an id.
+
+    Examples:
+        >>> ids = IdDict()
+        >>> ids.add(b"a" * 20), ids.add(b"b" * 20), ids.add(b"a" * 20), ids.number(b"c" * 20)
+        (0, 1, 0, -1)
+    """
+
+    def __init__(self) -> None:
+        self._numbers: dict[bytes, int] = {}
+        self._ids: list[bytes] = []
+
+    def __len__(self) -> int:
+        return len(self._ids)
+
+    def __contains__(self, sha: object) -> bool:
+        return sha in self._numbers
+
+    def __iter__(self) -> Iterator[bytes]:
+        """The ids in the order they were added (those added meanwhile are not given)."""
+        return iter(self._ids[:])
+
+    def id(self, number: int) -> bytes:
+        """The id numbered ``number``."""
+        if not 0 <= number < len(self._ids):
+            raise IndexError(number)
+        return self._ids[number]
+
+    def number(self, sha: bytes) -> int:
+        """The number of ``sha``, or -1 when it was not added."""
+        return self._numbers.get(sha, _EMPTY)
+
+    def add(self, sha: bytes) -> int:
+        """The number of ``sha``, added (numbered next) if it was not yet."""
+        if len(sha) != _ID_BYTES:
+            raise ValueError(f"a binary id is {_ID_BYTES} bytes, not {len(sha)}")
+        number = self._numbers.setdefault(sha, len(self._ids))
+        if number == len(self._ids):
+            self._ids.append(sha)
+        return number
+
+
 class IdTable:
-    """Binary object ids, each numbered from 0 in the order added.
+    """An :class:`IdNumbering` in one buffer and one array: about 27 bytes an id.
 
     Examples:
         >>> table = IdTable()

@@ -35,10 +35,10 @@ from typing import BinaryIO, overload
 from dulwich.errors import ApplyDeltaError
 from dulwich.pack import apply_delta
 
-from gitpet.git.idtable import IdTable
+from gitpet.git.idtable import IdDict, IdNumbering, IdTable
 from gitpet.git.integrity import RawReader, find_raw
 from gitpet.git.mapped import RELEASE_BEHIND, PassedPages, ReadInOrder, release_pages
-from gitpet.git.objwrite import BinaryIds, object_header, write_pack_index
+from gitpet.git.objwrite import object_header, write_pack_index
 from gitpet.git.packcheck import (
     MAX_DELTA_DEPTH,
     OFS_DELTA,
@@ -107,7 +107,7 @@ class IndexedPack:
         return len(self._ids)
 
     @property
-    def ids(self) -> IdTable:
+    def ids(self) -> IdNumbering:
         """The binary id of every object of the pack (still there once the pack is closed)."""
         return self._ids
 
@@ -180,7 +180,7 @@ class IndexedPack:
         self._entries = _Entries()
         # Each object's id, numbered as identified (a delta's once it is applied), and the
         # entry numbers both ways: dicts and lists of ids were most of a fetch's and gc's peak.
-        self._ids = IdTable()
+        self._ids: IdNumbering = IdDict() if self._keep_for_reading else IdTable()
         self._entry_of = array("I")  # id's number -> entry number
         self._id_number = array("i")  # entry number -> id's number (-1 until identified)
         self._types = array("B")
@@ -240,7 +240,9 @@ class IndexedPack:
         todo = [root]
         while todo:
             number = todo.pop()
-            kids = [*children_at.of(number), *children_of.pop(self._sha(number), [])]
+            kids = children_at.of(number)
+            if children_of:  # (ref deltas: rare but in thin packs)
+                kids = [*kids, *children_of.pop(self._sha(number), [])]
             if kids:
                 base = self._content(number)
                 for kid in kids:
@@ -360,11 +362,9 @@ class IndexedPack:
 
     # -- keeping -----------------------------------------------------------------------------------
 
-    def _index_columns(self) -> tuple[BinaryIds, array[int], array[int]]:
+    def _index_columns(self) -> tuple[list[bytes], array[int], array[int]]:
         """The binary id, offset and CRC-32 (of the stored entry) of each object of the pack."""
-        ids = BinaryIds()
-        for number in range(len(self._entries)):
-            ids.append(self._sha(number))
+        ids = [self._sha(number) for number in range(len(self._entries))]
         return ids, array("Q", self._entries.starts), self._crcs()
 
     def _crcs(self) -> array[int]:
@@ -379,7 +379,7 @@ class IndexedPack:
         release_pages(self._data)
         return crcs
 
-    def _completed(self, pack: BinaryIO, ids: BinaryIds, offsets: array[int], crcs: array[int]) -> bytes:
+    def _completed(self, pack: BinaryIO, ids: list[bytes], offsets: array[int], crcs: array[int]) -> bytes:
         """Append the store's bases a thin pack names (whole), fix the count; return the checksum."""
         pack.seek(0, 2)
         end = pack.tell() - PACK_TRAILER_BYTES
@@ -510,9 +510,10 @@ class _OffsetDeltas:
     def __bool__(self) -> bool:
         return bool(self._deltas)
 
-    def of(self, base: int) -> array[int]:
+    def of(self, base: int) -> Sequence[int]:
         """The offset deltas on entry ``base``, in the pack's order."""
-        return self._deltas[self._first[base] : self._first[base + 1]]
+        first, end = self._first[base], self._first[base + 1]
+        return self._deltas[first:end] if end > first else ()
 
 
 class _ComparedWith:

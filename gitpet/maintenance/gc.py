@@ -44,7 +44,7 @@ from gitpet.git.dulwich_private import (
     pack_data_path,
     refresh_packs,
 )
-from gitpet.git.idtable import IdTable
+from gitpet.git.idtable import IdNumbering
 from gitpet.git.indexpack import IndexedPack
 from gitpet.git.integrity import find_raw
 from gitpet.git.locks import FetchLock, LockRetry, remove_if_stale
@@ -205,7 +205,7 @@ def _class_tips(refs: Mapping[Ref, bytes]) -> list[bytes]:
 _GC_PACK_RECORD = "gitpet/gc-pack"
 
 
-def _checked_pack(path: str, count: int, *, remove_if_bad: bool) -> IdTable:
+def _checked_pack(path: str, count: int, *, remove_if_bad: bool) -> IdNumbering:
     """Read every object of the new pack back (resolving deltas) before anything is deleted.
 
     Returns the ids the pack holds. A pack that does not give back exactly what was
@@ -213,7 +213,7 @@ def _checked_pack(path: str, count: int, *, remove_if_bad: bool) -> IdTable:
     made it (readers look in packs first, so it would hide the good copies).
     """
     checked = _read_back(path, count)
-    if isinstance(checked, IdTable):
+    if not isinstance(checked, str):
         return checked
     if remove_if_bad:
         for leftover in (path, path.removesuffix(".pack") + ".idx"):
@@ -224,7 +224,7 @@ def _checked_pack(path: str, count: int, *, remove_if_bad: bool) -> IdTable:
     )
 
 
-def _read_back(path: str, count: int) -> IdTable | str:
+def _read_back(path: str, count: int) -> IdNumbering | str:
     """The ids the pack at ``path`` holds, or what is wrong with it.
 
     The pack is indexed again from its bytes alone (every object inflated, every delta
@@ -309,7 +309,7 @@ def collect_garbage(
     packs_before = set(os.listdir(objects.pack_dir))
     new_pack = _packed_already(gitdir, old_packs, old_loose, reachable)
     repacked = new_pack is None
-    in_new_pack = reachable.ids  # what the kept pack holds: all that is reachable
+    in_new_pack: IdNumbering = reachable.ids  # what the kept pack holds: all that is reachable
     if not repacked:
         assert new_pack is not None
         _record_gc_pack(gitdir, os.path.basename(new_pack), refs)
