@@ -30,7 +30,7 @@ from array import array
 from collections import OrderedDict
 from collections.abc import Sequence
 from contextlib import suppress
-from typing import BinaryIO, overload
+from typing import BinaryIO
 
 from dulwich.errors import ApplyDeltaError
 from dulwich.pack import apply_delta
@@ -467,7 +467,7 @@ class _Entries:
         return ScannedEntry(start, kind, size, data_start, end, named, result, None, None)
 
 
-class _EntryIds(Sequence[bytes]):
+class _EntryIds:
     """The binary id of each entry of an indexed pack, in the pack's order, read where they are held."""
 
     def __init__(self, pack: IndexedPack) -> None:
@@ -476,14 +476,8 @@ class _EntryIds(Sequence[bytes]):
     def __len__(self) -> int:
         return len(self._pack)
 
-    @overload
-    def __getitem__(self, index: int) -> bytes: ...
-    @overload
-    def __getitem__(self, index: slice) -> Sequence[bytes]: ...
-    def __getitem__(self, index: int | slice) -> bytes | Sequence[bytes]:
-        if isinstance(index, slice):
-            return [self[i] for i in range(*index.indices(len(self)))]
-        return self._pack.entry_id(index)
+    def __getitem__(self, position: int, /) -> bytes:
+        return self._pack.entry_id(position)
 
 
 class _OffsetDeltas:

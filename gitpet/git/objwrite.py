@@ -37,6 +37,7 @@ from gitpet.progress import SILENT, Progress
 __all__ = [
     "BinaryIds",
     "DeltaBase",
+    "IdsByPosition",
     "IndexSink",
     "PackObject",
     "object_header",
@@ -201,8 +202,15 @@ class IndexSink(Protocol):
         """Take ``data``, whole."""
 
 
+class IdsByPosition(Protocol):
+    """Binary ids by position (a list, :class:`BinaryIds`): what :func:`write_pack_index` reads."""
+
+    def __len__(self) -> int: ...
+    def __getitem__(self, position: int, /) -> bytes: ...
+
+
 def write_pack_index(
-    file: IndexSink, ids: Sequence[bytes], offsets: Sequence[int], crcs: Sequence[int], pack_checksum: bytes
+    file: IndexSink, ids: IdsByPosition, offsets: Sequence[int], crcs: Sequence[int], pack_checksum: bytes
 ) -> None:
     """Write a version 2 pack index (git's ``.idx``) of a pack's objects, in any order.
 
@@ -214,8 +222,8 @@ def write_pack_index(
     table is written a bucket at a time.
     """
     buckets = [array("I") for _ in range(256)]
-    for position, sha in enumerate(ids):
-        buckets[sha[0]].append(position)
+    for position in range(len(ids)):
+        buckets[ids[position][0]].append(position)
     for bucket in buckets:
         bucket[:] = array("I", sorted(bucket, key=ids.__getitem__))
     fanout = array("I", itertools.accumulate(len(bucket) for bucket in buckets))

@@ -2,11 +2,13 @@
 
 Why it is safe with concurrent writers (gitpet's or git's):
 
-1. Everything reachable from *any* ref is read back with full checks and
-   written as one new pack (older versions as deltas of newer ones), which
-   is complete (index included) and read back object by object before
-   anything is deleted. A damaged store is not collected: ``IntegrityError``
-   before any change (run ``gitpet verify``).
+1. Everything reachable from *any* ref is read with full checks
+   (:mod:`gitpet.maintenance.reachable`) and written as one new pack (older
+   versions as deltas of newer ones: :mod:`gitpet.maintenance.pack_order`),
+   which is complete (index included) and indexed again from its bytes,
+   every object hashed, before anything is deleted; only the copies of what
+   it holds so read back are deleted. A damaged store is not collected:
+   ``IntegrityError`` before any change (run ``gitpet verify``).
 2. Deleting happens under the exclusive writers flock (:mod:`gitpet.git.locks`),
    so no gitpet writer is between "this object is already stored" (which
    refreshes its mtime) and "write it" meanwhile.
