@@ -38,9 +38,11 @@ def pack_objects(reachable: Reachable, class_tips: Sequence[bytes], read: Read) 
     """Every object of ``reachable``, once each, in the order to write them.
 
     ``class_tips``: the commit (hex) each class's ref named when ``reachable`` was
-    counted; what a ref names now may not be counted.
+    counted; what a ref names now may not be counted. A ref made with plain git
+    may name a tree or a blob: that is no history, only objects to write whole.
     """
     placement = _Placement(len(reachable))
+    class_tips = [tip for tip in class_tips if reachable.type_num(reachable.number(binary_id(tip))) == COMMIT]
     for tip in class_tips:
         tree = commit_fields(tip, read(tip)[1]).tree
         for number in _regular_files(reachable, tree, read(tree)[1]).values():

@@ -367,3 +367,25 @@ def test_versions_pushed_after_gc_counted_stay_and_load_and_unreachable_old_garb
     git(store_path, "fsck", "--strict")
     fresh = PetClassManager(GitStore(store_path))
     assert [fresh.pull("Growing", version)().step(1) for version in before + pushed] == [45, 46, 47, 48, 49]
+
+
+def test_gc_packs_a_branch_that_names_a_blob_or_a_tree_whole(
+    store_path: Path, user_module: Callable[..., ModuleType]
+) -> None:
+    """Refs made with plain git under refs/heads/ need not name commits: no history, still kept."""
+    pcm = PetClassManager(store_path)
+    versions = _history(pcm, user_module, "Growing", range(3))
+    blob = git(store_path, "hash-object", "-w", "--stdin", input="a note\n").stdout.strip()
+    tree = git(store_path, "mktree", input=f"100644 blob {blob}\tnote\n").stdout.strip()
+    # git's update-ref refuses a branch naming a non-commit: the ref files are written as is.
+    (store_path / "refs" / "heads" / "ANote").write_text(blob + "\n")
+    (store_path / "refs" / "heads" / "ATree").write_text(tree + "\n")
+    report = pcm.store.gc(prune_older_than=0)
+    assert report.reachable == len(git(store_path, "rev-list", "--objects", "--all").stdout.splitlines())
+    assert _count(store_path) == {"count": 0, "packs": 1}
+    (index,) = (store_path / "objects" / "pack").glob("*.idx")
+    git(store_path, "verify-pack", str(index))  # (git fsck itself refuses a branch naming no commit)
+    assert git(store_path, "cat-file", "-p", blob).stdout == "a note\n"
+    assert git(store_path, "ls-tree", tree).stdout == f"100644 blob {blob}\tnote\n"
+    fresh = PetClassManager(GitStore(store_path))
+    assert [fresh.pull("Growing", version)().step(1) for version in versions] == [45, 46, 47]
