@@ -53,7 +53,7 @@ from gitpet.git.locks import FetchLock, LockRetry, remove_if_stale
 from gitpet.git.objread import RawObjectReader
 from gitpet.git.objwrite import BinaryIds, write_pack_of
 from gitpet.maintenance.pack_order import pack_objects
-from gitpet.maintenance.reachable import Reachable, count_reachable
+from gitpet.maintenance.reachable import TYPE_NUMBERS, Reachable, count_reachable
 from gitpet.maintenance.verify import leftover_files
 from gitpet.progress import SILENT, Progress
 
@@ -259,9 +259,6 @@ class _NoObjects:
 _NO_OBJECTS = _NoObjects()
 
 
-_TYPE_NUMBERS = {b"commit": 1, b"tree": 2, b"blob": 3, b"tag": 4}
-
-
 def _read_again(reader: RawObjectReader) -> Callable[[bytes], tuple[int, bytes]]:
     """Read an object to pack it, hashed again (it was checked when counted; a file may change)."""
 
@@ -269,7 +266,7 @@ def _read_again(reader: RawObjectReader) -> Callable[[bytes], tuple[int, bytes]]
         found = find_raw(reader, sha)
         if found is None:
             raise IntegrityError(sha.decode("ascii"), "an object gc counted is gone; nothing was removed")
-        return _TYPE_NUMBERS[found[0]], found[1]
+        return TYPE_NUMBERS[found[0]], found[1]
 
     return read
 

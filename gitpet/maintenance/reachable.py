@@ -25,10 +25,11 @@ from gitpet.git.integrity import check_commit, find_raw, tree_entries
 from gitpet.git.objread import RawObjectReader
 from gitpet.progress import SILENT, Progress
 
-__all__ = ["COMMIT", "BLOB", "Reachable", "binary_id", "count_reachable"]
+__all__ = ["BLOB", "COMMIT", "TYPE_NUMBERS", "Reachable", "binary_id", "count_reachable"]
 
 COMMIT, TREE, BLOB, TAG = 1, 2, 3, 4
-_TYPE_NUMBERS = {b"commit": COMMIT, b"tree": TREE, b"blob": BLOB, b"tag": TAG}
+TYPE_NUMBERS = {b"commit": COMMIT, b"tree": TREE, b"blob": BLOB, b"tag": TAG}
+"""Type name -> type number, as packs and dulwich number them."""
 _GITLINK = 0o160000
 _DIRECTORY = 0o040000
 
@@ -147,4 +148,4 @@ def _links(objects: RawObjectReader, sha: bytes) -> tuple[int, list[bytes], list
         except (ObjectFormatException, ValueError) as err:
             raise IntegrityError(sha.decode("ascii"), f"malformed tag: {err}") from err
         return TAG, [bytes(tag.object[1])], []
-    return _TYPE_NUMBERS[type_name], [], []
+    return TYPE_NUMBERS[type_name], [], []
