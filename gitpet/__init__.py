@@ -16,9 +16,9 @@ import importlib
 from typing import TYPE_CHECKING
 
 from gitpet.codec.classcodec import ClassCodec, LoadedVersion, loaded_version
-from gitpet.codec.from_source import SourceCheck
 from gitpet.codec.modpolicy import ModulePolicy
-from gitpet.codec.pickler import GlobalReads
+from gitpet.codec.reads import GlobalReads
+from gitpet.codec.source_check import SourceCheck
 from gitpet.config import StoreConfig, WorkerConfig
 from gitpet.errors import (
     AmbiguousVersionError,

@@ -46,7 +46,6 @@ from gitpet.git.object_writer import ObjectWriter
 from gitpet.git.refstore import RefStore
 from gitpet.git.repository import Repository
 from gitpet.git.writefaults import writes_store
-from gitpet.pipelines.catalog import pipeline_names
 from gitpet.progress import progress_on_stderr
 from gitpet.records import PushResult, SyncReport, VersionInfo
 from gitpet.store.history_writer import HistoryWriter
@@ -249,6 +248,8 @@ class GitStore:
             >>> store.pipelines()
             ['train']
         """
+        from gitpet.pipelines.catalog import pipeline_names
+
         return pipeline_names(self._refs)
 
     def pipeline(self, name: str) -> PipelineHistory:

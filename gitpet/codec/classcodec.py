@@ -3,6 +3,11 @@
 ``encode`` turns a class into ``source.py``, a deterministic by-value
 ``class.pkl`` and ``meta.json``; ``decode`` loads a stored version back into a
 class, once per process per pickle.
+
+The modules that make a version (the pickler, the capture of a class's
+module, the build of a class from its text) are imported on first use: a
+process that only loads versions pickled by its own Python, as a worker
+does, never runs them, and they were a third of ``import gitpet``.
 """
 
 from __future__ import annotations
@@ -16,17 +21,15 @@ import threading
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from gitpet.cache import BoundedCache
-from gitpet.codec.captured import Captured, capture
-from gitpet.codec.data_files import by_constant
-from gitpet.codec.from_source import SourceCheck, build_from_source, check_source_complete, pickle_built
 from gitpet.codec.instances import pickle_by_version
 from gitpet.codec.modpolicy import ModulePolicy
-from gitpet.codec.pickler import HEAPTYPE, GlobalReads, canonical_filename, dumps_class
+from gitpet.codec.reads import GlobalReads
 from gitpet.codec.requirements import installed_requirements
-from gitpet.codec.source import SourceFinder, missing_source_text
+from gitpet.codec.source_check import SourceCheck
+from gitpet.codec.stored_code import HEAPTYPE, canonical_filename
 from gitpet.errors import (
     IncompatiblePythonError,
     IntegrityError,
@@ -36,6 +39,10 @@ from gitpet.errors import (
 from gitpet.format.bounds import MAX_OBJECT_BYTES
 from gitpet.format.meta import FORMAT_VERSION, READABLE_FORMATS, Meta, meta_json
 from gitpet.format.version_files import StoredVersion, VersionFiles, VersionTree
+
+if TYPE_CHECKING:
+    from gitpet.codec.captured import Captured
+    from gitpet.codec.source import SourceFinder
 
 __all__ = [
     "ClassCodec",
@@ -186,7 +193,7 @@ class ClassCodec:
 
     def __init__(self, policy: ModulePolicy | None = None) -> None:
         self._policy = policy or ModulePolicy()
-        self._sources = SourceFinder()
+        self._sources: SourceFinder | None = None
         self._checks: BoundedCache[bytes, SourceCheck] = BoundedCache(_CHECKS_KEPT)
 
     @property
@@ -212,7 +219,14 @@ class ClassCodec:
             >>> reads.unchanged(), tree == pcm.codec.encode(Model, "Model")
             (True, True)
         """
+        from gitpet.codec.captured import Captured, capture
+        from gitpet.codec.pickler import dumps_class
+        from gitpet.codec.source import SourceFinder, missing_source_text
+
         klass = check_versionable(cls)
+        sources = self._sources
+        if sources is None:
+            sources = self._sources = SourceFinder()
         loaded = _LOADED.info(klass)
         same_class = loaded is not None and (loaded.module, loaded.qualname) == (
             klass.__module__,
@@ -232,7 +246,7 @@ class ClassCodec:
             )
         else:
             known = None
-            found = self._sources.find(klass)
+            found = sources.find(klass)
             if found.missing_reason is None:
                 text, filename = found.text, found.filename
                 first, last = found.first_line, found.last_line
@@ -254,7 +268,7 @@ class ClassCodec:
         if known is not None:
             captured_text, data, check = known
         elif source_found:
-            captured = capture(klass, text, self._policy, self._sources, indent=indent)
+            captured = capture(klass, text, self._policy, sources, indent=indent)
             captured_text = captured.text
             data = tuple((file.file_name, file.content) for file in captured.data)
             check = self._source_check(klass, pickled.data, text, captured)
@@ -299,6 +313,8 @@ class ClassCodec:
         key = hashlib.sha256(b"\0".join(parts)).digest()
         check = self._checks.get(key)
         if check is None:
+            from gitpet.codec.from_source import check_source_complete
+
             check = self._checks[key] = check_source_complete(cls, pickled, text, captured, self._policy)
         return check
 
@@ -383,6 +399,9 @@ class ClassCodec:
         module, qualname = meta.get("module"), meta.get("qualname")
         if not isinstance(module, str) or not isinstance(qualname, str):
             return SourceCheck(False, "meta.json lacks module/qualname")
+        from gitpet.codec.data_files import by_constant
+        from gitpet.codec.from_source import build_from_source, pickle_built
+
         source = stored.files.source.decode("utf-8", "replace")
         captured = stored.files.captured.decode("utf-8", "replace")
         try:
@@ -436,6 +455,8 @@ class ClassCodec:
         """A source-complete version of another Python minor, built from its text (once per process)."""
         source = stored.files.source.decode("utf-8")
         captured = stored.files.captured.decode("utf-8")
+
+        from gitpet.codec.from_source import pickle_built
 
         def load() -> tuple[type, LoadedVersion]:
             cls = _built_from_text(stored, module, qualname, where)
@@ -493,6 +514,9 @@ def _code_digest(files: VersionFiles) -> bytes:
 
 def _built_from_text(stored: StoredVersion, module: str, qualname: str, where: str) -> type:
     """The class a version's text builds, its source registered for tracebacks; errors as loads raise."""
+    from gitpet.codec.data_files import by_constant
+    from gitpet.codec.from_source import build_from_source
+
     source = stored.files.source.decode("utf-8")
     try:
         data = by_constant(stored.files.data)

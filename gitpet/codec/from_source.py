@@ -21,13 +21,14 @@ from __future__ import annotations
 import ast
 import builtins
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from gitpet.codec.captured import Block, Captured, future_flags, parse_blocks, source_in_enclosing
 from gitpet.codec.data_files import data_line, read_data_file
 from gitpet.codec.modpolicy import ModulePolicy
-from gitpet.codec.pickler import canonical_filename, dumps_class
+from gitpet.codec.pickler import dumps_class
+from gitpet.codec.source_check import SourceCheck
+from gitpet.codec.stored_code import canonical_filename
 from gitpet.errors import UnpicklableClassError
 
 __all__ = ["SourceCheck", "build_from_source", "check_source_complete", "pickle_built"]
@@ -37,23 +38,6 @@ _UNBOUND = object()
 _FUTURE = "from __future__ import "
 # A build runs the text of a class: what it raises says why the text is not the class.
 _BUILD_ERRORS = (Exception,)
-
-
-@dataclass(frozen=True)
-class SourceCheck:
-    """Whether a class's text builds a class that pickles to its ``class.pkl``; if not, why.
-
-    ``checked``: False when there was nothing to compare (a version that is not
-    source-complete, or pickled by another Python minor); ``reason`` says which.
-
-    Examples:
-        >>> SourceCheck(True)
-        SourceCheck(complete=True, reason='', checked=True)
-    """
-
-    complete: bool
-    reason: str = ""
-    checked: bool = True
 
 
 def build_from_source(

@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import site
 import sys
-import sysconfig
 from collections.abc import Iterable
 from functools import lru_cache
 
@@ -22,6 +21,9 @@ _ALWAYS_BY_REFERENCE = ("gitpet", "cloudpickle", "dulwich")
 
 
 def _installed_roots() -> tuple[str, ...]:
+    # Asked for on the first decision, not at import: a process that only loads never decides.
+    import sysconfig
+
     paths = sysconfig.get_paths()
     roots = {paths[key] for key in ("stdlib", "platstdlib", "purelib", "platlib") if key in paths}
     roots.update(site.getsitepackages() if hasattr(site, "getsitepackages") else ())
@@ -55,7 +57,7 @@ class ModulePolicy:
     def __init__(self, by_value: Iterable[str] = (), by_reference: Iterable[str] = ()) -> None:
         self._by_value = _module_names(by_value, "by_value")
         self._by_reference = _module_names(by_reference, "by_reference") + _ALWAYS_BY_REFERENCE
-        self._installed = _installed_roots()
+        self._installed: tuple[str, ...] | None = None
         self.is_by_value = lru_cache(maxsize=4096)(self._decide)
 
     def _decide(self, module_name: str) -> bool:
@@ -76,8 +78,9 @@ class ModulePolicy:
         filename = getattr(module, "__file__", None)
         if filename is None:
             return module_name == "__main__" or spec is None
-        real = os.path.realpath(filename)
-        return not real.startswith(self._installed)
+        if self._installed is None:
+            self._installed = _installed_roots()
+        return not os.path.realpath(filename).startswith(self._installed)
 
 
 def _module_names(names: object, what: str) -> tuple[str, ...]:

@@ -36,7 +36,6 @@ import copyreg
 import dataclasses
 import enum
 import functools
-import hashlib
 import io
 import pickle
 import sys
@@ -48,11 +47,12 @@ from typing import Any, Final
 import gitpet.rebuild as rebuild
 from gitpet.codec.bytecode import named_instructions, opcodes
 from gitpet.codec.modpolicy import ModulePolicy
+from gitpet.codec.reads import GlobalReads, class_parts
+from gitpet.codec.stored_code import HEAPTYPE, canonical_filename
 from gitpet.errors import UnpicklableClassError
 
 __all__ = ["HEAPTYPE", "PICKLE_PROTOCOL", "GlobalReads", "PickledClass", "canonical_filename", "dumps_class"]
 
-HEAPTYPE = 1 << 9  # Py_TPFLAGS_HEAPTYPE: set for classes written in Python
 # Fixed rather than pickle.DEFAULT_PROTOCOL, which Python 3.14 raises to 5.
 PICKLE_PROTOCOL: Final = 4
 _CANON_TYPES = frozenset({set, frozenset, tuple, list, dict, str, bytes})
@@ -88,67 +88,8 @@ _DATACLASS_SENTINELS: Final[dict[int, str]] = {
     id(getattr(dataclasses, name)): name for name in rebuild.DATACLASS_SENTINELS if hasattr(dataclasses, name)
 }
 _LRU_WRAPPER = type(functools.lru_cache(maxsize=1)(lambda: None))
-
-
-def canonical_filename(module: str, qualname: str, source_text: str) -> str:
-    """The ``co_filename`` of a stored class's methods: ``source.py`` of its version.
-
-    It names the source text's digest so two versions never share a
-    ``linecache`` entry, while staying independent of where the module lived.
-
-    Examples:
-        >>> canonical_filename("models", "Model", "class Model: pass\\n")
-        'gitpet://models.Model@6bfcbe786aba/source.py'
-    """
-    digest = hashlib.sha1(source_text.encode("utf-8")).hexdigest()[:12]
-    return f"gitpet://{module}.{qualname}@{digest}/source.py"
-
-
-@dataclass(frozen=True)
-class GlobalReads:
-    """The module globals a pickle read (each ``(namespace, name, value)``), to tell when it is stale.
-
-    ``settled`` is False when the pickle holds a value that can change in place (a
-    list, a dict, an array, an instance): only pickling again can tell whether it did.
-
-    Examples:
-        >>> SCALE = 2
-        >>> reads = GlobalReads(((globals(), "SCALE", SCALE),), settled=True)
-        >>> reads.unchanged()
-        True
-        >>> SCALE = 3
-        >>> reads.unchanged()
-        False
-    """
-
-    bindings: tuple[tuple[dict[str, Any], str, object], ...]
-    settled: bool
-    classes: tuple[tuple[type, tuple[object, ...]], ...] = ()
-    """Each class pickled by value, with its bases and own attributes as they were."""
-
-    def unchanged(self) -> bool:
-        """Whether pickling again would read the same objects, none of which can change in place.
-
-        Examples:
-            >>> GlobalReads((), settled=False).unchanged()  # it read a list: only pickling tells
-            False
-        """
-        return (
-            self.settled
-            and all(namespace.get(name, _UNBOUND) is value for namespace, name, value in self.bindings)
-            and all(_same(_class_parts(cls), parts) for cls, parts in self.classes)
-        )
-
-
-def _class_parts(cls: type) -> tuple[object, ...]:
-    return (*cls.__bases__, *(item for pair in vars(cls).items() for item in pair))
-
-
-def _same(now: tuple[object, ...], then: tuple[object, ...]) -> bool:
-    return len(now) == len(then) and all(a is b for a, b in zip(now, then, strict=True))
-
-
 _UNBOUND = object()
+_NOTHING_READ: Final = GlobalReads((), settled=False)
 
 
 @dataclass(frozen=True)
@@ -157,7 +98,7 @@ class PickledClass:
 
     data: bytes
     by_value_modules: tuple[str, ...]
-    reads: GlobalReads = GlobalReads((), settled=False)
+    reads: GlobalReads = _NOTHING_READ
     by_reference_modules: tuple[str, ...] = ()
     """The modules of the classes, functions and modules the pickle imports by name, sorted."""
 
@@ -498,7 +439,7 @@ class DeterministicPickler(pickle.Pickler):
     def _class_reduce(self, cls: type) -> Any:
         self.by_value_modules.add(cls.__module__)
         state = self._class_state(cls)
-        self.classes.append((cls, _class_parts(cls)))
+        self.classes.append((cls, class_parts(cls)))
         self.settled = self.settled and not any(
             _may_change_in_place(value) for key, value in state.items() if not key.startswith("__")
         )

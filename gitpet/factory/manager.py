@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from gitpet.arguments import check_bool, check_seconds, check_text
 from gitpet.codec.classcodec import ClassCodec, check_versionable
 from gitpet.codec.modpolicy import ModulePolicy
-from gitpet.codec.pickler import GlobalReads
+from gitpet.codec.reads import GlobalReads
 from gitpet.codec.requirements import requirement_problems
 from gitpet.errors import (
     ClassNotFoundError,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from gitpet.errors import InvalidArgumentError, InvalidNameError, SnapshotNotFoundError, VersionNotFoundError
 
@@ -290,8 +290,7 @@ def owner_of_ref(ref: str) -> str | None:
     return ref[len(CLASS_REF_PREFIX) :]
 
 
-@dataclass(frozen=True)
-class VersionSpec:
+class VersionSpec(NamedTuple):
     """A parsed version spec: an id or prefix, a tag, or ``~N`` (N versions back)."""
 
     prefix: str | None = None

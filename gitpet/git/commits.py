@@ -10,7 +10,6 @@ from dulwich.objects import Commit, ObjectID
 
 from gitpet.git.identity import configured_identity
 from gitpet.git.repository import Repository
-from gitpet.git.signing import sign_commit
 
 __all__ = ["CommitMaker"]
 
@@ -66,4 +65,7 @@ class CommitMaker:
     def sign(self, commit: Commit) -> None:
         """Sign ``commit`` with the store's key, if it has one."""
         if self._signing_key is not None:
+            # Signing runs ssh-keygen through a temporary file: imported only by stores that sign.
+            from gitpet.git.signing import sign_commit
+
             sign_commit(commit, self._signing_key)

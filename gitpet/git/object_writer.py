@@ -3,13 +3,14 @@
 Objects are written, or found and refreshed, under the shared writers lock, so
 gc (which prunes only old unreachable objects, under the exclusive lock) never
 removes an object between its writing and the ref move that makes it reachable.
+The writing itself (:mod:`gitpet.git.objwrite`) is imported on the first
+write: a process that only reads never needs it.
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from dulwich.objects import ShaFile
@@ -17,7 +18,6 @@ from dulwich.repo import Repo
 
 from gitpet.git.dulwich_private import loose_object_path, refresh_packs
 from gitpet.git.locks import LockRetry
-from gitpet.git.objwrite import write_loose, write_pack
 
 __all__ = ["LARGEST_LOOSE_BYTES", "ObjectWriter", "Written"]
 
@@ -31,12 +31,14 @@ _PACK_THRESHOLD = 64
 LARGEST_LOOSE_BYTES = 64 * 1024 * 1024
 
 
-@dataclass
 class Written:
     """Where :meth:`ObjectWriter.pack_batch` put a batch: the pack, and which objects it holds."""
 
-    pack_path: str | None = None
-    packed: frozenset[bytes] = frozenset()
+    __slots__ = ("pack_path", "packed")
+
+    def __init__(self) -> None:
+        self.pack_path: str | None = None
+        self.packed: frozenset[bytes] = frozenset()
 
 
 class ObjectWriter:
@@ -72,6 +74,8 @@ class ObjectWriter:
             missing = [
                 obj for obj in objects if obj.id[:2] not in fan_out or not _freshen_loose(store, obj.id)
             ]
+            from gitpet.git.objwrite import write_pack
+
             pack_path = write_pack(store.pack_dir, missing, fsync=self._fsync)
             if pack_path is not None:
                 refresh_packs(store)
@@ -88,6 +92,8 @@ class ObjectWriter:
         written. An object that only some older pack holds is written again
         rather than relied on: that pack may be garbage gc is about to drop.
         """
+        from gitpet.git.objwrite import write_loose
+
         store = repo.object_store
         pack_fresh: bool | None = None
         for obj in objects:

@@ -19,10 +19,8 @@ from __future__ import annotations
 import hashlib
 import itertools
 import os
-import secrets
 import struct
 import sys
-import tempfile
 import zlib
 from array import array
 from collections.abc import Iterable, Iterator, Sequence
@@ -93,7 +91,7 @@ def write_loose(objects_dir: str | os.PathLike[str], obj: ShaFile, *, fsync: boo
         pass
     raw = obj.as_raw_string()
     data = _compressed(obj.type_name + b" " + str(len(raw)).encode("ascii") + b"\0" + raw)
-    temp = os.path.join(folder, f"tmp_obj_{secrets.token_hex(8)}")
+    temp = os.path.join(folder, f"tmp_obj_{os.urandom(8).hex()}")
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC
     try:
         fd = os.open(temp, flags, _OBJECT_MODE)
@@ -171,6 +169,8 @@ def write_pack_of(
     """
     if not count:
         return None
+    import tempfile  # only packs need it: a process that writes loose objects or none skips it
+
     fd, temp_pack = tempfile.mkstemp(dir=pack_dir, prefix="tmp_pack_")
     temp_index = None
     try:

@@ -8,7 +8,6 @@ neither ever goes stale.
 from __future__ import annotations
 
 import os
-import shutil
 import uuid
 import weakref
 from pathlib import Path
@@ -202,4 +201,6 @@ def _init_bare(path: Path) -> None:
         os.rename(staging, path)
     except OSError:
         # Someone else created it first (or it is a non-empty directory, which opening reports).
+        import shutil  # imported here: it brings bz2 and lzma, which nothing else opening a store needs
+
         shutil.rmtree(staging, ignore_errors=True)

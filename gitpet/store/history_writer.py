@@ -6,7 +6,7 @@ Class versions, rollbacks and pipeline snapshots are all written here.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from dulwich.objects import Commit, ShaFile
 
@@ -18,8 +18,7 @@ from gitpet.git.repository import Repository
 __all__ = ["HistoryWriter", "PlannedCommit"]
 
 
-@dataclass(frozen=True)
-class PlannedCommit:
+class PlannedCommit(NamedTuple):
     """What advancing a ref will try first: its parent, and the new commit (None: nothing to add)."""
 
     parent: bytes | None

@@ -18,7 +18,6 @@ errors say so (:class:`SpecErrors`).
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import NamedTuple, NoReturn
 
 from dulwich.repo import Repo
@@ -33,8 +32,7 @@ from gitpet.store.tags import Tags
 __all__ = ["History", "Resolved", "SpecErrors", "SpecResolver"]
 
 
-@dataclass(frozen=True)
-class SpecErrors:
+class SpecErrors(NamedTuple):
     """The errors a history raises; each raises, never returns.
 
     ``missing(spec, detail)``: nothing found; ``ambiguous(spec, tree ids)``: a prefix
@@ -48,8 +46,7 @@ class SpecErrors:
     empty: Callable[[], NoReturn]
 
 
-@dataclass(frozen=True)
-class History:
+class History(NamedTuple):
     """One history a spec is resolved against.
 
     Args:

@@ -11,8 +11,8 @@ the version id (DESIGN.md §1). A version belongs to the class its
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass, replace
-from typing import Any, NoReturn, TypeGuard
+from dataclasses import replace
+from typing import Any, NamedTuple, NoReturn, TypeGuard
 
 from gitpet.arguments import check_limit
 from gitpet.cache import BoundedCache
@@ -59,8 +59,7 @@ _VERSION_CACHE_BYTES = 64 * 1024 * 1024
 _HEADS_KEPT = 256
 
 
-@dataclass(frozen=True)
-class _VersionHead:
+class _VersionHead(NamedTuple):
     """A version tree's entries (name -> (mode, blob id)) and its meta.json, read once while resolving."""
 
     entries: TreeEntries

@@ -1,4 +1,8 @@
-"""Who vouches for a version: this machine's trust list, whole fetched histories, SSH signatures."""
+"""Who vouches for a version: this machine's trust list, whole fetched histories, SSH signatures.
+
+Pipelines' pins and SSH signatures are read with modules imported on first
+use: a process that loads only classes its trust list names needs neither.
+"""
 
 from __future__ import annotations
 
@@ -11,8 +15,6 @@ from gitpet.format.names import class_ref, is_pipeline_ref
 from gitpet.git.history import first_parent_chain, first_parent_commits, peeled_commit
 from gitpet.git.refstore import RefStore
 from gitpet.git.repository import Repository
-from gitpet.git.signing import ssh_signer
-from gitpet.pipelines.catalog import pinned_ids, pipeline_tips, snapshot_pins
 from gitpet.trust.trustlist import TrustList
 
 __all__ = ["Vouching"]
@@ -56,6 +58,8 @@ class Vouching:
         before and whose version this machine already vouches for: below it lies
         what earlier fetches and pushes brought, already decided on.
         """
+        from gitpet.pipelines.catalog import pinned_ids
+
         objects = self._repository.objects()
         ids: set[str] = set()
         for ref, tip in tips.items():
@@ -76,6 +80,8 @@ class Vouching:
         The signature is on a commit of that version in the class's history, or on
         a pipeline snapshot that pins it.
         """
+        from gitpet.pipelines.catalog import pipeline_tips, snapshot_pins
+
         objects = self._repository.objects()
         tip = self._refs.read(class_ref(name))
         if tip is not None:
@@ -95,5 +101,7 @@ class Vouching:
     def _signer(self, commit: Commit, signers: Path) -> str | None:
         key = (commit.id, signers)
         if key not in self._signers:
+            from gitpet.git.signing import ssh_signer
+
             self._signers[key] = ssh_signer(commit, signers)
         return self._signers[key]
