@@ -11,8 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from gitpet.errors import InvalidDumpError
 from gitpet.format.bounds import JSON_MAX_DEPTH
@@ -23,8 +22,7 @@ DUMP_KEYS = frozenset({"clazz", "version_hash", "params"})
 _JSON_SCALARS = (str, int, float, bool, type(None))
 
 
-@dataclass(frozen=True)
-class Component:
+class Component(NamedTuple):
     """One component of a dump, checked: its class name, pinned version (None: framework class), params.
 
     ``params`` is None when the dump has no ``params`` key: the entry names the class
@@ -35,7 +33,7 @@ class Component:
     name: str
     version: str | None
     params: Mapping[str, Any] | None
-    extra: Mapping[str, Any] = field(default_factory=dict)
+    extra: Mapping[str, Any]
 
 
 def is_component(value: object) -> bool:

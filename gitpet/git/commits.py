@@ -5,7 +5,6 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from dulwich.config import StackedConfig
 from dulwich.objects import Commit, ObjectID
 
 from gitpet.git.identity import configured_identity
@@ -44,6 +43,8 @@ class CommitMaker:
         git would reject raises InvalidNameError and leaves the store as it was.
         """
         if self._author is None:
+            from dulwich.config import StackedConfig  # only writers read the identity: not at import
+
             repo = self._repository.open()
             config = repo.get_config_stack() if repo is not None else StackedConfig.default()
             self._author = configured_identity(config)

@@ -32,22 +32,22 @@ class RefStore:
 
     def read(self, ref: bytes) -> bytes | None:
         """The sha ``ref`` points at, or None (no such ref, or no repository yet)."""
-        repo = self._repository.open()
-        return read_ref(repo.refs, ref) if repo is not None else None
+        refs = self._repository.refs()
+        return read_ref(refs, ref) if refs is not None else None
 
     def under(self, prefix: bytes) -> dict[bytes, bytes]:
         """Full ref -> sha of every ref whose name starts with ``prefix`` (ending in ``/``)."""
-        repo = self._repository.open()
-        if repo is None:
+        refs = self._repository.refs()
+        if refs is None:
             return {}
-        return {prefix + bytes(name): bytes(sha) for name, sha in repo.refs.as_dict(Ref(prefix)).items()}
+        return {prefix + bytes(name): bytes(sha) for name, sha in refs.as_dict(Ref(prefix)).items()}
 
     def names_under(self, prefix: bytes) -> list[bytes]:
         """Full names of the refs under ``prefix``, without reading their values."""
-        repo = self._repository.open()
-        if repo is None:
+        refs = self._repository.refs()
+        if refs is None:
             return []
-        return [prefix + bytes(name) for name in repo.refs.keys(base=Ref(prefix))]
+        return [prefix + bytes(name) for name in refs.keys(base=Ref(prefix))]
 
     def compare_and_swap(
         self,

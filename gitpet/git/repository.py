@@ -3,6 +3,12 @@
 It also hands out the fast object reader (:class:`~gitpet.git.objread.RawObjectReader`)
 and remembers which tree each commit holds: git objects never change, so
 neither ever goes stale.
+
+Reading needs only the refs and the object directory: a bare repository laid
+out as git and gitpet make one is read without a dulwich ``Repo``, whose
+construction imports dulwich's work-tree support (4 ms of a process that
+starts only to load a class). Anything else is opened as a ``Repo``, which
+refuses what it cannot read, as every write does.
 """
 
 from __future__ import annotations
@@ -14,6 +20,8 @@ from pathlib import Path
 from typing import Any
 
 from dulwich.errors import NotGitRepository
+from dulwich.object_store import DiskObjectStore
+from dulwich.refs import DiskRefsContainer, RefsContainer
 from dulwich.repo import Repo
 
 from gitpet.cache import BoundedCache
@@ -70,6 +78,7 @@ class Repository:
         self._repo: Repo | None = None
         self._claimed = False  # checked that gitpet may write here (see gitpet.git.ownership)
         self._reader: RawObjectReader | None = None
+        self._read_refs: RefsContainer | None = None  # the refs, read without a Repo
         # Closed by close(), when the repository is collected, and at interpreter exit:
         # before module teardown, where dulwich's __del__ fails noisily.
         self._open_files = _OpenFiles()
@@ -90,7 +99,18 @@ class Repository:
 
     def exists(self) -> bool:
         """Whether the repository has been created (nothing is created here)."""
-        return self.open() is not None
+        return self.refs() is not None
+
+    def refs(self) -> RefsContainer | None:
+        """The refs, to read; None while the repository has not been created."""
+        if self._repo is not None:
+            return self._repo.refs
+        if self._read_refs is None:
+            if not self._plain_bare():
+                repo = self.open()
+                return repo.refs if repo is not None else None
+            self._read_refs = DiskRefsContainer(os.fspath(self._path))
+        return self._read_refs
 
     def open(self) -> Repo | None:
         """The repository, or None while it has not been created."""
@@ -108,9 +128,14 @@ class Repository:
     def objects(self) -> RawObjectReader:
         """The fast reader of the open repository's objects (see :mod:`gitpet.git.objread`)."""
         if self._reader is None:
-            repo = self.open()
-            assert repo is not None, "objects() of a repository that does not exist"
-            self._reader = RawObjectReader(repo.object_store)
+            if self._repo is None and self._plain_bare():
+                store = DiskObjectStore(os.path.join(self._path, "objects"))
+                self._open_files.add(store)
+            else:
+                repo = self.open()
+                assert repo is not None, "objects() of a repository that does not exist"
+                store = repo.object_store
+            self._reader = RawObjectReader(store)
             self._open_files.add(self._reader)
         return self._reader
 
@@ -149,7 +174,27 @@ class Repository:
         """Close everything opened; the repository reopens itself on next use."""
         self._repo = None
         self._reader = None
+        self._read_refs = None
         self._open_files.close()
+
+    def _plain_bare(self) -> bool:
+        """Whether the path holds a bare repository dulwich would open as it is, to be read directly.
+
+        Its config is looked at as text: a format version above 0 (extensions, such as
+        another hash) or anything unreadable sends the caller to a ``Repo``, which decides.
+        """
+        path = self._path
+        try:
+            config = (path / "config").read_bytes().lower()
+        except OSError:
+            return False
+        return (
+            b"repositoryformatversion = 0" in config
+            and b"[extensions" not in config
+            and (path / "objects").is_dir()
+            and (path / "refs").is_dir()
+            and not (path / ".git").exists()
+        )
 
     def _opened(self, *, create: bool) -> Repo | None:
         if self._repo is not None:

@@ -5,13 +5,15 @@ from __future__ import annotations
 import hashlib
 import os
 from pathlib import Path
-
-from dulwich.config import ConfigFile
+from typing import TYPE_CHECKING
 
 from gitpet.errors import InvalidNameError, RemoteError
 from gitpet.git.locks import GITPET_DIR, LockRetry
 from gitpet.git.repository import Repository
 from gitpet.sync.locations import describe_location, is_url, normalize_location
+
+if TYPE_CHECKING:
+    from dulwich.config import ConfigFile
 
 __all__ = ["Remotes"]
 
