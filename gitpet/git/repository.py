@@ -22,7 +22,7 @@ from typing import Any
 from dulwich.errors import NotGitRepository
 from dulwich.object_store import DiskObjectStore
 from dulwich.refs import DiskRefsContainer, RefsContainer
-from dulwich.repo import Repo
+from dulwich.repo import Repo, UnsupportedExtension, UnsupportedVersion
 
 from gitpet.cache import BoundedCache
 from gitpet.errors import NotAGitRepositoryError, NotAStoreError
@@ -78,7 +78,9 @@ class Repository:
         self._repo: Repo | None = None
         self._claimed = False  # checked that gitpet may write here (see gitpet.git.ownership)
         self._reader: RawObjectReader | None = None
-        self._read_refs: RefsContainer | None = None  # the refs, read without a Repo
+        # The refs and objects, read without a Repo (see the module's docstring).
+        self._read_refs: RefsContainer | None = None
+        self._read_store: DiskObjectStore | None = None
         # Closed by close(), when the repository is collected, and at interpreter exit:
         # before module teardown, where dulwich's __del__ fails noisily.
         self._open_files = _OpenFiles()
@@ -125,16 +127,23 @@ class Repository:
             self._claimed = True
         return repo
 
+    def object_store(self) -> DiskObjectStore | None:
+        """dulwich's store of the objects, to read; None while the repository has not been created."""
+        if self._repo is not None:
+            return self._repo.object_store
+        if self._read_store is None:
+            if not self._plain_bare():
+                repo = self.open()
+                return repo.object_store if repo is not None else None
+            self._read_store = DiskObjectStore(os.path.join(self._path, "objects"))
+            self._open_files.add(self._read_store)
+        return self._read_store
+
     def objects(self) -> RawObjectReader:
         """The fast reader of the open repository's objects (see :mod:`gitpet.git.objread`)."""
         if self._reader is None:
-            if self._repo is None and self._plain_bare():
-                store = DiskObjectStore(os.path.join(self._path, "objects"))
-                self._open_files.add(store)
-            else:
-                repo = self.open()
-                assert repo is not None, "objects() of a repository that does not exist"
-                store = repo.object_store
+            store = self.object_store()
+            assert store is not None, "objects() of a repository that does not exist"
             self._reader = RawObjectReader(store)
             self._open_files.add(self._reader)
         return self._reader
@@ -175,6 +184,7 @@ class Repository:
         self._repo = None
         self._reader = None
         self._read_refs = None
+        self._read_store = None
         self._open_files.close()
 
     def _plain_bare(self) -> bool:
@@ -220,6 +230,16 @@ class Repository:
             if not any(path.iterdir()) and not create:
                 return None
             raise NotAGitRepositoryError(str(path), "no git repository found") from err
+        except UnsupportedExtension as err:
+            # Made by a git using a newer format (another hash, another ref store): gitpet
+            # would misread it.
+            raise NotAStoreError(
+                str(path), f"it needs git's extension {err.extension!r}, which gitpet cannot read"
+            ) from err
+        except UnsupportedVersion as err:
+            raise NotAStoreError(
+                str(path), f"its repositoryformatversion is {err.version}, which gitpet cannot read"
+            ) from err
         if not repo.bare:
             repo.close()
             raise NotAStoreError(

@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import NamedTuple, NoReturn
 
-from dulwich.repo import Repo
+from dulwich.object_store import DiskObjectStore
 
 from gitpet.format.names import FULL_ID, missing_tag_detail, parse_version_spec
 from gitpet.git.history import first_parent_chain, peeled_commit
@@ -97,15 +97,15 @@ class SpecResolver:
                 errors.empty()
             return Resolved(self._repository.tree_of(tip), tip)
         parsed = parse_version_spec(history.name, spec)
-        repo = self._repository.open()
-        if repo is None:
+        objects = self._repository.object_store()
+        if objects is None:
             errors.missing(spec, f"store {self._repository.path} is empty: was it pushed, and fetched here?")
         if parsed.back is not None:
             return self._back(history, spec, parsed.back)
         if parsed.tag is not None:
             return self._tagged(history, spec, parsed.tag)
         assert parsed.prefix is not None
-        return self._by_prefix(history, spec, parsed.prefix, repo)
+        return self._by_prefix(history, spec, parsed.prefix, objects)
 
     def _back(self, history: History, spec: str, back: int) -> Resolved:
         tip = self._refs.read(history.ref)
@@ -127,12 +127,12 @@ class SpecResolver:
         # target() peeled it already: peeling again cannot fail.
         return Resolved(tree, peeled_commit(self._repository.objects(), sha))
 
-    def _by_prefix(self, history: History, spec: str, prefix: str, repo: Repo) -> Resolved:
+    def _by_prefix(self, history: History, spec: str, prefix: str, objects: DiskObjectStore) -> Resolved:
         wanted = prefix.encode("ascii")
         if len(prefix) == FULL_ID and history.owner(wanted) == history.name:
             return Resolved(wanted)  # a version id of the history: the usual spec, read once
         # A full id is looked up as it is: listing by prefix would scan the whole loose fan-out directory.
-        named = [wanted] if len(prefix) == FULL_ID else sorted(set(repo.object_store.iter_prefix(wanted)))
+        named = [wanted] if len(prefix) == FULL_ID else sorted(set(objects.iter_prefix(wanted)))
         owners: dict[bytes, str | None] = {}
         for sha in named:
             owner = history.owner(sha)

@@ -42,8 +42,8 @@ class Model:
 
 
 def _imported_by(code: str, cwd: Path) -> set[str]:
-    """The gitpet modules a fresh interpreter has imported after running ``code``."""
-    listing = "print(json.dumps(sorted(m for m in sys.modules if m.startswith('gitpet'))))"
+    """The modules a fresh interpreter has imported after running ``code``."""
+    listing = "print(json.dumps(sorted(sys.modules)))"
     script = f"import json, sys\n{code}\n{listing}"
     out = subprocess.run([sys.executable, "-c", script], cwd=cwd, capture_output=True, text=True, check=True)
     return set(json.loads(out.stdout.splitlines()[-1]))
@@ -67,6 +67,8 @@ def test_a_process_that_loads_imports_no_encoding_module(
     )
     assert "gitpet.codec.classcodec" in loaded
     assert not loaded & set(NOT_FOR_LOADING)
+    # Read without a dulwich Repo, whose construction imports its work-tree support.
+    assert "dulwich.worktree" not in loaded
 
 
 def test_a_process_that_pushes_imports_the_encoding_modules(tmp_path: Path, store_path: Path) -> None:
@@ -78,3 +80,4 @@ def test_a_process_that_pushes_imports_the_encoding_modules(tmp_path: Path, stor
     )
     assert {"gitpet.codec.pickler", "gitpet.codec.captured", "gitpet.codec.from_source"} <= pushed
     assert "gitpet.git.objwrite" in pushed
+    assert "dulwich.worktree" in pushed  # a writer opens the Repo

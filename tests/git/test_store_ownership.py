@@ -79,3 +79,55 @@ def test_stores_gitpet_creates_or_adopts_are_marked(tmp_path: Path, user_module:
         PetClassManager(store).push(model)
         assert git(store, "config", "--get", "gitpet.store").stdout.strip() == "true"
         assert git(store, "fsck", "--strict").returncode == 0
+
+
+@pytest.mark.parametrize(
+    ("settings", "says"),
+    [
+        (
+            (("core.repositoryformatversion", "1"), ("extensions.frobnicate", "true")),
+            "extension 'frobnicate'",
+        ),
+        ((("core.repositoryformatversion", "7"),), "repositoryformatversion is 7"),
+    ],
+)
+def test_a_repository_of_a_format_gitpet_cannot_read_is_refused_with_a_gitpet_error(
+    tmp_path: Path, user_module: ModuleWriter, settings: tuple[tuple[str, str], ...], says: str
+) -> None:
+    """A git from the future (another hash, another ref store) marks its format in the config."""
+    store = bare_repo(tmp_path / "future.git")
+    for key, value in settings:
+        git(store, "config", key, value)
+    before = _files(store)  # git itself refuses to read it
+    model = user_module(MODEL).Model
+    for attempt in (
+        lambda: GitStore(store).names(),
+        lambda: PetClassManager(store).pull("Model"),
+        lambda: PetClassManager(store).push(model),
+    ):
+        with pytest.raises(NotAStoreError, match=says):
+            attempt()
+    assert _files(store) == before
+
+
+def _files(store: Path) -> dict[str, bytes]:
+    return {str(path.relative_to(store)): path.read_bytes() for path in store.rglob("*") if path.is_file()}
+
+
+def test_reads_follow_refs_git_packs_under_them(tmp_path: Path, user_module: ModuleWriter) -> None:
+    """Reads use refs and objects of their own, not the writer's Repo: both see every change."""
+    store = tmp_path / "store.git"
+    pcm = PetClassManager(store)
+    module = user_module(MODEL + "\n\nclass Other:\n    pass\n")
+    first = pcm.push(module.Model)
+    pcm.push(module.Other)
+    assert pcm.store.names() == ["Model", "Other"]
+    git(store, "pack-refs", "--all")  # the loose refs are gone, packed-refs holds them
+    assert not (store / "refs" / "heads" / "Model").exists()
+    assert pcm.store.names() == ["Model", "Other"]
+    assert pcm.store.latest_id("Model") == first
+    second = pcm.push(user_module(MODEL.replace("return 1", "return 2")).Model)
+    assert second != first
+    assert pcm.store.latest_id("Model") == second
+    assert PetClassManager(store).pull("Model")().fit() == 2
+    assert git(store, "rev-parse", "refs/heads/Model^{tree}").stdout.strip() == second
