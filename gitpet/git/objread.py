@@ -210,17 +210,9 @@ class RawObjectReader:
             self._refresh_packs()
         binary = binascii.unhexlify(sha)
         for position, (path, mapped) in enumerate(self._packs.items()):
-            order = self._orders.get(path)
-            if order is not None and order.has_lookup_table:
-                offset = order.offset_of(binary)
-                if offset is None:
-                    continue
-            else:
-                self._count_lookup(path, len(mapped.index))
-                try:
-                    offset = mapped.index.object_offset(binary)
-                except (KeyError, PackFileDisappeared):
-                    continue
+            offset = self._offset_in(path, binary)
+            if offset is None:
+                continue
             if position:
                 # Asked first from now on, as git does: the other objects of a version (its
                 # tree and files) are in the pack its commit is in, and packs pile up.
@@ -285,12 +277,14 @@ class RawObjectReader:
         return whole
 
     def _offset_in(self, path: str, binary: bytes) -> int | None:
-        """Where pack ``path`` holds object ``binary`` (a ref delta's base), or None."""
+        """Where pack ``path`` holds object ``binary``, or None."""
         order = self._orders.get(path)
         if order is not None and order.has_lookup_table:
             return order.offset_of(binary)
+        index = self._packs[path].index
+        self._count_lookup(path, len(index))
         try:
-            return int(self._packs[path].index.object_offset(binary))
+            return int(index.object_offset(binary))
         except (KeyError, PackFileDisappeared):
             return None
 
@@ -376,6 +370,37 @@ class RawObjectReader:
             return frozenset()
 
 
+class _IndexTables(NamedTuple):
+    """Where the tables of a version 2 pack index start (after its fan-out), from its object count."""
+
+    entries: int
+    crcs: int
+    offsets: int
+    large: int
+    """The table of 8-byte offsets for the entries past 2 GiB."""
+
+    @classmethod
+    def of(cls, raw: mmap.mmap) -> _IndexTables:
+        """The tables of the index ``raw`` (ValueError: not a version 2 index, or cut short)."""
+        if raw[:8] != _INDEX_V2 or len(raw) < _IDS_START:
+            raise ValueError("not a version 2 pack index")
+        (count,) = struct.unpack_from(">I", raw, 8 + 255 * 4)
+        crcs = _IDS_START + 20 * count
+        tables = cls(count, crcs, crcs + 4 * count, crcs + 8 * count)
+        if len(raw) < tables.large + 40:  # and the two checksums
+            raise ValueError("the pack index is cut short")
+        return tables
+
+    def full_offset(self, raw: mmap.mmap, offset: int) -> int:
+        """An entry of the offsets table, followed into the large offsets when its top bit says so."""
+        if not offset & 0x80000000:
+            return offset
+        at = self.large + 8 * (offset & 0x7FFFFFFF)
+        if at + 8 > len(raw) - 40:
+            raise ValueError("the pack index names a large offset it does not hold")
+        return int(struct.unpack_from(">Q", raw, at)[0])
+
+
 class _IndexLookup:
     """An object's offset from a version 2 pack index as mapped: its fan-out, then a binary search.
 
@@ -384,18 +409,12 @@ class _IndexLookup:
     """
 
     def __init__(self, data: mmap.mmap) -> None:
-        if len(data) < _IDS_START:
-            raise ValueError("pack index is shorter than its fan-out table")
         self._data = data
+        self._tables = _IndexTables.of(data)
         self._fanout: tuple[int, ...] = struct.unpack_from(">256I", data, 8)
-        count = self._fanout[255]
-        self._offsets = _IDS_START + 24 * count  # after the ids (20 bytes each) and the CRCs
-        self._large = self._offsets + 4 * count
-        if len(data) < self._large + 40:
-            raise ValueError("pack index is shorter than its fan-out says")
 
     def __len__(self) -> int:
-        return self._fanout[255]
+        return self._tables.entries
 
     def object_offset(self, binary: bytes) -> int:
         """Where the pack holds object ``binary``; KeyError if it does not."""
@@ -411,13 +430,8 @@ class _IndexLookup:
             elif name > binary:
                 high = middle
             else:
-                (offset,) = struct.unpack_from(">I", data, self._offsets + 4 * middle)
-                if offset & 0x80000000:  # an entry of the table of offsets past 2 GiB
-                    at = self._large + 8 * (offset & 0x7FFFFFFF)
-                    if at + 8 > len(data) - 40:
-                        raise ValueError("pack index names a large offset it does not hold")
-                    (offset,) = struct.unpack_from(">Q", data, at)
-                return int(offset)
+                (offset,) = struct.unpack_from(">I", data, self._tables.offsets + 4 * middle)
+                return self._tables.full_offset(data, offset)
         raise KeyError(binary)
 
     def close(self) -> None:
@@ -481,26 +495,20 @@ class _PackOrder:
     @classmethod
     def read(cls, raw: mmap.mmap) -> _PackOrder | None:
         """The order of the pack whose index ``raw`` holds; None for a version 1 index."""
-        if raw[:8] != b"\377tOc\0\0\0\2" or len(raw) < 8 + 1024:
+        if raw[:8] != _INDEX_V2:
             return None
-        count = struct.unpack_from(">I", raw, 8 + 255 * 4)[0]
-        names_at = 8 + 1024
-        crcs_at = names_at + 20 * count
-        offsets_at = crcs_at + 4 * count
-        large_at = offsets_at + 4 * count
-        if len(raw) < large_at:
-            raise ValueError("the pack index is cut short")
+        tables = _IndexTables.of(raw)
         crcs, small = array("I"), array("I")
-        crcs.frombytes(raw[crcs_at:offsets_at])
-        small.frombytes(raw[offsets_at:large_at])
+        crcs.frombytes(raw[tables.crcs : tables.offsets])
+        small.frombytes(raw[tables.offsets : tables.large])
         if sys.byteorder == "little":
             crcs.byteswap()
             small.byteswap()
         offsets = array("Q", small)
         for position, offset in enumerate(small):
-            if offset & 0x80000000:  # in the table of offsets beyond 2 GiB
-                offsets[position] = struct.unpack_from(">Q", raw, large_at + 8 * (offset & 0x7FFFFFFF))[0]
-        return cls(raw[names_at:crcs_at], offsets, crcs)
+            if offset & 0x80000000:
+                offsets[position] = tables.full_offset(raw, offset)
+        return cls(raw[_IDS_START : tables.crcs], offsets, crcs)
 
     def _position(self, offset: int) -> int | None:
         at = bisect.bisect_left(self._starts, offset)

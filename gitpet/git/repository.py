@@ -17,7 +17,7 @@ import os
 import uuid
 import weakref
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from dulwich.errors import NotGitRepository
 from dulwich.object_store import DiskObjectStore
@@ -55,6 +55,13 @@ class _OpenFiles:
             item.close()
 
 
+class _Reading(NamedTuple):
+    """What reads use: the refs and dulwich's object store."""
+
+    refs: RefsContainer
+    objects: DiskObjectStore
+
+
 class Repository:
     """The bare repository at ``path``, opened lazily and kept open (loose reads cost a file open each).
 
@@ -78,9 +85,7 @@ class Repository:
         self._repo: Repo | None = None
         self._claimed = False  # checked that gitpet may write here (see gitpet.git.ownership)
         self._reader: RawObjectReader | None = None
-        # The refs and objects, read without a Repo (see the module's docstring).
-        self._read_refs: RefsContainer | None = None
-        self._read_store: DiskObjectStore | None = None
+        self._reading: _Reading | None = None
         # Closed by close(), when the repository is collected, and at interpreter exit:
         # before module teardown, where dulwich's __del__ fails noisily.
         self._open_files = _OpenFiles()
@@ -105,14 +110,8 @@ class Repository:
 
     def refs(self) -> RefsContainer | None:
         """The refs, to read; None while the repository has not been created."""
-        if self._repo is not None:
-            return self._repo.refs
-        if self._read_refs is None:
-            if not self._plain_bare():
-                repo = self.open()
-                return repo.refs if repo is not None else None
-            self._read_refs = DiskRefsContainer(os.fspath(self._path))
-        return self._read_refs
+        reading = self._read_parts()
+        return reading.refs if reading is not None else None
 
     def open(self) -> Repo | None:
         """The repository, or None while it has not been created."""
@@ -129,15 +128,22 @@ class Repository:
 
     def object_store(self) -> DiskObjectStore | None:
         """dulwich's store of the objects, to read; None while the repository has not been created."""
-        if self._repo is not None:
-            return self._repo.object_store
-        if self._read_store is None:
-            if not self._plain_bare():
+        reading = self._read_parts()
+        return reading.objects if reading is not None else None
+
+    def _read_parts(self) -> _Reading | None:
+        """The refs and objects reads use: built directly for a plain bare layout, else the Repo's."""
+        if self._reading is None:
+            if self._repo is None and self._plain_bare():
+                objects = DiskObjectStore(os.path.join(self._path, "objects"))
+                self._open_files.add(objects)
+                self._reading = _Reading(DiskRefsContainer(os.fspath(self._path)), objects)
+            else:
                 repo = self.open()
-                return repo.object_store if repo is not None else None
-            self._read_store = DiskObjectStore(os.path.join(self._path, "objects"))
-            self._open_files.add(self._read_store)
-        return self._read_store
+                if repo is None:
+                    return None
+                self._reading = _Reading(repo.refs, repo.object_store)
+        return self._reading
 
     def objects(self) -> RawObjectReader:
         """The fast reader of the open repository's objects (see :mod:`gitpet.git.objread`)."""
@@ -183,8 +189,7 @@ class Repository:
         """Close everything opened; the repository reopens itself on next use."""
         self._repo = None
         self._reader = None
-        self._read_refs = None
-        self._read_store = None
+        self._reading = None
         self._open_files.close()
 
     def _plain_bare(self) -> bool:
