@@ -54,6 +54,7 @@ from gitpet.codec.captured import capture
 from gitpet.codec.from_source import check_source_complete
 from gitpet.codec.pickler import dumps_class
 from gitpet.codec.source import SourceFinder
+from gitpet.trust.trustlist import TrustList
 from tests.servers import git_daemon
 
 SAMPLE = 10  # classes looked up per round in the lookup rows
@@ -471,10 +472,9 @@ class Bench:
         path = self.workdir / f"imported-{size}.git"
         FastImport.run(path, FastImport.stream(items))
         subprocess.run(["git", f"--git-dir={path}", "config", "gitpet.store", "true"], check=True)
-        (path / "gitpet").mkdir()
         listed = ["git", f"--git-dir={path}", "for-each-ref", "--format=%(tree)", "refs/heads/"]
         trees = subprocess.run(listed, check=True, capture_output=True, text=True).stdout
-        (path / "gitpet" / "trusted").write_text(trees)
+        TrustList(path).add(trees.split())  # sorted, as pushes leave a list past its short tail
         return path
 
     @staticmethod

@@ -228,6 +228,7 @@ class GitStore:
         """
         self._repository.close()
         self._retry.writers.close()
+        self._trusted.close()
 
     def names(self) -> list[str]:
         """Names of the classes in the store, sorted.
