@@ -21,6 +21,7 @@ cannot find it "already there".
 
 from __future__ import annotations
 
+import binascii
 import os
 import shutil
 import tempfile
@@ -152,6 +153,8 @@ class Quarantine:
 
     def _missing_below(self, tip: bytes) -> str | None:
         """The first object missing under ``tip`` (walking only what the pack brought)."""
+        pack = self._pack
+        brought = pack.ids if pack is not None else None  # binary ids: no hex round trip per object
         seen: set[bytes] = set()
         todo = [tip]
         while todo:
@@ -159,14 +162,21 @@ class Quarantine:
             if sha in seen:
                 continue
             seen.add(sha)
+            binary = _binary(sha)
             # Not sent, or sent again: what the store holds was checked when it came. (An object
             # sent again but held loose, or in a pack that appeared since, is walked: see ``fresh``.)
-            if self._pack is None or not self._is_new(sha) or self._store_reader.in_known_packs(sha):
+            if (
+                pack is None
+                or brought is None
+                or binary is None
+                or binary not in brought
+                or self._store_reader.in_known_packs(sha)
+            ):
                 if find_object(self._store, sha) is None:
                     return f"{sha.decode('ascii')} is missing (an incomplete or shallow history)"
                 continue
             # Hashed as the pack was indexed: parsed and checked here, not hashed again.
-            type_num, raw = self._pack.get_raw(sha)
+            type_num, raw = pack.read_binary(binary)
             self._fresh.add(sha)
             if type_num == _COMMIT:
                 commit = check_commit(sha, raw)
@@ -176,12 +186,20 @@ class Quarantine:
                 for mode, entry in tree_entries(sha, raw).values():
                     if mode == _DIRECTORY:
                         todo.append(entry)
-                    elif mode != _GITLINK and not self._has(entry):
+                    elif mode != _GITLINK and _binary(entry) not in brought and not self._has(entry):
                         return f"{entry.decode('ascii')} is missing (tree {sha.decode('ascii')} names it)"
             elif type_num == _TAG:
-                tag = find_object(self._pack, sha)
+                tag = find_object(pack, sha)
                 assert isinstance(tag, Tag)
                 todo.append(tag.object[1])
+        return None
+
+
+def _binary(sha: bytes) -> bytes | None:
+    """The binary form of a hex id (None: not an id, as a hostile remote's ref may name)."""
+    try:
+        return binascii.unhexlify(sha) if len(sha) == 40 else None
+    except binascii.Error:
         return None
 
 

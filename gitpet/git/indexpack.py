@@ -119,6 +119,11 @@ class IndexedPack:
             raise KeyError(sha) from None
         return self._types[index], self._content(index)
 
+    def read_binary(self, binary: bytes) -> tuple[int, bytes]:
+        """:meth:`get_raw` of a binary id."""
+        index = self._entry_numbered(binary)
+        return self._types[index], self._content(index)
+
     def type_num(self, sha: bytes) -> int:
         """The type number (1 to 4) of object ``sha`` (hex); KeyError if the pack does not hold it."""
         return self._types[self._entry_numbered(bytes.fromhex(sha.decode("ascii")))]

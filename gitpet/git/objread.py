@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import binascii
 import bisect
+import contextlib
 import mmap
 import os
 import struct
@@ -45,6 +46,7 @@ _OFS_DELTA, _REF_DELTA = 6, 7
 _MAX_DELTA_CHAIN = 4096
 _PACK_TRAILER = 20
 _LOOKUPS_BEFORE_TABLE = 1024
+_HEX_DIGITS = frozenset("0123456789abcdef")
 _SLICE = 1 << 20  # of a whole pack sent as it is
 _PACK_HEADER = 12
 _INDEX_V2 = b"\377tOc\0\0\0\2"
@@ -193,6 +195,45 @@ class RawObjectReader:
                     count += size
         rest = [sha for sha in shas if sha in left] if taken else list(shas)
         return ReusedPacks(taken, count, rest, self._lock)
+
+    def whole_store(self) -> ReusedPacks:
+        """Every object the store holds: its packs to send as they are, its loose objects whole.
+
+        What a first fetch of every ref sends, as ``git clone`` of a path copies the
+        objects directory: no walk of the history (git's ``upload-pack`` walks it in C,
+        gitpet's walk was a third of such a fetch). Objects no ref reaches go along;
+        the receiver checks what the refs reach and keeps the rest until its gc. A pack
+        holding an object a pack already taken holds is sent object by object.
+        """
+        taken: list[tuple[str, mmap.mmap]] = []
+        held: set[bytes] = set()
+        rest: list[bytes] = []
+        count = 0
+        with self._lock:
+            self._refresh_packs()
+            orders = [(path, self._order(path)) for path in self._packs]
+            for path, order in sorted(orders, key=lambda found: -len(found[1] or ())):
+                if order is None:  # a version 1 index: its objects asked for one by one
+                    ids = {bytes(sha) for sha, _offset, _crc in self._packs[path].index.iterentries()}
+                elif held.isdisjoint(ids := set(order.binary_ids())):
+                    taken.append((path, self._packs[path].data))
+                    count += len(ids)
+                    held |= ids
+                    continue
+                rest.extend(binascii.hexlify(sha) for sha in ids - held)
+                held |= ids
+        rest.extend(sha for sha in self._loose_ids() if binascii.unhexlify(sha) not in held)
+        return ReusedPacks(taken, count, rest, self._lock)
+
+    def _loose_ids(self) -> Iterator[bytes]:
+        root = os.fspath(self._objects.path)
+        for prefix in sorted(os.listdir(root)):
+            if len(prefix) != 2 or not all(c in _HEX_DIGITS for c in prefix):
+                continue
+            with contextlib.suppress(NotADirectoryError, FileNotFoundError):
+                for name in sorted(os.listdir(os.path.join(root, prefix))):
+                    if len(name) == 38 and all(c in _HEX_DIGITS for c in name):
+                        yield (prefix + name).encode("ascii")
 
     def close(self) -> None:
         """Unmap every pack; the reader maps them again on next use."""

@@ -36,10 +36,10 @@ from gitpet.git.integrity import (
     find_raw,
     read_raw,
 )
-from gitpet.git.objread import PackedEntry, RawObjectReader
+from gitpet.git.objread import PackedEntry, RawObjectReader, ReusedPacks
 from gitpet.git.objwrite import object_header
 
-__all__ = ["objects_to_send", "pack_records", "pack_stream"]
+__all__ = ["objects_to_send", "pack_records", "pack_stream", "store_stream"]
 
 _GITLINK = 0o160000
 _TYPE_NUMBERS = {b"commit": 1, b"tree": 2, b"blob": 3, b"tag": 4}
@@ -254,7 +254,15 @@ def pack_stream(objects: RawObjectReader, ids: Sequence[bytes]) -> Iterator[byte
     Packs of the store all of whose objects are sent are copied as they are (a first
     pull or a new clone sends everything: most of it, or all, one gc's pack).
     """
-    reused = objects.whole_packs_among(ids)
+    return _stream(objects, objects.whole_packs_among(ids))
+
+
+def store_stream(objects: RawObjectReader) -> Iterator[bytes]:
+    """A pack of every object the store holds (see :meth:`RawObjectReader.whole_store`)."""
+    return _stream(objects, objects.whole_store())
+
+
+def _stream(objects: RawObjectReader, reused: ReusedPacks) -> Iterator[bytes]:
     rest = reused.rest
     header = b"PACK" + struct.pack(">II", 2, reused.count + len(rest))
     digest = hashlib.sha1(header)

@@ -12,7 +12,9 @@ in vain costs some bytes sent again, never a version lost.
 
 A remote that is a path is served here directly: the walk that stops at what
 this store has (:func:`gitpet.git.outgoing.objects_to_send`) on the remote's
-objects, written into the fetch's quarantine as one pack.
+objects, written into the fetch's quarantine as one pack. A fetch of every ref
+of the remote into a store that has none of their history is sent the
+remote's whole store without a walk, as ``git clone`` of a path copies it.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from gitpet.errors import IntegrityError, RemoteError
 from gitpet.git.history import first_parent_chain
 from gitpet.git.integrity import RawReader
 from gitpet.git.objread import RawObjectReader
-from gitpet.git.outgoing import objects_to_send, pack_stream
+from gitpet.git.outgoing import objects_to_send, pack_stream, store_stream
 
 __all__ = ["HaveList", "fetch_from_path", "offered"]
 
@@ -104,16 +106,23 @@ def fetch_from_path(
     with closing(Repo(path)) as remote:
         if remote.object_format.name != "sha1":
             raise RemoteError(where, f"it uses {remote.object_format.name} ids; gitpet uses sha1")
-        wants = determine_wants(remote.get_refs())
+        refs = remote.get_refs()
+        wants = determine_wants(refs)
         if not wants:
             return
         objects = RawObjectReader(remote.object_store)
         try:
             haves = [have for tip in tips() if (have := _newest_held(local_objects, objects, tip))]
-            ids = objects_to_send(objects, [bytes(want) for want in wants], haves)
+            if not haves and {sha for sha in refs.values() if sha is not None} <= set(wants):
+                # Every ref wanted, nothing here to build on: the whole store, unwalked.
+                chunks = store_stream(objects)
+            else:
+                chunks = pack_stream(
+                    objects, objects_to_send(objects, [bytes(want) for want in wants], haves)
+                )
             batch: list[bytes] = []
             batched = 0
-            for chunk in pack_stream(objects, ids):
+            for chunk in chunks:
                 batch.append(chunk)
                 batched += len(chunk)
                 if batched >= _WRITE_BYTES:  # a write (and a progress report) per 64 KiB, not per record

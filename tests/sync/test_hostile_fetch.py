@@ -391,3 +391,54 @@ def test_a_whole_fetch_from_a_packed_store_pushed_to_since_and_holding_an_object
     assert store.verify().ok
     assert [v.id for v in store.versions("Model")] == [v.id for v in GitStore(remote).versions("Model")]
     assert len(store.versions("Model")) == 3
+
+
+def _holds(store: Path, sha: str) -> bool:
+    return git(store, "cat-file", "-e", sha, check=False).returncode == 0
+
+
+def test_a_first_fetch_of_every_ref_is_sent_the_whole_store_unwalked(
+    tmp_path: Path, user_module: ModuleWriter
+) -> None:
+    """Every ref wanted and nothing here to build on: the remote's packs (a version 1 index
+    among them) and loose objects are sent without a walk, as ``git clone`` of a path copies
+    them, so an object no ref reaches comes too; a fetch of some refs walks, and it does not."""
+    remote = _good_remote(tmp_path, user_module)
+    history = git(remote, "rev-list", "--objects", "Model~1").stdout
+    listed = "".join(line.split()[0] + "\n" for line in history.splitlines()).encode()
+    made = subprocess.run(
+        ["git", f"--git-dir={remote}", "pack-objects", "-q", str(remote / "objects" / "pack" / "pack")],
+        input=listed,
+        check=True,
+        capture_output=True,
+    )
+    written = remote / "objects" / "pack" / f"pack-{made.stdout.decode().strip()}"
+    written.with_suffix(".idx").unlink()
+    git(remote, "index-pack", "--index-version=1", str(written.with_suffix(".pack")))
+    assert written.with_suffix(".idx").read_bytes()[:4] != b"\377tOc"  # version 1: no magic
+    stray = (
+        subprocess.run(
+            ["git", f"--git-dir={remote}", "hash-object", "-w", "--stdin"],
+            input=b"no ref reaches this\n",
+            check=True,
+            capture_output=True,
+        )
+        .stdout.decode()
+        .strip()
+    )
+    whole = GitStore(tmp_path / "whole")
+    whole.init()
+    assert whole.fetch(str(remote)).status_of("refs/heads/Model") == "created"
+    assert _holds(whole.path, stray)
+    fsck = git(whole.path, "fsck", "--strict", check=False)
+    assert fsck.returncode == 0, fsck.stderr
+    assert [v.id for v in whole.versions("Model")] == [v.id for v in GitStore(remote).versions("Model")]
+    author = PetClassManager(tmp_path / "author")
+    author.push(user_module("class Other:\n    value = 1\n").Other)
+    author.store.push(str(remote))
+    some = GitStore(tmp_path / "some")
+    some.init()
+    assert some.fetch(str(remote), names=["Model"]).status_of("refs/heads/Model") == "created"
+    assert not _holds(some.path, stray)
+    assert [v.id for v in some.versions("Model")] == [v.id for v in whole.versions("Model")]
+    assert some.names() == ["Model"]
