@@ -40,10 +40,11 @@ __all__ = ["TRUSTED_FILE", "TrustList", "TrustPolicy"]
 TRUSTED_FILE = f"{GITPET_DIR}/trusted"
 log = logging.getLogger("gitpet")
 UntrustedMode = Literal["refuse", "signed", "allow"]
-_ID_LINE = re.compile(rb"^[0-9a-f]{40}$", re.MULTILINE)
+# Compiled on first use (by re's cache): a process that only searches never needs it.
+_ID_LINE = rb"(?m)^[0-9a-f]{40}$"
+_HEX = b"0123456789abcdef"
 _HEADER = b"# sorted: "
-_SORTED_HEADER = re.compile(rb"# sorted: ([0-9]{1,9})\n")
-_HEADER_MAX = len(_HEADER) + 10
+_HEADER_MAX = len(_HEADER) + 10  # up to 9 digits and the newline
 # Ids looked for in the file as it is before it is read whole into a set (then each check is a
 # lookup). A search is a scan in C, a hundredth of reading the list into a set (0.3 against 46 ms
 # at 100,000 ids): a process that loads a few dozen classes never reads it whole.
@@ -194,7 +195,7 @@ class TrustList:
 
     def _search(self, key: bytes, found: os.stat_result | None) -> bool:
         """Whether ``key`` is a whole line of the file as ``found`` (read, not parsed)."""
-        if len(key) != 40 or not _ID_LINE.fullmatch(key):
+        if len(key) != 40 or key.strip(_HEX):  # any other character is left
             return False  # not an id: no line of the file can be it
         if found is None or found.st_size == 0:
             return False
@@ -253,7 +254,7 @@ class TrustList:
         except FileNotFoundError:
             return
         whole = data.rfind(b"\n") + 1  # a line still being written is read next time
-        self._ids.update(_ID_LINE.findall(data, 0, whole))
+        self._ids.update(re.findall(_ID_LINE, data[:whole]))
         self._read_upto += whole
 
     def add(self, version_ids: Iterable[str]) -> None:
@@ -297,7 +298,7 @@ class TrustList:
             unsorted = len(data) - _sorted_end(data[:_HEADER_MAX])
             if not dropped and unsorted < self._tail_before_sorting * 41:
                 return  # sorted meanwhile, by another process's append
-            ids = sorted(set(_ID_LINE.findall(data)) - dropped)
+            ids = sorted(set(re.findall(_ID_LINE, data)) - dropped)
             temp = self._path.with_name(f".{self._path.name}.{os.getpid()}.{threading.get_ident()}")
             try:
                 with open(temp, "wb") as handle:
@@ -350,19 +351,30 @@ def _same_file(fd: int, path: Path) -> bool:
     return (held.st_dev, held.st_ino) == (found.st_dev, found.st_ino)
 
 
+def _header(start: bytes) -> tuple[int, int] | None:
+    """Where the sorted ids start and how many the header counts, if ``start`` begins with one."""
+    if not start.startswith(_HEADER):
+        return None
+    newline = start.find(b"\n", len(_HEADER))
+    digits = start[len(_HEADER) : newline]
+    if newline < 0 or not digits.isdigit():
+        return None
+    return newline + 1, int(digits)
+
+
 def _sorted_end(start: bytes) -> int:
     """Where the sorted ids end in a file that starts with ``start`` (0: no header, all tail)."""
-    header = _SORTED_HEADER.match(start)
-    return header.end() + 41 * int(header.group(1)) if header else 0
+    header = _header(start)
+    return header[0] + 41 * header[1] if header else 0
 
 
 def _sorted_ids(data: mmap.mmap) -> tuple[int, int]:
     """Where the header's sorted ids start, and how many whole lines of them the file holds."""
-    header = _SORTED_HEADER.match(data[:_HEADER_MAX])
+    header = _header(data[:_HEADER_MAX])
     if header is None:
         return 0, 0
-    first = header.end()
-    return first, min(int(header.group(1)), (len(data) - first) // 41)
+    first, count = header
+    return first, min(count, (len(data) - first) // 41)
 
 
 def _in_sorted(data: mmap.mmap, first: int, count: int, key: bytes) -> bool:
