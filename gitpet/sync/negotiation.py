@@ -14,7 +14,8 @@ A remote that is a path is served here directly: the walk that stops at what
 this store has (:func:`gitpet.git.outgoing.objects_to_send`) on the remote's
 objects, written into the fetch's quarantine as one pack. A fetch of every ref
 of the remote into a store that has none of their history is sent the
-remote's whole store without a walk, as ``git clone`` of a path copies it.
+remote's whole store without a walk, as ``git clone`` of a path copies it
+(unless the remote borrows objects through ``objects/info/alternates``).
 """
 
 from __future__ import annotations
@@ -113,8 +114,10 @@ def fetch_from_path(
         objects = RawObjectReader(remote.object_store)
         try:
             haves = [have for tip in tips() if (have := _newest_held(local_objects, objects, tip))]
-            if not haves and {sha for sha in refs.values() if sha is not None} <= set(wants):
-                # Every ref wanted, nothing here to build on: the whole store, unwalked.
+            everything = {sha for sha in refs.values() if sha is not None} <= set(wants)
+            if not haves and everything and not remote.object_store.alternates:
+                # Every ref wanted, nothing here to build on: the whole store, unwalked. (A store
+                # borrowing objects from another, git clone --shared, holds only part of them.)
                 chunks = store_stream(objects)
             else:
                 chunks = pack_stream(

@@ -442,3 +442,21 @@ def test_a_first_fetch_of_every_ref_is_sent_the_whole_store_unwalked(
     assert not _holds(some.path, stray)
     assert [v.id for v in some.versions("Model")] == [v.id for v in whole.versions("Model")]
     assert some.names() == ["Model"]
+
+
+def test_a_first_fetch_from_a_path_remote_borrowing_objects_gets_them_too(
+    tmp_path: Path, user_module: ModuleWriter
+) -> None:
+    """A remote cloned with ``--shared`` holds no objects of its own (they are in the store its
+    ``objects/info/alternates`` names): the whole store would be nothing, so the fetch walks."""
+    origin = _good_remote(tmp_path, user_module)
+    borrowing = tmp_path / "borrowing.git"
+    subprocess.run(["git", "clone", "-q", "--bare", "--shared", str(origin), str(borrowing)], check=True)
+    assert (borrowing / "objects" / "info" / "alternates").exists()
+    assert list((borrowing / "objects" / "pack").glob("*.pack")) == []
+    store = GitStore(tmp_path / "clone")
+    store.init()
+    assert store.fetch(str(borrowing)).status_of("refs/heads/Model") == "created"
+    fsck = git(store.path, "fsck", "--strict", check=False)
+    assert fsck.returncode == 0, fsck.stderr
+    assert [v.id for v in store.versions("Model")] == [v.id for v in GitStore(origin).versions("Model")]
