@@ -155,6 +155,8 @@ class Quarantine:
         """The first object missing under ``tip`` (walking only what the pack brought)."""
         pack = self._pack
         brought = pack.ids if pack is not None else None  # binary ids: no hex round trip per object
+        # A store with no pack (a first fetch) has nothing the remote sent again in one.
+        in_store_pack = self._store_reader.in_known_packs if self._store_reader.knows_packs() else None
         seen: set[bytes] = set()
         todo = [tip]
         while todo:
@@ -170,7 +172,7 @@ class Quarantine:
                 or brought is None
                 or binary is None
                 or binary not in brought
-                or self._store_reader.in_known_packs(sha)
+                or (in_store_pack is not None and in_store_pack(sha))
             ):
                 if find_object(self._store, sha) is None:
                     return f"{sha.decode('ascii')} is missing (an incomplete or shallow history)"

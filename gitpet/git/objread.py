@@ -122,6 +122,13 @@ class RawObjectReader:
                 return True
             return self._refresh_packs() and self._in_pack(sha) is not None
 
+    def knows_packs(self) -> bool:
+        """Whether any pack was mapped at the last look (looking first if it never has)."""
+        with self._lock:
+            if self._pack_dir_seen is None:
+                self._refresh_packs()
+            return bool(self._packs)
+
     def in_known_packs(self, sha: bytes) -> bool:
         """Whether a pack mapped at the last look holds ``sha`` (hex): no listing, no loose file.
 
