@@ -30,6 +30,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass
 from datetime import date
 from pathlib import Path
+from typing import NamedTuple
 
 import cloudpickle
 
@@ -58,6 +59,19 @@ from gitpet.trust.trustlist import TrustList
 from tests.servers import git_daemon
 
 SAMPLE = 10  # classes looked up per round in the lookup rows
+
+
+class CurveAxes(NamedTuple):
+    """What a scaling curve's x axis counts, and what gitpet is drawn beside."""
+
+    grows: str = "versions in the history"
+    smallest: int | None = None
+    """For a curve against the smallest store (not git): its size, drawn as the curve's first
+    point, with the row's bound (its target times that cost) as the dashed line."""
+
+    @classmethod
+    def of_store(cls, smallest: int) -> CurveAxes:
+        return cls("classes in the store", smallest)
 
 
 @dataclass(frozen=True)
@@ -173,6 +187,7 @@ class Bench:
         self.sizes: list[Size] = []
         self.memory: list[Memory] = []
         self.curves: dict[str, list[tuple[int, int]]] = {}  # curve -> (versions, row index)
+        self.axes: dict[str, CurveAxes] = {}
         self._stores = iter(range(10**6))
 
     def store_path(self) -> Path:
@@ -186,9 +201,10 @@ class Bench:
         self.rows.append(row)
         print(_format_row(row), flush=True)
 
-    def point(self, curve: str, versions: int) -> None:
-        """The last row is one point of a scaling curve (plotted by --plot)."""
-        self.curves.setdefault(curve, []).append((versions, len(self.rows) - 1))
+    def point(self, curve: str, size: int, axes: CurveAxes | None = None) -> None:
+        """The last row is one point of a scaling curve (plotted by --plot) at ``size``."""
+        self.curves.setdefault(curve, []).append((size, len(self.rows) - 1))
+        self.axes[curve] = axes or CurveAxes()
 
     # -- pushing ---------------------------------------------------------------
 
@@ -432,6 +448,7 @@ class Bench:
                     per_lookup[smallest],
                     1.3,
                 )
+                self.point("first load of a class, per class", size, CurveAxes.of_store(smallest))
         self.row(
             f"load latest, {largest} classes in {packs} packs as pushed",
             statistics.median(piled_samples),
@@ -460,6 +477,7 @@ class Bench:
             small,
             1.3,
         )
+        self.point("first pull in a new process", sizes[1], CurveAxes.of_store(sizes[0]))
 
     def _imported_store(self, size: int) -> Path:
         reference = self.manager()
@@ -971,13 +989,19 @@ def main(argv: list[str] | None = None) -> int:
     args.json.write_text(json.dumps(payload, indent=2))
     print(f"wrote {args.json}")
     if args.plot is not None:
-        plot(rows, runs[-1].curves, args.plot, f"{payload['date']}, {payload['machine']}")
+        plot(rows, runs[-1].curves, runs[-1].axes, args.plot, f"{payload['date']}, {payload['machine']}")
         print(f"wrote {args.plot}")
     return 0
 
 
-def plot(rows: list[Row], curves: dict[str, list[tuple[int, int]]], path: Path, measured: str) -> None:
-    """Each scaling curve, gitpet beside git, time against the history's length (log-log)."""
+def plot(
+    rows: list[Row],
+    curves: dict[str, list[tuple[int, int]]],
+    axes_of: dict[str, CurveAxes],
+    path: Path,
+    measured: str,
+) -> None:
+    """Each scaling curve, gitpet beside its baseline (git, or the smallest store), log-log."""
     import matplotlib  # only --plot needs it (make bench installs it)
 
     matplotlib.use("Agg")
@@ -989,15 +1013,26 @@ def plot(rows: list[Row], curves: dict[str, list[tuple[int, int]]], path: Path, 
     for axis in axes.flat[len(curves) :]:
         axis.set_visible(False)
     for axis, (curve, points) in zip(axes.flat, sorted(curves.items()), strict=False):
-        versions = [count for count, _index in points]
-        axis.loglog(versions, [rows[i].seconds * 1e3 for _c, i in points], "o-", label="gitpet")
-        axis.loglog(versions, [rows[i].baseline_seconds * 1e3 for _c, i in points], "s--", label="git")
+        shape = axes_of[curve]
+        sizes = [count for count, _index in points]
+        ours = [rows[i].seconds * 1e3 for _c, i in points]
+        if shape.smallest is None:
+            axis.loglog(sizes, ours, "o-", label="gitpet")
+            axis.loglog(sizes, [rows[i].baseline_seconds * 1e3 for _c, i in points], "s--", label="git")
+        else:
+            first = rows[points[0][1]]
+            sizes = [shape.smallest, *sizes]
+            axis.loglog(sizes, [first.baseline_seconds * 1e3, *ours], "o-", label="gitpet")
+            bound = (first.target or 1.0) * first.baseline_seconds * 1e3
+            axis.loglog(
+                sizes, [bound] * len(sizes), "--", label=f"{first.target or 1.0}x at {shape.smallest}"
+            )
         axis.set_title(curve, fontsize=9)
-        axis.set_xlabel("versions in the history")
+        axis.set_xlabel(shape.grows)
         axis.set_ylabel("ms (median)")
         axis.grid(True, which="both", alpha=0.3)
         axis.legend(fontsize=8)
-    figure.suptitle(f"gitpet against git as the history grows ({measured})", fontsize=10)
+    figure.suptitle(f"gitpet as the history and the store grow ({measured})", fontsize=10)
     figure.tight_layout()
     figure.savefig(path, dpi=110)
 

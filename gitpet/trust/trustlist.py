@@ -140,11 +140,12 @@ class TrustList:
     """The version ids this machine vouches for: a file of lines in the store.
 
     The file starts with the ids sorted, after a header that counts them
-    (``# sorted: <n>``), so a check is a binary search over the file as it
-    lies on disk; ids vouched for since are appended after them, and once that
-    unsorted tail holds :data:`TAIL_BEFORE_SORTING` ids the next append sorts
-    the whole file again (``tail_before_sorting``). A file without the header (written by an older
-    gitpet, or by hand) is all tail, and is sorted at the next append.
+    (``# sorted: <n>``), so a check searches the file as it lies on disk
+    where the id's first digits put it; ids vouched for since are appended
+    after them, and once that unsorted tail holds ``tail_before_sorting`` ids
+    (:data:`TAIL_BEFORE_SORTING`) the next append sorts the whole file again.
+    A file without the header (written by an older gitpet, or by hand) is all
+    tail, sorted by the first append that finds it that long.
 
     A line counts only when it is whole (40 hex characters and a newline), so a
     write cut short (a full disk, a killed process) costs at most the ids it
@@ -177,8 +178,8 @@ class TrustList:
             if key in self._ids:
                 return True
             if self._searches < SEARCHES_BEFORE_READING:
-                # A new process checks one or a few ids: a binary search of the sorted ids and a
-                # scan (in C) of the short tail; reading 100,000 lines into a set costs 150 times more.
+                # A new process checks one or a few ids: a search of the sorted ids and a scan (in C)
+                # of the short tail; reading 100,000 lines into a set costs thousands of times more.
                 self._searches += 1
                 if self._search(key, found):
                     self._ids.add(key)
@@ -392,7 +393,7 @@ def _in_sorted(data: mmap.mmap, first: int, count: int, key: bytes) -> bool:
         if (low > 0 and _line(data, first, low) > key) or (
             high < count and _line(data, first, high - 1) < key
         ):
-            low, high = 0, count  # outside: only a list that is not what its header says
+            low, high = 0, count  # outside the window: rare for hashes, usual for ids bunched together
             while low < high:
                 middle = (low + high) // 2
                 line = _line(data, first, middle)
