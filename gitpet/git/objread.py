@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import binascii
 import bisect
-import contextlib
 import mmap
 import os
 import struct
@@ -34,6 +33,7 @@ from dulwich.pack import PackFileDisappeared, apply_delta, load_pack_index
 
 from gitpet.errors import IntegrityError
 from gitpet.format.bounds import MAX_OBJECT_BYTES
+from gitpet.git.dulwich_private import iter_loose_ids
 from gitpet.git.mapped import PassedPages, release_pages
 
 __all__ = ["MAX_OBJECT_BYTES", "PackedEntry", "RawObjectReader", "ReusedPacks"]
@@ -46,7 +46,6 @@ _OFS_DELTA, _REF_DELTA = 6, 7
 _MAX_DELTA_CHAIN = 4096
 _PACK_TRAILER = 20
 _LOOKUPS_BEFORE_TABLE = 1024
-_HEX_DIGITS = frozenset("0123456789abcdef")
 _SLICE = 1 << 20  # of a whole pack sent as it is
 _PACK_HEADER = 12
 _INDEX_V2 = b"\377tOc\0\0\0\2"
@@ -229,18 +228,8 @@ class RawObjectReader:
                     continue
                 rest.extend(binascii.hexlify(sha) for sha in ids - held)
                 held |= ids
-        rest.extend(sha for sha in self._loose_ids() if binascii.unhexlify(sha) not in held)
+        rest.extend(sha for sha in iter_loose_ids(self._objects) if binascii.unhexlify(sha) not in held)
         return ReusedPacks(taken, count, rest, self._lock)
-
-    def _loose_ids(self) -> Iterator[bytes]:
-        root = os.fspath(self._objects.path)
-        for prefix in sorted(os.listdir(root)):
-            if len(prefix) != 2 or not all(c in _HEX_DIGITS for c in prefix):
-                continue
-            with contextlib.suppress(NotADirectoryError, FileNotFoundError):
-                for name in sorted(os.listdir(os.path.join(root, prefix))):
-                    if len(name) == 38 and all(c in _HEX_DIGITS for c in name):
-                        yield (prefix + name).encode("ascii")
 
     def close(self) -> None:
         """Unmap every pack; the reader maps them again on next use."""
