@@ -142,10 +142,6 @@ class Quarantine:
     def _is_new(self, sha: bytes) -> bool:
         return self._pack is not None and sha in self._pack
 
-    def _has(self, sha: bytes) -> bool:
-        # A blob is hashed as it is indexed: being there is enough, no need to read it again.
-        return self._is_new(sha) or self._store_reader.holds(sha)
-
     def _find(self, sha: bytes) -> ShaFile | None:
         if self._pack is not None and self._is_new(sha):
             return find_object(self._pack, sha)
@@ -188,7 +184,11 @@ class Quarantine:
                 for mode, entry in tree_entries(sha, raw).values():
                     if mode == _DIRECTORY:
                         todo.append(entry)
-                    elif mode != _GITLINK and _binary(entry) not in brought and not self._has(entry):
+                    elif (
+                        mode != _GITLINK
+                        and _binary(entry) not in brought
+                        and not self._store_reader.holds(entry)  # a blob: being there is enough
+                    ):
                         return f"{entry.decode('ascii')} is missing (tree {sha.decode('ascii')} names it)"
             elif type_num == _TAG:
                 tag = find_object(pack, sha)

@@ -114,10 +114,10 @@ class IndexedPack:
     def get_raw(self, sha: bytes) -> tuple[int, bytes]:
         """The type number and content of object ``sha`` (hex); KeyError if the pack does not hold it."""
         try:
-            index = self._entry_numbered(bytes.fromhex(sha.decode("ascii")))
+            binary = bytes.fromhex(sha.decode("ascii"))
         except ValueError:
             raise KeyError(sha) from None
-        return self._types[index], self._content(index)
+        return self.read_binary(binary)
 
     def read_binary(self, binary: bytes) -> tuple[int, bytes]:
         """:meth:`get_raw` of a binary id."""
@@ -375,11 +375,8 @@ class IndexedPack:
     def _index_columns(self) -> tuple[list[bytes], array[int], array[int]]:
         """The binary id, offset and CRC-32 (of the stored entry) of each object of the pack."""
         ids = [self._sha(number) for number in range(len(self._entries))]
-        return (
-            ids,
-            array("Q", self._entries.starts),
-            array("I", self._entry_crcs),
-        )  # copies: a thin pack adds to them
+        # Copies: a thin pack's bases are added to them.
+        return ids, array("Q", self._entries.starts), array("I", self._entry_crcs)
 
     def _completed(self, pack: BinaryIO, ids: list[bytes], offsets: array[int], crcs: array[int]) -> bytes:
         """Append the store's bases a thin pack names (whole), fix the count; return the checksum."""
