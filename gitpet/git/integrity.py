@@ -135,11 +135,13 @@ class CommitFields(NamedTuple):
 
 # What commit_fields reads, when the author line follows the parents and the committer line
 # the author's (as git writes them): read with one pattern, the same fields as the general way
-# (a name is what comes before the last two space-separated fields of its line).
+# (a name is what comes before the last two space-separated fields of its line). The first
+# parent and the blank line before the message are groups of their own: a history's commits
+# have one parent and no other header, and then nothing is left to search for.
 _PLAIN_FIELDS = re.compile(
-    rb"tree ([0-9a-f]{40})\n((?:parent [0-9a-f]{40}\n)*)"
+    rb"tree ([0-9a-f]{40})\n(?:parent ([0-9a-f]{40})\n)?((?:parent [0-9a-f]{40}\n)*)"
     rb"author ([^\n]*) -?[0-9]+ [^ \n]*\n"
-    rb"committer [^\n]* (-?[0-9]+) [^ \n]*\n"
+    rb"committer [^\n]* (-?[0-9]+) [^ \n]*\n(\n)?"
 )
 
 
@@ -158,10 +160,16 @@ def commit_fields(sha: bytes, raw: bytes) -> CommitFields:
     """
     plain = _PLAIN_FIELDS.match(raw)
     if plain is not None:  # tree, parents, author, committer, in that order: one pattern reads them
-        tree, parent_lines, author, time = plain.groups()
-        listed = tuple(parent_lines[at + 7 : at + 47] for at in range(0, len(parent_lines), 48))
-        header_end = raw.find(b"\n\n", plain.end() - 1)
-        message = raw[header_end + 2 :] if header_end >= 0 else b""
+        tree, first, more, author, time, blank = plain.groups()
+        if more:
+            listed: tuple[bytes, ...] = (first, *(more[at + 7 : at + 47] for at in range(0, len(more), 48)))
+        else:
+            listed = () if first is None else (first,)
+        if blank is not None:
+            message = raw[plain.end() :]
+        else:  # other headers before the message (a signature), or no message
+            header_end = raw.find(b"\n\n", plain.end() - 1)
+            message = raw[header_end + 2 :] if header_end >= 0 else b""
         return CommitFields(sha, tree, listed, int(time), author, message)
     tree = commit_tree(sha, raw)
     parents = []
@@ -229,11 +237,10 @@ TreeEntries = dict[bytes, tuple[int, bytes]]
 def read_raw(objects: RawReader, sha: bytes, type_name: bytes, what: str) -> bytes:
     """Like :func:`find_raw`, for an object that must be there and be a ``type_name``."""
     found = find_raw(objects, sha)
-    where = sha.decode("ascii", "replace")
     if found is None:
-        raise IntegrityError(where, f"{what} is missing")
+        raise IntegrityError(_named(sha), f"{what} is missing")
     if found[0] != type_name:
-        raise IntegrityError(where, f"expected a {type_name.decode()}, found a {found[0].decode()}")
+        raise IntegrityError(_named(sha), f"expected a {type_name.decode()}, found a {found[0].decode()}")
     return found[1]
 
 

@@ -87,6 +87,7 @@ class RawObjectReader:
         self._packs: dict[str, _MappedPack] = {}
         self._orders: dict[str, _PackOrder | None] = {}  # pack path -> its entries in order (when needed)
         self._lookups: dict[str, int] = {}  # pack path -> lookups through dulwich's index so far
+        self._tables: dict[str, dict[bytes, int]] = {}  # pack path -> offset of each id, once it pays
         self._pack_dir_seen: frozenset[str] | None = None  # pack directory's names at the last refresh
         self._passed = PassedPages()  # what reads have passed since the packs' pages were handed back
         # One reader serves every thread using its store: a refresh unmaps packs another thread
@@ -239,6 +240,7 @@ class RawObjectReader:
             self._packs = {}
             self._orders = {}
             self._lookups = {}
+            self._tables = {}
             self._pack_dir_seen = None
 
     def _in_pack(self, sha: bytes) -> tuple[str, mmap.mmap, int] | None:
@@ -246,8 +248,10 @@ class RawObjectReader:
         if self._pack_dir_seen is None:
             self._refresh_packs()
         binary = binascii.unhexlify(sha)
+        tables = self._tables
         for position, (path, mapped) in enumerate(self._packs.items()):
-            offset = self._offset_in(path, binary)
+            table = tables.get(path)
+            offset = table.get(binary) if table is not None else self._offset_in(path, binary)
             if offset is None:
                 continue
             if position:
@@ -265,7 +269,7 @@ class RawObjectReader:
         if looked > max(_LOOKUPS_BEFORE_TABLE, entries // 16):
             order = self._order(path)
             if order is not None:
-                order.build_lookup_table()
+                self._tables[path] = order.lookup_table()
 
     def _packed_entry(self, sha: bytes) -> PackedEntry | None:
         found = self._in_pack(sha)
@@ -308,6 +312,11 @@ class RawObjectReader:
         if found is None:
             return None
         path, data, offset = found
+        type_num, size, position = _entry_header(data, offset)
+        if type_num in _WHOLE_TYPES:  # most objects: no deltas to apply
+            content = _inflated(data, offset, position, size)
+            self._read_from_pack(size)
+            return type_num, content
         whole = _object_at(data, offset, lambda binary: self._offset_in(path, binary))
         if whole is not None:
             self._read_from_pack(len(whole[1]))
@@ -315,9 +324,9 @@ class RawObjectReader:
 
     def _offset_in(self, path: str, binary: bytes) -> int | None:
         """Where pack ``path`` holds object ``binary``, or None."""
-        order = self._orders.get(path)
-        if order is not None and order.has_lookup_table:
-            return order.offset_of(binary)
+        table = self._tables.get(path)
+        if table is not None:
+            return table.get(binary)
         index = self._packs[path].index
         self._count_lookup(path, len(index))
         try:
@@ -381,6 +390,7 @@ class RawObjectReader:
             self._packs.pop(path).close()
             self._orders.pop(path, None)
             self._lookups.pop(path, None)
+            self._tables.pop(path, None)
         for path in current - self._packs.keys():
             try:
                 with open(path, "rb") as handle:
@@ -503,7 +513,6 @@ class _PackOrder:
         self._starts = array("Q", (offsets[position] for position in by_offset))
         self._positions = array("I", by_offset)  # arrays, not a dict: a tenth of the memory
         self._crcs = crcs
-        self._offset_of: dict[bytes, int] | None = None
 
     def __len__(self) -> int:
         return len(self._offsets)
@@ -513,21 +522,11 @@ class _PackOrder:
         names = self._names
         return (names[at : at + 20] for at in range(0, len(names), 20))
 
-    @property
-    def has_lookup_table(self) -> bool:
-        """Whether :meth:`build_lookup_table` has been called."""
-        return self._offset_of is not None
-
-    def build_lookup_table(self) -> None:
-        """Make :meth:`offset_of` one dictionary lookup (a table of every id of the pack)."""
+    def lookup_table(self) -> dict[bytes, int]:
+        """The offset of each object (by binary id): one dictionary lookup where the index takes a search."""
         names = self._names
         ids = [names[at : at + 20] for at in range(0, len(names), 20)]
-        self._offset_of = dict(zip(ids, self._offsets, strict=True))
-
-    def offset_of(self, binary: bytes) -> int | None:
-        """The offset of object ``binary`` (a binary id) in the pack; None if it is not there."""
-        assert self._offset_of is not None, "build_lookup_table first"
-        return self._offset_of.get(binary)
+        return dict(zip(ids, self._offsets, strict=True))
 
     @classmethod
     def read(cls, raw: mmap.mmap) -> _PackOrder | None:
