@@ -868,8 +868,7 @@ class GitStore:
             >>> store.meta("Model")["qualname"]
             'Model'
         """
-        version_id = self._versions.resolve(name, version)
-        meta = self._versions.meta(version_id)
+        version_id, meta = self._versions.meta(name, version)
         if meta is None:
             raise IntegrityError(version_id.decode("ascii"), "not a version")
         return meta

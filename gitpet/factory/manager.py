@@ -170,6 +170,8 @@ class PetClassManager:
             raise InvalidArgumentError("large_version_bytes", large_version_bytes, "must be an int")
         self._large_version_bytes = large_version_bytes
         self._warned_large: set[str] = set()
+        # name -> (id, module.qualname) of the version last checked to become its latest here
+        self._checked_latest: dict[str, tuple[str, str | None]] = {}
         self._lock = threading.Lock()
         self._encoded: weakref.WeakKeyDictionary[type, dict[str, tuple[GlobalReads, VersionTree]]] = (
             weakref.WeakKeyDictionary()
@@ -342,16 +344,21 @@ class PetClassManager:
     def _refuse_other_class(self, name: str, version: VersionTree) -> None:
         """Refuse to make another module's or qualname's class the latest version of ``name``."""
         latest = self._store.latest_id(name)
-        if latest is None or latest == version.id:
-            return
-        try:
-            stored = self._store.meta(name, latest)
-        except (NotFoundError, IntegrityError):
-            return  # a damaged latest version is verify's to report; replacing it is fine
-        given = json.loads(version.files.meta)
-        before, now = (_dotted(stored), _dotted(given))
-        if before is not None and now is not None and before != now:
-            raise DifferentClassError(name, before, now)
+        now = _dotted(json.loads(version.files.meta))
+        if latest is not None and latest != version.id:
+            # What was checked here last for ``name``: a version id names its meta.json for
+            # good, so the latest is not read again while it is the version pushed from here.
+            with self._lock:
+                pushed_id, before = self._checked_latest.get(name, ("", None))
+            if pushed_id != latest:
+                try:
+                    before = _dotted(self._store.meta(name, latest))
+                except (NotFoundError, IntegrityError):
+                    return  # a damaged latest version is verify's to report; replacing it is fine
+            if before is not None and now is not None and before != now:
+                raise DifferentClassError(name, before, now)
+        with self._lock:
+            self._checked_latest[name] = (version.id, now)
 
     def persist_class(self, cls: type, name: str | None = None, *, message: str | None = None) -> str:
         """Store ``cls`` as a version of ``name`` without making it the latest; return its id.

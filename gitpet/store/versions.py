@@ -150,13 +150,18 @@ class VersionIndex:
         self._cache[version_id] = stored
         return stored
 
-    def meta(self, version_id: bytes) -> dict[str, Any] | None:
-        """The parsed ``meta.json`` of version ``version_id`` (None: no version), its other files unread."""
+    def meta(self, name: str, version: str | None) -> tuple[bytes, dict[str, Any] | None]:
+        """The id ``version`` of ``name`` names and its parsed ``meta.json`` (None: no version).
+
+        Its other files are not read, and what resolving it read is not read again.
+        """
+        version_id, head = self._resolve(name, version)
         cached = self._cache.get(version_id)
         if cached is not None:
-            return cached.meta
-        head = self._read_head(version_id)
-        return head.meta if head is not None else None
+            return version_id, cached.meta
+        if head is None:
+            head = self._read_head(version_id)
+        return version_id, head.meta if head is not None else None
 
     def history(self, name: str, limit: int | None = None) -> list[VersionInfo]:
         """History of ``name``, newest first; ``limit`` keeps (and reads) only the newest ``limit``."""

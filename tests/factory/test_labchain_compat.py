@@ -226,6 +226,20 @@ def test_another_modules_class_of_the_same_name_is_refused_unless_moved(
         pcm.push(nested, "Model")
 
 
+def test_a_class_moved_by_another_manager_meanwhile_is_refused_at_the_next_push_from_here(
+    pcm: PetClassManager, user_module: ModuleWriter
+) -> None:
+    """The latest checked here is remembered by its id: another writer's move is not missed."""
+    pcm.push(user_module("class Model:\n    x = 1\n", name="a_model").Model)
+    elsewhere = PetClassManager(pcm.store.path)
+    moved = elsewhere.push(user_module("class Model:\n    x = 2\n", name="b_model").Model, moved=True)
+    edited = user_module("class Model:\n    x = 3\n", name="a_model").Model
+    with pytest.raises(DifferentClassError, match=r"b_model.Model; this is a_model.Model"):
+        pcm.push(edited)
+    assert pcm.store.latest_id("Model") == moved
+    assert pcm.push(user_module("class Model:\n    x = 4\n", name="b_model").Model) != moved
+
+
 def test_a_large_captured_global_is_named_in_a_warning_before_it_is_stored(
     pcm: PetClassManager, user_module: ModuleWriter
 ) -> None:
