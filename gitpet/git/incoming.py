@@ -37,7 +37,7 @@ from gitpet.format.bounds import MAX_TAG_CHAIN
 from gitpet.format.names import TAG_REF_PREFIX
 from gitpet.git.dulwich_private import refresh_packs
 from gitpet.git.indexpack import IndexedPack
-from gitpet.git.integrity import check_commit, find_object, tree_entries
+from gitpet.git.integrity import check_commit, find_object, tree_links
 from gitpet.git.objread import RawObjectReader
 
 __all__ = ["Quarantine", "quarantine"]
@@ -148,25 +148,31 @@ class Quarantine:
         return find_object(self._store, sha)
 
     def _missing_below(self, tip: bytes) -> str | None:
-        """The first object missing under ``tip`` (walking only what the pack brought)."""
+        """The first object missing under ``tip`` (walking only what the pack brought).
+
+        The walk is in binary ids, as the pack's ids and a tree's entries are (no hex
+        round trip per object); the store is asked in hex.
+        """
         pack = self._pack
-        brought = pack.ids if pack is not None else None  # binary ids: no hex round trip per object
+        brought = pack.ids if pack is not None else None
         # A store with no pack (a first fetch) has nothing the remote sent again in one.
         in_store_pack = self._store_reader.in_known_packs if self._store_reader.knows_packs() else None
+        first = _binary(tip)
+        if first is None:
+            return f"{tip.decode('ascii', 'replace')} is missing (an incomplete or shallow history)"
         seen: set[bytes] = set()
-        todo = [tip]
+        todo = [first]
         while todo:
-            sha = todo.pop()
-            if sha in seen:
+            binary = todo.pop()
+            if binary in seen:
                 continue
-            seen.add(sha)
-            binary = _binary(sha)
+            seen.add(binary)
+            sha = binary.hex().encode("ascii")
             # Not sent, or sent again: what the store holds was checked when it came. (An object
             # sent again but held loose, or in a pack that appeared since, is walked: see ``fresh``.)
             if (
                 pack is None
                 or brought is None
-                or binary is None
                 or binary not in brought
                 or (in_store_pack is not None and in_store_pack(sha))
             ):
@@ -177,23 +183,24 @@ class Quarantine:
             type_num, raw = pack.read_binary(binary)
             self._fresh.add(sha)
             if type_num == _COMMIT:
-                commit = check_commit(sha, raw)
-                todo.append(commit.tree)
-                todo.extend(commit.parents)
+                commit = check_commit(sha, raw)  # (its ids checked to be hex)
+                todo.append(binascii.unhexlify(commit.tree))
+                todo.extend(binascii.unhexlify(parent) for parent in commit.parents)
             elif type_num == _TREE:
-                for mode, entry in tree_entries(sha, raw).values():
+                for mode, entry in tree_links(sha, raw).values():
                     if mode == _DIRECTORY:
                         todo.append(entry)
-                    elif (
-                        mode != _GITLINK
-                        and _binary(entry) not in brought
-                        and not self._store_reader.holds(entry)  # a blob: being there is enough
-                    ):
-                        return f"{entry.decode('ascii')} is missing (tree {sha.decode('ascii')} names it)"
+                    elif mode != _GITLINK and entry not in brought:
+                        named = entry.hex().encode("ascii")
+                        if not self._store_reader.holds(named):  # a blob: being there is enough
+                            return f"{named.decode('ascii')} is missing (tree {sha.decode('ascii')} names it)"
             elif type_num == _TAG:
                 tag = find_object(pack, sha)
                 assert isinstance(tag, Tag)
-                todo.append(tag.object[1])
+                target = _binary(tag.object[1])  # (dulwich checked it to be an id)
+                if target is None:
+                    return f"tag {sha.decode('ascii')} names no object id"
+                todo.append(target)
         return None
 
 

@@ -39,6 +39,7 @@ __all__ = [
     "read_object",
     "read_raw",
     "tree_entries",
+    "tree_links",
 ]
 
 # What dulwich raises on a damaged loose file or pack (its pack reader
@@ -160,17 +161,12 @@ def commit_fields(sha: bytes, raw: bytes) -> CommitFields:
     """
     plain = _PLAIN_FIELDS.match(raw)
     if plain is not None:  # tree, parents, author, committer, in that order: one pattern reads them
-        tree, first, more, author, time, blank = plain.groups()
-        if more:
-            listed: tuple[bytes, ...] = (first, *(more[at + 7 : at + 47] for at in range(0, len(more), 48)))
-        else:
-            listed = () if first is None else (first,)
-        if blank is not None:
+        if plain.group(6) is not None:
             message = raw[plain.end() :]
         else:  # other headers before the message (a signature), or no message
             header_end = raw.find(b"\n\n", plain.end() - 1)
             message = raw[header_end + 2 :] if header_end >= 0 else b""
-        return CommitFields(sha, tree, listed, int(time), author, message)
+        return _matched_fields(sha, plain, message)
     tree = commit_tree(sha, raw)
     parents = []
     position = 46
@@ -189,12 +185,26 @@ def commit_fields(sha: bytes, raw: bytes) -> CommitFields:
     return CommitFields(sha, tree, tuple(parents), time, author, raw[header_end + 2 :])
 
 
+def _matched_fields(sha: bytes, plain: re.Match[bytes], message: bytes) -> CommitFields:
+    """The fields a plain commit's pattern read.
+
+    Its groups: the tree, the first parent, the other parents' lines, the author, the committer time.
+    """
+    tree, first, more, author, time = plain.group(1, 2, 3, 4, 5)
+    if more:
+        listed: tuple[bytes, ...] = (first, *(more[at + 7 : at + 47] for at in range(0, len(more), 48)))
+    else:
+        listed = () if first is None else (first,)
+    return CommitFields(sha, tree, listed, int(time), author, message)
+
+
 # A commit as git and gitpet write it without a signature: tree, parents, author,
 # committer (each identity ``Name <email>``, a time, a zone), nothing else before
 # the message. Everything it matches passes dulwich's checks (property-tested).
+# Its groups are _PLAIN_FIELDS' first five: what it matches, it also reads.
 _PLAIN_COMMIT = re.compile(
-    rb"tree [0-9a-f]{40}\n(?:parent [0-9a-f]{40}\n)*"
-    rb"author ([^<>\n\0]* <[^<>\n\0]*>) (\d{1,18}) [+-]\d{4}\n"
+    rb"tree ([0-9a-f]{40})\n(?:parent ([0-9a-f]{40})\n)?((?:parent [0-9a-f]{40}\n)*)"
+    rb"author ([^<>\n\0]* <[^<>\n\0]*>) \d{1,18} [+-]\d{4}\n"
     rb"committer [^<>\n\0]* <[^<>\n\0]*> (\d{1,18}) [+-]\d{4}\n(?:\n|\Z)"
 )
 
@@ -210,12 +220,14 @@ def check_commit(sha: bytes, raw: bytes) -> CommitFields:
     Raises:
         IntegrityError: the commit is malformed.
     """
-    if _PLAIN_COMMIT.match(raw) is None:
-        try:
-            commit = Commit.from_raw_string(Commit.type_num, raw, ObjectID(sha))
-            commit.check()
-        except Exception as err:  # dulwich's parser raises IndexError and others on odd input
-            raise IntegrityError(sha.decode("ascii", "replace"), f"malformed commit: {err}") from err
+    plain = _PLAIN_COMMIT.match(raw)
+    if plain is not None:
+        return _matched_fields(sha, plain, raw[plain.end() :])
+    try:
+        commit = Commit.from_raw_string(Commit.type_num, raw, ObjectID(sha))
+        commit.check()
+    except Exception as err:  # dulwich's parser raises IndexError and others on odd input
+        raise IntegrityError(sha.decode("ascii", "replace"), f"malformed commit: {err}") from err
     return commit_fields(sha, raw)
 
 
@@ -250,6 +262,16 @@ _DIRECTORY = 0o040000
 _BAD_NAMES = frozenset({b"", b".", b"..", b".git"})
 
 
+def tree_links(sha: bytes, raw: bytes) -> TreeEntries:
+    """Like :func:`tree_entries`, each id binary (20 bytes): for a walk of many trees.
+
+    Examples:
+        >>> tree_links(b"t" * 40, b"100644 a.py\\0" + bytes(20)) == {b"a.py": (0o100644, bytes(20))}
+        True
+    """
+    return _checked_tree(sha, raw, hex_ids=False)
+
+
 def tree_entries(sha: bytes, raw: bytes) -> TreeEntries:
     """name -> (mode, hex id) of each entry of a tree's content, checked by git's tree rules.
 
@@ -267,6 +289,10 @@ def tree_entries(sha: bytes, raw: bytes) -> TreeEntries:
         ...
         gitpet.IntegrityError: store integrity: ttt...: malformed tree: duplicate entry b'a.py'
     """
+    return _checked_tree(sha, raw, hex_ids=True)
+
+
+def _checked_tree(sha: bytes, raw: bytes, *, hex_ids: bool) -> TreeEntries:
     entries: TreeEntries = {}
     position = 0
     last_key = b""
@@ -291,7 +317,10 @@ def tree_entries(sha: bytes, raw: bytes) -> TreeEntries:
             if name in entries:
                 raise ValueError(f"duplicate entry {name!r}")
             last_key = key
-            entries[name] = (mode, raw[nul + 1 : end].hex().encode("ascii"))
+            entries[name] = (
+                mode,
+                raw[nul + 1 : end].hex().encode("ascii") if hex_ids else raw[nul + 1 : end],
+            )
             position = end
     except ValueError as err:
         raise IntegrityError(sha.decode("ascii", "replace"), f"malformed tree: {err}") from err

@@ -248,10 +248,8 @@ class RawObjectReader:
         if self._pack_dir_seen is None:
             self._refresh_packs()
         binary = binascii.unhexlify(sha)
-        tables = self._tables
         for position, (path, mapped) in enumerate(self._packs.items()):
-            table = tables.get(path)
-            offset = table.get(binary) if table is not None else self._offset_in(path, binary)
+            offset = self._offset_in(path, binary)
             if offset is None:
                 continue
             if position:

@@ -143,3 +143,4 @@ def test_the_fast_commit_check_accepts_what_dulwich_and_the_reader_accept(raw: b
         parsed = Commit.from_string(raw)
         assert fields.tree == parsed.tree and fields.parents == tuple(parsed.parents)
         assert fields.author == parsed.author and fields.commit_time == parsed.commit_time
+        assert fields.message == (parsed.message or b"") and fields == commit_fields(sha, raw)
