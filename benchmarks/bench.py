@@ -670,6 +670,14 @@ class Bench:
         listed, base = paired(Op(lambda: manager.store.versions("Hist")), logged, rounds)
         self.row(f"versions(), {versions} versions (one pack)", listed, "git log (real git)", base, 2.0)
         self.point("versions() / git log", versions)
+        # The command, as a user runs it in a process that has gitpet imported: a store opened
+        # afresh each time (its pack index read again), the history printed.
+        cli_log = Op(lambda: _quiet(lambda: gitpet_cli(["--store", str(work), "log", "Hist"])))
+        cli, base = paired(cli_log, logged, rounds)
+        self.row(
+            f"gitpet log (in process), {versions} versions (one pack)", cli, "git log (real git)", base, 2.0
+        )
+        self.point("gitpet log (in process) / git log", versions)
 
     def _paired_fetch(
         self, make: Callable[[], tuple[Path, Path]], ours: str, theirs: str

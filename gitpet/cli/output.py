@@ -63,13 +63,16 @@ def print_history(
             ]
         )
         return
-    if entries:
-        print(f"{unit:<12}  {'COMMIT':<12}  {'DATE':<25}  MESSAGE (TAGS)")
+    if not entries:
+        return
+    lines = [f"{unit:<12}  {'COMMIT':<12}  {'DATE':<25}  MESSAGE (TAGS)"]
     for e in entries:
         found = tags_by_id.get(e.id)
         decoration = f" ({', '.join(found)})" if found else ""
         subject = e.message.strip().split("\n", 1)[0]
-        print(f"{e.id[:12]}  {e.commit[:12]}  {e.time.isoformat()}  {subject}{decoration}")
+        lines.append(f"{e.id[:12]}  {e.commit[:12]}  {e.time.isoformat()}  {subject}{decoration}")
+    # One write (a history is 10,000 lines): each print went through the terminal-safe stream twice.
+    print("\n".join(lines))
 
 
 def print_report(report: SyncReport, as_json: bool) -> None:

@@ -264,10 +264,9 @@ class RawObjectReader:
         # sixteenth of what it holds (a fetch or push of much of it), a table of all its ids pays.
         looked = self._lookups.get(path, 0) + 1
         self._lookups[path] = looked
-        if looked > max(_LOOKUPS_BEFORE_TABLE, entries // 16):
-            order = self._order(path)
-            if order is not None:
-                self._tables[path] = order.lookup_table()
+        index = self._packs[path].index
+        if looked > max(_LOOKUPS_BEFORE_TABLE, entries // 16) and isinstance(index, _IndexLookup):
+            self._tables[path] = index.table()
 
     def _packed_entry(self, sha: bytes) -> PackedEntry | None:
         found = self._in_pack(sha)
@@ -436,6 +435,19 @@ class _IndexTables(NamedTuple):
             raise ValueError("the pack index is cut short")
         return tables
 
+    def all_offsets(self, raw: mmap.mmap) -> array[int]:
+        """The offset of each entry, in the index's order (its ids' order)."""
+        small = array("I")
+        small.frombytes(raw[self.offsets : self.large])
+        if sys.byteorder == "little":
+            small.byteswap()
+        offsets = array("Q", small)
+        if small and max(small) & 0x80000000:  # entries past 2 GiB: their offsets are in the large table
+            for position, offset in enumerate(small):
+                if offset & 0x80000000:
+                    offsets[position] = self.full_offset(raw, offset)
+        return offsets
+
     def full_offset(self, raw: mmap.mmap, offset: int) -> int:
         """An entry of the offsets table, followed into the large offsets when its top bit says so."""
         if not offset & 0x80000000:
@@ -460,6 +472,15 @@ class _IndexLookup:
 
     def __len__(self) -> int:
         return self._tables.entries
+
+    def table(self) -> dict[bytes, int]:
+        """The offset of each object (by binary id): a dict lookup where :meth:`object_offset` searches.
+
+        Read from the index alone: the pack's order (:class:`_PackOrder`) is not needed.
+        """
+        names = self._data[_IDS_START : self._tables.crcs]  # one copy: slices of a map cost more
+        ids = [names[at : at + 20] for at in range(0, len(names), 20)]
+        return dict(zip(ids, self._tables.all_offsets(self._data), strict=True))
 
     def object_offset(self, binary: bytes) -> int:
         """Where the pack holds object ``binary``; KeyError if it does not."""
@@ -520,29 +541,17 @@ class _PackOrder:
         names = self._names
         return (names[at : at + 20] for at in range(0, len(names), 20))
 
-    def lookup_table(self) -> dict[bytes, int]:
-        """The offset of each object (by binary id): one dictionary lookup where the index takes a search."""
-        names = self._names
-        ids = [names[at : at + 20] for at in range(0, len(names), 20)]
-        return dict(zip(ids, self._offsets, strict=True))
-
     @classmethod
     def read(cls, raw: mmap.mmap) -> _PackOrder | None:
         """The order of the pack whose index ``raw`` holds; None for a version 1 index."""
         if raw[:8] != _INDEX_V2:
             return None
         tables = _IndexTables.of(raw)
-        crcs, small = array("I"), array("I")
+        crcs = array("I")
         crcs.frombytes(raw[tables.crcs : tables.offsets])
-        small.frombytes(raw[tables.offsets : tables.large])
         if sys.byteorder == "little":
             crcs.byteswap()
-            small.byteswap()
-        offsets = array("Q", small)
-        for position, offset in enumerate(small):
-            if offset & 0x80000000:
-                offsets[position] = tables.full_offset(raw, offset)
-        return cls(raw[_IDS_START : tables.crcs], offsets, crcs)
+        return cls(raw[_IDS_START : tables.crcs], tables.all_offsets(raw), crcs)
 
     def _position(self, offset: int) -> int | None:
         at = bisect.bisect_left(self._starts, offset)

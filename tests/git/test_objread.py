@@ -97,6 +97,37 @@ def test_offsets_in_the_large_offset_table_are_followed(tmp_path: Path, offset_d
     _reads_as_git_does(repo, ids)
 
 
+def test_a_long_read_of_a_pack_with_large_offsets_reads_every_object_through_its_table(
+    tmp_path: Path,
+) -> None:
+    """Past 1,024 lookups of one pack the reader looks ids up in a table built from its index."""
+    repo = bare_repo(tmp_path / "store.git")
+    contents = [b"object %d of a long read\n" % number for number in range(1100)]
+    files = tmp_path / "files"
+    files.mkdir()
+    for number, content in enumerate(contents):
+        (files / str(number)).write_bytes(content)
+    written = subprocess.run(
+        ["git", f"--git-dir={repo}", "hash-object", "-w", "--stdin-paths"],
+        input="".join(f"{files / str(number)}\n" for number in range(len(contents))).encode(),
+        capture_output=True,
+        check=True,
+    )
+    ids = written.stdout.decode().split()
+    _packed(repo, ids, offset_deltas=True, large_offsets_from=0x40)
+    store = Repo(str(repo)).object_store
+    reader = RawObjectReader(store)
+    try:
+        for _ in range(2):  # 2,200 lookups: the second pass reads through the table
+            for sha, content in zip(ids, contents, strict=True):
+                assert reader.get_raw(sha.encode()) == (_BLOB, content)
+        with pytest.raises(KeyError):
+            reader.get_raw(b"0" * 40)
+    finally:
+        reader.close()
+        store.close()
+
+
 def _blob_id(data: bytes) -> bytes:
     import hashlib
 
