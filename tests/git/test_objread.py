@@ -9,9 +9,11 @@ be what ``git cat-file`` says it is.
 
 from __future__ import annotations
 
+import mmap
 import subprocess
 import tempfile
 import zlib
+from collections.abc import Iterator
 from pathlib import Path
 
 import hypothesis.strategies as st
@@ -19,7 +21,7 @@ import pytest
 from dulwich.repo import Repo
 from hypothesis import given, settings
 
-from gitpet.git.objread import RawObjectReader
+from gitpet.git.objread import RawObjectReader, _IndexLookup
 from gitpet.git.objwrite import write_pack_index
 from tests.conftest import bare_repo, git
 from tests.hostile import blob, pack_entry_header, pack_of
@@ -126,6 +128,57 @@ def test_a_long_read_of_a_pack_with_large_offsets_reads_every_object_through_its
     finally:
         reader.close()
         store.close()
+
+
+@pytest.fixture(scope="module")
+def large_index(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[mmap.mmap, dict[bytes, int]]]:
+    """The index git writes for a pack of 20,000 blobs (fan-out buckets of ~78 ids), and its entries."""
+    repo = bare_repo(tmp_path_factory.mktemp("large") / "store.git")
+    contents = (b"%d\n" % number for number in range(20_000))
+    stream = b"".join(b"blob\ndata %d\n%s\n" % (len(data), data) for data in contents)
+    subprocess.run(["git", f"--git-dir={repo}", "fast-import", "--quiet"], input=stream, check=True)
+    (index,) = (repo / "objects" / "pack").glob("*.idx")
+    shown = subprocess.run(["git", "show-index"], input=index.read_bytes(), capture_output=True, check=True)
+    listed = shown.stdout.decode().split("\n")
+    entries = {bytes.fromhex(line.split()[1]): int(line.split()[0]) for line in listed if line}
+    assert len(entries) == 20_000
+    with index.open("rb") as file, mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ) as data:
+        yield data, entries
+
+
+def test_every_id_of_a_large_index_is_found_where_git_show_index_says(
+    large_index: tuple[mmap.mmap, dict[bytes, int]],
+) -> None:
+    """A bucket is halved to a few dozen ids, then searched in C: each id at its own offset."""
+    data, entries = large_index
+    lookup = _IndexLookup(data)
+    assert {binary: lookup.object_offset(binary) for binary in entries} == entries
+    assert lookup.table() == entries
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.data())
+def test_an_id_not_in_a_large_index_is_not_found_even_when_its_bytes_are_there_across_two_ids(
+    large_index: tuple[mmap.mmap, dict[bytes, int]], data: st.DataObject
+) -> None:
+    """Ids end to end hold every 19-byte run of their neighbours' bytes: only an id's own place counts."""
+    index, entries = large_index
+    ids = sorted(entries)
+    at = data.draw(st.integers(0, len(ids) - 2))
+    cut = data.draw(st.integers(1, 19))
+    joined = ids[at] + ids[at + 1]
+    candidates = [
+        ids[at][:1] + joined[cut + 1 : cut + 20],  # its first byte, then bytes across two ids of its bucket
+        ids[at][:19] + bytes([(ids[at][19] + 1) % 256]),  # a neighbour of an id
+        data.draw(st.binary(min_size=20, max_size=20)),
+    ]
+    lookup = _IndexLookup(index)
+    for binary in candidates:
+        if binary in entries:
+            assert lookup.object_offset(binary) == entries[binary]
+        else:
+            with pytest.raises(KeyError):
+                lookup.object_offset(binary)
 
 
 def _blob_id(data: bytes) -> bytes:
