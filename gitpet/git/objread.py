@@ -146,18 +146,24 @@ class RawObjectReader:
         found by listing each fan-out directory the ids fall in, once, not by a
         file lookup per id (a fetch asks this of every object it brought).
         """
-        held = set()
-        loose: dict[str, list[bytes]] = {}
+        held: set[bytes] = set()
+        loose: dict[bytes, list[bytes]] = {}
+        try:  # the fan-out directories there are (a store that has only packs has none)
+            folders = {name.encode("ascii") for name in os.listdir(self._objects.path) if len(name) == 2}
+        except FileNotFoundError:
+            folders = set()
         with self._lock:
             self._refresh_packs()
+            if not self._packs and not folders:  # a first fetch's store: nothing to look for
+                return held
             for sha in shas:
-                if self._in_pack(sha) is not None:
+                if self._packs and self._in_pack(sha) is not None:
                     held.add(sha)
-                else:
-                    loose.setdefault(sha[:2].decode("ascii"), []).append(sha)
+                elif sha[:2] in folders:
+                    loose.setdefault(sha[:2], []).append(sha)
         for folder, candidates in loose.items():
             try:
-                names = set(os.listdir(os.path.join(self._objects.path, folder)))
+                names = set(os.listdir(os.path.join(self._objects.path, folder.decode("ascii"))))
             except (FileNotFoundError, NotADirectoryError):
                 continue
             held.update(sha for sha in candidates if sha[2:].decode("ascii") in names)

@@ -7,8 +7,10 @@ that the output is what git (or the replaced code) would have made.
 from __future__ import annotations
 
 import ast
+import binascii
 import json
 import os
+import random
 import subprocess
 import sys
 import time
@@ -20,14 +22,14 @@ from dulwich.errors import ObjectFormatException
 from dulwich.file import FileLocked
 from dulwich.objects import Blob, Tree
 from dulwich.repo import Repo
-from hypothesis import given
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 import gitpet
 from gitpet import GitStore, IntegrityError, PetClassManager
 from gitpet.codec.source import _class_spans
 from gitpet.format.meta import meta_json
-from gitpet.git.integrity import commit_tree, tree_entries
+from gitpet.git.integrity import commit_tree, tree_entries, tree_links
 from gitpet.git.objread import RawObjectReader
 from gitpet.git.objwrite import _COMPRESS_SLICE, write_loose, write_pack
 from gitpet.git.refs import read_ref, swap_ref
@@ -374,13 +376,15 @@ _ENTRY_NAMES = [
 _ENTRY_MODES = [b"100644", b"100755", b"100664", b"100600", b"40000", b"040000", b"120000", b"160000", b"644"]
 
 
+@settings(max_examples=500)  # cheap, and most random trees are refused early: many are needed
 @given(
     st.lists(
         st.tuples(
             st.sampled_from(_ENTRY_MODES),
             st.one_of(
                 st.sampled_from(_ENTRY_NAMES),
-                st.binary(min_size=1, max_size=6).filter(lambda b: b" " not in b and b"\0" not in b),
+                st.binary(min_size=1, max_size=6).filter(lambda b: b"\0" not in b),
+                st.sampled_from([b"40000 a", b"a b", b" "]),  # a mode's text, and spaces, in a name
             ),
             st.binary(min_size=20, max_size=20),
         ),
@@ -395,16 +399,81 @@ def test_the_load_path_accepts_exactly_the_trees_verify_accepts(
         entries = sorted(entries, key=lambda e: e[1] + (b"/" if e[0].lstrip(b"0") == b"40000" else b""))
     raw = b"".join(mode + b" " + name + b"\0" + sha for mode, name, sha in entries)
     try:
-        Tree.from_raw_string(Tree.type_num, raw).check()
-        verify_accepts = True
+        tree = Tree.from_raw_string(Tree.type_num, raw)
+        tree.check()
+        verified = {entry.path: (entry.mode, entry.sha) for entry in tree.items()}
     except (ObjectFormatException, ValueError):
-        verify_accepts = False
+        verified = None
     try:
-        tree_entries(b"t" * 40, raw)
-        load_accepts = True
+        loaded = tree_entries(b"t" * 40, raw)
     except IntegrityError:
-        load_accepts = False
-    assert load_accepts == verify_accepts
+        loaded = None
+    assert loaded == verified
+    if loaded is not None:  # a walk reads the same entries, each id binary
+        links = {name: (mode, binascii.unhexlify(sha)) for name, (mode, sha) in loaded.items()}
+        assert tree_links(b"t" * 40, raw) == links
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from([b"100644", b"100755", b"100664", b"40000", b"120000", b"160000"]),
+            st.one_of(
+                st.sampled_from([b"a", b"a-", b"a.b", b"a b", b"ab", b"40000 a", b".gitx", b"b"]),
+                st.binary(min_size=1, max_size=4).filter(
+                    lambda b: b"\0" not in b and b"/" not in b and b not in (b".", b"..", b".git")
+                ),
+            ),
+            st.binary(min_size=20, max_size=20),
+        ),
+        min_size=2,
+        max_size=5,
+        unique_by=lambda entry: entry[1],
+    ),
+    st.randoms(use_true_random=False),
+    st.booleans(),
+)
+@example([(b"100644", b"a.b", bytes(20)), (b"40000", b"a", bytes(20))], random.Random(0), True)
+def test_well_formed_entries_in_any_order_read_as_verify_reads_them(
+    entries: list[tuple[bytes, bytes, bytes]], order: random.Random, in_git_order: bool
+) -> None:
+    """Entries git would accept one by one: the tree is accepted exactly when they are in git's order.
+
+    git orders a directory as if its name ended with "/": a directory ``a`` comes after a file ``a-``.
+    """
+    if in_git_order:
+        entries = sorted(entries, key=lambda e: e[1] + (b"/" if e[0] == b"40000" else b""))
+    else:
+        order.shuffle(entries)
+    raw = b"".join(mode + b" " + name + b"\0" + sha for mode, name, sha in entries)
+    try:
+        tree = Tree.from_raw_string(Tree.type_num, raw)
+        tree.check()
+        verified = {entry.path: (entry.mode, entry.sha) for entry in tree.items()}
+    except (ObjectFormatException, ValueError):
+        verified = None
+    try:
+        loaded = tree_entries(b"t" * 40, raw)
+    except IntegrityError:
+        loaded = None
+    assert loaded == verified
+    assert (loaded is not None) == (in_git_order or raw == b"".join(sorted_raw(entries)))
+
+
+def test_a_directory_sorts_as_if_its_name_ended_with_a_slash() -> None:
+    directory, file = b"40000 a\0" + bytes(20), b"100644 a.b\0" + bytes(20)  # "a.b" < "a/", "a" < "a.b"
+    assert tree_entries(b"t" * 40, file + directory) == {
+        b"a.b": (0o100644, b"0" * 40),
+        b"a": (0o40000, b"0" * 40),
+    }
+    with pytest.raises(IntegrityError, match="not sorted"):
+        tree_entries(b"t" * 40, directory + file)
+
+
+def sorted_raw(entries: list[tuple[bytes, bytes, bytes]]) -> list[bytes]:
+    """The entries' bytes in git's order."""
+    ordered = sorted(entries, key=lambda e: e[1] + (b"/" if e[0] == b"40000" else b""))
+    return [mode + b" " + name + b"\0" + sha for mode, name, sha in ordered]
 
 
 def test_commit_tree_reads_the_tree_of_a_git_commit_and_refuses_anything_else(tmp_path: Path) -> None:
