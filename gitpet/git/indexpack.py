@@ -391,7 +391,8 @@ class IndexedPack:
 
     def _index_columns(self) -> tuple[list[bytes], array[int], array[int]]:
         """The binary id, offset and CRC-32 (of the stored entry) of each object of the pack."""
-        ids = [self._sha(number) for number in range(len(self._entries))]
+        numbered = list(self._ids)  # (every entry is identified once the pack is indexed)
+        ids = [numbered[number] for number in self._id_number]
         # Copies: a thin pack's bases are added to them.
         return ids, array("Q", self._entries.starts), array("I", self._entry_crcs)
 

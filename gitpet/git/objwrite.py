@@ -244,15 +244,13 @@ def write_pack_index(
         write(array("I", [crcs[i] for i in bucket]))
     large = array("Q")
     for bucket in buckets:
-        small = array("I")
-        for i in bucket:
-            offset = offsets[i]
-            if offset < 0x80000000:
-                small.append(offset)
-            else:  # beyond 2 GiB: in the table of large offsets
-                small.append(0x80000000 | len(large))
-                large.append(offset)
-        write(small)
+        listed = [offsets[i] for i in bucket]
+        if listed and max(listed) >= 0x80000000:  # beyond 2 GiB: in the table of large offsets
+            for at, offset in enumerate(listed):
+                if offset >= 0x80000000:
+                    listed[at] = 0x80000000 | len(large)
+                    large.append(offset)
+        write(array("I", listed))
     write(large)
     write(pack_checksum)
     file.write(digest.digest())
