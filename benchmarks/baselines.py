@@ -8,6 +8,7 @@
 * :class:`FastImport`: ``git fast-import`` writing the same trees and commits.
 * :class:`CatFile`: a running ``git cat-file --batch`` reading blobs.
 * :class:`LayoutLoad`: the least a load from gitpet's layout must do, in Python.
+* :class:`HistoryWalk`: the least a walk of a class's history must do, in Python.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import json
 import mmap
 import os
 import pickle
+import re
 import struct
 import subprocess
 import zlib
@@ -27,7 +29,7 @@ import cloudpickle
 
 from gitpet.format.version_files import VersionTree
 
-__all__ = ["CatFile", "FastImport", "LayoutLoad", "PlainFileStore", "load_floor", "push_floor"]
+__all__ = ["CatFile", "FastImport", "HistoryWalk", "LayoutLoad", "PlainFileStore", "load_floor", "push_floor"]
 
 
 def push_floor(classes: Sequence[type], payloads: Sequence[tuple[bytes, bytes]]) -> None:
@@ -192,3 +194,66 @@ class LayoutLoad:
             entries[raw[space + 1 : nul]] = raw[nul + 1 : nul + 21].hex().encode()
             at = nul + 21
         return entries
+
+
+class HistoryWalk:
+    """The least a walk of a history must do in Python: what ``versions()`` reads, and nothing else.
+
+    From the tip of ``refs/heads/<name>``, newest first along first parents: find
+    each commit (ids looked up in a dict built beforehand), inflate it, hash it again
+    (a store must: the content could be anything), and read its tree, first parent,
+    author, committer time and message with one pattern. What it leaves out is what
+    gitpet adds: bounds on sizes, the other forms a commit may take, the entries as
+    records (times as datetimes, text decoded), the store's locks and caches.
+    """
+
+    _FIELDS = re.compile(
+        rb"tree ([0-9a-f]{40})\n(?:parent ([0-9a-f]{40})\n)?(?:parent [0-9a-f]{40}\n)*"
+        rb"author ([^\n]*) -?[0-9]+ [^ \n]*\ncommitter [^\n]* (-?[0-9]+) [^ \n]*\n\n"
+    )
+
+    def __init__(self, store: Path) -> None:
+        self._store = store
+        self._where: dict[bytes, tuple[mmap.mmap, int]] = {}
+        for index_path in sorted((store / "objects" / "pack").glob("*.idx")):
+            with open(index_path.with_suffix(".pack"), "rb") as pack:
+                data = mmap.mmap(pack.fileno(), 0, access=mmap.ACCESS_READ)
+            index = index_path.read_bytes()
+            count = struct.unpack_from(">I", index, 8 + 255 * 4)[0]
+            names_at = 8 + 1024
+            offsets_at = names_at + 24 * count
+            for i in range(count):
+                sha = index[names_at + 20 * i : names_at + 20 * i + 20].hex().encode()
+                self._where[sha] = (data, struct.unpack_from(">I", index, offsets_at + 4 * i)[0])
+
+    def walk(self, name: str) -> list[tuple[bytes, bytes, bytes, int, bytes]]:
+        """``(commit, tree, author, time, message)`` of each commit, newest first."""
+        found = []
+        sha: bytes | None = (self._store / "refs" / "heads" / name).read_bytes()[:40]
+        while sha is not None:
+            raw = self._read(sha)
+            digest = hashlib.sha1(b"commit %d\0" % len(raw))
+            digest.update(raw)
+            if digest.hexdigest().encode() != sha:
+                raise ValueError(f"{sha.decode()} does not hash to its id")
+            fields = self._FIELDS.match(raw)
+            assert fields is not None, "a commit as git fast-import writes it"
+            tree, parent, author, time = fields.groups()
+            found.append((sha, tree, author, int(time), raw[fields.end() :]))
+            sha = parent
+        return found
+
+    def _read(self, sha: bytes) -> bytes:
+        where = self._where.get(sha)
+        if where is None:  # pushed since the pack was written: loose
+            text = sha.decode()
+            loose = zlib.decompress((self._store / "objects" / text[:2] / text[2:]).read_bytes())
+            return loose[loose.index(b"\0") + 1 :]
+        data, offset = where
+        byte = data[offset]
+        size, shift, offset = byte & 0x0F, 4, offset + 1
+        while byte & 0x80:
+            byte = data[offset]
+            size |= (byte & 0x7F) << shift
+            shift, offset = shift + 7, offset + 1
+        return zlib.decompressobj().decompress(data[offset : offset + size + 64], size)

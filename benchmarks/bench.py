@@ -40,6 +40,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # tests.servers
 from baselines import (
     CatFile,
     FastImport,
+    HistoryWalk,
     LayoutLoad,
     PlainFileStore,
     load_floor,
@@ -670,6 +671,12 @@ class Bench:
         listed, base = paired(Op(lambda: manager.store.versions("Hist")), logged, rounds)
         self.row(f"versions(), {versions} versions (one pack)", listed, "git log (real git)", base, 2.0)
         self.point("versions() / git log", versions)
+        # What any walk in Python costs (find, inflate, hash, one pattern per commit): the floor
+        # under versions() and gitpet log, and how far git's C is below it.
+        history_walk = HistoryWalk(work)
+        walked, base = paired(Op(lambda: history_walk.walk("Hist")), logged, rounds)
+        self.row(f"history walk floor (Python), {versions} versions", walked, "git log (real git)", base)
+        self.row(f"versions(), {versions} versions", listed, "history walk floor (Python), same", walked)
         # The command, as a user runs it in a process that has gitpet imported: a store opened
         # afresh each time (its pack index read again), the history printed.
         cli_log = Op(lambda: _quiet(lambda: gitpet_cli(["--store", str(work), "log", "Hist"])))
@@ -678,6 +685,9 @@ class Bench:
             f"gitpet log (in process), {versions} versions (one pack)", cli, "git log (real git)", base, 2.0
         )
         self.point("gitpet log (in process) / git log", versions)
+        self.row(
+            f"gitpet log (in process), {versions} versions", cli, "history walk floor (Python), same", walked
+        )
 
     def _paired_fetch(
         self, make: Callable[[], tuple[Path, Path]], ours: str, theirs: str
