@@ -19,7 +19,7 @@ from contextlib import redirect_stderr, redirect_stdout
 
 from gitpet import ClassNotFoundError, GitpetError, GitStore
 from gitpet.cli.output import TerminalSafe
-from gitpet.cli.parser import build_parser, command_names
+from gitpet.cli.parser import build_parser, chosen_command, command_names
 
 __all__ = ["command_names", "main"]
 
@@ -50,7 +50,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _main(argv: Sequence[str] | None) -> int:
     given = list(sys.argv[1:] if argv is None else argv)
-    parser = build_parser()
+    parser = build_parser(only=chosen_command(given))
     if not given:
         parser.print_help()
         return 0

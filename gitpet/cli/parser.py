@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import argparse
 import inspect
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from types import MappingProxyType
 from typing import Any
 
 from gitpet import GitStore, __version__
@@ -211,8 +212,13 @@ def _tag_arguments(parser: argparse.ArgumentParser, owner: str, target: str, ver
     parser.add_argument("--force", action="store_true", help=f"move the tag if it names another {target}")
 
 
-def build_parser(names: list[str] | None = None) -> argparse.ArgumentParser:
-    """The parser of every command; ``names``, if given, receives the top-level command names."""
+def build_parser(names: list[str] | None = None, *, only: str | None = None) -> argparse.ArgumentParser:
+    """The parser of every command; ``names``, if given, receives the top-level command names.
+
+    ``only``: the parser of that command alone, when it is one (the rest are not built:
+    argparse looks up its translations for each of them, ~10 ms for all, which a command
+    that prints a few lines would pay many times over); else of every command.
+    """
     parser = argparse.ArgumentParser(
         prog="gitpet",
         description="Versions of Python classes in a plain bare git repository.",
@@ -220,7 +226,8 @@ def build_parser(names: list[str] | None = None) -> argparse.ArgumentParser:
     )
     _store_option(parser, None)
     parser.add_argument("--version", action="version", version=f"gitpet {__version__}")
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    commands = _Chosen(subparsers, None if names is not None else only)
 
     _add_version_commands(commands)
     _add_sync_commands(commands)
@@ -228,9 +235,52 @@ def build_parser(names: list[str] | None = None) -> argparse.ArgumentParser:
     _add(commands, "pipelines", pipelines.cmd_pipelines, "pipelines with their newest snapshot", True)
     _add_pipeline_commands(commands)
 
+    if only is not None and only not in subparsers.choices:  # not a command: the full parser says so
+        return build_parser(names)
     if names is not None:
-        names.extend(commands.choices)
+        names.extend(subparsers.choices)
     return parser
+
+
+def chosen_command(argv: list[str]) -> str | None:
+    """The command ``argv`` names before any other argument (after ``--store PATH``), if any.
+
+    Examples:
+        >>> chosen_command(["--store", "s.git", "log", "Model"]), chosen_command(["--help"])
+        ('log', None)
+    """
+    given = iter(argv)
+    for argument in given:
+        if argument == "--store":
+            next(given, None)
+        elif not argument.startswith("--store="):
+            return None if argument.startswith("-") else argument
+    return None
+
+
+class _Chosen:
+    """The subparsers of the top-level parser, adding only the chosen command (None: every one)."""
+
+    def __init__(self, subparsers: Any, chosen: str | None) -> None:
+        self._subparsers = subparsers
+        self._chosen = chosen
+
+    def add_parser(self, name: str, **kwargs: Any) -> Any:
+        if self._chosen is None or name == self._chosen:
+            return self._subparsers.add_parser(name, **kwargs)
+        return _Unbuilt()
+
+
+class _Unbuilt:
+    """Stands for the parser of a command not chosen: whatever is added to it is not built."""
+
+    choices: Mapping[str, Any] = MappingProxyType({})
+
+    def __getattr__(self, name: str) -> Callable[..., _Unbuilt]:
+        return self._nothing
+
+    def _nothing(self, *args: Any, **kwargs: Any) -> _Unbuilt:
+        return self
 
 
 SNAPSHOT_HELP = "a snapshot id or commit, a unique prefix (7+ hex), a tag, or @~N"
