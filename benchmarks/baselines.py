@@ -150,41 +150,16 @@ class LayoutLoad:
     _FILES = (b"source.py", b"class.pkl", b"meta.json", b"captured.py")
 
     def __init__(self, store: Path) -> None:
-        self._store = store
-        self._where: dict[bytes, tuple[mmap.mmap, int]] = {}
-        for index_path in sorted((store / "objects" / "pack").glob("*.idx")):
-            with open(index_path.with_suffix(".pack"), "rb") as pack:
-                data = mmap.mmap(pack.fileno(), 0, access=mmap.ACCESS_READ)
-            index = index_path.read_bytes()
-            count = struct.unpack_from(">I", index, 8 + 255 * 4)[0]
-            names_at = 8 + 1024
-            offsets_at = names_at + 24 * count
-            for i in range(count):
-                sha = index[names_at + 20 * i : names_at + 20 * i + 20].hex().encode()
-                self._where[sha] = (data, struct.unpack_from(">I", index, offsets_at + 4 * i)[0])
+        self._objects = _ObjectsAtHand(store)
 
     def load(self, name: str) -> type:
-        tip = (self._store / "refs" / "heads" / name).read_bytes()[:40]
-        tree = self._read(tip)[5:45]
-        entries = self._entries(self._read(tree))
-        _source, pickled, meta, _captured = (self._read(entries[file]) for file in self._FILES)
+        tip = self._objects.ref(name)
+        tree = self._objects.read(tip)[5:45]
+        entries = self._entries(self._objects.read(tree))
+        _source, pickled, meta, _captured = (self._objects.read(entries[file]) for file in self._FILES)
         json.loads(meta)
         cls: type = cloudpickle.loads(pickled)
         return cls
-
-    def _read(self, sha: bytes) -> bytes:
-        if sha not in self._where:
-            text = sha.decode()
-            loose = zlib.decompress((self._store / "objects" / text[:2] / text[2:]).read_bytes())
-            return loose[loose.index(b"\0") + 1 :]
-        data, offset = self._where[sha]
-        byte = data[offset]
-        size, shift, offset = byte & 0x0F, 4, offset + 1
-        while byte & 0x80:
-            byte = data[offset]
-            size |= (byte & 0x7F) << shift
-            shift, offset = shift + 7, offset + 1
-        return zlib.decompressobj().decompress(data[offset : offset + size + 64], size)
 
     @staticmethod
     def _entries(raw: bytes) -> dict[bytes, bytes]:
@@ -213,6 +188,34 @@ class HistoryWalk:
     )
 
     def __init__(self, store: Path) -> None:
+        self._objects = _ObjectsAtHand(store)
+
+    def walk(self, name: str) -> list[tuple[bytes, bytes, bytes, int, bytes]]:
+        """``(commit, tree, author, time, message)`` of each commit, newest first."""
+        found = []
+        sha: bytes | None = self._objects.ref(name)
+        while sha is not None:
+            raw = self._objects.read(sha)
+            digest = hashlib.sha1(b"commit %d\0" % len(raw))
+            digest.update(raw)
+            if digest.hexdigest().encode() != sha:
+                raise ValueError(f"{sha.decode()} does not hash to its id")
+            fields = self._FIELDS.match(raw)
+            assert fields is not None, "a commit as git fast-import writes it"
+            tree, parent, author, time = fields.groups()
+            found.append((sha, tree, author, int(time), raw[fields.end() :]))
+            sha = parent
+        return found
+
+
+class _ObjectsAtHand:
+    """A store's objects as the floors read them: packed ones found in a dict built beforehand.
+
+    Inflated with no check of any kind (what gitpet adds is what the floors leave out);
+    objects stored whole, packed or loose, as pushes and gc write them.
+    """
+
+    def __init__(self, store: Path) -> None:
         self._store = store
         self._where: dict[bytes, tuple[mmap.mmap, int]] = {}
         for index_path in sorted((store / "objects" / "pack").glob("*.idx")):
@@ -226,26 +229,14 @@ class HistoryWalk:
                 sha = index[names_at + 20 * i : names_at + 20 * i + 20].hex().encode()
                 self._where[sha] = (data, struct.unpack_from(">I", index, offsets_at + 4 * i)[0])
 
-    def walk(self, name: str) -> list[tuple[bytes, bytes, bytes, int, bytes]]:
-        """``(commit, tree, author, time, message)`` of each commit, newest first."""
-        found = []
-        sha: bytes | None = (self._store / "refs" / "heads" / name).read_bytes()[:40]
-        while sha is not None:
-            raw = self._read(sha)
-            digest = hashlib.sha1(b"commit %d\0" % len(raw))
-            digest.update(raw)
-            if digest.hexdigest().encode() != sha:
-                raise ValueError(f"{sha.decode()} does not hash to its id")
-            fields = self._FIELDS.match(raw)
-            assert fields is not None, "a commit as git fast-import writes it"
-            tree, parent, author, time = fields.groups()
-            found.append((sha, tree, author, int(time), raw[fields.end() :]))
-            sha = parent
-        return found
+    def ref(self, name: str) -> bytes:
+        """The commit ``refs/heads/<name>`` names (its file read as it is)."""
+        return (self._store / "refs" / "heads" / name).read_bytes()[:40]
 
-    def _read(self, sha: bytes) -> bytes:
+    def read(self, sha: bytes) -> bytes:
+        """The content of object ``sha`` (hex)."""
         where = self._where.get(sha)
-        if where is None:  # pushed since the pack was written: loose
+        if where is None:  # written since the packs were: loose
             text = sha.decode()
             loose = zlib.decompress((self._store / "objects" / text[:2] / text[2:]).read_bytes())
             return loose[loose.index(b"\0") + 1 :]

@@ -28,7 +28,7 @@ import tempfile
 import zlib
 from array import array
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import suppress
 from typing import BinaryIO
 
@@ -237,15 +237,14 @@ class IndexedPack:
         children_at = _OffsetDeltas(offset_bases)
         # Where chains of deltas start: every whole entry when ref deltas name bases by id, else
         # the whole entries offset deltas name (not a call per entry: 50,000 of them cost ~20 ms).
-        roots = (
-            whole
-            if children_of
-            else [n for n in sorted(set(offset_bases) - {-1}) if self._types[n] < OFS_DELTA]
-        )
         del offset_bases
+        stored = self._entries.kinds  # (not _types: a delta's changes as it is applied)
+        roots = whole if children_of else (n for n in children_at.bases() if stored[n] < OFS_DELTA)
+        resolved = False
         for number in roots:
             self._resolve_below(number, children_at, children_of)
-        if roots:
+            resolved = True
+        if resolved:
             release_pages(self._data)
         for base in list(children_of):
             found = find_raw(self._store, base.hex().encode("ascii")) if base in children_of else None
@@ -525,6 +524,11 @@ class _OffsetDeltas:
 
     def __bool__(self) -> bool:
         return bool(self._deltas)
+
+    def bases(self) -> Iterator[int]:
+        """The entries with offset deltas on them, in the pack's order (nothing held: gc's peak)."""
+        first = self._first
+        return (number for number in range(len(first) - 1) if first[number + 1] != first[number])
 
     def of(self, base: int) -> Sequence[int]:
         """The offset deltas on entry ``base``, in the pack's order."""

@@ -29,7 +29,7 @@ import gitpet
 from gitpet import GitStore, IntegrityError, PetClassManager
 from gitpet.codec.source import _class_spans
 from gitpet.format.meta import meta_json
-from gitpet.git.integrity import commit_tree, tree_entries, tree_links
+from gitpet.git.integrity import TreeEntries, commit_tree, tree_entries, tree_links
 from gitpet.git.objread import RawObjectReader
 from gitpet.git.objwrite import _COMPRESS_SLICE, write_loose, write_pack
 from gitpet.git.refs import read_ref, swap_ref
@@ -376,6 +376,22 @@ _ENTRY_NAMES = [
 _ENTRY_MODES = [b"100644", b"100755", b"100664", b"100600", b"40000", b"040000", b"120000", b"160000", b"644"]
 
 
+def _read_as_verify_reads_it(raw: bytes) -> TreeEntries | None:
+    """The entries gitpet reads in a tree (None: refused), checked to be what dulwich's check accepts."""
+    try:
+        tree = Tree.from_raw_string(Tree.type_num, raw)
+        tree.check()
+        verified: TreeEntries | None = {entry.path: (entry.mode, entry.sha) for entry in tree.items()}
+    except (ObjectFormatException, ValueError):
+        verified = None
+    try:
+        loaded: TreeEntries | None = tree_entries(b"t" * 40, raw)
+    except IntegrityError:
+        loaded = None
+    assert loaded == verified
+    return loaded
+
+
 @settings(max_examples=500)  # cheap, and most random trees are refused early: many are needed
 @given(
     st.lists(
@@ -398,17 +414,7 @@ def test_the_load_path_accepts_exactly_the_trees_verify_accepts(
     if sort:
         entries = sorted(entries, key=lambda e: e[1] + (b"/" if e[0].lstrip(b"0") == b"40000" else b""))
     raw = b"".join(mode + b" " + name + b"\0" + sha for mode, name, sha in entries)
-    try:
-        tree = Tree.from_raw_string(Tree.type_num, raw)
-        tree.check()
-        verified = {entry.path: (entry.mode, entry.sha) for entry in tree.items()}
-    except (ObjectFormatException, ValueError):
-        verified = None
-    try:
-        loaded = tree_entries(b"t" * 40, raw)
-    except IntegrityError:
-        loaded = None
-    assert loaded == verified
+    loaded = _read_as_verify_reads_it(raw)
     if loaded is not None:  # a walk reads the same entries, each id binary
         links = {name: (mode, binascii.unhexlify(sha)) for name, (mode, sha) in loaded.items()}
         assert tree_links(b"t" * 40, raw) == links
@@ -446,17 +452,7 @@ def test_well_formed_entries_in_any_order_read_as_verify_reads_them(
     else:
         order.shuffle(entries)
     raw = b"".join(mode + b" " + name + b"\0" + sha for mode, name, sha in entries)
-    try:
-        tree = Tree.from_raw_string(Tree.type_num, raw)
-        tree.check()
-        verified = {entry.path: (entry.mode, entry.sha) for entry in tree.items()}
-    except (ObjectFormatException, ValueError):
-        verified = None
-    try:
-        loaded = tree_entries(b"t" * 40, raw)
-    except IntegrityError:
-        loaded = None
-    assert loaded == verified
+    loaded = _read_as_verify_reads_it(raw)
     assert (loaded is not None) == (in_git_order or raw == b"".join(sorted_raw(entries)))
 
 
