@@ -295,9 +295,10 @@ def tree_entries(sha: bytes, raw: bytes) -> TreeEntries:
 # A tree of entries with valid modes and names (no "/", not empty), end to end: what git
 # writes. Read with two patterns (the same entries as the parse below, which it must
 # equal: property-tested); the order, duplicates and reserved names are checked after.
-_WHOLE_TREE = re.compile(rb"(?:(?:100644|100755|100664|120000|40000|160000) [^/\0]+\0.{20})*", re.DOTALL)
-_TREE_ENTRY = re.compile(rb"(100644|100755|100664|120000|40000|160000) ([^/\0]+)\0(.{20})", re.DOTALL)
 _MODE_TEXTS = {b"%o" % mode: mode for mode in _TREE_MODES}
+_ANY_MODE = b"|".join(sorted(_MODE_TEXTS))
+_WHOLE_TREE = re.compile(rb"(?:(?:%s) [^/\0]+\0.{20})*" % _ANY_MODE, re.DOTALL)
+_TREE_ENTRY = re.compile(rb"(%s) ([^/\0]+)\0(.{20})" % _ANY_MODE, re.DOTALL)
 
 
 def _plain_tree(raw: bytes, *, hex_ids: bool) -> TreeEntries | None:

@@ -491,6 +491,8 @@ class _IndexLookup:
 
     def object_offset(self, binary: bytes) -> int:
         """Where the pack holds object ``binary``; KeyError if it does not."""
+        if len(binary) != 20:
+            raise KeyError(binary)
         data, first = self._data, binary[0]
         low = self._fanout[first - 1] if first else 0
         high = min(self._fanout[first], self._tables.entries)  # a damaged fan-out reads no other table
@@ -508,7 +510,7 @@ class _IndexLookup:
         found = data.find(rest, _IDS_START + 20 * low + 1, end)
         while found >= 0 and (found - 1 - _IDS_START) % 20:
             found = data.find(rest, found + 1, end)
-        if found < 0 or len(binary) != 20:
+        if found < 0:
             raise KeyError(binary)
         position = (found - 1 - _IDS_START) // 20
         (offset,) = struct.unpack_from(">I", data, self._tables.offsets + 4 * position)
