@@ -102,6 +102,9 @@ def short_ids(ids: Sequence[str]) -> str:
 # (escape sequences, carriage return, backspace) and the bidirectional overrides that reorder
 # a line on screen. Stored text is a remote's text: a reviewer must see every character of it.
 _HIDING = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+# The ASCII ones: most output is ASCII, and bytes.translate tells in C that none is there
+# (the pattern took 3.4 ms to scan the 10,000 lines of a long history and find none).
+_ASCII_HIDING = bytes([*range(0x00, 0x09), *range(0x0B, 0x20), 0x7F])
 
 
 def terminal_safe(text: str) -> str:
@@ -113,6 +116,10 @@ def terminal_safe(text: str) -> str:
         >>> terminal_safe("if admin:\u202e  # comment")
         'if admin:\\u202e  # comment'
     """
+    if text.isascii():
+        raw = text.encode("ascii")
+        if len(raw.translate(None, _ASCII_HIDING)) == len(raw):
+            return text
     return _HIDING.sub(_escape, text)
 
 
