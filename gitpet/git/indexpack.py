@@ -20,7 +20,9 @@ from __future__ import annotations
 import bisect
 import gc
 import hashlib
+import itertools
 import mmap
+import operator
 import os
 import struct
 import sys
@@ -28,7 +30,7 @@ import tempfile
 import zlib
 from array import array
 from collections import OrderedDict
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import suppress
 from typing import BinaryIO
 
@@ -190,7 +192,6 @@ class IndexedPack:
         self._in_store: list[bytes] = []  # the bases a thin pack named, as binary ids
         deltas, delta_bases = array("I"), array("i")  # each offset delta, and its base entry (-1: none)
         children_of: dict[bytes, list[int]] = {}  # binary id of a base -> its ref deltas
-        whole = array("I")
         data = self._data
         # Each entry's CRC while its bytes are at hand: a second pass over the pack cost
         # 23 ms of a fetch of 50,000 objects.
@@ -198,7 +199,7 @@ class IndexedPack:
         # Bound to locals: this loop runs once per object (50,000 for 10,000 versions), and
         # what an entry does not need is set for all of them after it.
         reached, crc_of, add_crc = ReadInOrder(data).reached, zlib.crc32, self._entry_crcs.append
-        add_entry, add_whole, numbered = self._entries.append, whole.append, self._ids.add
+        add_entry, numbered = self._entries.append, self._ids.add
         add_entry_of, entry_of = self._entry_of.append, self._entry_of
         remembered = self._keep_for_reading
         for number, entry in enumerate(scan_pack(data)):
@@ -209,7 +210,6 @@ class IndexedPack:
                 if numbered(entry.sha) != len(entry_of):
                     raise ValueError(f"{_where(number, entry)} is object {entry.sha.hex()} again")
                 add_entry_of(number)
-                add_whole(number)
                 if remembered and entry.content is not None and entry.kind != _BLOB:
                     # What the fetch's check reads next. A blob is read again only if it is
                     # a delta's base (and deltas are applied once the whole pack is scanned).
@@ -228,18 +228,18 @@ class IndexedPack:
         self._id_number = array("i", [-1]) * count  # entry number -> id's number (-1 until identified)
         for identified, number in enumerate(entry_of):
             self._id_number[number] = identified
-        offset_bases = array("i", [-1]) * count  # each entry's base entry, for an offset delta; else -1
-        for number, base_entry in zip(deltas, delta_bases, strict=True):
-            offset_bases[number] = base_entry
-        del deltas, delta_bases
         self._check_trailer()
         release_pages(self._data)
-        children_at = _OffsetDeltas(offset_bases)
-        # Where chains of deltas start: every whole entry when ref deltas name bases by id, else
-        # the whole entries offset deltas name (not a call per entry: 50,000 of them cost ~20 ms).
-        del offset_bases
+        children_at = _OffsetDeltas(count, deltas, delta_bases)
+        del deltas, delta_bases
+        # Where chains of deltas start: the whole entries offset deltas name, and those ref deltas
+        # name by id (not a call per entry: 50,000 of them cost ~20 ms). A delta's own deltas are
+        # applied once it is; a base the pack does not hold is looked for in the store below.
         stored = self._entries.kinds  # (not _types: a delta's changes as it is applied)
-        roots = whole if children_of else (n for n in children_at.bases() if stored[n] < OFS_DELTA)
+        roots: Iterable[int] = (n for n in children_at.bases() if stored[n] < OFS_DELTA)
+        if children_of:
+            numbers = (self._ids.number(base) for base in children_of)  # -1: not a whole entry's id
+            roots = sorted({*roots, *(entry_of[known] for known in numbers if known >= 0)})
         resolved = False
         for number in roots:
             self._resolve_below(number, children_at, children_of)
@@ -505,19 +505,22 @@ class _OffsetDeltas:
     """The offset deltas on each entry, from each delta's base entry: arrays, not a dict of lists.
 
     A dict from a base's offset to a list of its deltas held about 140 bytes a delta (4 MiB
-    for a pack of 10,000 versions); this holds 12.
+    for a pack of 10,000 versions); this holds 12. Built with a loop over the deltas only:
+    what runs once per entry of the pack runs in C (a pack without deltas costs ~1 ms, not 10).
     """
 
-    def __init__(self, bases: array[int]) -> None:
-        self._first = array("I", bytes(4 * (len(bases) + 1)))  # entry -> where its deltas start in _deltas
+    def __init__(self, entries: int, deltas: array[int], bases: array[int]) -> None:
+        """``deltas[i]`` is an offset delta on entry ``bases[i]`` (-1: none), both in the pack's order."""
+        counts = array("I", bytes(4 * entries))
         for base in bases:
             if base >= 0:
-                self._first[base + 1] += 1
-        for number in range(len(bases)):
-            self._first[number + 1] += self._first[number]
+                counts[base] += 1
+        # entry -> where its deltas start in _deltas (and the next entry's, where they end)
+        self._first = array("I", itertools.accumulate(counts, initial=0))
         self._deltas = array("I", bytes(4 * self._first[-1]))
-        placed = array("I", self._first)
-        for number, base in enumerate(bases):
+        placed = counts  # reused: where the next delta on each base goes
+        placed[:] = self._first[:-1]
+        for number, base in zip(deltas, bases, strict=True):
             if base >= 0:
                 self._deltas[placed[base]] = number
                 placed[base] += 1
@@ -528,7 +531,9 @@ class _OffsetDeltas:
     def bases(self) -> Iterator[int]:
         """The entries with offset deltas on them, in the pack's order (nothing held: gc's peak)."""
         first = self._first
-        return (number for number in range(len(first) - 1) if first[number + 1] != first[number])
+        if not self._deltas:
+            return iter(())
+        return itertools.compress(itertools.count(), map(operator.ne, first[:-1], first[1:]))
 
     def of(self, base: int) -> Sequence[int]:
         """The offset deltas on entry ``base``, in the pack's order."""

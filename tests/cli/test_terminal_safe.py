@@ -30,8 +30,28 @@ def _by_rule(text: str) -> str:
 
 _ASCII = st.characters(max_codepoint=0x7F)
 _NEAR_CONTROLS = st.sampled_from(
-    ["\x00", "\x08", "\t", "\n", "\x0b", "\x1b", "\x1f", " ", "~", "\x7f", "\x80", "\x9f", "\xa0",
-     "\u061c", "\u200e", "\u202e", "\u2066", "\u2069", "\u206a", "é"]
+    [
+        "\x00",
+        "\x08",
+        "\t",
+        "\n",
+        "\x0b",
+        "\x1b",
+        "\x1f",
+        " ",
+        "~",
+        "\x7f",
+        "\x80",
+        "\x9f",
+        "\xa0",
+        "\u061c",
+        "\u200e",
+        "\u202e",
+        "\u2066",
+        "\u2069",
+        "\u206a",
+        "é",
+    ]
 )
 
 

@@ -207,6 +207,82 @@ def test_offset_deltas_on_offset_deltas_resolve_in_any_shape(tmp_path: Path) -> 
         indexed.close()
 
 
+@st.composite
+def _delta_forests(draw: st.DrawFn) -> tuple[list[int | None], list[int], list[bool]]:
+    """Objects each whole (None), on an earlier object (its number) or on one in the store (-1);
+    the order the pack holds them in; and, for each, whether an offset delta names its base
+    (only a base earlier in the pack can be)."""
+    count = draw(st.integers(min_value=1, max_value=9))
+    bases = [draw(st.sampled_from([None, -1, *range(number)])) for number in range(count)]
+    order = draw(st.permutations(range(count)))
+    place = {number: at for at, number in enumerate(order)}
+    by_offset = [
+        base is not None and base >= 0 and place[base] < place[number] and draw(st.booleans())
+        for number, base in enumerate(bases)
+    ]
+    return bases, order, by_offset
+
+
+@settings(max_examples=200, deadline=None)
+@given(_delta_forests())
+def test_deltas_of_both_kinds_resolve_in_any_shape_and_order(
+    forest: tuple[list[int | None], list[int], list[bool]],
+) -> None:
+    """Ref deltas on whole entries later in the pack, on deltas, on the store's objects, with
+    offset deltas among them: each object is the one its delta makes, and only the store's
+    bases the pack names are taken from the store."""
+    bases, order, by_offset = forest
+    contents = [b"o%02d" % number for number in range(len(bases))]
+    stored = b"stx"
+    with tempfile.TemporaryDirectory() as directory:
+        scratch = Path(directory)
+        store = bare_repo(scratch / "store.git")
+        blob(store, stored)
+        entries: list[bytes] = []
+        starts: dict[int, int] = {}
+        at = 12
+        for number in order:
+            content, base = contents[number], bases[number]
+            starts[number] = at
+            if base is None:
+                entry = pack_entry_header(_BLOB, 3) + zlib.compress(content)
+            elif by_offset[number]:
+                assert base >= 0
+                delta = bytes([3, 3, 3]) + content
+                distance = _offset_distance(at - starts[base])
+                entry = pack_entry_header(_OFS_DELTA, len(delta)) + distance + zlib.compress(delta)
+            else:
+                named = stored if base < 0 else contents[base]
+                entry = _ref_delta(_blob_id(named), 3, content)
+            entries.append(entry)
+            at += len(entry)
+        received = scratch / "received.pack"
+        received.write_bytes(pack_of(entries))
+        indexed = IndexedPack(str(received), _reader(store))
+        try:
+            assert len(indexed) == len(contents)
+            for content in contents:
+                assert indexed.get_raw(_blob_id(content).hex().encode()) == (_BLOB, content)
+            kept = Path(indexed.keep(str(scratch), fsync=False))
+        finally:
+            indexed.close()
+        completed = kept.with_suffix(".pack").read_bytes()
+        taken = -1 in bases  # (only a ref delta can name the store's object)
+        assert struct.unpack(">I", completed[8:12])[0] == len(contents) + taken  # the store's base, once
+        subprocess.run(["git", "verify-pack", str(kept) + ".idx"], check=True, capture_output=True)
+
+
+def _offset_distance(distance: int) -> bytes:
+    """How far back an offset delta's base is, in git's encoding."""
+    out = bytes([distance & 0x7F])
+    distance >>= 7
+    while distance:
+        distance -= 1
+        out = bytes([0x80 | (distance & 0x7F)]) + out
+        distance >>= 7
+    return out
+
+
 def test_a_delta_whose_base_is_another_size_is_refused(tmp_path: Path) -> None:
     base = pack_entry_header(_BLOB, 3) + zlib.compress(b"abc")
     assert "does not apply" in _refused(tmp_path, pack_of([base, _ref_delta(_blob_id(b"abc"), 9, b"xyz")]))
