@@ -62,6 +62,7 @@ from gitpet.sync.carried import CarriedVersions
 from gitpet.sync.decisions import Decision, decide, is_tag
 from gitpet.sync.locations import describe_location
 from gitpet.sync.negotiation import HaveList, fetch_from_path
+from gitpet.sync.path_push import push_to_path
 from gitpet.sync.remote import DEFAULT_RETRY_FOR, connect, remote_errors
 from gitpet.sync.remotes import Remotes
 from gitpet.trust.vouching import Vouching
@@ -572,6 +573,9 @@ def _send(
 
     def send() -> dict[bytes, str | None]:
         with remote_errors(location):
+            if isinstance(client, LocalGitClient):  # received as a fetch is (dulwich's grows with history)
+                where = describe_location(location)
+                return push_to_path(path, where, update_refs, reader, meter, fsync=parts.repository.fsync)
             result = client.send_pack(path.encode(), update_refs, generate_pack_data)
         return {bytes(ref): error for ref, error in (result.ref_status or {}).items()}
 

@@ -584,3 +584,47 @@ def test_a_push_or_fetch_onto_a_long_history_sends_only_the_new_version(
     assert git(bob.store.path, "rev-parse", "Tool").stdout.strip() == after
     _fsck(remote.path)
     _fsck(bob.store.path)
+
+
+def test_a_push_to_a_path_that_would_leave_a_history_incomplete_changes_nothing(
+    tmp_path: Path, new_remote: Callable[[str], Remote], user_module: ModuleWriter
+) -> None:
+    """The remote lost the tree of its newest version; the new commit reuses that tree, so the
+    push would send only the commit. The remote receives as a fetch receives: it checks that
+    what each ref would name is whole, refuses, and keeps no object and no ref of the push."""
+    remote = new_remote("path")
+    git(remote.path, "config", "transfer.unpackLimit", "100000")  # what git receives stays loose
+    alice = PetClassManager(tmp_path / "alice")
+    alice.push(_tool(user_module, 1))
+    subprocess.run(
+        ["git", f"--git-dir={alice.store.path}", "push", "-q", str(remote.path), "refs/heads/Tool"],
+        check=True,
+    )
+    tip = git(remote.path, "rev-parse", "Tool").stdout.strip()
+    tree = git(remote.path, "rev-parse", "Tool^{tree}").stdout.strip()
+    (remote.path / "objects" / tree[:2] / tree[2:]).unlink()
+    again = git(alice.store.path, "commit-tree", tree, "-p", tip, "-m", "Tool: the same version again").stdout
+    git(alice.store.path, "update-ref", "refs/heads/Tool", again.strip())
+    before = store_snapshot(remote.path)
+    with pytest.raises(RemoteError, match="incomplete"):
+        alice.store.push(remote.url)
+    assert store_snapshot(remote.path) == before
+    assert not list((remote.path / "objects").glob("incoming-*"))
+
+
+def test_a_push_to_a_path_adds_one_pack_and_leaves_no_quarantine(
+    tmp_path: Path, new_remote: Callable[[str], Remote], user_module: ModuleWriter
+) -> None:
+    """What a push over a path brings is one pack git reads whole, and its index is git's."""
+    remote = new_remote("path")
+    alice, _bob, _pushed = _shared_start(tmp_path, remote, user_module, 1, 2)
+    packs_before = set((remote.path / "objects" / "pack").glob("*.pack"))
+    alice.push(_tool(user_module, 3))
+    alice.store.push(remote.url)
+    [added] = set((remote.path / "objects" / "pack").glob("*.pack")) - packs_before
+    ours = added.with_suffix(".idx").read_bytes()
+    theirs = tmp_path / "theirs.idx"
+    subprocess.run(["git", "index-pack", "-o", str(theirs), str(added)], check=True, capture_output=True)
+    assert ours == theirs.read_bytes()
+    assert not list((remote.path / "objects").glob("incoming-*"))
+    _fsck(remote.path)
