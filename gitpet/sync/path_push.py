@@ -47,8 +47,8 @@ def push_to_path(
     ``fsync`` syncs the pack and its index before they enter the remote's objects.
 
     Raises:
-        RemoteError: the remote uses other than sha1 ids, or what this store
-            would send is incomplete.
+        RemoteError: the remote uses other than sha1 ids, or a ref it would move
+            would name an incomplete history (nothing of the push is kept).
     """
     with closing(Repo(path)) as remote:
         if remote.object_format.name != "sha1":
@@ -63,10 +63,11 @@ def push_to_path(
         for ref, new in new_refs.items():
             old = old_refs.get(ref) or ZERO_SHA
             if new == ZERO_SHA:
-                moved = remote.refs.remove_if_equals(ref, old)
+                removed = remote.refs.remove_if_equals(ref, old)
+                statuses[bytes(ref)] = None if removed else "unable to remove"
             else:
                 moved = remote.refs.set_if_equals(ref, old, new)
-            statuses[bytes(ref)] = None if moved else f"unable to set {bytes(ref)!r} to {bytes(new)!r}"
+                statuses[bytes(ref)] = None if moved else f"unable to set {bytes(ref)!r} to {bytes(new)!r}"
         return statuses
 
 
@@ -108,8 +109,10 @@ def _send_pack(
                 for ref, sha in sorted(new_refs.items())
                 if sha != ZERO_SHA and (problem := incoming.problem_with(bytes(ref), bytes(sha))) is not None
             ]
-            if problems:  # this store's own history is incomplete: nothing enters the remote
-                raise RemoteError(where, "what this store would send is incomplete: " + "; ".join(problems))
+            if problems:  # the remote lacks what it claims to have, or this store sent too little
+                raise RemoteError(
+                    where, "the push would leave its history incomplete: " + "; ".join(problems)
+                )
             incoming.admit()
     finally:
         remote_objects.close()
