@@ -23,7 +23,7 @@ import heapq
 import stat
 import struct
 import zlib
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 
 from dulwich.pack import UnpackedObject
 
@@ -39,9 +39,10 @@ from gitpet.git.integrity import (
 from gitpet.git.objread import PackedEntry, RawObjectReader, ReusedPacks
 from gitpet.git.objwrite import object_header
 
-__all__ = ["objects_to_send", "pack_records", "pack_stream", "store_stream"]
+__all__ = ["objects_to_send", "pack_records", "pack_stream", "store_stream", "write_in_batches"]
 
 _GITLINK = 0o160000
+_WRITE_BYTES = 64 << 10  # what write_in_batches hands on at once
 _TYPE_NUMBERS = {b"commit": 1, b"tree": 2, b"blob": 3, b"tag": 4}
 
 
@@ -260,6 +261,23 @@ def pack_stream(objects: RawObjectReader, ids: Sequence[bytes]) -> Iterator[byte
 def store_stream(objects: RawObjectReader) -> Iterator[bytes]:
     """A pack of every object the store holds (see :meth:`RawObjectReader.whole_store`)."""
     return _stream(objects, objects.whole_store())
+
+
+def write_in_batches(chunks: Iterable[bytes], write: Callable[[bytes], object]) -> None:
+    """Hand ``chunks`` (a pack stream's) to ``write`` joined 64 KiB at a time.
+
+    A write (and the progress report a writer makes) per 64 KiB, not per record.
+    """
+    batch: list[bytes] = []
+    batched = 0
+    for chunk in chunks:
+        batch.append(chunk)
+        batched += len(chunk)
+        if batched >= _WRITE_BYTES:
+            write(b"".join(batch))
+            batch, batched = [], 0
+    if batch:
+        write(b"".join(batch))
 
 
 def _stream(objects: RawObjectReader, reused: ReusedPacks) -> Iterator[bytes]:

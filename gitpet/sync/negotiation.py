@@ -21,18 +21,17 @@ remote's whole store without a walk, as ``git clone`` of a path copies it
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import closing
 from itertools import islice
 
 from dulwich.objects import ObjectID
 from dulwich.refs import Ref
-from dulwich.repo import Repo
 
 from gitpet.errors import IntegrityError, RemoteError
 from gitpet.git.history import first_parent_chain
 from gitpet.git.integrity import RawReader
 from gitpet.git.objread import RawObjectReader
-from gitpet.git.outgoing import objects_to_send, pack_stream, store_stream
+from gitpet.git.outgoing import objects_to_send, pack_stream, store_stream, write_in_batches
+from gitpet.sync.remote import open_path_remote
 
 __all__ = ["HaveList", "fetch_from_path", "offered"]
 
@@ -84,9 +83,6 @@ class HaveList:
         """The remote has none of what was offered so far."""
 
 
-_WRITE_BYTES = 64 << 10
-
-
 def fetch_from_path(
     path: str,
     where: str,
@@ -104,9 +100,7 @@ def fetch_from_path(
     Raises:
         RemoteError: the remote is damaged or uses other than sha1 ids.
     """
-    with closing(Repo(path)) as remote:
-        if remote.object_format.name != "sha1":
-            raise RemoteError(where, f"it uses {remote.object_format.name} ids; gitpet uses sha1")
+    with open_path_remote(path, where) as remote:
         refs = remote.get_refs()
         wants = determine_wants(refs)
         if not wants:
@@ -123,15 +117,7 @@ def fetch_from_path(
                 chunks = pack_stream(
                     objects, objects_to_send(objects, [bytes(want) for want in wants], haves)
                 )
-            batch: list[bytes] = []
-            batched = 0
-            for chunk in chunks:
-                batch.append(chunk)
-                batched += len(chunk)
-                if batched >= _WRITE_BYTES:  # a write (and a progress report) per 64 KiB, not per record
-                    write(b"".join(batch))
-                    batch, batched = [], 0
-            write(b"".join(batch))
+            write_in_batches(chunks, write)
         except IntegrityError as err:
             why = f"{err.what}: {err.detail}"
             raise RemoteError(where, f"its history is incomplete or shallow, or damaged ({why})") from err

@@ -13,7 +13,6 @@ costs is what is sent.
 from __future__ import annotations
 
 from collections.abc import Callable
-from contextlib import closing
 
 from dulwich.objects import ZERO_SHA, ObjectID
 from dulwich.refs import Ref
@@ -22,14 +21,13 @@ from dulwich.repo import Repo
 from gitpet.errors import RemoteError
 from gitpet.git.incoming import quarantine
 from gitpet.git.objread import RawObjectReader
-from gitpet.git.outgoing import objects_to_send, pack_stream
+from gitpet.git.outgoing import objects_to_send, pack_stream, write_in_batches
 from gitpet.progress import Progress
+from gitpet.sync.remote import open_path_remote
 
 __all__ = ["push_to_path"]
 
 UpdateRefs = Callable[[dict[Ref, ObjectID]], dict[Ref, ObjectID]]
-
-_WRITE_BYTES = 64 << 10
 
 
 def push_to_path(
@@ -50,9 +48,7 @@ def push_to_path(
         RemoteError: the remote uses other than sha1 ids, or a ref it would move
             would name an incomplete history (nothing of the push is kept).
     """
-    with closing(Repo(path)) as remote:
-        if remote.object_format.name != "sha1":
-            raise RemoteError(where, f"it uses {remote.object_format.name} ids; gitpet uses sha1")
+    with open_path_remote(path, where) as remote:
         old_refs = remote.get_refs()
         new_refs = update_refs(dict(old_refs))
         have = {bytes(sha) for sha in old_refs.values() if sha is not None and sha != ZERO_SHA}
@@ -88,17 +84,12 @@ def _send_pack(
     remote_objects = RawObjectReader(remote.object_store)
     try:
         with quarantine(remote.object_store, remote_objects, fsync=fsync) as incoming:
-            batch: list[bytes] = []
-            batched = 0
-            for chunk in pack_stream(local_objects, ids):
-                batch.append(chunk)
-                batched += len(chunk)
-                if batched >= _WRITE_BYTES:  # a write (and a progress report) per 64 KiB, not per record
-                    incoming.write(b"".join(batch))
-                    meter.advance(batched)
-                    batch, batched = [], 0
-            incoming.write(b"".join(batch))
-            meter.advance(batched)
+
+            def write(data: bytes) -> None:
+                incoming.write(data)
+                meter.advance(len(data))
+
+            write_in_batches(pack_stream(local_objects, ids), write)
             meter.stage("checking what the remote received", unit="")
             try:
                 incoming.unpack()

@@ -9,7 +9,7 @@ per ref.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from pathlib import Path
 
 from dulwich.client import (
@@ -22,11 +22,12 @@ from dulwich.client import (
     get_transport_and_path,
 )
 from dulwich.errors import GitProtocolError, NotGitRepository
+from dulwich.repo import Repo
 
 from gitpet.errors import GitpetError, RemoteError
 from gitpet.sync.locations import describe_location, is_url
 
-__all__ = ["DEFAULT_RETRY_FOR", "connect", "remote_errors"]
+__all__ = ["DEFAULT_RETRY_FOR", "connect", "open_path_remote", "remote_errors"]
 
 # How long a push keeps reconciling with others pushing at once, by default (seconds).
 DEFAULT_RETRY_FOR = 60.0
@@ -66,3 +67,12 @@ def connect(location: str) -> tuple[GitClient, str]:
             return get_transport_and_path(location)
         except ValueError as err:
             raise RemoteError(describe_location(location), f"not a git URL or path: {err}") from err
+
+
+@contextmanager
+def open_path_remote(path: str, where: str) -> Iterator[Repo]:
+    """The repository at ``path`` (a remote named ``where``), closed after; sha1 ids only."""
+    with closing(Repo(path)) as remote:
+        if remote.object_format.name != "sha1":
+            raise RemoteError(where, f"it uses {remote.object_format.name} ids; gitpet uses sha1")
+        yield remote
